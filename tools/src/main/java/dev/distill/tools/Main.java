@@ -1,0 +1,69 @@
+package dev.distill.tools;
+
+import dev.distill.data.cli.InspectCommand;
+import dev.distill.data.cli.ValidateCommand;
+import dev.distill.model.Engines;
+import dev.distill.pipeline.GenerateCommand;
+import dev.distill.trainer.EvalCommand;
+import dev.distill.trainer.TrainCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The `distill` command line: each subcommand lives in the module that owns its job. */
+@Command(
+        name = "distill",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Turn a large teacher language model into a small, fast student.",
+        subcommands = {
+            DemoCommand.class,
+            GenerateCommand.class,
+            TrainCommand.class,
+            EvalCommand.class,
+            InspectCommand.class,
+            ValidateCommand.class,
+        })
+public final class Main implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns its exit code (tests call this instead of main). */
+    public static int run(String... args) {
+        Engines.forceOffline();
+        return new CommandLine(new Main())
+                .setExecutionExceptionHandler(Main::reportError)
+                .execute(args);
+    }
+
+    /** User-facing failures print one line naming what is wrong; DISTILL_DEBUG=1 adds the stack trace. */
+    private static int reportError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        cmd.getErr().println("distill " + cmd.getCommandName() + ": " + describe(e));
+        if (System.getenv("DISTILL_DEBUG") != null) {
+            e.printStackTrace(cmd.getErr());
+        }
+        cmd.getErr().flush();
+        return 1;
+    }
+
+    private static String describe(Throwable e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+
+    /** Prints the build's version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"distill " + (v == null ? "(development build)" : v)};
+        }
+    }
+}
