@@ -1,0 +1,17 @@
+package dev.distill.trainer.loss;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Teacher and student log-weights over the same support of S outcomes (S = k, or k + 1 with a tail
+ * bucket), at temperature 1, not necessarily normalised: [N, S] each.
+ */
+record SupportLogits(NDArray teacher, NDArray student) {
+
+    /** Applies the KD temperature to both sides and renormalises: log_softmax(w / T) over the support. */
+    SupportLogits temper(double temperature) {
+        return new SupportLogits(
+                teacher.div((float) temperature).logSoftmax(1), // [N, S]
+                student.div((float) temperature).logSoftmax(1)); // [N, S]
+    }
+}

@@ -1,0 +1,61 @@
+package dev.distill.trainer.optim;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The gradients PyTorch accumulates on parameters across backward passes: read them as views that
+ * share storage (in-place ops change the parameter's gradient), and zero them between optimizer steps.
+ */
+public final class Gradients {
+    private Gradients() {}
+
+    /**
+     * The gradient accumulated on {@code param}, or null when it takes none or no backward pass has
+     * reached it yet (DJL's own getGradient() would invent an unrelated zeros array). The returned
+     * array is a new handle on the same storage, attached to the parameter's manager: close it (or
+     * open an {@link ai.djl.ndarray.NDScope}) when done.
+     */
+    public static NDArray of(NDArray param) {
+        if (!param.hasGradient()) {
+            return null;
+        }
+        return JniUtils.getGradient(pt(param));
+    }
+
+    /** The gradients of all parameters that have one, in map order (see {@link #of(NDArray)}). */
+    public static List<NDArray> of(Map<String, NDArray> params) {
+        List<NDArray> grads = new ArrayList<>(params.size());
+        for (NDArray p : params.values()) {
+            NDArray g = of(p);
+            if (g != null) {
+                grads.add(g);
+            }
+        }
+        return grads;
+    }
+
+    /**
+     * Sets every accumulated gradient to exactly 0 in place, without autograd; unlike
+     * {@code g.subi(g)} or {@code g.muli(0)} this also clears inf and NaN.
+     */
+    public static void zero(Map<String, NDArray> params) {
+        for (NDArray p : params.values()) {
+            if (p.hasGradient()) {
+                JniUtils.zeroGrad(pt(p));
+            }
+        }
+    }
+
+    private static PtNDArray pt(NDArray a) {
+        if (!(a instanceof PtNDArray)) {
+            throw new IllegalArgumentException("parameter " + a.getName() + ": the trainer needs PyTorch-engine"
+                    + " arrays, got " + a.getClass().getName());
+        }
+        return (PtNDArray) a;
+    }
+}
