@@ -1,0 +1,28 @@
+package dev.distill.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+
+/**
+ * The additive attention bias of one forward call: 0 where query t (at cache slot past + t) may
+ * see key slot s (s <= past + t and mask[b, s] = 1), -1e9 elsewhere. A finite value keeps rows with
+ * nothing visible (left padding) free of NaN, and exp(-1e9 - max) is exactly 0 in float32.
+ */
+final class AttentionBias {
+    static final float MASKED = -1e9f;
+
+    private AttentionBias() {}
+
+    /** attentionMask [B, S] (S = past + T, nonzero = real token) -> bias [B, 1, 1, T, S] float32 */
+    static NDArray of(NDArray attentionMask, int past, int t) {
+        NDManager m = attentionMask.getManager();
+        long b = attentionMask.getShape().get(0);
+        int s = past + t;
+        NDArray keyOk = attentionMask.toType(DataType.BOOLEAN, false).reshape(b, 1, 1, 1, s); // [B, 1, 1, 1, S]
+        NDArray query = m.arange(past, s).reshape(t, 1); // [T, 1] cache slot of each query
+        NDArray key = m.arange(0, s).reshape(1, s); // [1, S]
+        NDArray visible = keyOk.logicalAnd(key.lte(query)); // [B, 1, 1, T, S]
+        return visible.toType(DataType.FLOAT32, false).sub(1f).mul(-MASKED); // [B, 1, 1, T, S]
+    }
+}

@@ -1,0 +1,344 @@
+package dev.distill.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.model.ParameterLayout.Param;
+import dev.distill.model.ParameterLayout.Part;
+import dev.distill.model.safetensors.SafetensorsWriter;
+import dev.distill.model.safetensors.TensorCopy;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+
+/**
+ * A decoder-only language model (llama, mistral, qwen2, qwen3) as a plain map of parameter
+ * NDArrays on DJL's PyTorch engine, with a forward pass that matches transformers. Parameters use
+ * Hugging Face names except two fused ones per layer ({@code self_attn.qkv_proj},
+ * {@code mlp.gate_up_proj}, see {@link ParameterLayout}); {@link #save} writes them back under
+ * the HF names.
+ */
+public final class CausalLM implements AutoCloseable {
+    private static final int INIT_CHUNK = 1 << 20;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ModelConfig config;
+    private final DataType dtype;
+    private final NDManager manager;
+    private final LinkedHashMap<String, NDArray> params;
+    private final List<Param> layout;
+    private final NDArray embed;
+    private final NDArray finalNorm;
+    private final NDArray lmHead;
+    private final DecoderLayer[] layers;
+    private final DecoderLayer.Constants constants;
+    private final NDArray invFreq;
+    private final NDArray rotateHalf;
+
+    private CausalLM(ModelConfig config, DataType dtype, NDManager manager, List<Param> layout,
+            LinkedHashMap<String, NDArray> params) {
+        this.config = config;
+        this.dtype = dtype;
+        this.manager = manager;
+        this.layout = layout;
+        this.params = params;
+        embed = params.get("model.embed_tokens.weight");
+        finalNorm = params.get("model.norm.weight");
+        lmHead = config.tieWordEmbeddings() ? embed : params.get("lm_head.weight");
+        int d = config.headDim();
+        constants = new DecoderLayer.Constants(manager.create((float) config.rmsNormEps()), manager.create(-0.5f),
+                manager.create((float) (1.0 / Math.sqrt(d))));
+        invFreq = manager.create(config.rope().inverseFrequencies(d)); // [D/2] float32
+        rotateHalf = manager.create(RotaryTables.rotateHalfMatrix(d), new Shape(d, d)).toType(dtype, false); // [D, D]
+        layers = new DecoderLayer[config.numLayers()];
+        for (int i = 0; i < layers.length; i++) {
+            layers[i] = new DecoderLayer(i, config, params, constants);
+        }
+    }
+
+    /**
+     * Loads a Hugging Face model directory (config.json, optional generation_config.json, and
+     * model.safetensors or a sharded index) as {@code dtype} (FLOAT32 or FLOAT16) on {@code device}.
+     * Tensors are copied one at a time from memory-mapped chunks straight into the parameters.
+     */
+    public static CausalLM load(Path modelDir, DataType dtype, Device device) {
+        checkDtype(dtype);
+        ModelConfig config = ModelConfig.load(modelDir);
+        List<Param> layout = ParameterLayout.of(config);
+        NDManager manager = Engines.pytorch().newBaseManager(device);
+        try (Checkpoint checkpoint = Checkpoint.open(modelDir)) {
+            checkpoint.validate(layout);
+            LinkedHashMap<String, NDArray> params = new LinkedHashMap<>();
+            for (Param p : layout) {
+                NDArray dest = manager.create(new Shape(p.shape()), dtype); // [p.shape]
+                long offset = 0;
+                for (Part part : p.parts()) {
+                    checkpoint.readInto(part.hfName(), dest, offset);
+                    offset += part.numel();
+                }
+                dest.setName(p.name());
+                params.put(p.name(), dest);
+            }
+            return new CausalLM(config, dtype, manager, layout, params);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A freshly initialised model: weights normal(0, initializer_range), RMSNorm weights 1, biases 0.
+     * Values depend only on {@code seed} and the config (drawn per HF tensor in layout order).
+     */
+    public static CausalLM randomInit(ModelConfig config, long seed, DataType dtype, Device device) {
+        checkDtype(dtype);
+        List<Param> layout = ParameterLayout.of(config);
+        NDManager manager = Engines.pytorch().newBaseManager(device);
+        try {
+            SplittableRandom rng = new SplittableRandom(seed);
+            ByteBuffer chunk = ByteBuffer.allocateDirect(INIT_CHUNK * 4).order(ByteOrder.nativeOrder());
+            LinkedHashMap<String, NDArray> params = new LinkedHashMap<>();
+            for (Param p : layout) {
+                Shape shape = new Shape(p.shape());
+                NDArray dest;
+                switch (p.init()) {
+                    case ONES:
+                        dest = manager.ones(shape, dtype); // [p.shape]
+                        break;
+                    case ZEROS:
+                        dest = manager.zeros(shape, dtype); // [p.shape]
+                        break;
+                    default:
+                        dest = manager.create(shape, dtype); // [p.shape]
+                        fillNormal(dest, rng, config.initializerRange(), chunk);
+                        break;
+                }
+                dest.setName(p.name());
+                params.put(p.name(), dest);
+            }
+            return new CausalLM(config, dtype, manager, layout, params);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    private static void fillNormal(NDArray dest, SplittableRandom rng, double std, ByteBuffer chunk) {
+        long n = dest.size();
+        FloatBuffer floats = chunk.clear().asFloatBuffer();
+        for (long e = 0; e < n; e += INIT_CHUNK) {
+            int m = (int) Math.min(INIT_CHUNK, n - e);
+            for (int i = 0; i < m; i++) {
+                floats.put(i, (float) (rng.nextGaussian() * std));
+            }
+            TensorCopy.copyInto(dest, e, chunk.clear(), DataType.FLOAT32, m);
+        }
+    }
+
+    private static void checkDtype(DataType dtype) {
+        if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
+            throw new IllegalArgumentException("compute dtype " + dtype + " is not supported (supported: float32, "
+                    + "float16)");
+        }
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Device device() {
+        return manager.getDevice();
+    }
+
+    public DataType dtype() {
+        return dtype;
+    }
+
+    /** The manager that owns the parameters (and is closed with the model). */
+    public NDManager manager() {
+        return manager;
+    }
+
+    /**
+     * Logits [B, T, V] float32: {@code logits(hidden(...))}. Arguments as {@link #hidden}; the result
+     * is attached to inputIds' manager.
+     */
+    public NDArray forward(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache) {
+        try (NDArray h = hidden(inputIds, positionIds, attentionMask, cache)) {
+            return logits(h);
+        }
+    }
+
+    /**
+     * Final-norm hidden states [B, T, H] (model dtype), attached to inputIds' manager.
+     *
+     * @param inputIds [B, T] int64
+     * @param positionIds [B, T] int64 (for left padding: 0 at each row's first real token)
+     * @param attentionMask [B, P + T], nonzero = real token, where P = cache.length() (0 without
+     *     cache): the mask covers the cached slots and the new ones
+     * @param cache null, or a cache from {@link #newCache} whose slots [P, P + T) this call fills
+     */
+    public NDArray hidden(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache) {
+        int past = cache == null ? 0 : cache.length();
+        int t = checkInputs(inputIds, positionIds, attentionMask, cache, past);
+        NDArray out = scoped(inputIds.getManager(), () -> {
+            NDArray x = Ops.embedding(inputIds, embed); // [B, T, H]
+            RotaryTables rope = RotaryTables.of(positionIds, invFreq, rotateHalf, dtype);
+            NDArray bias = AttentionBias.of(attentionMask, past, t); // [B, 1, 1, T, P+T]
+            for (DecoderLayer layer : layers) {
+                x = layer.forward(x, rope, bias, cache, past);
+            }
+            return Ops.rmsNorm(x, finalNorm, constants.eps(), constants.minusHalf()); // [B, T, H]
+        });
+        if (cache != null) {
+            cache.advance(t);
+        }
+        return out;
+    }
+
+    /** The LM head on any [.., H] slice of hidden states: float32 logits [.., V], attached to hidden's manager. */
+    public NDArray logits(NDArray hidden) {
+        return scoped(hidden.getManager(), () -> {
+            NDArray l = Ops.linear(hidden, lmHead, null); // [.., V]
+            return dtype == DataType.FLOAT32 ? l : l.toType(DataType.FLOAT32, false);
+        });
+    }
+
+    /**
+     * Runs {@code body} in an NDScope so every intermediate is closed, then hands the result to
+     * {@code target} (and to the caller's own NDScope, if one is open).
+     */
+    private static NDArray scoped(NDManager target, Supplier<NDArray> body) {
+        NDArray out;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            out = body.get();
+            NDScope.unregister(out);
+        }
+        out.attach(target);
+        NDScope.register(out);
+        return out;
+    }
+
+    private int checkInputs(NDArray ids, NDArray pos, NDArray mask, KvCache cache, int past) {
+        Shape s = ids.getShape();
+        if (s.dimension() != 2 || s.get(1) < 1 || ids.getDataType() != DataType.INT64) {
+            throw new IllegalArgumentException("inputIds: expected int64 [B, T] with T >= 1, got "
+                    + ids.getDataType() + " " + s);
+        }
+        long b = s.get(0);
+        int t = Math.toIntExact(s.get(1));
+        if (!pos.getShape().equals(s) || pos.getDataType() != DataType.INT64) {
+            throw new IllegalArgumentException("positionIds: expected int64 " + s + ", got " + pos.getDataType() + " "
+                    + pos.getShape());
+        }
+        Shape maskShape = new Shape(b, past + t);
+        if (!mask.getShape().equals(maskShape)) {
+            throw new IllegalArgumentException("attentionMask: expected [B, cached + T] = " + maskShape + ", got "
+                    + mask.getShape());
+        }
+        for (NDArray a : new NDArray[] {ids, pos, mask}) {
+            if (!a.getDevice().equals(device())) {
+                throw new IllegalArgumentException("inputs must be on the model's device " + device() + ", got "
+                        + a.getDevice());
+            }
+        }
+        if (cache != null) {
+            if (cache.layers() != layers.length || cache.batchSize() != b) {
+                throw new IllegalArgumentException("cache holds " + cache.batchSize() + " rows of " + cache.layers()
+                        + " layers; inputs have " + b + " rows for " + layers.length + " layers");
+            }
+            if (past + t > cache.capacity()) {
+                throw new IllegalArgumentException("cache capacity " + cache.capacity() + " exceeded: " + past
+                        + " cached + " + t + " new positions");
+            }
+        }
+        if (config.slidingWindow().isPresent() && past + t > config.slidingWindow().getAsInt()) {
+            throw new IllegalArgumentException("sequence of " + (past + t) + " positions exceeds config.json "
+                    + "sliding_window " + config.slidingWindow().getAsInt()
+                    + " (sliding-window attention is not supported)");
+        }
+        return t;
+    }
+
+    /** A preallocated KV cache for {@code batchSize} rows and up to {@code capacity} positions. */
+    public KvCache newCache(int batchSize, int capacity) {
+        return new KvCache(manager, layers.length, batchSize, config.numKvHeads(), capacity, config.headDim(), dtype);
+    }
+
+    /**
+     * The parameters in layout order (a new map holding the model's own arrays: setting
+     * requiresGradient on them or updating them in place changes the model). Names are the HF names,
+     * except the fused {@code model.layers.N.self_attn.qkv_proj.weight} (q ++ k ++ v rows, and
+     * {@code .bias} on qwen2) and {@code model.layers.N.mlp.gate_up_proj.weight} (gate ++ up rows).
+     * With tied embeddings there is no lm_head.weight.
+     */
+    public LinkedHashMap<String, NDArray> parameters() {
+        return new LinkedHashMap<>(params);
+    }
+
+    /** The parameter layout: names, shapes and the HF tensors behind each parameter. */
+    public List<Param> layout() {
+        return layout;
+    }
+
+    /**
+     * Writes a Hugging Face checkpoint transformers loads unchanged: config.json (torch_dtype = this
+     * model's dtype), generation_config.json and model.safetensors (HF tensor names, fused
+     * parameters split back, model dtype).
+     */
+    public void save(Path outDir) {
+        try {
+            Files.createDirectories(outDir);
+            String dtypeName = dtype == DataType.FLOAT16 ? "float16" : "float32";
+            ObjectNode cfg = config.toBuilder().declaredDtype(dtypeName).build().toHfJson();
+            JSON.writerWithDefaultPrettyPrinter().writeValue(outDir.resolve("config.json").toFile(), cfg);
+            JSON.writerWithDefaultPrettyPrinter().writeValue(outDir.resolve("generation_config.json").toFile(),
+                    config.toGenerationConfigJson());
+        } catch (IOException e) {
+            throw new UncheckedIOException(outDir + ": cannot write config: " + e.getMessage(), e);
+        }
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            LinkedHashMap<String, NDArray> hf = new LinkedHashMap<>();
+            for (Param p : layout) {
+                NDArray t = params.get(p.name());
+                if (!p.fused()) {
+                    hf.put(p.name(), t);
+                    continue;
+                }
+                long[] cuts = new long[p.parts().size() - 1];
+                long row = 0;
+                for (int i = 0; i < cuts.length; i++) {
+                    row += p.parts().get(i).shape()[0];
+                    cuts[i] = row;
+                }
+                NDList pieces = t.split(cuts, 0); // views, one per HF tensor
+                for (int i = 0; i < pieces.size(); i++) {
+                    hf.put(p.parts().get(i).hfName(), pieces.get(i));
+                }
+            }
+            SafetensorsWriter.write(outDir.resolve(Checkpoint.SINGLE), hf, Map.of("format", "pt"));
+        }
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

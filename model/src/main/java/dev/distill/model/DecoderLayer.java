@@ -1,0 +1,106 @@
+package dev.distill.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.Map;
+
+/**
+ * One pre-norm decoder block (Llama/Mistral/Qwen2/Qwen3): RMSNorm, fused q/k/v projection,
+ * optional per-head q/k RMSNorm (qwen3), rotary embedding, grouped-query attention (queries of a KV
+ * group batched into one matmul, no repeated K/V), output projection, residual; RMSNorm, fused
+ * gate/up projection, SiLU gate, down projection, residual. No per-head loops.
+ */
+final class DecoderLayer {
+    private final int index;
+    private final int heads;
+    private final int kvHeads;
+    private final int headDim;
+    private final int intermediate;
+    private final Constants k;
+    private final NDArray inputNorm;
+    private final NDArray qkv;
+    private final NDArray qkvBias;
+    private final NDArray qNorm;
+    private final NDArray kNorm;
+    private final NDArray oProj;
+    private final NDArray postNorm;
+    private final NDArray gateUp;
+    private final NDArray down;
+
+    DecoderLayer(int index, ModelConfig c, Map<String, NDArray> params, Constants constants) {
+        String p = "model.layers." + index + ".";
+        this.index = index;
+        this.heads = c.numHeads();
+        this.kvHeads = c.numKvHeads();
+        this.headDim = c.headDim();
+        this.intermediate = c.intermediateSize();
+        this.k = constants;
+        inputNorm = params.get(p + "input_layernorm.weight");
+        qkv = params.get(p + "self_attn.qkv_proj.weight");
+        qkvBias = params.get(p + "self_attn.qkv_proj.bias");
+        qNorm = params.get(p + "self_attn.q_norm.weight");
+        kNorm = params.get(p + "self_attn.k_norm.weight");
+        oProj = params.get(p + "self_attn.o_proj.weight");
+        postNorm = params.get(p + "post_attention_layernorm.weight");
+        gateUp = params.get(p + "mlp.gate_up_proj.weight");
+        down = params.get(p + "mlp.down_proj.weight");
+    }
+
+    /**
+     * x [B, T, H] -> [B, T, H]. {@code bias} [B, 1, 1, T, S] float32; with a cache, this layer's
+     * keys/values are written at slots [past, past + T) and attention reads slots [0, past + T).
+     */
+    NDArray forward(NDArray x, RotaryTables rope, NDArray bias, KvCache cache, int past) {
+        Shape s = x.getShape();
+        long b = s.get(0);
+        long t = s.get(1);
+        long groups = heads / kvHeads;
+        long span = past + t;
+
+        NDArray h = Ops.rmsNorm(x, inputNorm, k.eps, k.minusHalf);
+        NDArray proj = Ops.linear(h, qkv, qkvBias).reshape(b, t, heads + 2L * kvHeads, headDim); // [B, T, Hq+2Hkv, D]
+        NDList qkAndV = proj.split(new long[] {heads + kvHeads}, 2);
+        NDArray qk = qkAndV.get(0); // [B, T, Hq+Hkv, D]
+        if (qNorm != null) {
+            qk = Ops.rmsNorm(qk, headNormWeight(), k.eps, k.minusHalf);
+        }
+        NDList qAndK = rope.apply(qk).split(new long[] {heads}, 2);
+        NDArray keys = qAndK.get(1).transpose(0, 2, 1, 3); // [B, Hkv, T, D]
+        NDArray values = qkAndV.get(1).transpose(0, 2, 1, 3); // [B, Hkv, T, D]
+        if (cache != null) {
+            cache.write(index, past, keys, values);
+            keys = cache.keys(index, (int) span); // [B, Hkv, S, D]
+            values = cache.values(index, (int) span); // [B, Hkv, S, D]
+        }
+        NDArray q = qAndK.get(0).mul(k.scale).reshape(b, t, kvHeads, groups, headDim)
+                .transpose(0, 2, 3, 1, 4).reshape(b, kvHeads, groups * t, headDim); // [B, Hkv, G*T, D]
+        NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2)).reshape(b, kvHeads, groups, t, span)
+                .add(bias); // [B, Hkv, G, T, S] float32
+        NDArray probs = Ops.softmaxFloat(scores, -1);
+        if (x.getDataType() != DataType.FLOAT32) {
+            probs = probs.toType(x.getDataType(), false);
+        }
+        NDArray context = probs.reshape(b, kvHeads, groups * t, span).matMul(values) // [B, Hkv, G*T, D]
+                .reshape(b, kvHeads, groups, t, headDim).transpose(0, 3, 1, 2, 4)
+                .reshape(b, t, (long) heads * headDim); // [B, T, Hq*D]
+        x = x.add(Ops.linear(context, oProj, null));
+
+        h = Ops.rmsNorm(x, postNorm, k.eps, k.minusHalf);
+        NDList gateAndUp = Ops.linear(h, gateUp, null).split(new long[] {intermediate}, 2); // 2 x [B, T, I]
+        NDArray gate = gateAndUp.get(0);
+        NDArray act = gate.mul(Ops.sigmoid(gate)).mul(gateAndUp.get(1)); // silu(gate) * up
+        return x.add(Ops.linear(act, down, null));
+    }
+
+    /** qwen3: q_norm repeated over the query heads then k_norm over the KV heads -> [Hq+Hkv, D] */
+    private NDArray headNormWeight() {
+        NDArray q = qNorm.broadcast(new Shape(heads, headDim));
+        NDArray kk = kNorm.broadcast(new Shape(kvHeads, headDim));
+        return q.concat(kk, 0);
+    }
+
+    /** 0-dim float32 constants on the model's device, made once (a scalar op would upload each time). */
+    record Constants(NDArray eps, NDArray minusHalf, NDArray scale) {}
+}

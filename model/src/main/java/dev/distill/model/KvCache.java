@@ -1,0 +1,124 @@
+package dev.distill.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.JniUtils;
+
+/**
+ * Preallocated keys and values for incremental decoding: per layer one [B, Hkv, capacity, D]
+ * buffer for keys and one for values, written in place at the next free slots (no concatenation
+ * per step). {@link #retain} drops finished rows. Made by {@link CausalLM#newCache}.
+ */
+public final class KvCache implements AutoCloseable {
+    private final NDManager manager;
+    private final NDArray[] keys;
+    private final NDArray[] values;
+    private final int kvHeads;
+    private final int headDim;
+    private final int capacity;
+    private int batch;
+    private int length;
+
+    KvCache(NDManager parent, int layers, int batch, int kvHeads, int capacity, int headDim, DataType dtype) {
+        if (batch <= 0 || capacity <= 0) {
+            throw new IllegalArgumentException("KV cache needs batchSize > 0 and capacity > 0, got " + batch + ", "
+                    + capacity);
+        }
+        this.manager = parent.newSubManager();
+        this.keys = new NDArray[layers];
+        this.values = new NDArray[layers];
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        this.capacity = capacity;
+        this.batch = batch;
+        Shape shape = new Shape(batch, kvHeads, capacity, headDim);
+        for (int i = 0; i < layers; i++) {
+            keys[i] = manager.zeros(shape, dtype); // [B, Hkv, capacity, D]
+            values[i] = manager.zeros(shape, dtype); // [B, Hkv, capacity, D]
+        }
+    }
+
+    /** Positions (slots) filled so far; the next forward call writes from here. */
+    public int length() {
+        return length;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public int batchSize() {
+        return batch;
+    }
+
+    int layers() {
+        return keys.length;
+    }
+
+    /**
+     * Keeps only batch rows {@code rows} (indices into the current batch, in the order given);
+     * the batch size becomes rows.length. The attention mask passed to later calls must be
+     * narrowed the same way (see {@link Batching#selectRows}).
+     */
+    public void retain(long[] rows) {
+        if (rows.length == 0) {
+            throw new IllegalArgumentException("retain: no rows left; close the cache instead");
+        }
+        for (long r : rows) {
+            if (r < 0 || r >= batch) {
+                throw new IllegalArgumentException("retain: row " + r + " is outside the batch of " + batch);
+            }
+        }
+        try (NDArray index = manager.create(rows)) { // [B'] int64
+            for (int i = 0; i < keys.length; i++) {
+                keys[i] = replace(keys[i], Ops.selectRows(keys[i], index)); // [B', Hkv, capacity, D]
+                values[i] = replace(values[i], Ops.selectRows(values[i], index));
+            }
+        }
+        batch = rows.length;
+    }
+
+    private static NDArray replace(NDArray old, NDArray fresh) {
+        old.close();
+        return fresh;
+    }
+
+    /** Writes k, v [B, Hkv, T, D] of {@code layer} into slots [start, start + T). */
+    void write(int layer, int start, NDArray k, NDArray v) {
+        long end = start + k.getShape().get(2);
+        long[] from = {0, 0, start, 0};
+        long[] to = {batch, kvHeads, end, headDim};
+        long[] step = {1, 1, 1, 1};
+        JniUtils.indexSet((PtNDArray) keys[layer], (PtNDArray) k, from, to, step);
+        JniUtils.indexSet((PtNDArray) values[layer], (PtNDArray) v, from, to, step);
+    }
+
+    /** View of slots [0, end) of {@code layer}'s keys: [B, Hkv, end, D] */
+    NDArray keys(int layer, int end) {
+        return slots(keys[layer], end);
+    }
+
+    /** View of slots [0, end) of {@code layer}'s values: [B, Hkv, end, D] */
+    NDArray values(int layer, int end) {
+        return slots(values[layer], end);
+    }
+
+    private NDArray slots(NDArray buffer, int end) {
+        return JniUtils.index((PtNDArray) buffer, new long[] {0, 0, 0, 0}, new long[] {batch, kvHeads, end, headDim},
+                new long[] {1, 1, 1, 1}, (PtNDManager) manager);
+    }
+
+    /** Marks {@code t} more slots as filled (after every layer has written them). */
+    void advance(int t) {
+        length += t;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

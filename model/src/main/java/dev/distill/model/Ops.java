@@ -1,0 +1,53 @@
+package dev.distill.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.JniUtils;
+
+/**
+ * The libtorch calls DJL's NDArray API does not expose as one op (linear with the weight in
+ * [out, in] layout, embedding lookup, softmax with an output dtype, row selection), plus RMSNorm.
+ * Each result is attached to the first argument's manager.
+ */
+final class Ops {
+    private Ops() {}
+
+    /** x @ w^T + b. x [.., in], w [out, in], b [out] or null -> [.., out] */
+    static NDArray linear(NDArray x, NDArray w, NDArray b) {
+        return JniUtils.linear((PtNDArray) x, (PtNDArray) w, (PtNDArray) b);
+    }
+
+    /** Rows of {@code table} [V, H] for int64 {@code ids} [..] -> [.., H] */
+    static NDArray embedding(NDArray ids, NDArray table) {
+        return JniUtils.embedding((PtNDArray) ids, (PtNDArray) table, false);
+    }
+
+    /** float32 softmax over {@code axis} (the input is upcast first, as torch.softmax(dtype=float32)). */
+    static NDArray softmaxFloat(NDArray x, int axis) {
+        return JniUtils.softmax((PtNDArray) x, axis, DataType.FLOAT32);
+    }
+
+    static NDArray sigmoid(NDArray x) {
+        return JniUtils.sigmoid((PtNDArray) x);
+    }
+
+    /** index_select on dim 0: x [N, ..], rows int64 [M] -> [M, ..] */
+    static NDArray selectRows(NDArray x, NDArray rows) {
+        return JniUtils.indexAdv((PtNDArray) x, new NDIndex("{}", rows), (PtNDManager) x.getManager());
+    }
+
+    /**
+     * transformers' LlamaRMSNorm: in float32, x * (mean(x^2) + eps)^-1/2, cast back to x's dtype,
+     * times the weight. {@code eps} and {@code minusHalf} are 0-dim float32 constants on x's device.
+     */
+    static NDArray rmsNorm(NDArray x, NDArray weight, NDArray eps, NDArray minusHalf) {
+        DataType type = x.getDataType();
+        NDArray xf = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        NDArray inv = xf.square().mean(new int[] {-1}, true).add(eps).pow(minusHalf); // [.., 1]
+        NDArray normed = xf.mul(inv);
+        return (type == DataType.FLOAT32 ? normed : normed.toType(type, false)).mul(weight);
+    }
+}
