@@ -1,0 +1,399 @@
+package dev.distill.data;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * A resumable run: {@code manifest.json}, the committed shards {@code part-NNNNN.parquet} and {@code _tmp/} for
+ * shards being written, on any Hadoop file system.
+ *
+ * <p>Shard {@code i} holds prompts {@code [i*shardSize, min((i+1)*shardSize, N))}. Several worker processes may
+ * share a run directory with no coordination service: worker {@code I} of {@code W} writes the shards with
+ * {@code i % W == I}. The committed part files are the truth; manifest.json is a view rebuilt from them by
+ * {@link #refreshManifest()}, so an update lost to racing writers is repaired by the next refresh.
+ *
+ * <p>Temporary files: every refresh deletes the files in {@code _tmp/} of shards that are committed (any attempt
+ * at a committed shard is a loser whose data is not needed, so this never harms a live writer), and the first
+ * refresh that sees the run complete deletes {@code _tmp/}. A crashed attempt's leftover therefore stays until its
+ * shard is committed by the resumed run, and no clock or liveness guess is needed.
+ */
+public final class RunDirectory {
+    public static final String MANIFEST = "manifest.json";
+    public static final String TMP_DIR = "_tmp";
+    /** The config key holding the shard size; {@link #open} adds it when the config lacks it. */
+    public static final String SHARD_SIZE_KEY = "shard_size";
+    private static final Pattern PART = Pattern.compile("part-(\\d{5,9})\\.parquet");
+    private static final Pattern TMP_PART = Pattern.compile("part-(\\d{5,9})\\..+\\.parquet");
+
+    private final String location;
+    private final Path dir;
+    private final FileSystem fs;
+    private final ObjectNode config;
+    private final String configHash;
+    private final long promptsTotal;
+    private final int shardSize;
+    /** Entries of committed shards already computed or read by this process (a committed file never changes). */
+    private final Map<Integer, Manifest.Shard> known = new HashMap<>();
+
+    private RunDirectory(String location, Path dir, FileSystem fs, ObjectNode config, long promptsTotal, int shardSize) {
+        this.location = location;
+        this.dir = dir;
+        this.fs = fs;
+        this.config = config;
+        this.configHash = CanonicalJson.sha256(config);
+        this.promptsTotal = promptsTotal;
+        this.shardSize = shardSize;
+    }
+
+    /**
+     * Creates a run directory, or resumes the one at {@code location}.
+     *
+     * @param config every option that changes the data; {@code shard_size} is added when absent
+     * @throws IllegalArgumentException when an existing run was made with another configuration or corpus size,
+     *     naming every differing option with both values
+     */
+    public static RunDirectory open(String location, ObjectNode config, long promptsTotal, int shardSize) throws IOException {
+        if (promptsTotal < 0) {
+            throw new IllegalArgumentException("prompts_total must be >= 0, got " + promptsTotal);
+        }
+        if (shardSize < 1) {
+            throw new IllegalArgumentException("shard size must be >= 1, got " + shardSize);
+        }
+        ObjectNode cfg = CanonicalJson.reparsed(config);
+        JsonNode declared = cfg.get(SHARD_SIZE_KEY);
+        if (declared == null) {
+            cfg.put(SHARD_SIZE_KEY, shardSize);
+        } else if (!declared.canConvertToInt() || declared.asInt() != shardSize) {
+            throw new IllegalArgumentException("config shard_size " + declared + " differs from the shard size " + shardSize);
+        }
+        Path dir = HadoopFs.path(location);
+        FileSystem fs = HadoopFs.fileSystem(dir);
+        RunDirectory run = new RunDirectory(location, dir, fs, cfg, promptsTotal, shardSize);
+        Path manifestPath = new Path(dir, MANIFEST);
+        if (fs.exists(manifestPath)) {
+            run.checkSameRun(Manifest.read(fs, manifestPath));
+        } else if (fs.exists(dir) && !run.listCommitted().isEmpty()) {
+            throw new IllegalArgumentException("run directory " + location + " has shard files but no " + MANIFEST
+                    + "; use a new --out directory");
+        } else {
+            fs.mkdirs(dir);
+        }
+        run.refreshManifest();
+        return run;
+    }
+
+    /**
+     * Opens an existing run directory with the configuration recorded in its manifest (for reading, inspecting or
+     * validating it; nothing is written).
+     *
+     * @throws IllegalArgumentException when the directory or its manifest is missing, naming which
+     */
+    public static RunDirectory existing(String location) throws IOException {
+        Path dir = HadoopFs.path(location);
+        FileSystem fs = HadoopFs.fileSystem(dir);
+        if (!fs.exists(dir)) {
+            throw new IllegalArgumentException("run directory " + location + " does not exist");
+        }
+        Path manifestPath = new Path(dir, MANIFEST);
+        if (!fs.exists(manifestPath)) {
+            throw new IllegalArgumentException("run directory " + location + " has no " + MANIFEST + " (not a distill run directory?)");
+        }
+        Manifest m = Manifest.read(fs, manifestPath);
+        if (m.schemaVersion() != ShardMetadata.SCHEMA_VERSION) {
+            throw new IllegalArgumentException(manifestPath + ": schema_version " + m.schemaVersion()
+                    + " is not supported; this build reads version " + ShardMetadata.SCHEMA_VERSION);
+        }
+        JsonNode size = m.config().get(SHARD_SIZE_KEY);
+        if (size == null || !size.canConvertToInt() || size.asInt() < 1) {
+            throw new IllegalArgumentException(manifestPath + ": config.shard_size is missing or not a positive integer");
+        }
+        return new RunDirectory(location, dir, fs, m.config(), m.promptsTotal(), size.asInt());
+    }
+
+    private void checkSameRun(Manifest existing) {
+        List<String> diffs = new ArrayList<>();
+        if (existing.schemaVersion() != ShardMetadata.SCHEMA_VERSION) {
+            diffs.add("schema_version: " + existing.schemaVersion() + " (run) vs " + ShardMetadata.SCHEMA_VERSION + " (now)");
+        }
+        if (!existing.configHash().equals(configHash)) {
+            diffs.addAll(ConfigDiff.differences(existing.config(), config));
+            if (diffs.isEmpty()) {
+                diffs.add("config_hash: " + existing.configHash() + " (run) vs " + configHash + " (now)");
+            }
+        }
+        if (existing.promptsTotal() != promptsTotal) {
+            diffs.add("prompts_total: " + existing.promptsTotal() + " (run) vs " + promptsTotal + " (now)");
+        }
+        if (!diffs.isEmpty()) {
+            throw new IllegalArgumentException("run directory " + location + " was made with a different configuration: "
+                    + String.join("; ", diffs) + ". Use a new --out directory, or rerun with the original options.");
+        }
+    }
+
+    /** manifest.json as it is on disk now. */
+    public Manifest readManifest() throws IOException {
+        return Manifest.read(fs, new Path(dir, MANIFEST));
+    }
+
+    /** The file system the run directory lives on. */
+    public FileSystem fileSystem() {
+        return fs;
+    }
+
+    /** The directory as the user gave it (for messages). */
+    public String location() {
+        return location;
+    }
+
+    /** The directory, fully qualified. */
+    public Path path() {
+        return dir;
+    }
+
+    /** The run configuration (including shard_size). */
+    public ObjectNode config() {
+        return config.deepCopy();
+    }
+
+    /** SHA-256 of the canonical configuration JSON. */
+    public String configHash() {
+        return configHash;
+    }
+
+    /** Prompts in the corpus. */
+    public long promptsTotal() {
+        return promptsTotal;
+    }
+
+    /** Prompts per shard. */
+    public int shardSize() {
+        return shardSize;
+    }
+
+    /** Shards in the plan: ceil(prompts_total / shard_size). */
+    public int shardCount() {
+        return Math.toIntExact((promptsTotal + shardSize - 1) / shardSize);
+    }
+
+    /** Shard {@code i}'s prompt range {@code {start, end}} (end exclusive). */
+    public long[] shardRange(int i) {
+        checkIndex(i);
+        long start = (long) i * shardSize;
+        return new long[] {start, Math.min(start + shardSize, promptsTotal)};
+    }
+
+    /** {@code part-NNNNN.parquet}. */
+    public static String shardFileName(int i) {
+        return String.format("part-%05d.parquet", i);
+    }
+
+    /** The shard index of a committed shard's file name ({@code part-NNNNN.parquet}), or -1 for any other name. */
+    public static int shardIndex(String fileName) {
+        Matcher m = PART.matcher(fileName);
+        return m.matches() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    /** Where shard {@code i} lives once committed. */
+    public Path shardPath(int i) {
+        checkIndex(i);
+        return new Path(dir, shardFileName(i));
+    }
+
+    /** Whether shard {@code i}'s file is in place. */
+    public boolean isCommitted(int i) throws IOException {
+        return fs.exists(shardPath(i));
+    }
+
+    /** Whether every shard is committed. */
+    public boolean isComplete() throws IOException {
+        return listCommitted().size() == shardCount();
+    }
+
+    /** The committed shards' files, in shard order. */
+    public List<Path> committedShards() throws IOException {
+        List<Path> out = new ArrayList<>();
+        listCommitted().values().forEach(status -> out.add(status.getPath()));
+        return out;
+    }
+
+    /** The shards worker {@code workerIndex} of {@code numWorkers} still has to write: {@code i % numWorkers == workerIndex}, not committed. */
+    public List<Integer> pendingShards(int numWorkers, int workerIndex) throws IOException {
+        if (numWorkers < 1 || workerIndex < 0 || workerIndex >= numWorkers) {
+            throw new IllegalArgumentException("worker index " + workerIndex + " is not in [0, " + numWorkers + ")");
+        }
+        Map<Integer, FileStatus> committed = listCommitted();
+        List<Integer> out = new ArrayList<>();
+        for (int i = workerIndex; i < shardCount(); i += numWorkers) {
+            if (!committed.containsKey(i)) {
+                out.add(i);
+            }
+        }
+        return out;
+    }
+
+    /** {@link #openShard(int, ShardMetadata, long)} with the default row group size. */
+    public ShardWriter openShard(int i, ShardMetadata metadata) throws IOException {
+        return openShard(i, metadata, ShardWriter.DEFAULT_ROW_GROUP_BYTES);
+    }
+
+    /**
+     * Starts writing shard {@code i} into {@code _tmp/part-NNNNN.<attempt>.parquet}. {@link ShardWriter#commit()}
+     * moves it into place (unless another attempt committed it first), records it and refreshes the manifest.
+     */
+    public ShardWriter openShard(int i, ShardMetadata metadata, long rowGroupBytes) throws IOException {
+        checkIndex(i);
+        if (!metadata.configHash().equals(configHash)) {
+            throw new IllegalArgumentException("shard metadata config_hash " + metadata.configHash()
+                    + " differs from the run's " + configHash);
+        }
+        if (isCommitted(i)) {
+            throw new IllegalStateException("shard " + i + " (" + shardFileName(i) + ") is already committed in " + location);
+        }
+        Path tmpDir = new Path(dir, TMP_DIR);
+        fs.mkdirs(tmpDir);
+        Path tmp = new Path(tmpDir, String.format("part-%05d.", i) + AtomicFiles.uniqueId() + ".parquet");
+        long[] range = shardRange(i);
+        return new ShardWriter(tmp, "shard " + i + " (" + shardFileName(i) + ")", metadata, rowGroupBytes, range[0], range[1],
+                new ShardWriter.Publisher() {
+                    @Override
+                    public boolean publish(ShardWriter writer, Path finished) throws IOException {
+                        return commit(i, writer, finished);
+                    }
+
+                    @Override
+                    public boolean isPublished() throws IOException {
+                        return isCommitted(i);
+                    }
+                });
+    }
+
+    private boolean commit(int i, ShardWriter writer, Path finished) throws IOException {
+        Path target = shardPath(i);
+        boolean won = AtomicFiles.publishIfAbsent(fs, finished, target);
+        if (won) {
+            long[] range = shardRange(i);
+            synchronized (this) {
+                known.put(i, new Manifest.Shard(i, shardFileName(i), range[0], range[1], writer.rows(), writer.completionTokens(),
+                        HadoopFs.sha256(fs, target), Manifest.Shard.COMPLETE));
+            }
+        }
+        refreshManifest();
+        return won;
+    }
+
+    /**
+     * Rebuilds manifest.json from the committed part files and rewrites it when it differs; repeats while the
+     * directory shows more committed shards than the manifest just written (another worker committed meanwhile).
+     * Entries of shards committed by other processes come from the manifest on disk or, when missing there, from
+     * the file itself (row count from the footer, completion tokens and sha256 by reading it). Deletes the
+     * temporary files of committed shards, and {@code _tmp/} once the run is complete.
+     *
+     * @return the manifest as written
+     */
+    public synchronized Manifest refreshManifest() throws IOException {
+        Path manifestPath = new Path(dir, MANIFEST);
+        Map<Integer, FileStatus> committed = listCommitted();
+        for (int round = 0; ; round++) {
+            Manifest onDisk = fs.exists(manifestPath) ? Manifest.read(fs, manifestPath) : null;
+            List<Manifest.Shard> shards = new ArrayList<>();
+            for (int i = 0; i < shardCount(); i++) {
+                shards.add(committed.containsKey(i) ? committedEntry(i, onDisk) : pendingEntry(i));
+            }
+            Manifest m = new Manifest(ShardMetadata.SCHEMA_VERSION, config, configHash, promptsTotal, shards);
+            if (onDisk == null || !Arrays.equals(m.toJson(), onDisk.toJson())) {
+                AtomicFiles.replace(fs, manifestPath, m.toJson(), new Path(dir, TMP_DIR));
+            }
+            Map<Integer, FileStatus> now = listCommitted();
+            if (now.keySet().equals(committed.keySet()) || round > shardCount()) {
+                deleteLosers(now);
+                return m;
+            }
+            committed = now;
+        }
+    }
+
+    private void deleteLosers(Map<Integer, FileStatus> committed) throws IOException {
+        Path tmpDir = new Path(dir, TMP_DIR);
+        if (committed.size() == shardCount()) {
+            fs.delete(tmpDir, true);
+        } else if (fs.exists(tmpDir)) {
+            for (FileStatus tmp : fs.listStatus(tmpDir)) {
+                Matcher m = TMP_PART.matcher(tmp.getPath().getName());
+                if (m.matches() && committed.containsKey(Integer.parseInt(m.group(1)))) {
+                    fs.delete(tmp.getPath(), false);
+                }
+            }
+        }
+    }
+
+    private Manifest.Shard committedEntry(int i, Manifest onDisk) throws IOException {
+        Manifest.Shard entry = known.get(i);
+        if (entry == null && onDisk != null && i < onDisk.shards().size()) {
+            Manifest.Shard recorded = onDisk.shards().get(i);
+            long[] range = shardRange(i);
+            if (recorded.committed() && recorded.index() == i && shardFileName(i).equals(recorded.file())
+                    && recorded.promptStart() == range[0] && recorded.promptEnd() == range[1]
+                    && recorded.rows() != null && recorded.completionTokens() != null && recorded.sha256() != null) {
+                entry = recorded;
+            }
+        }
+        if (entry == null) {
+            entry = describeFile(i);
+        }
+        known.put(i, entry);
+        return entry;
+    }
+
+    /** A committed shard's entry computed from the file alone. */
+    private Manifest.Shard describeFile(int i) throws IOException {
+        long rows;
+        long tokens = 0;
+        try (ShardReader reader = ShardReader.open(shardPath(i), List.of(ShardSchema.COMPLETION_IDS))) {
+            rows = reader.rowCount();
+            for (SoftLabelRow row : reader) {
+                tokens += row.completionIds().length;
+            }
+        }
+        long[] range = shardRange(i);
+        return new Manifest.Shard(i, shardFileName(i), range[0], range[1], rows, tokens, HadoopFs.sha256(fs, shardPath(i)),
+                Manifest.Shard.COMPLETE);
+    }
+
+    private Manifest.Shard pendingEntry(int i) {
+        long[] range = shardRange(i);
+        return new Manifest.Shard(i, shardFileName(i), range[0], range[1], null, null, null, Manifest.Shard.PENDING);
+    }
+
+    /** Committed shard files of the plan, by index. */
+    private Map<Integer, FileStatus> listCommitted() throws IOException {
+        Map<Integer, FileStatus> out = new TreeMap<>();
+        if (!fs.exists(dir)) {
+            return out;
+        }
+        for (FileStatus status : fs.listStatus(dir)) {
+            int index = shardIndex(status.getPath().getName());
+            if (status.isFile() && index >= 0 && index < shardCount()) {
+                out.put(index, status);
+            }
+        }
+        return out;
+    }
+
+    private void checkIndex(int i) {
+        if (i < 0 || i >= shardCount()) {
+            throw new IndexOutOfBoundsException("shard " + i + " is not in [0, " + shardCount() + ")");
+        }
+    }
+}

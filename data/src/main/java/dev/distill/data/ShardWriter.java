@@ -1,0 +1,223 @@
+package dev.distill.data;
+
+import java.io.IOException;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.ParquetFileWriter;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.api.WriteSupport;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.io.OutputFile;
+
+/**
+ * Streams {@link SoftLabelRow}s into one ZSTD-compressed Parquet shard, holding at most one row group in memory.
+ *
+ * <p>A shard exists only once it is committed: {@link #commit()} writes the footer and (for a shard of a
+ * {@link RunDirectory}) renames it into place; {@link #close()} without a commit, e.g. when an exception leaves a
+ * try-with-resources block, {@linkplain #abort() aborts} and deletes the partial file.
+ *
+ * <p>{@link #write} checks each row's structure (sample id, array lengths against top_k, finish reason, the
+ * shard's prompt range and (prompt_index, sample_index) order) and throws {@link IllegalArgumentException} naming
+ * the shard, row and field at fault.
+ */
+public final class ShardWriter implements AutoCloseable {
+    /** Default row group size: a trainer streaming a shard holds about this much compressed data per shard. */
+    public static final long DEFAULT_ROW_GROUP_BYTES = 32L << 20;
+
+    /** Moves a finished temporary file into place; false when another writer got there first. */
+    interface Publisher {
+        boolean publish(ShardWriter writer, Path finishedFile) throws IOException;
+
+        /** Whether the shard is already in place (then a failure to finish this copy is no error). */
+        boolean isPublished() throws IOException;
+    }
+
+    private final Path file;
+    private final String label;
+    private final ShardMetadata metadata;
+    private final long promptStart;
+    private final long promptEnd;
+    private final Publisher publisher;
+    private final ParquetWriter<SoftLabelRow> parquet;
+    private long rows;
+    private long completionTokens;
+    private long lastPromptIndex = -1;
+    private int lastSampleIndex = -1;
+    private boolean finished;
+
+    ShardWriter(Path file, String label, ShardMetadata metadata, long rowGroupBytes, long promptStart, long promptEnd,
+            Publisher publisher) throws IOException {
+        if (rowGroupBytes < 1) {
+            throw new IllegalArgumentException("row group size must be positive, got " + rowGroupBytes);
+        }
+        this.file = file;
+        this.label = label;
+        this.metadata = metadata;
+        this.promptStart = promptStart;
+        this.promptEnd = promptEnd;
+        this.publisher = publisher;
+        Configuration conf = HadoopFs.conf();
+        HadoopFs.fileSystem(file);
+        this.parquet = new Builder(new StableFooterOutputFile(HadoopOutputFile.fromPath(file, conf)), metadata.toKeyValues())
+                .withConf(conf)
+                .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+                .withCompressionCodec(CompressionCodecName.ZSTD)
+                .withRowGroupSize(rowGroupBytes)
+                // Rows are large (k values per token): check the buffered size after every row, not every 100.
+                .withMinRowCountForPageSizeCheck(1)
+                .withMaxRowCountForPageSizeCheck(1000)
+                .build();
+    }
+
+    /**
+     * A standalone shard file (outside a run directory) at {@code location}, replaced if it exists.
+     *
+     * @param rowGroupBytes row group size in bytes, e.g. {@link #DEFAULT_ROW_GROUP_BYTES}
+     */
+    public static ShardWriter create(String location, ShardMetadata metadata, long rowGroupBytes) throws IOException {
+        Path path = HadoopFs.path(location);
+        return new ShardWriter(path, path.getName(), metadata, rowGroupBytes, 0, Long.MAX_VALUE, null);
+    }
+
+    /** Appends one row; rows must come in (prompt_index, sample_index) order. */
+    public void write(SoftLabelRow row) throws IOException {
+        if (finished) {
+            throw new IllegalStateException(label + ": write after commit or abort");
+        }
+        check(row);
+        parquet.write(row);
+        rows++;
+        completionTokens += row.completionIds().length;
+        lastPromptIndex = row.promptIndex();
+        lastSampleIndex = row.sampleIndex();
+    }
+
+    private void check(SoftLabelRow row) {
+        String where = label + ": row " + rows + " (sample " + row.sampleId() + "): ";
+        if (row.promptIndex() < 0 || row.sampleIndex() < 0) {
+            throw new IllegalArgumentException(where + "prompt_index and sample_index must be >= 0");
+        }
+        String expectedId = SoftLabelRow.sampleId(row.promptIndex(), row.sampleIndex());
+        if (!expectedId.equals(row.sampleId())) {
+            throw new IllegalArgumentException(where + "sample_id must be '" + expectedId + "'");
+        }
+        if (row.promptIndex() < promptStart || row.promptIndex() >= promptEnd) {
+            throw new IllegalArgumentException(where + "prompt_index " + row.promptIndex() + " is outside the shard's prompts ["
+                    + promptStart + ", " + promptEnd + ")");
+        }
+        if (row.promptIndex() < lastPromptIndex || (row.promptIndex() == lastPromptIndex && row.sampleIndex() <= lastSampleIndex)) {
+            throw new IllegalArgumentException(where + "rows must be ordered by (prompt_index, sample_index); previous row was "
+                    + SoftLabelRow.sampleId(lastPromptIndex, lastSampleIndex));
+        }
+        for (Object array : new Object[] {row.promptIds(), row.completionIds(), row.completionLogprobs(), row.topkIds(), row.topkLogprobs()}) {
+            if (array == null) {
+                throw new IllegalArgumentException(where + "an array column is null");
+            }
+        }
+        int n = row.completionIds().length;
+        if (row.completionLogprobs().length != n) {
+            throw new IllegalArgumentException(where + "completion_logprobs has " + row.completionLogprobs().length
+                    + " values, completion_ids has " + n);
+        }
+        long expectedTopk = (long) n * metadata.topK();
+        if (row.topkIds().length != expectedTopk) {
+            throw new IllegalArgumentException(where + "topk_ids has " + row.topkIds().length + " values, expected "
+                    + n + " positions × top_k " + metadata.topK() + " = " + expectedTopk);
+        }
+        if (row.topkLogprobs().length != expectedTopk) {
+            throw new IllegalArgumentException(where + "topk_logprobs has " + row.topkLogprobs().length + " values, expected "
+                    + n + " positions × top_k " + metadata.topK() + " = " + expectedTopk);
+        }
+        if (!SoftLabelRow.FINISH_REASONS.contains(row.finishReason())) {
+            throw new IllegalArgumentException(where + "finish_reason '" + row.finishReason() + "' is not one of stop, length, scored");
+        }
+    }
+
+    /** Rows written so far. */
+    public long rows() {
+        return rows;
+    }
+
+    /** Completion tokens written so far. */
+    public long completionTokens() {
+        return completionTokens;
+    }
+
+    /** The footer metadata this shard carries. */
+    public ShardMetadata metadata() {
+        return metadata;
+    }
+
+    /**
+     * Writes the footer and publishes the shard.
+     *
+     * @return true when this writer's file is now the shard; false when another worker committed the same shard
+     *     first (its data is identical, so nothing is lost)
+     */
+    public boolean commit() throws IOException {
+        if (finished) {
+            throw new IllegalStateException(label + ": already committed or aborted");
+        }
+        finished = true;
+        try {
+            parquet.close();
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly();
+            if (publisher != null && publisher.isPublished()) {
+                return false;
+            }
+            throw e;
+        }
+        return publisher == null || publisher.publish(this, file);
+    }
+
+    /** Drops the shard: its partial file is deleted. Does nothing after a commit. */
+    public void abort() {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        try {
+            parquet.close();
+        } catch (IOException | RuntimeException ignored) {
+            // The file is deleted below; a failure to finish it does not matter.
+        }
+        deleteQuietly();
+    }
+
+    private void deleteQuietly() {
+        try {
+            HadoopFs.fileSystem(file).delete(file, false);
+        } catch (IOException ignored) {
+            // A leftover temporary file is cleaned by the next attempt at this shard.
+        }
+    }
+
+    /** Aborts unless {@link #commit()} was called. */
+    @Override
+    public void close() {
+        abort();
+    }
+
+    /** The ParquetWriter builder for {@link SoftLabelWriteSupport}. */
+    private static final class Builder extends ParquetWriter.Builder<SoftLabelRow, Builder> {
+        private final Map<String, String> keyValueMetadata;
+
+        Builder(OutputFile out, Map<String, String> keyValueMetadata) {
+            super(out);
+            this.keyValueMetadata = keyValueMetadata;
+        }
+
+        @Override
+        protected Builder self() {
+            return this;
+        }
+
+        @Override
+        protected WriteSupport<SoftLabelRow> getWriteSupport(Configuration conf) {
+            return new SoftLabelWriteSupport(keyValueMetadata);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package dev.distill.data;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/** Deterministic synthetic soft-label rows for tests: the same (prompt, sample) always gives the same row. */
+public final class TestRows {
+    public static final int K = 5;
+    public static final int VOCAB = 1000;
+
+    private TestRows() {}
+
+    public static ShardMetadata metadata(String configHash) {
+        return ShardMetadata.of(K, VOCAB, configHash, "tiny-teacher", "t".repeat(64), "a".repeat(64), "none", "c".repeat(64));
+    }
+
+    /** A row with 1..40 completion tokens whose top-k rows are valid sorted log-probabilities. */
+    public static SoftLabelRow row(long prompt, int sample) {
+        SplittableRandom r = new SplittableRandom(prompt * 1_000_003L + sample);
+        int[] promptIds = r.ints(1 + r.nextInt(30), 0, VOCAB).toArray();
+        int n = 1 + r.nextInt(40);
+        int[] completion = new int[n];
+        float[] logprobs = new float[n];
+        int[] topkIds = new int[n * K];
+        float[] topkLogprobs = new float[n * K];
+        for (int t = 0; t < n; t++) {
+            double[] p = r.doubles(K, 0.001, 1.0).toArray();
+            Arrays.sort(p);
+            double scale = r.nextDouble(0.5, 0.999) / Arrays.stream(p).sum();
+            for (int j = 0; j < K; j++) {
+                topkIds[t * K + j] = (int) ((prompt * 7 + t * 13 + j * 101) % VOCAB);
+                topkLogprobs[t * K + j] = (float) Math.log(p[K - 1 - j] * scale);
+            }
+            int pick = r.nextInt(K);
+            completion[t] = topkIds[t * K + pick];
+            logprobs[t] = topkLogprobs[t * K + pick];
+        }
+        String finish = r.nextInt(4) == 0 ? SoftLabelRow.LENGTH : SoftLabelRow.STOP;
+        return SoftLabelRow.of(prompt, sample, promptIds, completion, logprobs, topkIds, topkLogprobs, finish);
+    }
+}
