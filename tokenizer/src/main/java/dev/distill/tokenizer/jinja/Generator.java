@@ -1,0 +1,31 @@
+package dev.distill.tokenizer.jinja;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * A Python generator (what {@code map}, {@code select}, {@code items}... return): iterable once, always
+ * truthy, without a length, and not printable.
+ */
+final class Generator {
+  private final String kind;
+  private Iterator<Object> rest;
+
+  Generator(String kind, List<Object> items) {
+    this.kind = kind;
+    this.rest = items.iterator();
+  }
+
+  String kind() {
+    return kind;
+  }
+
+  /** The items not consumed yet; the generator is empty afterwards, as in Python. */
+  List<Object> drain() {
+    List<Object> out = new ArrayList<>();
+    rest.forEachRemaining(out::add);
+    rest = List.<Object>of().iterator();
+    return out;
+  }
+}
