@@ -1,7 +1,9 @@
 package dev.distill.model.safetensors;
 
-/** A safetensors file or checkpoint that cannot be read as asked; the message names file and tensor. */
-public class SafetensorsException extends RuntimeException {
+import dev.distill.model.ModelFormatException;
+
+/** A safetensors file that cannot be read as asked; the message names the file and tensor. */
+public class SafetensorsException extends ModelFormatException {
     public SafetensorsException(String message) {
         super(message);
     }

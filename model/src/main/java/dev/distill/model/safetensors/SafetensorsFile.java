@@ -23,7 +23,7 @@ import java.util.Map;
 
 /**
  * A safetensors file opened for reading: the header is parsed and validated up front; tensor data
- * is memory-mapped in chunks of at most {@value #CHUNK_BYTES} bytes when a tensor is read and
+ * is memory-mapped in chunks of at most 32 MiB when a tensor is read and
  * copied straight into a libtorch tensor, so no tensor ever passes through the Java heap. BF16 is
  * widened to float32 on the host ({@code bits << 16}), one chunk at a time.
  */
@@ -38,10 +38,12 @@ public final class SafetensorsFile implements AutoCloseable {
     private final long dataStart;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
+    private final int chunkBytes;
     private ByteBuffer widenBuffer;
 
     private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorInfo> tensors,
-            Map<String, String> metadata) {
+            Map<String, String> metadata, int chunkBytes) {
+        this.chunkBytes = chunkBytes;
         this.path = path;
         this.channel = channel;
         this.dataStart = dataStart;
@@ -51,6 +53,11 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Opens and validates {@code path}; errors name the file and the offending tensor or field. */
     public static SafetensorsFile open(Path path) {
+        return open(path, CHUNK_BYTES);
+    }
+
+    /** As {@link #open(Path)}, mapping at most {@code chunkBytes} per copy (tests use small chunks). */
+    static SafetensorsFile open(Path path, int chunkBytes) {
         FileChannel ch;
         try {
             ch = FileChannel.open(path, StandardOpenOption.READ);
@@ -89,7 +96,7 @@ public final class SafetensorsFile implements AutoCloseable {
                 }
             }
             return new SafetensorsFile(path, ch, 8 + headerLen, Collections.unmodifiableMap(tensors),
-                    Collections.unmodifiableMap(metadata));
+                    Collections.unmodifiableMap(metadata), chunkBytes);
         } catch (IOException e) {
             closeQuietly(ch);
             throw new SafetensorsException(path + ": cannot read: " + e.getMessage(), e);
@@ -182,7 +189,7 @@ public final class SafetensorsFile implements AutoCloseable {
                 .orElseThrow(() -> new SafetensorsException(path + ": tensor '" + name + "' has dtype " + t.dtype()
                         + "; supported: F32, F16, BF16"));
         long n = t.numel();
-        long perChunk = CHUNK_BYTES / d.bytes();
+        long perChunk = chunkBytes / d.bytes();
         try {
             for (long e = 0; e < n; e += perChunk) {
                 long m = Math.min(perChunk, n - e);

@@ -33,6 +33,11 @@ public final class SafetensorsWriter {
 
     /** Writes {@code tensors} (any device; F32, F16 and the other dtypes of {@link SafetensorsDtype}). */
     public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata) {
+        write(file, tensors, metadata, SafetensorsFile.CHUNK_BYTES);
+    }
+
+    /** As {@link #write(Path, Map, Map)}, copying at most {@code chunkBytes} per transfer (tests use small chunks). */
+    static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata, int chunkBytes) {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             throw new UnsupportedOperationException("safetensors writing needs a little-endian platform");
         }
@@ -71,7 +76,7 @@ public final class SafetensorsWriter {
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             writeFully(ch, head);
             for (NDArray t : tensors.values()) {
-                writeData(ch, t);
+                writeData(ch, t, chunkBytes);
             }
         } catch (IOException e) {
             throw new SafetensorsException(file + ": cannot write: " + e.getMessage(), e);
@@ -83,9 +88,9 @@ public final class SafetensorsWriter {
         }
     }
 
-    private static void writeData(FileChannel ch, NDArray tensor) throws IOException {
+    private static void writeData(FileChannel ch, NDArray tensor, int chunkBytes) throws IOException {
         long n = tensor.size();
-        long perChunk = SafetensorsFile.CHUNK_BYTES / tensor.getDataType().getNumOfBytes();
+        long perChunk = chunkBytes / tensor.getDataType().getNumOfBytes();
         try (NDArray flat = tensor.reshape(-1)) { // [N], a view when contiguous
             PtNDManager m = (PtNDManager) flat.getManager();
             for (long e = 0; e < n; e += perChunk) {
