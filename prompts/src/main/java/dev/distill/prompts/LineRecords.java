@@ -1,7 +1,6 @@
 package dev.distill.prompts;
 
 import java.io.IOException;
-import java.nio.file.Path;
 
 /** Records of a line-based corpus (JSONL or text, possibly gzip-compressed): record {@code i} is line {@code i + 1}. */
 final class LineRecords implements RecordStream {
@@ -10,13 +9,11 @@ final class LineRecords implements RecordStream {
         PromptRecord parse(long index, String line);
     }
 
-    private final Path file;
     private final LineReader lines;
     private final LineParser parser;
     private long next;
 
-    LineRecords(Path file, LineReader lines, LineParser parser) {
-        this.file = file;
+    LineRecords(LineReader lines, LineParser parser) {
         this.lines = lines;
         this.parser = parser;
     }
@@ -40,11 +37,6 @@ final class LineRecords implements RecordStream {
             next++;
         }
         return next;
-    }
-
-    @Override
-    public String location(long index) {
-        return file + ":" + (index + 1);
     }
 
     @Override

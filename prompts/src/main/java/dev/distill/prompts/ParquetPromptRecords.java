@@ -17,13 +17,11 @@ import org.apache.parquet.schema.Type;
 
 /** Records of a Parquet corpus (e.g. a Hugging Face datasets export), streamed one row group at a time: record {@code i} is row {@code i}. */
 final class ParquetPromptRecords implements RecordStream {
-    private final Path file;
     private final ParquetRecords<Group> rows;
     private final PromptSourceOptions options;
     private long next;
 
-    private ParquetPromptRecords(Path file, ParquetRecords<Group> rows, PromptSourceOptions options) {
-        this.file = file;
+    private ParquetPromptRecords(ParquetRecords<Group> rows, PromptSourceOptions options) {
         this.rows = rows;
         this.options = options;
     }
@@ -49,7 +47,7 @@ final class ParquetPromptRecords implements RecordStream {
             wanted.add(schema.getType(options.responseField()));
         }
         MessageType requested = new MessageType(schema.getName(), wanted);
-        return new ParquetPromptRecords(file, new ParquetRecords<>(reader, requested, new GroupRecordConverter(requested),
+        return new ParquetPromptRecords(new ParquetRecords<>(reader, requested, new GroupRecordConverter(requested),
                 file.getFileName().toString()), options);
     }
 
@@ -75,11 +73,6 @@ final class ParquetPromptRecords implements RecordStream {
             next += rows.skip(target - next);
         }
         return next;
-    }
-
-    @Override
-    public String location(long index) {
-        return file + ":row " + index;
     }
 
     @Override

@@ -41,8 +41,8 @@ public final class PromptSource implements AutoCloseable, Iterator<PromptRecord>
         }
         String format = options.format() != null ? options.format().toLowerCase(Locale.ROOT) : formatOf(file);
         return new PromptSource(file, switch (format) {
-            case "jsonl" -> new LineRecords(file, lines(file), new JsonLines(options));
-            case "txt" -> new LineRecords(file, lines(file), (index, line) -> line.isBlank()
+            case "jsonl" -> new LineRecords(lines(file), new JsonLines(options));
+            case "txt" -> new LineRecords(lines(file), (index, line) -> line.isBlank()
                     ? PromptRecord.invalid(index, SkipReport.EMPTY_PROMPT, "blank line")
                     : options.requireResponse()
                             ? PromptRecord.invalid(index, SkipReport.MISSING_RESPONSE, "a text corpus has no responses")
@@ -130,14 +130,14 @@ public final class PromptSource implements AutoCloseable, Iterator<PromptRecord>
         return position;
     }
 
-    /** Where record {@code index} is: {@code <file>:<line>} (1-based line), or {@code <file>:row <index>} for Parquet. */
+    /** Where record {@code index} is: {@code <file>:<line>} (1-based line, or 1-based row for Parquet). */
     public String location(long index) {
-        return records.location(index);
+        return InvalidPromptException.location(file, index);
     }
 
     /** The error for an invalid record: {@code "<file>:<line>: <reason>: <detail>"}. */
     public InvalidPromptException invalid(PromptRecord record) {
-        return new InvalidPromptException(location(record.index()), record.invalidReason(), record.invalidDetail());
+        return new InvalidPromptException(file, record);
     }
 
     @Override

@@ -10,7 +10,4 @@ interface RecordStream extends Closeable {
 
     /** Skips records until the next one has index {@code target} (or the end); returns the index of the next record. */
     long skipTo(long target) throws IOException;
-
-    /** Where record {@code index} is, for messages: {@code <file>:<line>} or {@code <file>:row <index>}. */
-    String location(long index);
 }

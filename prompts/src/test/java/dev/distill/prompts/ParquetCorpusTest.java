@@ -63,7 +63,7 @@ class ParquetCorpusTest {
             PromptRecord r = s.next();
             assertEquals(7, r.index());
             assertEquals("Largest planet?", r.text());
-            assertEquals(fixture("chat-export.parquet") + ":row 7", s.location(7));
+            assertEquals(fixture("chat-export.parquet") + ":8", s.location(7));
         }
     }
 

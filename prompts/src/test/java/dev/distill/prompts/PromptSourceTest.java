@@ -103,6 +103,15 @@ class PromptSourceTest {
     }
 
     @Test
+    void theGeneratorCanNameARecordTooLongForTheTeacher() {
+        Path file = Path.of("corpus.jsonl");
+        assertEquals("corpus.jsonl:8: too_long: 5000 tokens, the teacher's context is 4096",
+                new InvalidPromptException(file, 7, SkipReport.TOO_LONG, "5000 tokens, the teacher's context is 4096").getMessage());
+        PromptRecord bad = PromptRecord.invalid(2, SkipReport.EMPTY_PROMPT, "blank line");
+        assertEquals("corpus.jsonl:3: empty_prompt: blank line", new InvalidPromptException(file, bad).getMessage());
+    }
+
+    @Test
     void plainTextHasOnePromptPerLine() throws Exception {
         Path file = write("c.txt", "first prompt\r\n\nthird, after a blank line\n  \nlast line without newline".getBytes(StandardCharsets.UTF_8));
         List<PromptRecord> records = readAll(file, PromptSourceOptions.defaults());
