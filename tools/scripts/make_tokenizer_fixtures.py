@@ -236,7 +236,31 @@ JINJA_CASES = [
     case("strftime_is_string", "{{ strftime_now('%Y-%m-%d') is string }} {{ strftime_now('%Y')|length }}"),
     case("comment_with_tags_inside", "a{# {% if %} {{ x }} #}b"),
     case("raw_message_fields", "{% for m in xs %}{{ m.role|upper }}: {{ m.content|trim }}{% if not loop.last %}\n{% endif %}{% endfor %}", {"xs": [{"role": "user", "content": " hi "}, {"role": "assistant", "content": "yo\n", "extra": [1, {"a": None}]}]}),
+    # --- more Python value semantics
+    case("lit_float_repr", "{{ [0.1, 1/3, 2/3, 1e22, 1.7976931348623157e308, 5e-324, 123456789012345678.0, 0.000123, 1e-4, 100.0, 1.5e-7, -0.0, 2.5e15, 1.0e16, 9007199254740993.0] }}"),
+    case("lit_nested_trailing_commas", "{{ {'a': [1, 2,], 'b': (1,), 'c': {'d': (),},} }}"),
+    case("repr_nonprintable", "{{ ['\u200b', '\x00', '\u00a0', '\u2028', 'tab\t', 'é中'] }} {{ s }}", {"s": ["👨‍👩‍👧", "\x7f"]}),
+    case("unicode_lengths_compare", "{{ 'é'|length }} {{ 'e\u0301'|length }} {{ '\uffff' < '😀' }} {{ ['b', 'a', '😀', '\uffff']|sort }}"),
+    case("json_control_chars", "{{ s|tojson }} {{ s|tojson(ensure_ascii=true) }}", {"s": "\x01\x7f\u2028é😀"}),
+    case("test_without_parens", "{{ 4 is divisibleby 2 }} {{ x is sameas none }} {{ 'a' is eq 'a' }} {{ x is none or 1 }}", {"x": None}),
+    case("chained_filters_methods", "{{ 'a,b'.split(',')|join('-')|upper }} {{ ('  x  '|trim).upper() }} {{ xs|map(attribute='role')|unique|list|length }}", {"xs": MSGS}),
+    case("neighbour_messages", "{% for m in xs %}{% if not loop.first and xs[loop.index0 - 1].role == m.role %}dup {% endif %}{{ m.role }};{% endfor %}", {"xs": [{"role": "user"}, {"role": "user"}, {"role": "assistant"}]}),
+    case("for_else_after_break_continue", "{% for x in [1] %}{% break %}{% else %}E{% endfor %}|{% for x in [] %}{% else %}E{% endfor %}|{% for x in [1, 2] %}{% continue %}{% else %}E{% endfor %}|{% for x in [1, 2] %}{% if x == 1 %}{% continue %}{% endif %}{% else %}E{% endfor %}|{% for x in [1, 2] %}{% if x == 2 %}{% break %}{% endif %}{% else %}E{% endfor %}"),
+    case("macro_default_refers_param", "{% macro f(a, b='d') %}{{ a }}-{{ b }}{% endmacro %}{{ f(3) }} {{ f(3, b=4) }} {{ f() }}"),
+    case("dictsort_loop", "{% for k, v in d|dictsort %}{{ k }}={{ v }} {% endfor %}{% for k, v in d|dictsort(by='value', reverse=true) %}{{ k }}{% endfor %}", {"d": {"b": 2, "a": 3, "C": 1}}),
+    case("content_parts", "{% for m in xs %}{% if m.content is string %}{{ m.content }}{% else %}{% for p in m.content %}[{{ p.type }}:{{ p.text|default('') }}]{% endfor %}{% endif %}{% endfor %}", {"xs": [{"content": "s"}, {"content": [{"type": "text", "text": "t"}, {"type": "image"}]}]}),
+    case("ws_nested_indentation", "<s>\n  {%- for m in xs %}\n    {%- if m.role == 'user' %}\n        U: {{ m.content }}\n    {%- else %}\n        A: {{ m.content }}\n    {% endif %}\n  {%- endfor %}\n</s>\n", {"xs": MSGS}),
+    case("ws_lstrip_after_text_line", "text   \n    {% if true %}body{% endif %}   \nend"),
+    case("strip_emoji_chars", "{{ '😀a😀'.strip('😀') }} {{ 'xyx'.lstrip('x') }} {{ 'a  '.rstrip() }}|"),
+    case("none_and_bool_methods", "{{ none is none }} {{ [none, 1]|select('none')|list }} {{ [true, 1, 1.0]|map('string')|join(',') }}"),
+    case("scope_macro_sees_later_sets", "{% macro m() %}[{{ x }}]{% endmacro %}{% set x = 1 %}{{ m() }}{% for i in [1] %}{% macro n() %}[{{ i }}{{ y }}]{% endmacro %}{% set y = 2 %}{{ n() }}{% endfor %}"),
+    case("scope_macro_local_set", "{% set x = 1 %}{% macro m() %}{% set x = 2 %}[{{ x }}]{% endmacro %}{{ m() }}{{ x }}{% set ns = namespace(a=1) %}{% macro k() %}{% set ns.a = 5 %}{% endmacro %}{{ k() }}{{ ns.a }}"),
+    case("scope_set_order", "[{{ x }}]{% set x = 3 %}{{ x }}{% set x = x + 1 %}{{ x }}{% for i in [1, 2] %}[{{ x }}]{% set x = i %}{{ x }}{% endfor %}{{ x }}{% for m in [1] %}{% set inner = loop %}{% endfor %}[{{ inner }}][{{ loop }}]"),
     # --- errors (transformers raises; the Java engine must fail too)
+    case("err_startswith_list", "{{ 'abc'.startswith(['a']) }}", error=True),
+    case("err_items_non_mapping", "{{ [1]|items|list }}", error=True),
+    case("err_len_generator", "{{ [1, 2]|select|length }}", error=True),
+    case("err_unpack_count", "{% for a, b in [[1, 2, 3]] %}{% endfor %}", error=True),
     case("err_undefined_attr", "{{ nope.bar }}", error=True),
     case("err_undefined_add", "{{ nope + 'x' }}", error=True),
     case("err_str_plus_int", "{{ 'a' + 1 }}", error=True),
@@ -546,7 +570,7 @@ def record_tokenizer(tid, directory):
                 }
             )
 
-    sample_ids = sorted({0, 1, 2, 100, 1000, len(tok) - 1} | set(encodings[0]["ids_with_special"]) | set(tok.all_special_ids))
+    sample_ids = sorted({0, 1, 2, 100, 1000, len(tok) - 1} | set(encodings[0]["ids_with_special"]) | set(tok.all_special_ids) | set(tok.added_tokens_decoder))
     sample_ids = [i for i in sample_ids if i < len(tok)]
     return {
         "id": tid,
@@ -560,7 +584,10 @@ def record_tokenizer(tid, directory):
         "eos_ids": eos_ids(tok, directory),
         "pad_id": tok.pad_token_id,
         "special_tokens_map": tok.special_tokens_map,
-        "tokens": [{"id": i, "token": tok.convert_ids_to_tokens(i)} for i in sample_ids],
+        "tokens": [
+            {"id": i, "token": tok.convert_ids_to_tokens(i), "special": i in tok.added_tokens_decoder and tok.added_tokens_decoder[i].special}
+            for i in sample_ids
+        ],
         "encodings": encodings,
         "chats": chats,
     }

@@ -93,6 +93,7 @@ class TokenizerParityTest {
       String token = t.get("token").asText();
       assertEquals(token, tok.idToToken(tokenId).orElseThrow(), id + " idToToken(" + tokenId + ")");
       assertEquals(OptionalInt.of(tokenId), tok.tokenToId(token), id + " tokenToId(" + token + ")");
+      assertEquals(t.get("special").asBoolean(), tok.isSpecial(tokenId), id + " isSpecial(" + tokenId + ")");
     }
     assertEquals(exp.get("vocab_size").asInt(), tok.vocabSize(), id + " vocabSize");
     assertEquals(optional(exp.get("bos_id")), tok.bosId(), id + " bosId");

@@ -3,6 +3,7 @@ package dev.distill.tokenizer.jinja;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,7 +49,7 @@ final class PyValues {
       return out;
     }
     if (value instanceof Object[] array) {
-      return fromJava(List.of(array));
+      return fromJava(Arrays.asList(array));
     }
     throw new TemplateException("unsupported template value of Java type " + value.getClass().getName());
   }

@@ -126,15 +126,20 @@ abstract class Stmt {
         }
         items = kept;
       }
+      // As Jinja compiles it: the else branch runs unless some iteration reached the end of the body,
+      // so a loop left only by break/continue also runs it.
+      boolean bodyCompleted = false;
       for (int i = 0; i < items.size(); i++) {
         Frame scope = frame.child();
         target.assign(scope, items.get(i));
         scope.set("loop", new LoopContext(items, i));
-        if (renderAll(body, scope, out) == Flow.BREAK) {
+        Flow flow = renderAll(body, scope, out);
+        if (flow == Flow.BREAK) {
           break;
         }
+        bodyCompleted |= flow == Flow.NORMAL;
       }
-      return items.isEmpty() ? renderAll(otherwise, frame, out) : Flow.NORMAL;
+      return bodyCompleted ? Flow.NORMAL : renderAll(otherwise, frame, out);
     }
   }
 
