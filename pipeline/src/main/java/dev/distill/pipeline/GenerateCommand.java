@@ -1,14 +1,101 @@
 package dev.distill.pipeline;
 
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** `distill generate`: Run a teacher over a prompt corpus and write its top-k soft labels into resumable Parquet shards. */
-@Command(name = "generate", mixinStandardHelpOptions = true, description = "Run a teacher over a prompt corpus and write its top-k soft labels into resumable Parquet shards.")
+/** `distill generate`: run a teacher over a prompt corpus and write its top-k soft labels into shards. */
+@Command(
+        name = "generate",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Run a teacher over a prompt corpus and write its top-k soft labels into resumable Parquet shards.",
+            "Rerunning the same command resumes; a changed configuration is refused, naming the options that differ."
+        })
 public final class GenerateCommand implements Callable<Integer> {
+
+    @Option(names = "--teacher", required = true, paramLabel = "DIR",
+            description = "Hugging Face model directory (config.json, *.safetensors, tokenizer.json).")
+    Path teacher;
+
+    @Option(names = "--prompts", required = true, paramLabel = "FILE",
+            description = "Prompt corpus: .jsonl[.gz] ({\"prompt\"}, {\"messages\"}, {\"text\"}), .txt (a prompt a line) or .parquet.")
+    Path prompts;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR",
+            description = "Run directory (a local path or any Hadoop FileSystem URI).")
+    String out;
+
+    @Option(names = "--mode", defaultValue = "sample", paramLabel = "sample|greedy|score",
+            description = "sample or greedy: the teacher writes completions; score: teacher forcing over given responses. Default: ${DEFAULT-VALUE}.")
+    String mode;
+
+    @Option(names = "--top-k", defaultValue = "20", description = "Top-k log-probabilities kept per position. Default: ${DEFAULT-VALUE}.")
+    int topK;
+
+    @Option(names = "--max-new-tokens", defaultValue = "512", description = "Generation length cap. Default: ${DEFAULT-VALUE}.")
+    int maxNewTokens;
+
+    @Option(names = "--temperature", defaultValue = "1.0", description = "Sampling temperature (shapes the choice only). Default: ${DEFAULT-VALUE}.")
+    float temperature;
+
+    @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus sampling mass (shapes the choice only). Default: ${DEFAULT-VALUE}.")
+    float topP;
+
+    @Option(names = "--samples-per-prompt", defaultValue = "1", description = "Completions per prompt. Default: ${DEFAULT-VALUE}.")
+    int samplesPerPrompt;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed; sampling is seeded per (seed, prompt, sample). Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--shard-size", defaultValue = "1000", description = "Prompts per shard. Default: ${DEFAULT-VALUE}.")
+    int shardSize;
+
+    @Option(names = "--max-batch-tokens", paramLabel = "N",
+            description = "Token budget of one batch (batch size x longest prompt+completion). Default: 16384 on CPU, derived from free memory on GPU.")
+    Integer maxBatchTokens;
+
+    @Option(names = "--dtype", defaultValue = "auto", paramLabel = "auto|fp32|fp16",
+            description = "Compute dtype: fp16 on GPU, fp32 on CPU when auto. Default: ${DEFAULT-VALUE}.")
+    String dtype;
+
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu[:N]",
+            description = "Device: GPU when DJL sees one. Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(names = "--no-chat-template", negatable = false,
+            description = "Feed {\"prompt\"} lines raw instead of through the teacher's chat template.")
+    boolean noChatTemplate;
+
+    @Option(names = "--tokenizer", paramLabel = "DIR", description = "Tokenizer directory, when not the teacher's.")
+    Path tokenizer;
+
+    @Option(names = "--prompt-field", defaultValue = "prompt", description = "Field holding the prompt (JSONL/Parquet). Default: ${DEFAULT-VALUE}.")
+    String promptField;
+
+    @Option(names = "--response-field", defaultValue = "response", description = "Field holding the response (score mode). Default: ${DEFAULT-VALUE}.")
+    String responseField;
+
+    @Option(names = "--num-workers", defaultValue = "1", description = "Processes splitting the shards (shard i goes to worker i mod W). Default: ${DEFAULT-VALUE}.")
+    int numWorkers;
+
+    @Option(names = "--worker-index", defaultValue = "0", description = "This process's worker index, 0..W-1. Default: ${DEFAULT-VALUE}.")
+    int workerIndex;
+
+    @Option(names = "--skip-invalid", negatable = false,
+            description = "Skip malformed corpus lines (counted by reason and reported) instead of stopping at the first.")
+    boolean skipInvalid;
+
     @Override
-    public Integer call() {
-        System.err.println("distill generate: not available in this build yet");
-        return 2;
+    public Integer call() throws java.io.IOException {
+        GenerateSpec spec = new GenerateSpec(teacher, tokenizer == null ? teacher : tokenizer, prompts, out,
+                Mode.parse(mode), topK, maxNewTokens,
+                temperature, topP, samplesPerPrompt, seed, shardSize, maxBatchTokens, dtype, device, !noChatTemplate,
+                promptField, responseField, numWorkers, workerIndex, skipInvalid);
+        GenerateSummary summary = GenerateRun.run(spec);
+        System.out.println(summary.format());
+        return 0;
     }
 }

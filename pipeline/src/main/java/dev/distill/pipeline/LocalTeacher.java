@@ -1,0 +1,274 @@
+package dev.distill.pipeline;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.distill.model.Batching;
+import dev.distill.model.CausalLM;
+import dev.distill.model.KvCache;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The teacher as a DJL model in this process. Generation decodes a left-padded batch together with a
+ * preallocated KV cache and retires finished rows; scoring is one prefill per batch with the LM head
+ * applied in chunks of positions. Per step, only the top-k arrays and the chosen tokens come back
+ * to the host.
+ */
+public final class LocalTeacher implements Teacher {
+    /** Upper bound on positions x vocabulary materialised at once by the LM head when scoring. */
+    private static final long SCORE_LOGITS_BUDGET = 1L << 24;
+
+    /** Id written into left padding; masked out, so any valid id does. */
+    private static final long PAD_ID = 0;
+
+    private final CausalLM model;
+
+    public LocalTeacher(CausalLM model) {
+        this.model = model;
+    }
+
+    @Override
+    public int vocabSize() {
+        return model.config().vocabSize();
+    }
+
+    @Override
+    public int[] eosIds() {
+        return model.config().eosTokenIds();
+    }
+
+    @Override
+    public int contextLength() {
+        return model.config().maxPositionEmbeddings();
+    }
+
+    @Override
+    public List<TeacherOutput> generate(List<WorkItem> batch, GenerationParams params) {
+        int rows = batch.size();
+        int promptLen = batch.stream().mapToInt(w -> w.promptIds().length).max().orElseThrow();
+        int capacity = promptLen + batch.stream().mapToInt(WorkItem::maxNewTokens).max().orElseThrow();
+        int k = Math.min(params.topK(), vocabSize());
+        RowRecorder[] rec = new RowRecorder[rows];
+        for (int b = 0; b < rows; b++) {
+            rec[b] = new RowRecorder(batch.get(b), k);
+        }
+        try (NDManager bm = model.manager().newSubManager();
+                KvCache cache = model.newCache(rows, capacity)) {
+            Batching.LeftPadded prompts = Batching.leftPad(
+                    batch.stream().map(WorkItem::promptIds).toList(), promptLen, PAD_ID);
+            // mask over the whole cache: each row's padding, then ones for its prompt and everything it generates
+            int[] spans = Arrays.stream(prompts.lengths()).map(n -> n + capacity - promptLen).toArray();
+            NDArray mask = bm.create(Batching.attentionMask(spans, capacity), new Shape(rows, capacity))
+                    .toDevice(model.device(), false); // [B, cap]
+            int[] active = range(rows); // batch row of each cache row
+            long[] nextTokens = null; // [Ba], tokens fed at the next step
+            for (int step = 0; active.length > 0; step++) {
+                int cached = cache.length();
+                try (NDManager sm = bm.newSubManager()) {
+                    NDArray input;
+                    NDArray positions;
+                    if (step == 0) {
+                        input = prompts.inputIds(sm); // [B, P]
+                        positions = prompts.positionIds(sm); // [B, P]
+                    } else {
+                        input = sm.create(nextTokens, new Shape(active.length, 1)); // [Ba, 1]
+                        long[] pos = new long[active.length];
+                        for (int i = 0; i < active.length; i++) {
+                            pos[i] = rec[active[i]].nextPosition();
+                        }
+                        positions = sm.create(pos, new Shape(active.length, 1)); // [Ba, 1]
+                    }
+                    input = input.toDevice(model.device(), false);
+                    positions = positions.toDevice(model.device(), false);
+                    long seen = cached + input.getShape().get(1);
+                    NDArray hidden = model.hidden(input, positions, mask.get(":, :" + seen), cache); // [Ba, T, H]
+                    NDArray logits = model.logits(hidden.get(":, -1, :")); // [Ba, V] fp32
+                    NDArray logp = logits.logSoftmax(1); // [Ba, V]
+                    NDList top = logp.topK(k, 1, true, true); // values [Ba, k], indices [Ba, k]
+                    long[] seeds = new long[active.length];
+                    for (int i = 0; i < active.length; i++) {
+                        seeds[i] = rec[active[i]].item.rowSeed();
+                    }
+                    NDArray chosen = params.sampler().choose(logits, seeds, step); // [Ba]
+                    NDArray chosenLogp = logp.gather(chosen.expandDims(1), 1); // [Ba, 1]
+                    float[] topValues = top.get(0).toFloatArray();
+                    long[] topIds = top.get(1).toLongArray();
+                    long[] tokens = chosen.toLongArray();
+                    float[] tokenLogp = chosenLogp.toFloatArray();
+                    List<Integer> keep = new ArrayList<>(active.length);
+                    for (int i = 0; i < active.length; i++) {
+                        RowRecorder r = rec[active[i]];
+                        r.append((int) tokens[i], tokenLogp[i], topIds, topValues, i * k);
+                        if (params.isEos((int) tokens[i])) {
+                            r.finish("stop");
+                        } else if (r.length() == r.item.maxNewTokens()) {
+                            r.finish("length");
+                        } else {
+                            keep.add(i);
+                        }
+                    }
+                    if (keep.size() < active.length && !keep.isEmpty()) {
+                        long[] kept = keep.stream().mapToLong(Integer::longValue).toArray();
+                        cache.retain(kept);
+                        NDArray narrowed = Batching.selectRows(mask, kept); // [Ba', cap]
+                        mask.close();
+                        mask = narrowed;
+                    }
+                    int[] nextActive = new int[keep.size()];
+                    nextTokens = new long[keep.size()];
+                    for (int j = 0; j < nextActive.length; j++) {
+                        nextActive[j] = active[keep.get(j)];
+                        nextTokens[j] = tokens[keep.get(j)];
+                    }
+                    active = nextActive;
+                }
+            }
+        }
+        List<TeacherOutput> out = new ArrayList<>(rows);
+        for (RowRecorder r : rec) {
+            out.add(r.output());
+        }
+        return out;
+    }
+
+    @Override
+    public List<TeacherOutput> score(List<WorkItem> batch, int topK) {
+        int rows = batch.size();
+        int total = batch.stream().mapToInt(WorkItem::tokenSpan).max().orElseThrow();
+        int k = Math.min(topK, vocabSize());
+        List<TeacherOutput> out = new ArrayList<>(rows);
+        try (NDManager bm = model.manager().newSubManager()) {
+            Batching.LeftPadded seqs = Batching.leftPad(
+                    batch.stream().map(w -> concat(w.promptIds(), w.responseIds())).toList(), total, PAD_ID);
+            NDArray ids = seqs.inputIds(bm).toDevice(model.device(), false); // [B, T]
+            NDArray positions = seqs.positionIds(bm).toDevice(model.device(), false); // [B, T]
+            NDArray mask = seqs.attentionMask(bm).toDevice(model.device(), false); // [B, T]
+            NDArray hidden = model.hidden(ids, positions, mask, null); // [B, T, H]
+            // Position t predicts token t+1: row b's response occupies [T-R, T), predicted from [T-R-1, T-1).
+            NDList slices = new NDList();
+            int tokens = 0;
+            for (int b = 0; b < rows; b++) {
+                int r = batch.get(b).responseIds().length;
+                slices.add(hidden.get(b + ", " + (total - r - 1) + ":" + (total - 1) + ", :")); // [R_b, H]
+                tokens += r;
+            }
+            NDArray predictors = NDArrays.concat(slices, 0); // [N, H]
+            long[] targets = new long[tokens];
+            int t = 0;
+            for (WorkItem w : batch) {
+                for (int id : w.responseIds()) {
+                    targets[t++] = id;
+                }
+            }
+            float[] tokenLogp = new float[tokens];
+            float[] topValues = new float[tokens * k];
+            long[] topIds = new long[tokens * k];
+            int chunk = (int) Math.max(1, Math.min(tokens, SCORE_LOGITS_BUDGET / vocabSize()));
+            for (int start = 0; start < tokens; start += chunk) {
+                int end = Math.min(tokens, start + chunk);
+                try (NDManager cm = bm.newSubManager()) {
+                    NDArray target = cm.create(Arrays.copyOfRange(targets, start, end), new Shape(end - start, 1))
+                            .toDevice(model.device(), false); // [C, 1]
+                    NDArray h = predictors.get(start + ":" + end);
+                    h.attach(cm);
+                    NDArray logp = model.logits(h).logSoftmax(1); // [C, V]
+                    NDList top = logp.topK(k, 1, true, true); // [C, k] x2
+                    System.arraycopy(logp.gather(target, 1).toFloatArray(), 0, tokenLogp, start, end - start);
+                    System.arraycopy(top.get(0).toFloatArray(), 0, topValues, start * k, (end - start) * k);
+                    System.arraycopy(top.get(1).toLongArray(), 0, topIds, start * k, (end - start) * k);
+                }
+            }
+            int offset = 0;
+            for (WorkItem w : batch) {
+                int r = w.responseIds().length;
+                int[] ids32 = new int[r * k];
+                for (int i = 0; i < ids32.length; i++) {
+                    ids32[i] = (int) topIds[offset * k + i];
+                }
+                out.add(new TeacherOutput(w, w.responseIds().clone(), Arrays.copyOfRange(tokenLogp, offset, offset + r),
+                        ids32, Arrays.copyOfRange(topValues, offset * k, (offset + r) * k), "scored"));
+                offset += r;
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+
+    private static int[] range(int n) {
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = i;
+        }
+        return r;
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] r = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    /** One row's growing completion and top-k record. */
+    private static final class RowRecorder {
+        final WorkItem item;
+        private final int k;
+        private int[] ids;
+        private float[] logp;
+        private int[] topIds;
+        private float[] topLogp;
+        private int n;
+        private String finish;
+
+        RowRecorder(WorkItem item, int k) {
+            this.item = item;
+            this.k = k;
+            int cap = Math.min(item.maxNewTokens(), 64);
+            ids = new int[cap];
+            logp = new float[cap];
+            topIds = new int[cap * k];
+            topLogp = new float[cap * k];
+        }
+
+        int length() {
+            return n;
+        }
+
+        long nextPosition() {
+            return item.promptIds().length + n - 1L;
+        }
+
+        void append(int token, float tokenLogp, long[] stepTopIds, float[] stepTopLogp, int from) {
+            if (n == ids.length) {
+                int cap = Math.min(item.maxNewTokens(), ids.length * 2);
+                ids = Arrays.copyOf(ids, cap);
+                logp = Arrays.copyOf(logp, cap);
+                topIds = Arrays.copyOf(topIds, cap * k);
+                topLogp = Arrays.copyOf(topLogp, cap * k);
+            }
+            ids[n] = token;
+            logp[n] = tokenLogp;
+            for (int j = 0; j < k; j++) {
+                topIds[n * k + j] = (int) stepTopIds[from + j];
+            }
+            System.arraycopy(stepTopLogp, from, topLogp, n * k, k);
+            n++;
+        }
+
+        void finish(String reason) {
+            finish = reason;
+        }
+
+        TeacherOutput output() {
+            return new TeacherOutput(item, Arrays.copyOf(ids, n), Arrays.copyOf(logp, n),
+                    Arrays.copyOf(topIds, n * k), Arrays.copyOf(topLogp, n * k), finish);
+        }
+    }
+}

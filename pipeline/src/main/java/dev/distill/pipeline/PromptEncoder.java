@@ -1,0 +1,116 @@
+package dev.distill.pipeline;
+
+import dev.distill.prompts.PromptKind;
+import dev.distill.prompts.PromptRecord;
+import dev.distill.tokenizer.HfTokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns corpus records into exactly the token ids the teacher sees: chat conversations and (unless
+ * --no-chat-template) plain prompts through the teacher's chat template with the generation prompt,
+ * raw text as is. In score mode the response's ids are what the template renders after the prompt,
+ * up to and including the first stop token.
+ */
+final class PromptEncoder {
+    /** A record's ids, or why it is skipped (a {@code SkipReport} reason key). */
+    record Encoded(int[] promptIds, int[] responseIds, String skipReason) {
+        static Encoded skip(String reason) {
+            return new Encoded(null, null, reason);
+        }
+    }
+
+    private final HfTokenizer tokenizer;
+    private final boolean useTemplate;
+    private final boolean score;
+    private final int contextLength;
+    private final int[] eosIds;
+
+    PromptEncoder(HfTokenizer tokenizer, boolean useTemplate, boolean score, int contextLength, int[] eosIds) {
+        this.tokenizer = tokenizer;
+        this.useTemplate = useTemplate && tokenizer.chatTemplate().isPresent();
+        this.score = score;
+        this.contextLength = contextLength;
+        this.eosIds = eosIds;
+    }
+
+    Encoded encode(PromptRecord r) {
+        List<Map<String, Object>> chat = conversation(r);
+        int[] prompt;
+        int[] response = null;
+        if (chat != null) {
+            if (tokenizer.chatTemplate().isEmpty()) {
+                throw new IllegalArgumentException("prompt " + r.index() + " is a chat conversation but the tokenizer has"
+                        + " no chat template (tokenizer_config.json chat_template or chat_template.jinja)");
+            }
+            prompt = tokenizer.encodeChat(chat, true);
+            if (score && r.response() != null) {
+                response = chatResponse(chat, r.response(), prompt);
+            }
+        } else {
+            prompt = tokenizer.encode(r.text(), true);
+            if (score && r.response() != null) {
+                response = tokenizer.encode(r.response(), false);
+            }
+        }
+        if (prompt.length == 0 || (r.kind() != PromptKind.CHAT && r.text().isBlank())) {
+            return Encoded.skip("empty_prompt");
+        }
+        if (score) {
+            if (response == null || response.length == 0) {
+                return Encoded.skip("empty_response");
+            }
+            if (prompt.length + response.length > contextLength) {
+                return Encoded.skip("too_long");
+            }
+        } else if (prompt.length >= contextLength) {
+            return Encoded.skip("too_long");
+        }
+        return new Encoded(prompt, response, null);
+    }
+
+    /** The conversation to template, or null when the record is fed raw. */
+    private List<Map<String, Object>> conversation(PromptRecord r) {
+        if (r.kind() == PromptKind.CHAT) {
+            return r.messages();
+        }
+        if (r.kind() == PromptKind.PROMPT && useTemplate) {
+            return List.of(Map.of("role", "user", "content", r.text()));
+        }
+        return null;
+    }
+
+    /**
+     * The response's ids as the template renders them after the generation prompt: the ids of the
+     * whole conversation past the prompt's ids, cut after the first stop token.
+     */
+    private int[] chatResponse(List<Map<String, Object>> chat, String response, int[] prompt) {
+        List<Map<String, Object>> full = new ArrayList<>(chat);
+        full.add(Map.of("role", "assistant", "content", response));
+        int[] all = tokenizer.encodeChat(full, false);
+        if (all.length < prompt.length || !Arrays.equals(all, 0, prompt.length, prompt, 0, prompt.length)) {
+            throw new IllegalArgumentException("the chat template renders the conversation with its response so that"
+                    + " it does not start with the prompt's generation prompt; score mode cannot split prompt and"
+                    + " response (try --no-chat-template with {\"text\"} and {\"response\"} fields)");
+        }
+        int end = all.length;
+        for (int t = prompt.length; t < all.length; t++) {
+            if (isEos(all[t])) {
+                end = t + 1;
+                break;
+            }
+        }
+        return Arrays.copyOfRange(all, prompt.length, end);
+    }
+
+    private boolean isEos(int id) {
+        for (int e : eosIds) {
+            if (e == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,25 @@
+package dev.distill.pipeline;
+
+import java.util.List;
+
+/** A source of teacher soft labels for batches of work items (the local DJL model; later a remote server). */
+public interface Teacher extends AutoCloseable {
+
+    /** Size of the teacher's output distribution (embedding rows, possibly padded beyond the tokenizer). */
+    int vocabSize();
+
+    /** Stop tokens from the teacher's config.json and generation_config.json. */
+    int[] eosIds();
+
+    /** Longest sequence (prompt + completion) the teacher accepts. */
+    int contextLength();
+
+    /** Generates a completion for every item (greedy or sampled) recording the top-k at each position. */
+    List<TeacherOutput> generate(List<WorkItem> batch, GenerationParams params);
+
+    /** Teacher-forces every item's response, recording the top-k at each response position. */
+    List<TeacherOutput> score(List<WorkItem> batch, int topK);
+
+    @Override
+    void close();
+}
