@@ -570,7 +570,8 @@ def record_tokenizer(tid, directory):
                 }
             )
 
-    sample_ids = sorted({0, 1, 2, 100, 1000, len(tok) - 1} | set(encodings[0]["ids_with_special"]) | set(tok.all_special_ids) | set(tok.added_tokens_decoder))
+    sample_ids = {0, 1, 2, 100, 1000, len(tok) - 1} | set(encodings[0]["ids_with_special"])
+    sample_ids = sorted(sample_ids | set(tok.all_special_ids) | set(tok.added_tokens_decoder))
     sample_ids = [i for i in sample_ids if i < len(tok)]
     return {
         "id": tid,

@@ -32,7 +32,7 @@ public final class HfTokenizer implements AutoCloseable {
       Set.of("PreTrainedTokenizerFast", "TokenizersBackend", "Qwen2Tokenizer", "Qwen2TokenizerFast");
 
   private final Path dir;
-  private final HuggingFaceTokenizer native_;
+  private final HuggingFaceTokenizer djlTokenizer;
   private final Vocabulary vocab;
   private final SpecialTokens special;
   private final ChatTemplate chatTemplate;
@@ -40,10 +40,10 @@ public final class HfTokenizer implements AutoCloseable {
   private final String sha256;
 
   private HfTokenizer(
-      Path dir, HuggingFaceTokenizer native_, Vocabulary vocab, SpecialTokens special, ChatTemplate chatTemplate,
+      Path dir, HuggingFaceTokenizer djlTokenizer, Vocabulary vocab, SpecialTokens special, ChatTemplate chatTemplate,
       boolean cleanUpSpaces, String sha256) {
     this.dir = dir;
-    this.native_ = native_;
+    this.djlTokenizer = djlTokenizer;
     this.vocab = vocab;
     this.special = special;
     this.chatTemplate = chatTemplate;
@@ -69,8 +69,9 @@ public final class HfTokenizer implements AutoCloseable {
     Vocabulary vocab = Vocabulary.of(JsonFiles.parse(tokenizerFile, tokenizerBytes), tokenizerFile);
 
     Path configFile = dir.resolve("tokenizer_config.json");
-    byte[] configBytes = Files.isRegularFile(configFile) ? JsonFiles.bytes(configFile) : new byte[0];
-    JsonNode config = configBytes.length > 0 || Files.isRegularFile(configFile) ? JsonFiles.parse(configFile, configBytes) : null;
+    boolean hasConfig = Files.isRegularFile(configFile);
+    byte[] configBytes = hasConfig ? JsonFiles.bytes(configFile) : new byte[0];
+    JsonNode config = hasConfig ? JsonFiles.parse(configFile, configBytes) : null;
     SpecialTokens special =
         SpecialTokens.resolve(
             dir,
@@ -157,7 +158,7 @@ public final class HfTokenizer implements AutoCloseable {
 
   /** Token ids of {@code text}; {@code addSpecialTokens} applies tokenizer.json's post-processor (e.g. a leading bos). */
   public int[] encode(String text, boolean addSpecialTokens) {
-    return takeIds(TokenizersLibrary.LIB.encode(native_.getHandle(), text, addSpecialTokens));
+    return takeIds(TokenizersLibrary.LIB.encode(djlTokenizer.getHandle(), text, addSpecialTokens));
   }
 
   /** {@link #encode} for many texts at once, in parallel inside the tokenizers library (DJL's native batch encode). */
@@ -165,7 +166,7 @@ public final class HfTokenizer implements AutoCloseable {
     if (texts.isEmpty()) {
       return List.of();
     }
-    long[] encodings = TokenizersLibrary.LIB.batchEncode(native_.getHandle(), texts.toArray(new String[0]), addSpecialTokens);
+    long[] encodings = TokenizersLibrary.LIB.batchEncode(djlTokenizer.getHandle(), texts.toArray(new String[0]), addSpecialTokens);
     List<int[]> out = new ArrayList<>(encodings.length);
     int i = 0;
     try {
@@ -182,7 +183,7 @@ public final class HfTokenizer implements AutoCloseable {
 
   /** Text of {@code ids}, as transformers' {@code decode} (for logs and inspection). */
   public String decode(int[] ids, boolean skipSpecialTokens) {
-    String text = native_.decode(Arrays.stream(ids).asLongStream().toArray(), skipSpecialTokens);
+    String text = djlTokenizer.decode(Arrays.stream(ids).asLongStream().toArray(), skipSpecialTokens);
     return cleanUpSpaces ? cleanUpTokenizationSpaces(text) : text;
   }
 
@@ -264,6 +265,6 @@ public final class HfTokenizer implements AutoCloseable {
 
   @Override
   public void close() {
-    native_.close();
+    djlTokenizer.close();
   }
 }

@@ -32,22 +32,22 @@ final class Filters {
   private static final Map<String, Filter> FILTERS = new HashMap<>();
 
   static {
-    FILTERS.put("abs", (v, args, kw) -> abs(v, Args.bind("abs", args, kw)));
-    FILTERS.put("capitalize", (v, args, kw) -> PyStrings.capitalize(text(v, Args.bind("capitalize", args, kw))));
-    FILTERS.put("upper", (v, args, kw) -> PyStrings.upper(text(v, Args.bind("upper", args, kw))));
-    FILTERS.put("lower", (v, args, kw) -> PyStrings.lower(text(v, Args.bind("lower", args, kw))));
-    FILTERS.put("title", (v, args, kw) -> PyStrings.jinjaTitle(text(v, Args.bind("title", args, kw))));
-    FILTERS.put("string", (v, args, kw) -> text(v, Args.bind("string", args, kw)));
-    FILTERS.put("safe", (v, args, kw) -> text(v, Args.bind("safe", args, kw)));
+    simple("abs", Filters::abs);
+    simple("capitalize", v -> PyStrings.capitalize(PyValues.str(v)));
+    simple("upper", v -> PyStrings.upper(PyValues.str(v)));
+    simple("lower", v -> PyStrings.lower(PyValues.str(v)));
+    simple("title", v -> PyStrings.jinjaTitle(PyValues.str(v)));
+    simple("string", PyValues::str);
+    simple("safe", PyValues::str);
+    simple("length", PyValues::len);
+    simple("count", PyValues::len);
+    simple("list", v -> new ArrayList<>(PyValues.items(v)));
     FILTERS.put("trim", (v, args, kw) -> PyStrings.strip(PyValues.str(v), Args.bind("trim", args, kw, "chars").string(0, null), true, true));
-    FILTERS.put("length", (v, args, kw) -> length(v, Args.bind("length", args, kw)));
-    FILTERS.put("count", (v, args, kw) -> length(v, Args.bind("count", args, kw)));
     FILTERS.put("default", Filters::defaultValue);
     FILTERS.put("d", Filters::defaultValue);
     FILTERS.put("first", Filters::first);
     FILTERS.put("last", Filters::last);
     FILTERS.put("join", Filters::join);
-    FILTERS.put("list", (v, args, kw) -> new ArrayList<>(items(v, Args.bind("list", args, kw))));
     FILTERS.put("items", Filters::itemsFilter);
     FILTERS.put("dictsort", Filters::dictsort);
     FILTERS.put("replace", Filters::replace);
@@ -57,10 +57,10 @@ final class Filters {
     FILTERS.put("indent", Filters::indent);
     FILTERS.put("tojson", (v, args, kw) -> PyJson.dumps(v, Args.bind("tojson", args, kw, "ensure_ascii", "indent", "separators", "sort_keys")));
     FILTERS.put("map", Filters::map);
-    FILTERS.put("select", (v, args, kw) -> select("select", v, args, kw, false, true));
-    FILTERS.put("reject", (v, args, kw) -> select("reject", v, args, kw, false, false));
-    FILTERS.put("selectattr", (v, args, kw) -> select("selectattr", v, args, kw, true, true));
-    FILTERS.put("rejectattr", (v, args, kw) -> select("rejectattr", v, args, kw, true, false));
+    FILTERS.put("select", (v, args, kw) -> select(v, args, kw, false, true));
+    FILTERS.put("reject", (v, args, kw) -> select(v, args, kw, false, false));
+    FILTERS.put("selectattr", (v, args, kw) -> select(v, args, kw, true, true));
+    FILTERS.put("rejectattr", (v, args, kw) -> select(v, args, kw, true, false));
     FILTERS.put("sort", Filters::sort);
     FILTERS.put("unique", Filters::unique);
     FILTERS.put("reverse", Filters::reverse);
@@ -84,19 +84,17 @@ final class Filters {
     return FILTERS.get(name).apply(value, args, kwargs);
   }
 
-  private static String text(Object v, Args unused) {
-    return PyValues.str(v);
+  /** A filter that takes no arguments of its own. */
+  private static void simple(String name, Function<Object, Object> fn) {
+    FILTERS.put(
+        name,
+        (v, args, kw) -> {
+          Args.bind(name, args, kw);
+          return fn.apply(v);
+        });
   }
 
-  private static Object length(Object v, Args unused) {
-    return PyValues.len(v);
-  }
-
-  private static List<Object> items(Object v, Args unused) {
-    return PyValues.items(v);
-  }
-
-  private static Object abs(Object v, Args unused) {
+  private static Object abs(Object v) {
     if (v instanceof Double d) {
       return Math.abs(d);
     }
@@ -148,14 +146,14 @@ final class Filters {
   private static Object itemsFilter(Object v, List<Object> args, Map<String, Object> kw) {
     Args.bind("items", args, kw);
     if (v instanceof Undefined) {
-      return new Generator("items", List.of());
+      return new Generator(List.of());
     }
     if (!(v instanceof Map<?, ?> m)) {
       throw new TemplateException("TypeError: Can only get item pairs from a mapping.");
     }
     List<Object> out = new ArrayList<>();
     m.forEach((k, val) -> out.add(PyTuple.of(k, val)));
-    return new Generator("items", out);
+    return new Generator(out);
   }
 
   private static Object dictsort(Object v, List<Object> args, Map<String, Object> kw) {
@@ -354,10 +352,10 @@ final class Filters {
     for (Object item : PyValues.items(v)) {
       out.add(fn.apply(item));
     }
-    return new Generator("map", out);
+    return new Generator(out);
   }
 
-  private static Object select(String name, Object v, List<Object> args, Map<String, Object> kw, boolean byAttr, boolean keep) {
+  private static Object select(Object v, List<Object> args, Map<String, Object> kw, boolean byAttr, boolean keep) {
     int offset = 0;
     Function<Object, Object> transform = x -> x;
     if (byAttr) {
@@ -381,7 +379,7 @@ final class Filters {
         out.add(item);
       }
     }
-    return new Generator(name, out);
+    return new Generator(out);
   }
 
   private static Object sort(Object v, List<Object> args, Map<String, Object> kw) {
@@ -404,7 +402,7 @@ final class Filters {
         out.add(item);
       }
     }
-    return new Generator("unique", out);
+    return new Generator(out);
   }
 
   private static Object reverse(Object v, List<Object> args, Map<String, Object> kw) {
@@ -414,7 +412,7 @@ final class Filters {
     }
     List<Object> items = new ArrayList<>(PyValues.items(v));
     Collections.reverse(items);
-    return v instanceof Generator ? items : new Generator("reversed", items);
+    return v instanceof Generator ? items : new Generator(items);
   }
 
   private static Object sum(Object v, List<Object> args, Map<String, Object> kw) {

@@ -9,16 +9,10 @@ import java.util.List;
  * truthy, without a length, and not printable.
  */
 final class Generator {
-  private final String kind;
   private Iterator<Object> rest;
 
-  Generator(String kind, List<Object> items) {
-    this.kind = kind;
+  Generator(List<Object> items) {
     this.rest = items.iterator();
-  }
-
-  String kind() {
-    return kind;
   }
 
   /** The items not consumed yet; the generator is empty afterwards, as in Python. */

@@ -9,7 +9,7 @@ public final class TemplateException extends RuntimeException {
   private final int line;
 
   /** An error not yet tied to a template position; the node that sees it first adds the line. */
-  public TemplateException(String detail) {
+  TemplateException(String detail) {
     this(detail, null, 0);
   }
 
