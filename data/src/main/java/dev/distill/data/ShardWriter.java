@@ -64,6 +64,10 @@ public final class ShardWriter implements AutoCloseable {
                 .withConf(conf)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
                 .withCompressionCodec(CompressionCodecName.ZSTD)
+                // Token ids over a 100k+ vocabulary and float log-probabilities gain little from dictionaries (ZSTD
+                // finds the repeats) but pay for them in write time; byte-stream-split floats compress ~8% better.
+                .withDictionaryEncoding(false)
+                .withByteStreamSplitEncoding(true)
                 .withRowGroupSize(rowGroupBytes)
                 // Rows are large (k values per token): check the buffered size after every row, not every 100.
                 .withMinRowCountForPageSizeCheck(1)

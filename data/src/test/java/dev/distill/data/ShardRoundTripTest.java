@@ -1,17 +1,20 @@
 package dev.distill.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.parquet.column.Encoding;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,7 +48,7 @@ class ShardRoundTripTest {
     }
 
     @Test
-    void theFooterDeclaresStandardListsZstdAndTheDistillMetadata() throws Exception {
+    void theFooterDeclaresStandardListsZstdByteStreamSplitFloatsAndTheDistillMetadata() throws Exception {
         String file = dir.resolve("shard.parquet").toString();
         ShardMetadata meta = TestRows.metadata("h".repeat(64));
         try (ShardWriter w = ShardWriter.create(file, meta, 4 << 10)) {
@@ -75,6 +78,9 @@ class ShardRoundTripTest {
                 assertEquals(9, block.getColumns().size());
                 for (ColumnChunkMetaData chunk : block.getColumns()) {
                     assertEquals(CompressionCodecName.ZSTD, chunk.getCodec(), chunk.getPath().toDotString());
+                    boolean isFloat = chunk.getPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.FLOAT;
+                    assertEquals(isFloat, chunk.getEncodings().contains(Encoding.BYTE_STREAM_SPLIT), chunk.getPath().toDotString());
+                    assertFalse(chunk.hasDictionaryPage(), chunk.getPath().toDotString());
                 }
             }
         }
