@@ -82,15 +82,4 @@ public final class Batching {
         }
         return pos;
     }
-
-    /**
-     * Rows {@code rows} of {@code array} [N, ..] -> [rows.length, ..], attached to array's manager
-     * (use it to narrow the attention mask after {@link KvCache#retain}; note that DJL's
-     * {@code array.get(indexArray)} is torch.take on the flattened array, not a row selection).
-     */
-    public static NDArray selectRows(NDArray array, long[] rows) {
-        try (NDArray index = array.getManager().create(rows)) { // [M] int64
-            return Ops.selectRows(array, index);
-        }
-    }
 }

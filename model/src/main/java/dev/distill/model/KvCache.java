@@ -62,7 +62,7 @@ public final class KvCache implements AutoCloseable {
     /**
      * Keeps only batch rows {@code rows} (indices into the current batch, in the order given);
      * the batch size becomes rows.length. The attention mask passed to later calls must be
-     * narrowed the same way (see {@link Batching#selectRows}).
+     * narrowed the same way (e.g. {@code mask.get(manager.create(rows))}).
      */
     public void retain(long[] rows) {
         if (rows.length == 0) {

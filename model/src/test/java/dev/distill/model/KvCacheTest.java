@@ -72,9 +72,10 @@ class KvCacheTest {
             cache.retain(new long[] {2, 0});
             assertEquals(2, cache.batchSize());
             assertEquals(9, cache.length());
-            NDArray ids2 = Batching.selectRows(ids, new long[] {2, 0}); // [2, 11]
-            NDArray mask2 = Batching.selectRows(mask, new long[] {2, 0});
-            NDArray pos2 = Batching.selectRows(pos, new long[] {2, 0});
+            NDArray kept = m.create(new long[] {2, 0}); // [2]
+            NDArray ids2 = ids.get(kept); // [2, 11] rows 2 and 0
+            NDArray mask2 = mask.get(kept);
+            NDArray pos2 = pos.get(kept);
             for (int col = 9; col < WIDTH; col++) {
                 String c = ":, " + col + ":" + (col + 1);
                 logits = model.forward(ids2.get(c), pos2.get(c), mask2.get(":, :" + (col + 1)), cache);

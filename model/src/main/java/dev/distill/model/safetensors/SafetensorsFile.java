@@ -196,10 +196,14 @@ public final class SafetensorsFile implements AutoCloseable {
                 MappedByteBuffer raw = channel.map(FileChannel.MapMode.READ_ONLY,
                         dataStart + t.begin() + e * d.bytes(), m * d.bytes());
                 raw.order(ByteOrder.LITTLE_ENDIAN);
-                if (d == SafetensorsDtype.BF16) {
-                    TensorCopy.copyInto(dest, offset + e, widen(raw, (int) m), DataType.FLOAT32, m);
-                } else {
-                    TensorCopy.copyInto(dest, offset + e, raw, d.djl(), m);
+                try {
+                    if (d == SafetensorsDtype.BF16) {
+                        TensorCopy.copyInto(dest, offset + e, widen(raw, (int) m), DataType.FLOAT32, m);
+                    } else {
+                        TensorCopy.copyInto(dest, offset + e, raw, d.djl(), m);
+                    }
+                } finally {
+                    MappedChunks.release(raw); // the copy is done and its CPU view closed
                 }
             }
         } catch (IOException ex) {
