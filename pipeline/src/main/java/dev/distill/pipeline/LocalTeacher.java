@@ -114,7 +114,7 @@ public final class LocalTeacher implements Teacher {
                     if (keep.size() < active.length && !keep.isEmpty()) {
                         long[] kept = keep.stream().mapToLong(Integer::longValue).toArray();
                         cache.retain(kept);
-                        NDArray narrowed = Batching.selectRows(mask, kept); // [Ba', cap]
+                        NDArray narrowed = mask.get(sm.create(kept).toDevice(model.device(), false)); // [Ba', cap] rows kept
                         mask.close();
                         mask = narrowed;
                     }

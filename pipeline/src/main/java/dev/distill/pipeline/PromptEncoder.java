@@ -2,6 +2,7 @@ package dev.distill.pipeline;
 
 import dev.distill.prompts.PromptKind;
 import dev.distill.prompts.PromptRecord;
+import dev.distill.prompts.SkipReport;
 import dev.distill.tokenizer.HfTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,9 +17,9 @@ import java.util.Map;
  */
 final class PromptEncoder {
     /** A record's ids, or why it is skipped (a {@code SkipReport} reason key). */
-    record Encoded(int[] promptIds, int[] responseIds, String skipReason) {
-        static Encoded skip(String reason) {
-            return new Encoded(null, null, reason);
+    record Encoded(int[] promptIds, int[] responseIds, String skipReason, String detail) {
+        static Encoded skip(String reason, String detail) {
+            return new Encoded(null, null, reason, detail);
         }
     }
 
@@ -56,19 +57,21 @@ final class PromptEncoder {
             }
         }
         if (prompt.length == 0 || (r.kind() != PromptKind.CHAT && r.text().isBlank())) {
-            return Encoded.skip("empty_prompt");
+            return Encoded.skip(SkipReport.EMPTY_PROMPT, "the prompt encodes to no tokens");
         }
         if (score) {
             if (response == null || response.length == 0) {
-                return Encoded.skip("empty_response");
+                return Encoded.skip(SkipReport.MISSING_RESPONSE, "score mode needs a non-empty response");
             }
             if (prompt.length + response.length > contextLength) {
-                return Encoded.skip("too_long");
+                return Encoded.skip(SkipReport.TOO_LONG, "prompt and response have " + (prompt.length + response.length)
+                        + " tokens; the teacher's context is " + contextLength);
             }
         } else if (prompt.length >= contextLength) {
-            return Encoded.skip("too_long");
+            return Encoded.skip(SkipReport.TOO_LONG, "the prompt has " + prompt.length
+                    + " tokens; the teacher's context is " + contextLength);
         }
-        return new Encoded(prompt, response, null);
+        return new Encoded(prompt, response, null, null);
     }
 
     /** The conversation to template, or null when the record is fed raw. */

@@ -4,6 +4,7 @@ import dev.distill.data.RunDirectory;
 import dev.distill.data.ShardMetadata;
 import dev.distill.data.ShardWriter;
 import dev.distill.data.SoftLabelRow;
+import dev.distill.prompts.InvalidPromptException;
 import dev.distill.prompts.PromptRecord;
 import dev.distill.prompts.PromptSource;
 import dev.distill.prompts.SkipReport;
@@ -56,6 +57,9 @@ final class ShardGenerator {
             }
             PromptEncoder.Encoded e = encoder.encode(r);
             if (e.skipReason() != null) {
+                if (!spec.skipInvalid()) {
+                    throw new InvalidPromptException(spec.prompts(), r.index(), e.skipReason(), e.detail());
+                }
                 skips.add(e.skipReason());
                 continue;
             }

@@ -1,0 +1,233 @@
+package dev.distill.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.distill.data.ShardReader;
+import dev.distill.data.SoftLabelRow;
+import dev.distill.data.cli.ValidateCommand;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** `distill generate` end to end on the tiny llama fixture and the tiny tokenizer. */
+class GenerateCommandTest {
+    @TempDir
+    Path tmp;
+
+    /** {exit code, stdout, stderr} of an in-process run. */
+    static String[] generate(List<String> args) {
+        StringWriter err = new StringWriter();
+        PrintStream oldOut = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int rc;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            CommandLine cli = new CommandLine(new GenerateCommand());
+            cli.setErr(new PrintWriter(err));
+            cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+                cmd.getErr().println(e.getMessage());
+                return 1;
+            });
+            rc = cli.execute(args.toArray(String[]::new));
+        } finally {
+            System.setOut(oldOut);
+        }
+        return new String[] {String.valueOf(rc), out.toString(StandardCharsets.UTF_8), err.toString()};
+    }
+
+    List<String> baseArgs(Path corpus, Path out, String... more) {
+        List<String> a = new ArrayList<>(List.of("--teacher", Fixtures.model("llama").toString(), "--tokenizer",
+                Fixtures.tinyTokenizer().toString(), "--prompts", corpus.toString(), "--out", out.toString(),
+                "--mode", "sample", "--top-k", "5", "--max-new-tokens", "12", "--shard-size", "3", "--seed", "3"));
+        a.addAll(List.of(more));
+        return a;
+    }
+
+    Path corpus(String... lines) throws IOException {
+        Path p = tmp.resolve("corpus-" + lines.length + ".jsonl");
+        Files.write(p, List.of(lines));
+        return p;
+    }
+
+    Path mixedCorpus() throws IOException {
+        return corpus(
+                "{\"prompt\": \"What is a prime number?\"}",
+                "{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": \"user\", \"content\": \"Name a color.\"}]}",
+                "{\"text\": \"Once upon a time\"}",
+                "{\"prompt\": \"broken json",
+                "{\"prompt\": \"\"}",
+                "{\"prompt\": \"Write a haiku about rain.\"}",
+                "{\"prompt\": \"Explain recursion in one sentence.\"}");
+    }
+
+    static List<SoftLabelRow> rows(Path runDir) throws IOException {
+        List<SoftLabelRow> all = new ArrayList<>();
+        List<Path> parts;
+        try (Stream<Path> s = Files.list(runDir)) {
+            parts = s.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList();
+        }
+        for (Path p : parts) {
+            try (ShardReader r = ShardReader.open(p.toString())) {
+                r.forEach(all::add);
+            }
+        }
+        return all;
+    }
+
+    static JsonNode manifest(Path runDir) throws IOException {
+        return new ObjectMapper().readTree(runDir.resolve("manifest.json").toFile());
+    }
+
+    @Test
+    void generatesValidShardsSkippingAndCountingBadPrompts() throws Exception {
+        Path out = tmp.resolve("run");
+        String[] r = generate(baseArgs(mixedCorpus(), out, "--skip-invalid"));
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("shards: 3/3 committed (run complete)"), r[1]);
+        assertTrue(r[1].contains("skipped 2 prompts: empty_prompt 1, malformed_json 1"), r[1]);
+        List<SoftLabelRow> rows = rows(out);
+        assertEquals(List.of(0L, 1L, 2L, 5L, 6L), rows.stream().map(SoftLabelRow::promptIndex).toList());
+        for (SoftLabelRow row : rows) {
+            assertEquals(row.completionIds().length * 5, row.topkIds().length);
+            assertTrue(row.finishReason().equals("stop") || row.completionIds().length == 12,
+                    row.finishReason() + " after " + row.completionIds().length + " tokens");
+        }
+        // the chat prompt went through the tiny tokenizer's ChatML template
+        SoftLabelRow chat = rows.get(1);
+        assertTrue(chat.promptIds().length > 8);
+        assertEquals(0, new CommandLine(new ValidateCommand()).execute(out.toString()));
+        JsonNode m = manifest(out);
+        assertEquals(7, m.get("prompts_total").asInt());
+        assertEquals("sample", m.get("config").get("mode").asText());
+    }
+
+    @Test
+    void aMalformedLineStopsTheRunNamingFileAndLine() throws Exception {
+        Path corpus = mixedCorpus();
+        String[] r = generate(baseArgs(corpus, tmp.resolve("run")));
+        assertEquals("1", r[0]);
+        assertTrue(r[2].startsWith(corpus + ":4: malformed_json: "), r[2]);
+        // the shard before the bad line was committed and is kept
+        assertTrue(Files.exists(tmp.resolve("run/part-00000.parquet")));
+        assertFalse(Files.exists(tmp.resolve("run/part-00001.parquet")));
+    }
+
+    @Test
+    void rerunResumesAndAChangedConfigIsRefusedByName() throws Exception {
+        Path corpus = mixedCorpus();
+        Path out = tmp.resolve("run");
+        assertEquals("0", generate(baseArgs(corpus, out, "--skip-invalid"))[0]);
+        byte[] before = Files.readAllBytes(out.resolve("part-00001.parquet"));
+        String[] again = generate(baseArgs(corpus, out, "--skip-invalid"));
+        assertEquals("0", again[0], again[2]);
+        assertTrue(again[1].contains("this process: 0 prompts"), again[1]);
+        assertArrayEquals(before, Files.readAllBytes(out.resolve("part-00001.parquet")));
+        List<String> changed = baseArgs(corpus, out, "--skip-invalid");
+        changed.set(changed.indexOf("--top-k") + 1, "7");
+        String[] refused = generate(changed);
+        assertEquals("1", refused[0]);
+        assertTrue(refused[2].contains("top_k: 5 (run) vs 7 (now)"), refused[2]);
+    }
+
+    @Test
+    void twoWorkersWriteTheSameDataAsOne() throws Exception {
+        Path corpus = mixedCorpus();
+        Path one = tmp.resolve("one");
+        Path two = tmp.resolve("two");
+        assertEquals("0", generate(baseArgs(corpus, one, "--skip-invalid"))[0]);
+        assertEquals("0", generate(baseArgs(corpus, two, "--skip-invalid", "--num-workers", "2", "--worker-index", "1"))[0]);
+        assertFalse(Files.exists(two.resolve("part-00000.parquet")), "worker 1 must not write shard 0");
+        String[] last = generate(baseArgs(corpus, two, "--skip-invalid", "--num-workers", "2", "--worker-index", "0"));
+        assertTrue(last[1].contains("(run complete)"), last[1]);
+        assertEquals(rows(one), rows(two));
+        assertEquals(manifest(one).get("shards"), manifest(two).get("shards"));
+    }
+
+    @Test
+    void scoreModeRecordsTheGivenResponses() throws Exception {
+        Path corpus = corpus(
+                "{\"prompt\": \"What is two plus two?\", \"response\": \"Four.\"}",
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"Say hi\"}, {\"role\": \"assistant\", \"content\": \"Hi there!\"}]}",
+                "{\"text\": \"The sky is\", \"response\": \" blue today\"}");
+        Path out = tmp.resolve("score");
+        List<String> args = baseArgs(corpus, out);
+        args.set(args.indexOf("--mode") + 1, "score");
+        String[] r = generate(args);
+        assertEquals("0", r[0], r[2]);
+        List<SoftLabelRow> rows = rows(out);
+        assertEquals(3, rows.size());
+        for (SoftLabelRow row : rows) {
+            assertEquals("scored", row.finishReason());
+        }
+        // chat responses end with the template's end-of-turn token, cut right after it
+        int imEnd = dev.distill.tokenizer.HfTokenizer.load(Fixtures.tinyTokenizer()).tokenToId("<|im_end|>").getAsInt();
+        int[] c0 = rows.get(0).completionIds();
+        assertEquals(imEnd, c0[c0.length - 1]);
+        int[] c2 = rows.get(2).completionIds();
+        assertTrue(java.util.Arrays.stream(c2).noneMatch(t -> t == imEnd));
+    }
+
+    @Test
+    void killedMidRunResumesToTheSameBytesAsAnUninterruptedRun() throws Exception {
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 60; i++) {
+            lines.append("{\"prompt\": \"Tell me fact number ").append(i).append(" about the sea.\"}\n");
+        }
+        Path corpus = tmp.resolve("sixty.jsonl");
+        Files.writeString(corpus, lines);
+        Path clean = tmp.resolve("clean");
+        Path killed = tmp.resolve("killed");
+        List<String> args = baseArgs(corpus, killed);
+        args.set(args.indexOf("--max-new-tokens") + 1, "48");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.pytorch.num_threads=1", "-cp", System.getProperty("java.class.path"),
+                GenerateMain.class.getName()));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("child.log").toFile());
+        pb.environment().put("DJL_OFFLINE", "true");
+        pb.environment().put("OPT_OUT_TRACKING", "true");
+        Process child = pb.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!Files.exists(killed.resolve("part-00001.parquet")) && System.nanoTime() < deadline && child.isAlive()) {
+            Thread.sleep(5);
+        }
+        child.destroyForcibly(); // SIGKILL
+        child.waitFor();
+        assertFalse(Files.exists(killed.resolve("part-00019.parquet")), "the child finished before it was killed");
+        assertTrue(Files.exists(killed.resolve("part-00001.parquet")),
+                "exit " + child.exitValue() + ": " + Files.readString(tmp.resolve("child.log")));
+        String[] resumed = generate(args);
+        assertEquals("0", resumed[0], resumed[2]);
+        assertTrue(resumed[1].contains("shards: 20/20 committed (run complete)"), resumed[1]);
+        List<String> cleanArgs = new ArrayList<>(args);
+        cleanArgs.set(cleanArgs.indexOf("--out") + 1, clean.toString());
+        assertEquals("0", generate(cleanArgs)[0]);
+        for (int i = 0; i < 20; i++) {
+            String name = String.format("part-%05d.parquet", i);
+            assertArrayEquals(Files.readAllBytes(clean.resolve(name)), Files.readAllBytes(killed.resolve(name)), name);
+        }
+        if (Files.exists(killed.resolve("_tmp"))) {
+            try (Stream<Path> s = Files.list(killed.resolve("_tmp"))) {
+                assertEquals(0, s.count(), "leftover temp files");
+            }
+        }
+    }
+}
