@@ -63,6 +63,17 @@ public final class AdamW implements AutoCloseable {
      * @param lr the learning rate for this step, e.g. {@link LrSchedule#lr(long)}
      */
     public void step(Map<String, NDArray> params, double lr) {
+        step(params, null, lr);
+    }
+
+    /**
+     * One optimizer step with gradients given by parameter name instead of read from the parameters,
+     * for fp32 master weights trained through a half-precision copy of the model: the gradients are
+     * the copy's, widened to fp32. Parameters without an entry in {@code grads} are skipped.
+     *
+     * @param grads gradients by parameter name, shaped like the parameters; null: read each parameter's own
+     */
+    public void step(Map<String, NDArray> params, Map<String, NDArray> grads, double lr) {
         step++;
         double bias1 = 1 - Math.pow(config.beta1(), step);
         double bias2Sqrt = Math.sqrt(1 - Math.pow(config.beta2(), step));
@@ -72,7 +83,7 @@ public final class AdamW implements AutoCloseable {
             NDArray param = e.getValue();
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning(); // closes this block's temporaries
-                NDArray grad = Gradients.of(param);
+                NDArray grad = grads == null ? Gradients.of(param) : grads.get(e.getKey());
                 if (grad == null) {
                     continue;
                 }
