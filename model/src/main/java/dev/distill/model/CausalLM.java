@@ -48,7 +48,6 @@ public final class CausalLM implements AutoCloseable {
     private final DecoderLayer[] layers;
     private final DecoderLayer.Constants constants;
     private final NDArray invFreq;
-    private final NDArray rotateHalf;
 
     private CausalLM(ModelConfig config, DataType dtype, NDManager manager, List<Param> layout,
             LinkedHashMap<String, NDArray> params) {
@@ -64,7 +63,6 @@ public final class CausalLM implements AutoCloseable {
         constants = new DecoderLayer.Constants(manager.create((float) config.rmsNormEps()), manager.create(-0.5f),
                 manager.create((float) (1.0 / Math.sqrt(d))));
         invFreq = manager.create(config.rope().inverseFrequencies(d)); // [D/2] float32
-        rotateHalf = manager.create(RotaryTables.rotateHalfMatrix(d), new Shape(d, d)).toType(dtype, false); // [D, D]
         layers = new DecoderLayer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             layers[i] = new DecoderLayer(i, config, params, constants);
@@ -198,7 +196,7 @@ public final class CausalLM implements AutoCloseable {
         int t = checkInputs(inputIds, positionIds, attentionMask, cache, past);
         NDArray out = scoped(inputIds.getManager(), () -> {
             NDArray x = Ops.embedding(inputIds, embed); // [B, T, H]
-            RotaryTables rope = RotaryTables.of(positionIds, invFreq, rotateHalf, dtype);
+            RotaryTables rope = RotaryTables.of(positionIds, invFreq, dtype);
             NDArray bias = AttentionBias.of(attentionMask, past, t); // [B, 1, 1, T, P+T]
             for (DecoderLayer layer : layers) {
                 x = layer.forward(x, rope, bias, cache, past);
