@@ -139,6 +139,8 @@ class KvCacheTest {
             }
         }
         assertTrue(compared > 0);
+        System.out.printf("KV cache vs full forward, rows %s from column %d: max |logit diff| = %.3g%n",
+                java.util.Arrays.toString(rows), firstCol, max);
         assertTrue(max < TOLERANCE, "max |incremental - full| logit diff " + max + " at column " + firstCol);
     }
 }
