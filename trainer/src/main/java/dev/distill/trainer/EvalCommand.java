@@ -1,14 +1,85 @@
 package dev.distill.trainer;
 
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.model.CausalLM;
+import dev.distill.model.Engines;
+import dev.distill.trainer.TrainOptions.Precision;
+import dev.distill.trainer.data.SoftLabelData;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** `distill eval`: Evaluate a model against a teacher's soft labels: KL, top-1 agreement, CE. */
-@Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a model against a teacher's soft labels: KL, top-1 agreement, CE.")
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Evaluate a model against a teacher's soft labels: KL, top-1 agreement, CE.")
 public final class EvalCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "Model directory (config.json, weights, tokenizer files): a student, a checkpoint or the teacher.")
+    Path model;
+
+    @Option(names = "--data", required = true, split = ",", paramLabel = "DIR",
+            description = "Soft-label run directories from 'distill generate'.")
+    List<String> data;
+
+    @Option(names = "--batch-tokens", defaultValue = "4096", paramLabel = "N",
+            description = "Prompt + completion tokens per batch. Default: ${DEFAULT-VALUE}.")
+    int batchTokens;
+
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "DEVICE", description = "auto, cpu, gpu or gpu:N. Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P", description = "fp32 or fp16. Default: ${DEFAULT-VALUE}.")
+    String precision;
+
+    @Option(names = "--max-rows", defaultValue = "0", paramLabel = "N",
+            description = "Evaluate the first N rows only (0: all). Default: ${DEFAULT-VALUE}.")
+    long maxRows;
+
+    @Option(names = "--json", description = "Print the metrics as JSON.")
+    boolean json;
+
     @Override
-    public Integer call() {
-        System.err.println("distill eval: not available in this build yet");
-        return 2;
+    public Integer call() throws Exception {
+        Precision p;
+        try {
+            p = Precision.parse(precision);
+            if (batchTokens < 1 || maxRows < 0) {
+                throw new IllegalArgumentException("--batch-tokens must be positive and --max-rows >= 0");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        List<String> locations = TrainCommand.absolute(data);
+        String sha = Trainer.tokenizerSha256(model, "model");
+        SoftLabelData labels = SoftLabelData.open(locations, "--data");
+        labels.requireTokenizer(sha, model, "model");
+        DataType dtype = p == Precision.FP16 ? DataType.FLOAT16 : DataType.FLOAT32;
+        EvalMetrics m;
+        try (CausalLM lm = CausalLM.load(model, dtype, Engines.device(device))) {
+            m = Evaluator.evaluate(lm, labels, batchTokens, maxRows == 0 ? Long.MAX_VALUE : maxRows, "model");
+        }
+        java.io.PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            ObjectNode o = new ObjectMapper().createObjectNode();
+            o.put("model", model.toString());
+            o.put("data", String.join(",", locations));
+            o.setAll(m.toJson());
+            out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(o));
+        } else {
+            out.println("model       " + model);
+            out.println("data        " + String.join(",", locations));
+            out.print(m.table());
+        }
+        out.flush();
+        return 0;
     }
 }

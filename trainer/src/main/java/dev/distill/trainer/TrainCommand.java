@@ -1,14 +1,162 @@
 package dev.distill.trainer;
 
+import dev.distill.trainer.TrainOptions.Precision;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** `distill train`: Fine-tune a student on top-k soft targets written by 'distill generate'. */
-@Command(name = "train", mixinStandardHelpOptions = true, description = "Fine-tune a student on top-k soft targets written by 'distill generate'.")
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Fine-tune a student on top-k soft targets written by 'distill generate'.")
 public final class TrainCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--student", required = true, paramLabel = "DIR",
+            description = "Student model directory (config.json, model.safetensors, tokenizer files).")
+    Path student;
+
+    @Option(names = "--data", required = true, split = ",", paramLabel = "DIR",
+            description = "Soft-label run directories from 'distill generate' (comma-separated or repeated).")
+    List<String> data;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR",
+            description = "Output directory: checkpoints, final/, metrics.jsonl, metrics.png.")
+    Path out;
+
+    @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps (or give --epochs).")
+    long steps;
+
+    @Option(names = "--epochs", paramLabel = "E", description = "Passes over the data (or give --steps).")
+    int epochs;
+
+    @Option(names = "--batch-tokens", defaultValue = "4096", paramLabel = "N",
+            description = "Prompt + completion tokens per micro-batch (a longer row forms a batch alone). Default: ${DEFAULT-VALUE}.")
+    int batchTokens;
+
+    @Option(names = "--grad-accum", defaultValue = "1", paramLabel = "N",
+            description = "Micro-batches per optimizer step. Default: ${DEFAULT-VALUE}.")
+    int gradAccum;
+
+    @Option(names = "--lr", defaultValue = "1e-5", paramLabel = "LR", description = "Peak learning rate. Default: ${DEFAULT-VALUE}.")
+    double lr;
+
+    @Option(names = "--warmup-steps", defaultValue = "0", paramLabel = "N",
+            description = "Linear warmup steps from 0. Default: ${DEFAULT-VALUE}.")
+    long warmupSteps;
+
+    @Option(names = {"--schedule", "--lr-schedule"}, defaultValue = "cosine", paramLabel = "KIND",
+            description = "cosine, linear or constant after warmup. Default: ${DEFAULT-VALUE}.")
+    String schedule;
+
+    @Option(names = "--min-lr-ratio", defaultValue = "0", paramLabel = "R",
+            description = "Cosine only: floor of the learning rate as a fraction of --lr. Default: ${DEFAULT-VALUE}.")
+    double minLrRatio;
+
+    @Option(names = "--weight-decay", defaultValue = "0.0", paramLabel = "WD",
+            description = "AdamW decoupled weight decay (matrices only). Default: ${DEFAULT-VALUE}.")
+    double weightDecay;
+
+    @Option(names = "--max-grad-norm", defaultValue = "1.0", paramLabel = "NORM",
+            description = "Global gradient-norm clipping threshold. Default: ${DEFAULT-VALUE}.")
+    double maxGradNorm;
+
+    @Option(names = "--loss", defaultValue = "forward-kl", paramLabel = "NAME",
+            description = "forward-kl, reverse-kl, jsd or tvd. Default: ${DEFAULT-VALUE}.")
+    String loss;
+
+    @Option(names = {"--jsd-beta", "--beta"}, defaultValue = "0.5", paramLabel = "BETA",
+            description = "jsd only: weight of the teacher in the mixture. Default: ${DEFAULT-VALUE}.")
+    double jsdBeta;
+
+    @Option(names = "--kd-temperature", defaultValue = "1.0", paramLabel = "T",
+            description = "Distillation temperature (loss scaled by T^2). Default: ${DEFAULT-VALUE}.")
+    double kdTemperature;
+
+    @Option(names = "--ce-weight", defaultValue = "0.0", paramLabel = "W",
+            description = "Weight of cross-entropy on the teacher's sampled tokens. Default: ${DEFAULT-VALUE}.")
+    double ceWeight;
+
+    @Option(names = "--kd-weight", defaultValue = "1.0", paramLabel = "W",
+            description = "Weight of the distillation loss. Default: ${DEFAULT-VALUE}.")
+    double kdWeight;
+
+    @Option(names = "--tail", defaultValue = "bucket", paramLabel = "MODE",
+            description = "Mass outside the teacher's top-k: zero (renormalise both) or bucket (one extra outcome). Default: ${DEFAULT-VALUE}.")
+    String tail;
+
+    @Option(names = "--eval-data", split = ",", paramLabel = "DIR",
+            description = "Held-out soft-label run directories to evaluate on (KL, top-1, CE).")
+    List<String> evalData = new ArrayList<>();
+
+    @Option(names = "--eval-every", defaultValue = "0", paramLabel = "N",
+            description = "Evaluate every N steps (always at the start and the end with --eval-data). Default: ${DEFAULT-VALUE}.")
+    long evalEvery;
+
+    @Option(names = "--save-every", defaultValue = "0", paramLabel = "N",
+            description = "Checkpoint every N steps (always at the end). Default: ${DEFAULT-VALUE}.")
+    long saveEvery;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "N", description = "Data order seed. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "DEVICE", description = "auto, cpu, gpu or gpu:N. Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
+            description = "fp32, or fp16: forward/backward on a half-precision copy of fp32 master weights with dynamic loss"
+                    + " scaling (stops on the first step if the model's fp16 forward does not reach every parameter). Default: ${DEFAULT-VALUE}.")
+    String precision;
+
+    @Option(names = "--shuffle-buffer", defaultValue = "1024", paramLabel = "ROWS",
+            description = "Rows held for shuffling (memory is bounded by this, not the data size). Default: ${DEFAULT-VALUE}.")
+    int shuffleBuffer;
+
+    @Option(names = "--resume", description = "Continue from the latest checkpoint in --out.")
+    boolean resume;
+
     @Override
     public Integer call() {
-        System.err.println("distill train: not available in this build yet");
-        return 2;
+        TrainOptions options;
+        try {
+            options = options().validate();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+        java.io.PrintWriter stdout = spec.commandLine().getOut();
+        try (Trainer trainer = Trainer.open(options)) {
+            Trainer.Result r = trainer.run();
+            stdout.println(String.format(Locale.ROOT, "trained %d steps (%d completion tokens%s); final model: %s",
+                    r.steps(), r.trainTokens(), r.skippedSteps() > 0 ? ", " + r.skippedSteps() + " fp16 steps skipped" : "",
+                    r.finalModel()));
+            if (r.lastEval() != null) {
+                stdout.print(r.lastEval().table());
+            }
+            stdout.flush();
+        }
+        return 0;
+    }
+
+    /** The parsed options (paths made absolute so a resumed run compares equal however they were spelled). */
+    TrainOptions options() {
+        return new TrainOptions(student.toAbsolutePath().normalize(), absolute(data), out.toAbsolutePath().normalize(),
+                steps, epochs, batchTokens, gradAccum, lr, warmupSteps, schedule, minLrRatio, weightDecay, maxGradNorm,
+                loss, jsdBeta, kdTemperature, ceWeight, kdWeight, tail, absolute(evalData), evalEvery, saveEvery, seed,
+                device, Precision.parse(precision), shuffleBuffer, resume);
+    }
+
+    /** Local paths become absolute; URIs with a scheme (hdfs://, s3a://, file://) are kept as given. */
+    static List<String> absolute(List<String> locations) {
+        List<String> out = new ArrayList<>();
+        for (String l : locations == null ? List.<String>of() : locations) {
+            out.add(l.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") ? l : Path.of(l).toAbsolutePath().normalize().toString());
+        }
+        return out;
     }
 }

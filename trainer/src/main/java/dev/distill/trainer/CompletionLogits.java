@@ -1,0 +1,36 @@
+package dev.distill.trainer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import dev.distill.model.CausalLM;
+import dev.distill.trainer.data.BatchTensors;
+import java.util.Map;
+
+/**
+ * A model's logits at a batch's trained positions only: final hidden states [B, L, H], the trained
+ * positions gathered to [N, H], then the LM head to [N, V]. The full [B, L, V] is never built.
+ */
+final class CompletionLogits {
+    private CompletionLogits() {}
+
+    /**
+     * @return [N, V]: float32, or float16 for a half-precision model while training (the losses promote
+     *     it; {@link CausalLM#logits}' own widening uses toType, which would cut the autograd graph)
+     */
+    static NDArray of(CausalLM model, BatchTensors batch, boolean training) {
+        NDArray hidden = model.hidden(batch.inputIds(), batch.positionIds(), batch.attentionMask(), null); // [B, L, H]
+        long h = hidden.getShape().get(2);
+        NDArray picked = hidden.reshape(-1, h).get(new NDIndex("{}", batch.gatherIndex())); // [N, H]
+        if (!training || model.dtype() == DataType.FLOAT32) {
+            return model.logits(picked); // [N, V] float32
+        }
+        return picked.matMul(lmHead(model).transpose()); // [N, V] float16, differentiable
+    }
+
+    private static NDArray lmHead(CausalLM model) {
+        Map<String, NDArray> params = model.parameters();
+        NDArray head = params.get("lm_head.weight");
+        return head != null ? head : params.get("model.embed_tokens.weight"); // [V, H]; tied embeddings
+    }
+}

@@ -1,0 +1,383 @@
+package dev.distill.trainer;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.GradientCollector;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.data.ShardSchema;
+import dev.distill.model.CausalLM;
+import dev.distill.model.Engines;
+import dev.distill.model.ModelConfig;
+import dev.distill.tokenizer.HfTokenizer;
+import dev.distill.trainer.TrainOptions.Precision;
+import dev.distill.trainer.checkpoint.CheckpointStore;
+import dev.distill.trainer.checkpoint.TrainerState;
+import dev.distill.trainer.data.BatchTensors;
+import dev.distill.trainer.data.DataPosition;
+import dev.distill.trainer.data.MicroBatch;
+import dev.distill.trainer.data.RowLimits;
+import dev.distill.trainer.data.RowStream;
+import dev.distill.trainer.data.SoftLabelData;
+import dev.distill.trainer.data.TokenBudgetBatcher;
+import dev.distill.trainer.loss.DistillObjective;
+import dev.distill.trainer.metrics.MetricsLog;
+import dev.distill.trainer.metrics.MetricsPlot;
+import dev.distill.trainer.metrics.TrainProgress;
+import dev.distill.trainer.optim.AdamW;
+import dev.distill.trainer.optim.AdamWState;
+import dev.distill.trainer.optim.GradClip;
+import dev.distill.trainer.optim.LossScaler;
+import dev.distill.trainer.optim.LrSchedule;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.LongConsumer;
+
+/**
+ * One training run of {@code distill train}: streams soft-label batches, runs the student forward at
+ * the completion positions, accumulates per-token-normalised gradients over {@code --grad-accum}
+ * micro-batches, clips, steps AdamW on fp32 master weights, and writes metrics, evaluations and
+ * checkpoints to the output directory. {@link #open} sets everything up (resuming from the latest
+ * checkpoint with {@code --resume}); {@link #run} trains to the end.
+ */
+public final class Trainer implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration LOG_EVERY = Duration.ofSeconds(10);
+
+    private final TrainOptions options;
+    private final Engine engine;
+    private final StudentWeights weights;
+    private final Path tokenizerSource;
+    private final String tokenizerSha256;
+    private final SoftLabelData evalData;
+    private final long totalSteps;
+    private final LrSchedule schedule;
+    private final DistillObjective objective;
+    private final AdamW optimizer;
+    private final LossScaler scaler;
+    private final CheckpointStore checkpoints;
+    private final MetricsLog metrics;
+    private final RowStream stream;
+    private final TokenBudgetBatcher batcher;
+    private long step;
+    private final long startStep;
+    private long trainTokens;
+    private long skippedSteps;
+    private long lastEvalStep = -1;
+    private long lastSavedStep = -1;
+    private EvalMetrics lastEval;
+    private LongConsumer afterStep = s -> {};
+
+    /** What a finished run reports. */
+    public record Result(long steps, long totalSteps, long skippedSteps, long trainTokens, Path finalModel,
+            EvalMetrics lastEval) {}
+
+    private Trainer(TrainOptions options, Engine engine, StudentWeights weights, Path tokenizerSource,
+            String tokenizerSha256, SoftLabelData data, SoftLabelData evalData, TrainerState resumed,
+            CheckpointStore checkpoints) {
+        this.options = options;
+        this.engine = engine;
+        this.weights = weights;
+        this.tokenizerSource = tokenizerSource;
+        this.tokenizerSha256 = tokenizerSha256;
+        this.evalData = evalData;
+        this.checkpoints = checkpoints;
+        ModelConfig config = weights.master().config();
+        RowLimits limits = new RowLimits(config.vocabSize(), config.maxPositionEmbeddings(), data.topK(), "student");
+        this.totalSteps = resumed != null ? resumed.totalSteps()
+                : options.steps() > 0 ? options.steps() : StepPlan.count(data, options, limits.lengthsOnly());
+        this.schedule = options.schedule(totalSteps);
+        this.objective = options.objective();
+        this.optimizer = new AdamW(weights.master().manager(), AdamW.Config.withWeightDecay(options.weightDecay()));
+        this.scaler = options.precision() == Precision.FP16 ? new LossScaler() : null;
+        DataPosition position = DataPosition.START;
+        if (resumed != null) {
+            step = resumed.step();
+            trainTokens = resumed.trainTokens();
+            position = resumed.position();
+            lastSavedStep = step;
+            if (scaler != null) {
+                scaler.load(resumed.lossScale(), resumed.scalerCleanSteps());
+            }
+        }
+        this.startStep = step;
+        this.metrics = MetricsLog.open(options.out(), resumed != null ? step : -1);
+        if (resumed != null) {
+            for (JsonNode line : MetricsLog.read(options.out().resolve(MetricsLog.FILE))) {
+                if (line.path("eval").asBoolean(false) && line.path("step").asLong() == step) {
+                    lastEvalStep = step;
+                }
+            }
+        }
+        long epochs = options.epochs() > 0 ? options.epochs() : Long.MAX_VALUE;
+        this.stream = RowStream.shuffled(data, ShardSchema.COLUMNS, options.seed(), options.shuffleBuffer(), epochs, position);
+        this.batcher = new TokenBudgetBatcher(stream, limits, options.batchTokens(), data.rows());
+    }
+
+    /**
+     * Prepares a run: checks the output directory, the data and its tokenizer, loads the student (or,
+     * with {@code --resume}, the latest checkpoint with its optimizer and data position).
+     *
+     * @throws IllegalArgumentException for an output directory holding another run, a tokenizer
+     *     mismatch, options that differ from the checkpoint's, or bad data
+     */
+    public static Trainer open(TrainOptions options) {
+        options.validate();
+        Engine engine = Engines.pytorch();
+        Device device = Engines.device(options.device());
+        CheckpointStore checkpoints = new CheckpointStore(options.out());
+        checkpoints.removeIncomplete();
+        TrainerState resumed = null;
+        Path modelDir = options.student();
+        Optional<Path> latest = checkpoints.latest();
+        if (options.resume() && latest.isPresent()) {
+            modelDir = latest.get();
+            resumed = TrainerState.read(modelDir);
+            List<String> diffs = options.trajectoryDifferences(resumed.options());
+            if (!diffs.isEmpty()) {
+                throw new IllegalArgumentException("cannot resume from " + modelDir + ": the run was started with other options: "
+                        + String.join("; ", diffs) + ". Resume with the original options (see " + TrainerState.FILE + ").");
+            }
+        } else if (!options.resume()) {
+            refuseExistingRun(options.out(), checkpoints);
+        }
+        String sha = tokenizerSha256(modelDir, "student");
+        SoftLabelData data = SoftLabelData.open(options.data(), "--data");
+        data.requireTokenizer(sha, modelDir, "student");
+        SoftLabelData evalData = null;
+        if (!options.evalData().isEmpty()) {
+            evalData = SoftLabelData.open(options.evalData(), "--eval-data");
+            evalData.requireTokenizer(sha, modelDir, "student");
+        }
+        StudentWeights weights = StudentWeights.load(modelDir, options.precision(), device);
+        try {
+            Trainer t = new Trainer(options, engine, weights, modelDir, sha, data, evalData, resumed, checkpoints);
+            if (resumed != null) {
+                try (NDManager scratch = weights.master().manager().newSubManager()) {
+                    t.optimizer.loadState(CheckpointStore.readOptimizer(modelDir, scratch), weights.masterParameters());
+                }
+            }
+            return t;
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
+    }
+
+    /** The hash the data must carry: tokenizer.json + tokenizer_config.json (+ chat template) of a model directory. */
+    static String tokenizerSha256(Path modelDir, String role) {
+        if (!Files.isRegularFile(modelDir.resolve("tokenizer.json"))) {
+            throw new IllegalArgumentException(role + " " + modelDir + " has no tokenizer.json: its tokenizer files are needed"
+                    + " to check the soft labels were made with the same tokenizer");
+        }
+        try (HfTokenizer tokenizer = HfTokenizer.load(modelDir)) {
+            return tokenizer.sha256();
+        }
+    }
+
+    private static void refuseExistingRun(Path out, CheckpointStore checkpoints) {
+        List<String> found = new ArrayList<>();
+        checkpoints.steps().forEach(s -> found.add(checkpoints.dir(s).getFileName().toString()));
+        for (Path p : List.of(out.resolve(MetricsLog.FILE), checkpoints.finalDir())) {
+            if (Files.exists(p)) {
+                found.add(p.getFileName().toString());
+            }
+        }
+        if (!found.isEmpty()) {
+            throw new IllegalArgumentException("--out " + out + " already holds a training run (" + String.join(", ", found)
+                    + "); pass --resume to continue it, or choose a new --out");
+        }
+    }
+
+    /** Called after every optimizer step with the step number (tests watch memory with it). */
+    void afterStep(LongConsumer listener) {
+        this.afterStep = listener;
+    }
+
+    /** The fp32 student being trained. */
+    CausalLM student() {
+        return weights.master();
+    }
+
+    /** Optimizer steps of the whole run. */
+    public long totalSteps() {
+        return totalSteps;
+    }
+
+    /** Trains from the current step to the end, then saves the final checkpoint, final/ and metrics.png. */
+    public Result run() {
+        try (TrainProgress progress = new TrainProgress(step, totalSteps, LOG_EVERY)) {
+            if (evalData != null && step == 0 && lastEvalStep != 0) {
+                evaluate(progress);
+            }
+            while (step < totalSteps) {
+                List<MicroBatch> micro = drawStep();
+                if (micro.isEmpty()) {
+                    break; // --epochs: the data ran out (only when the plan was counted on changed data)
+                }
+                ObjectNode line = trainStep(micro);
+                metrics.write(line);
+                progress.step(step, line.path("loss").asDouble(), line.path("tokens_per_s").asDouble());
+                afterStep.accept(step);
+                if (evalData != null && options.evalEvery() > 0 && step % options.evalEvery() == 0) {
+                    evaluate(progress);
+                }
+                if (options.saveEvery() > 0 && step % options.saveEvery() == 0) {
+                    save(progress);
+                }
+            }
+            if (evalData != null && lastEvalStep != step) {
+                evaluate(progress);
+            }
+            if (lastSavedStep != step) {
+                save(progress);
+            }
+            Path finalDir = checkpoints.saveFinal(weights.master(), tokenizerSource, state());
+            MetricsPlot.write(options.out());
+            progress.note("train: finished " + step + " steps; model in " + finalDir);
+            return new Result(step, totalSteps, skippedSteps, trainTokens, finalDir, lastEval);
+        }
+    }
+
+    /** The next step's micro-batches, all drawn before any backward so the step's token count is known. */
+    private List<MicroBatch> drawStep() {
+        List<MicroBatch> micro = new ArrayList<>();
+        for (int i = 0; i < options.gradAccum(); i++) {
+            MicroBatch mb = batcher.next();
+            if (mb == null) {
+                break;
+            }
+            micro.add(mb);
+        }
+        return micro;
+    }
+
+    private ObjectNode trainStep(List<MicroBatch> micro) {
+        long started = System.nanoTime();
+        long stepTokens = micro.stream().mapToLong(MicroBatch::trainTokens).sum();
+        long inputTokens = micro.stream().mapToLong(MicroBatch::budgetTokens).sum();
+        double loss = 0;
+        double kd = 0;
+        double ce = 0;
+        CausalLM forward = weights.forward();
+        for (MicroBatch mb : micro) {
+            try (NDManager m = forward.manager().newSubManager(); NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning(); // closes what the step creates on the parameters' manager
+                BatchTensors t = mb.tensors(m);
+                try (GradientCollector collector = engine.newGradientCollector()) {
+                    NDArray logits = CompletionLogits.of(forward, t, true); // [N, V]
+                    DistillObjective.Terms terms = objective.compute(logits, t.topkIds(), t.topkLogprobs(), t.targets(),
+                            t.weights(), stepTokens);
+                    collector.backward(scaler == null ? terms.total() : scaler.scale(terms.total()));
+                    loss += terms.total().getFloat();
+                    kd += terms.kd() == null ? 0 : terms.kd().getFloat();
+                    ce += terms.ce() == null ? 0 : terms.ce().getFloat();
+                }
+            }
+        }
+        double lr = schedule.lr(optimizer.stepCount());
+        float norm;
+        boolean applied;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning(); // closes the gradient views and fp32 copies
+            Map<String, NDArray> grads = weights.gradients();
+            if (step == startStep) {
+                requireEveryParameterTrains(grads);
+            }
+            boolean finite = scaler == null || scaler.unscale(grads.values());
+            norm = finite ? GradClip.globalNorm(grads.values(), options.maxGradNorm()) : Float.NaN;
+            finite = finite && Float.isFinite(norm);
+            if (scaler == null && !finite) {
+                throw new IllegalStateException("step " + (step + 1) + ": the gradient norm is " + norm + " (loss " + loss
+                        + "): training diverged; lower --lr or use --max-grad-norm");
+            }
+            applied = scaler == null || scaler.update(finite);
+            if (applied) {
+                optimizer.step(weights.masterParameters(), grads, lr);
+                weights.afterUpdate();
+            }
+            weights.zeroGradients();
+        }
+        step++;
+        trainTokens += stepTokens;
+        if (!applied) {
+            skippedSteps++;
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        ObjectNode line = JSON.createObjectNode();
+        line.put("step", step);
+        line.put("epoch", batcher.position().epoch());
+        line.put("loss", loss);
+        line.put("kd", kd);
+        line.put("ce", ce);
+        line.put("lr", lr);
+        line.put("grad_norm", norm);
+        line.put("tokens", stepTokens);
+        line.put("input_tokens", inputTokens);
+        line.put("micro_batches", micro.size());
+        line.put("tokens_per_s", inputTokens / Math.max(seconds, 1e-9));
+        if (scaler != null) {
+            line.put("loss_scale", scaler.scale());
+            line.put("skipped", !applied);
+            line.put("skipped_steps", skippedSteps);
+        }
+        return line;
+    }
+
+    /** Refuses to train a model whose forward pass does not reach every parameter (checked on a run's first step). */
+    private void requireEveryParameterTrains(Map<String, NDArray> grads) {
+        List<String> missing = weights.withoutGradient(grads);
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("--precision " + options.precision().cliName() + ": no gradient reached "
+                    + missing.size() + " of " + (missing.size() + grads.size()) + " parameters (" + String.join(", ",
+                    missing.subList(0, Math.min(3, missing.size()))) + (missing.size() > 3 ? ", ..." : "")
+                    + "): the model's forward pass in this precision is not differentiable end to end; use --precision fp32");
+        }
+    }
+
+    private void evaluate(TrainProgress progress) {
+        lastEval = Evaluator.evaluate(weights.master(), evalData, options.batchTokens(), Long.MAX_VALUE, "student");
+        ObjectNode line = JSON.createObjectNode();
+        line.put("step", step);
+        line.put("eval", true);
+        line.setAll(lastEval.toJson());
+        metrics.write(line);
+        lastEvalStep = step;
+        progress.note(String.format(Locale.ROOT, "eval at step %d: kl %.5f, top1 %.4f, ce %.4f",
+                step, lastEval.kl(), lastEval.top1(), lastEval.ce()));
+    }
+
+    private void save(TrainProgress progress) {
+        AdamWState opt = optimizer.state();
+        Path dir = checkpoints.save(step, weights.master(), tokenizerSource, state(), opt);
+        lastSavedStep = step;
+        progress.note("train: saved " + dir);
+    }
+
+    private TrainerState state() {
+        return new TrainerState(step, totalSteps, batcher.position(), trainTokens,
+                scaler == null ? null : scaler.scale(), scaler == null ? null : scaler.cleanSteps(), tokenizerSha256,
+                options.toJson());
+    }
+
+    @Override
+    public void close() {
+        try {
+            stream.close();
+            metrics.close();
+            optimizer.close();
+        } finally {
+            weights.close();
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.distill.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.distill.data.SoftLabelRow;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the trainer refuses, and the one vocabulary difference it accepts. */
+class DataCompatibilityTest {
+    @TempDir Path tmp;
+
+    private Cli train(Path student, String data, String... extra) {
+        String[] base = {"--student", student.toString(), "--data", data, "--out", tmp.resolve("out").toString(),
+            "--batch-tokens", "256", "--device", "cpu"};
+        String[] args = new String[base.length + extra.length];
+        System.arraycopy(base, 0, args, 0, base.length);
+        System.arraycopy(extra, 0, args, base.length, extra.length);
+        return Cli.train(args);
+    }
+
+    @Test
+    void dataMadeWithAnotherTokenizerIsRefusedNamingBothHashesAndPaths() throws IOException {
+        Path student = TestModels.student(tmp.resolve("student"), 1);
+        Path config = student.resolve("tokenizer_config.json");
+        Files.writeString(config, Files.readString(config).replaceFirst("\\{", "{\"model_max_length\": 77,"));
+        String dataSha = Trainer.tokenizerSha256(SharedData.teacher(), "teacher");
+        String studentSha = Trainer.tokenizerSha256(student, "student");
+        Cli r = train(student, SharedData.train().toString(), "--steps", "1");
+        assertEquals(1, r.exitCode());
+        assertEquals("distill train: tokenizer mismatch: " + SharedData.train() + "/part-00000.parquet was generated with"
+                + " tokenizer sha256 " + dataSha + ", but the student " + student + " has tokenizer sha256 " + studentSha
+                + "; use soft labels generated with the student's tokenizer\n", r.err());
+        assertTrue(!dataSha.equals(studentSha));
+    }
+
+    @Test
+    void anEmbeddingPaddedBeyondTheTokenizerIsNotAMismatch() {
+        Path student = TestModels.student(tmp.resolve("student"), TestModels.studentConfig(576, false), 1);
+        Cli r = train(student, SharedData.train().toString(), "--steps", "2");
+        assertEquals(0, r.exitCode(), r.err());
+    }
+
+    @Test
+    void topKIdsBeyondTheStudentVocabularyAreRefused() {
+        Path student = TestModels.student(tmp.resolve("student"), 1);
+        String sha = Trainer.tokenizerSha256(student, "student");
+        SoftLabelRow row = SoftLabelRow.of(0, 0, new int[] {5, 6}, new int[] {7, 8}, new float[] {-0.5f, -0.7f},
+                new int[] {7, 600, 9, 8}, new float[] {-0.5f, -1.5f, -0.1f, -0.7f}, SoftLabelRow.LENGTH);
+        Path data = TeacherLabels.writeRun(tmp.resolve("data"), 2, sha, List.of(row), 4, 1, 0);
+        Cli r = train(student, data.toString(), "--steps", "1");
+        assertEquals(1, r.exitCode());
+        assertEquals("distill train: " + data + "/part-00000.parquet: sample 0-0: topk_ids holds token id 600, outside the"
+                + " student's vocabulary [0, 512)\n", r.err());
+    }
+
+    @Test
+    void missingAndIncompleteDataDirectoriesAreNamed() throws IOException {
+        Path student = TestModels.student(tmp.resolve("student"), 1);
+        Path missing = tmp.resolve("nowhere");
+        Cli r = train(student, missing.toString(), "--steps", "1");
+        assertEquals(1, r.exitCode());
+        assertEquals("distill train: --data: run directory " + missing + " does not exist\n", r.err());
+
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        r = train(student, empty.toString(), "--steps", "1");
+        assertEquals("distill train: --data: run directory " + empty + " has no manifest.json (not a distill run"
+                + " directory?)\n", r.err());
+
+        String sha = Trainer.tokenizerSha256(student, "student");
+        SoftLabelRow a = SoftLabelRow.of(0, 0, new int[] {5}, new int[] {7}, new float[] {-0.5f}, new int[] {7},
+                new float[] {-0.5f}, SoftLabelRow.LENGTH);
+        SoftLabelRow b = SoftLabelRow.of(1, 0, new int[] {5}, new int[] {7}, new float[] {-0.5f}, new int[] {7},
+                new float[] {-0.5f}, SoftLabelRow.LENGTH);
+        Path half = TeacherLabels.writeRun(tmp.resolve("half"), 1, sha, List.of(a, b), 1, 1, 0);
+        r = train(student, half.toString(), "--steps", "1");
+        assertEquals("distill train: --data " + half + ": the run is incomplete (1 of 2 shards committed); finish it"
+                + " with 'distill generate' first\n", r.err());
+    }
+
+    @Test
+    void badOptionsExitWithCode2AndTheReason() {
+        Path student = tmp.resolve("student-never-read");
+        Cli both = train(student, "d", "--steps", "3", "--epochs", "1");
+        assertEquals(2, both.exitCode());
+        assertEquals("--steps and --epochs: give one of them, not both", both.err().lines().findFirst().orElseThrow());
+        Cli neither = train(student, "d");
+        assertEquals(2, neither.exitCode());
+        assertEquals("--steps or --epochs: give one of them (a positive number)", neither.err().lines().findFirst().orElseThrow());
+        Cli loss = train(student, "d", "--steps", "3", "--loss", "kl");
+        assertEquals(2, loss.exitCode());
+        assertEquals("--loss: expected forward-kl, reverse-kl, jsd or tvd, got 'kl'", loss.err().lines().findFirst().orElseThrow());
+        Cli evalEvery = train(student, "d", "--steps", "3", "--eval-every", "2");
+        assertEquals(2, evalEvery.exitCode());
+        assertEquals("--eval-every needs --eval-data", evalEvery.err().lines().findFirst().orElseThrow());
+        Cli precision = train(student, "d", "--steps", "3", "--precision", "bf16");
+        assertEquals(2, precision.exitCode());
+        assertEquals("--precision: expected fp32 or fp16, got 'bf16'", precision.err().lines().findFirst().orElseThrow());
+    }
+}
