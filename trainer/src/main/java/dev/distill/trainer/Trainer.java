@@ -209,11 +209,6 @@ public final class Trainer implements AutoCloseable {
         return weights.master();
     }
 
-    /** Optimizer steps of the whole run. */
-    public long totalSteps() {
-        return totalSteps;
-    }
-
     /** Trains from the current step to the end, then saves the final checkpoint, final/ and metrics.png. */
     public Result run() {
         try (TrainProgress progress = new TrainProgress(step, totalSteps, LOG_EVERY)) {

@@ -5,7 +5,7 @@ package dev.distill.trainer.data;
  * order are consumed. The order of an epoch is a pure function of (seed, epoch), so this pair
  * restores the stream exactly.
  */
-public record DataPosition(long epoch, long row) implements Comparable<DataPosition> {
+public record DataPosition(long epoch, long row) {
     /** The start of the first epoch. */
     public static final DataPosition START = new DataPosition(0, 0);
 
@@ -13,15 +13,5 @@ public record DataPosition(long epoch, long row) implements Comparable<DataPosit
         if (epoch < 0 || row < 0) {
             throw new IllegalArgumentException("data position: epoch and row must be >= 0, got " + epoch + ", " + row);
         }
-    }
-
-    /** The position just after this one in the same epoch. */
-    public DataPosition next() {
-        return new DataPosition(epoch, row + 1);
-    }
-
-    @Override
-    public int compareTo(DataPosition o) {
-        return epoch != o.epoch ? Long.compare(epoch, o.epoch) : Long.compare(row, o.row);
     }
 }

@@ -14,7 +14,6 @@ public final class TokenBudgetBatcher {
     private final int batchTokens;
     private final long rowsPerEpoch;
     private TrainRow pending;
-    private long droppedRows;
 
     /** @param rowsPerEpoch rows in one epoch, to detect data with no trainable row at all */
     public TokenBudgetBatcher(RowStream stream, RowLimits limits, int batchTokens, long rowsPerEpoch) {
@@ -55,11 +54,6 @@ public final class TokenBudgetBatcher {
         return pending != null ? pending.source().position() : stream.position();
     }
 
-    /** Rows dropped so far because they had no completion position to train on. */
-    public long droppedRows() {
-        return droppedRows;
-    }
-
     private TrainRow draw() {
         long droppedInARow = 0;
         for (PositionedRow p = stream.next(); p != null; p = stream.next()) {
@@ -67,7 +61,6 @@ public final class TokenBudgetBatcher {
             if (r != null) {
                 return r;
             }
-            droppedRows++;
             if (++droppedInARow > rowsPerEpoch) {
                 throw new IllegalArgumentException("no row of the data has a completion token to train on within the "
                         + limits.role() + "'s context of " + limits.maxPositions() + " positions");
