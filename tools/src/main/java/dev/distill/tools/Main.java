@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             EvalCommand.class,
             InspectCommand.class,
             ValidateCommand.class,
+            InitModelCommand.class,
         })
 public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

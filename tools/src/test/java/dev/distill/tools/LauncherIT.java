@@ -31,7 +31,7 @@ class LauncherIT {
         String[] r = launch("--help");
         assertEquals("0", r[0], r[1]);
         assertTrue(r[1].startsWith("Usage: distill"), r[1]);
-        for (String sub : new String[] {"demo", "generate", "train", "eval", "inspect", "validate"}) {
+        for (String sub : new String[] {"demo", "generate", "train", "eval", "inspect", "validate", "init-model"}) {
             assertTrue(r[1].matches("(?s).*\\n  " + sub + " .*"), "missing " + sub + " in:\n" + r[1]);
         }
     }

@@ -34,7 +34,7 @@ class MainTest {
 
     @Test
     void everySubcommandHasHelp() {
-        for (String sub : new String[] {"demo", "generate", "train", "eval", "inspect", "validate"}) {
+        for (String sub : new String[] {"demo", "generate", "train", "eval", "inspect", "validate", "init-model"}) {
             Object[] r = runCli(sub, "--help");
             assertEquals(0, r[0], sub);
             assertTrue(((String) r[1]).startsWith("Usage: distill " + sub), sub + ": " + r[1]);
