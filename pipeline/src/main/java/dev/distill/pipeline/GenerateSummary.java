@@ -35,7 +35,7 @@ public record GenerateSummary(String out, int shardsDone, int shardsTotal, long 
     public String format() {
         return String.format(Locale.ROOT,
                 "generate: %s%n  shards: %d/%d committed%s%n  this process: %d prompts, %d completion tokens in %.1f s"
-                        + " (%.1f tok/s)%n  skipped: %s%n  bytes per completion token on disk: %.1f",
+                        + " (%.1f tok/s)%n  %s%n  bytes per completion token on disk: %.1f",
                 out, shardsDone, shardsTotal, complete() ? " (run complete)" : "", prompts, tokens, seconds,
                 seconds > 0 ? tokens / seconds : 0.0, skipped, bytesPerToken);
     }

@@ -1,7 +1,15 @@
 package dev.distill.pipeline;
 
-/** Recognises a device or host out-of-memory failure reported through DJL's engine. */
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Device or host out-of-memory failures reported through DJL's engine, and the retry that halves a batch. */
 final class OutOfMemory {
+    private static final Logger LOG = LoggerFactory.getLogger(OutOfMemory.class);
+
     private OutOfMemory() {}
 
     static boolean is(Throwable e) {
@@ -16,5 +24,26 @@ final class OutOfMemory {
             }
         }
         return false;
+    }
+
+    /**
+     * Runs {@code work} on the batch; when it runs out of memory, splits the batch in halves and
+     * retries each (recursively, down to single items, whose failure is rethrown). Outputs keep the
+     * batch's order.
+     */
+    static List<TeacherOutput> retrySplitting(List<WorkItem> batch, Function<List<WorkItem>, List<TeacherOutput>> work) {
+        try {
+            return work.apply(batch);
+        } catch (RuntimeException e) {
+            if (batch.size() == 1 || !is(e)) {
+                throw e;
+            }
+            int half = batch.size() / 2;
+            LOG.warn("out of memory on a batch of {} sequences; retrying as two batches of {} and {}", batch.size(),
+                    half, batch.size() - half);
+            List<TeacherOutput> out = new ArrayList<>(retrySplitting(batch.subList(0, half), work));
+            out.addAll(retrySplitting(batch.subList(half, batch.size()), work));
+            return out;
+        }
     }
 }

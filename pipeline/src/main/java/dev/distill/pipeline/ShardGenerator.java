@@ -12,8 +12,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Produces one shard: reads its prompt range, encodes, batches and runs the teacher, then writes the
@@ -21,8 +19,6 @@ import org.slf4j.LoggerFactory;
  * configuration and the prompt range.
  */
 final class ShardGenerator {
-    private static final Logger LOG = LoggerFactory.getLogger(ShardGenerator.class);
-
     private final GenerateSpec spec;
     private final Teacher teacher;
     private final PromptEncoder encoder;
@@ -71,7 +67,8 @@ final class ShardGenerator {
         }
         List<TeacherOutput> outputs = new ArrayList<>(items.size());
         for (List<WorkItem> batch : planner.plan(items)) {
-            List<TeacherOutput> done = runWithRetry(batch);
+            List<TeacherOutput> done = OutOfMemory.retrySplitting(batch, b -> spec.mode() == Mode.SCORE
+                    ? teacher.score(b, spec.topK()) : teacher.generate(b, params));
             outputs.addAll(done);
             progress.advance(0, done.stream().mapToLong(o -> o.completionIds().length).sum());
         }
@@ -81,30 +78,13 @@ final class ShardGenerator {
         try (ShardWriter writer = run.openShard(index, meta)) {
             for (TeacherOutput o : outputs) {
                 WorkItem w = o.item();
-                writer.write(new SoftLabelRow(w.promptIndex() + "-" + w.sampleIndex(), w.promptIndex(), w.sampleIndex(),
-                        w.promptIds(), o.completionIds(), o.completionLogprobs(), o.topkIds(), o.topkLogprobs(),
-                        o.finishReason()));
+                writer.write(SoftLabelRow.of(w.promptIndex(), w.sampleIndex(), w.promptIds(), o.completionIds(),
+                        o.completionLogprobs(), o.topkIds(), o.topkLogprobs(), o.finishReason()));
                 tokens += o.completionIds().length;
             }
             writer.commit();
         }
         progress.advance(prompts, 0);
         return tokens;
-    }
-
-    /** Runs a batch; when the device runs out of memory, splits it in halves and retries each. */
-    private List<TeacherOutput> runWithRetry(List<WorkItem> batch) {
-        try {
-            return spec.mode() == Mode.SCORE ? teacher.score(batch, spec.topK()) : teacher.generate(batch, params);
-        } catch (RuntimeException e) {
-            if (batch.size() == 1 || !OutOfMemory.is(e)) {
-                throw e;
-            }
-            LOG.warn("out of memory on a batch of {} sequences; retrying as two batches of {} and {}", batch.size(),
-                    batch.size() / 2, batch.size() - batch.size() / 2);
-            List<TeacherOutput> out = new ArrayList<>(runWithRetry(batch.subList(0, batch.size() / 2)));
-            out.addAll(runWithRetry(batch.subList(batch.size() / 2, batch.size())));
-            return out;
-        }
     }
 }
