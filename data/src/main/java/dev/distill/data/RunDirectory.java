@@ -44,10 +44,13 @@ public final class RunDirectory {
     private final String configHash;
     private final long promptsTotal;
     private final int shardSize;
+    /** Whether commits refresh manifest.json (false in a {@link #forShardWriters} view). */
+    private final boolean ownsManifest;
     /** Entries of committed shards already computed or read by this process (a committed file never changes). */
     private final Map<Integer, Manifest.Shard> known = new HashMap<>();
 
-    private RunDirectory(String location, Path dir, FileSystem fs, ObjectNode config, long promptsTotal, int shardSize) {
+    private RunDirectory(String location, Path dir, FileSystem fs, ObjectNode config, long promptsTotal, int shardSize,
+            boolean ownsManifest) {
         this.location = location;
         this.dir = dir;
         this.fs = fs;
@@ -55,6 +58,7 @@ public final class RunDirectory {
         this.configHash = CanonicalJson.sha256(config);
         this.promptsTotal = promptsTotal;
         this.shardSize = shardSize;
+        this.ownsManifest = ownsManifest;
     }
 
     /**
@@ -65,6 +69,37 @@ public final class RunDirectory {
      *     naming every differing option with both values
      */
     public static RunDirectory open(String location, ObjectNode config, long promptsTotal, int shardSize) throws IOException {
+        RunDirectory run = create(location, config, promptsTotal, shardSize, true);
+        Path dir = run.dir;
+        FileSystem fs = run.fs;
+        Path manifestPath = new Path(dir, MANIFEST);
+        if (fs.exists(manifestPath)) {
+            run.checkSameRun(Manifest.read(fs, manifestPath));
+        } else if (fs.exists(dir) && !run.listCommitted().isEmpty()) {
+            throw new IllegalArgumentException("run directory " + location + " has shard files but no " + MANIFEST
+                    + "; use a new --out directory");
+        } else {
+            fs.mkdirs(dir);
+        }
+        run.refreshManifest();
+        return run;
+    }
+
+    /**
+     * The run directory at {@code location}, which {@link #open} opened in another process (a cluster's driver), for
+     * writing shards only: manifest.json is neither read nor written, and a commit only moves the shard into place
+     * (first finisher wins) and deletes the attempt's temporary file. The process that opened the run rebuilds the
+     * manifest from the committed files with {@link #refreshManifest()}.
+     *
+     * @param config the configuration the run was opened with, so that shard metadata is checked against its hash
+     */
+    public static RunDirectory forShardWriters(String location, ObjectNode config, long promptsTotal, int shardSize)
+            throws IOException {
+        return create(location, config, promptsTotal, shardSize, false);
+    }
+
+    private static RunDirectory create(String location, ObjectNode config, long promptsTotal, int shardSize,
+            boolean ownsManifest) throws IOException {
         if (promptsTotal < 0) {
             throw new IllegalArgumentException("prompts_total must be >= 0, got " + promptsTotal);
         }
@@ -79,19 +114,7 @@ public final class RunDirectory {
             throw new IllegalArgumentException("config shard_size " + declared + " differs from the shard size " + shardSize);
         }
         Path dir = HadoopFs.path(location);
-        FileSystem fs = HadoopFs.fileSystem(dir);
-        RunDirectory run = new RunDirectory(location, dir, fs, cfg, promptsTotal, shardSize);
-        Path manifestPath = new Path(dir, MANIFEST);
-        if (fs.exists(manifestPath)) {
-            run.checkSameRun(Manifest.read(fs, manifestPath));
-        } else if (fs.exists(dir) && !run.listCommitted().isEmpty()) {
-            throw new IllegalArgumentException("run directory " + location + " has shard files but no " + MANIFEST
-                    + "; use a new --out directory");
-        } else {
-            fs.mkdirs(dir);
-        }
-        run.refreshManifest();
-        return run;
+        return new RunDirectory(location, dir, HadoopFs.fileSystem(dir), cfg, promptsTotal, shardSize, ownsManifest);
     }
 
     /**
@@ -119,7 +142,7 @@ public final class RunDirectory {
         if (size == null || !size.canConvertToInt() || size.asInt() < 1) {
             throw new IllegalArgumentException(manifestPath + ": config.shard_size is missing or not a positive integer");
         }
-        return new RunDirectory(location, dir, fs, m.config(), m.promptsTotal(), size.asInt());
+        return new RunDirectory(location, dir, fs, m.config(), m.promptsTotal(), size.asInt(), true);
     }
 
     private void checkSameRun(Manifest existing) {
@@ -250,7 +273,8 @@ public final class RunDirectory {
 
     /**
      * Starts writing shard {@code i} into {@code _tmp/part-NNNNN.<attempt>.parquet}. {@link ShardWriter#commit()}
-     * moves it into place (unless another attempt committed it first), records it and refreshes the manifest.
+     * moves it into place (unless another attempt committed it first), records it and refreshes the manifest (except
+     * in a {@link #forShardWriters} view).
      */
     public ShardWriter openShard(int i, ShardMetadata metadata, long rowGroupBytes) throws IOException {
         checkIndex(i);
@@ -282,6 +306,9 @@ public final class RunDirectory {
     private boolean commit(int i, ShardWriter writer, Path finished) throws IOException {
         Path target = shardPath(i);
         boolean won = AtomicFiles.publishIfAbsent(fs, finished, target);
+        if (!ownsManifest) {
+            return won;
+        }
         if (won) {
             long[] range = shardRange(i);
             synchronized (this) {

@@ -1,5 +1,6 @@
 package dev.distill.data;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -226,6 +227,30 @@ class RunDirectoryTest {
         assertEquals(Manifest.Shard.COMPLETE, entry.status());
         assertEquals(2L * 12 - 2 * 2, entry.rows());
         assertThrows(IllegalStateException.class, () -> b.openShard(0, TestRows.metadata(b.configHash())));
+    }
+
+    @Test
+    void shardWritersCommitWithoutTouchingTheManifestAndTheOpenerRebuildsIt() throws Exception {
+        Path dir = tmp.resolve("run");
+        RunDirectory driver = TestRuns.open(dir, PROMPTS, SHARD_SIZE);
+        byte[] planned = Files.readAllBytes(dir.resolve("manifest.json"));
+        RunDirectory a = RunDirectory.forShardWriters(dir.toString(), TestRuns.config(TestRows.K, 0), PROMPTS, SHARD_SIZE);
+        RunDirectory b = RunDirectory.forShardWriters(dir.toString(), TestRuns.config(TestRows.K, 0), PROMPTS, SHARD_SIZE);
+        assertEquals(driver.configHash(), a.configHash());
+        ShardWriter wa = a.openShard(1, TestRows.metadata(a.configHash()), 8 << 10);
+        ShardWriter wb = b.openShard(1, TestRows.metadata(b.configHash()), 8 << 10);
+        TestRuns.writeRows(a, 1, wa, Long.MAX_VALUE);
+        TestRuns.writeRows(b, 1, wb, Long.MAX_VALUE);
+        assertTrue(wa.commit());
+        assertFalse(wb.commit());
+        assertEquals(List.of(), list(dir.resolve("_tmp")));
+        assertArrayEquals(planned, Files.readAllBytes(dir.resolve("manifest.json")));
+        for (int i : a.pendingShards(1, 0)) {
+            TestRuns.writeShard(a, i);
+        }
+        assertArrayEquals(planned, Files.readAllBytes(dir.resolve("manifest.json")));
+        driver.refreshManifest();
+        assertEquals(uninterrupted(), TestRuns.snapshot(dir));
     }
 
     @Test
