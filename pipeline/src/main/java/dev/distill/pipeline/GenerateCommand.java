@@ -90,12 +90,16 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws java.io.IOException {
-        GenerateSpec spec = new GenerateSpec(teacher, tokenizer == null ? teacher : tokenizer, prompts, out,
+        GenerateSummary summary = GenerateRun.run(spec());
+        System.out.println(summary.format());
+        return 0;
+    }
+
+    /** The parsed options, validated. */
+    public GenerateSpec spec() {
+        return new GenerateSpec(teacher, tokenizer == null ? teacher : tokenizer, prompts, out,
                 Mode.parse(mode), topK, maxNewTokens,
                 temperature, topP, samplesPerPrompt, seed, shardSize, maxBatchTokens, dtype, device, !noChatTemplate,
                 promptField, responseField, numWorkers, workerIndex, skipInvalid);
-        GenerateSummary summary = GenerateRun.run(spec);
-        System.out.println(summary.format());
-        return 0;
     }
 }

@@ -11,7 +11,7 @@ public record GenerateSummary(String out, int shardsDone, int shardsTotal, long 
         long tokens, double seconds, double bytesPerToken) {
 
     /** Reads the committed shards' sizes and token counts from the refreshed manifest. */
-    static GenerateSummary of(RunDirectory run, SkipReport skips, long prompts, long tokens, double seconds)
+    public static GenerateSummary of(RunDirectory run, SkipReport skips, long prompts, long tokens, double seconds)
             throws IOException {
         Manifest manifest = run.refreshManifest();
         long bytes = 0;

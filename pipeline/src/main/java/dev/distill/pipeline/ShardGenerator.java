@@ -8,35 +8,73 @@ import dev.distill.prompts.InvalidPromptException;
 import dev.distill.prompts.PromptRecord;
 import dev.distill.prompts.PromptSource;
 import dev.distill.prompts.SkipReport;
+import dev.distill.tokenizer.HfTokenizer;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
- * Produces one shard: reads its prompt range, encodes, batches and runs the teacher, then writes the
- * rows in (prompt_index, sample_index) order and commits the file. Its data depend only on the run
- * configuration and the prompt range.
+ * Produces a run's shards, one at a time: reads a shard's prompt range, encodes, batches and runs the teacher,
+ * then writes the rows in (prompt_index, sample_index) order and commits the file. A shard's data depend only on
+ * the run configuration and its prompt range, so `distill generate` and a cluster's tasks write the same bytes.
  */
-final class ShardGenerator {
+public final class ShardGenerator {
+    /** Default token budget of a batch on CPU. */
+    static final int CPU_BATCH_TOKENS = 16384;
+    static final int MAX_BATCH_SIZE = 256;
+
     private final GenerateSpec spec;
+    private final RunDirectory run;
     private final Teacher teacher;
     private final PromptEncoder encoder;
     private final BatchPlanner planner;
     private final GenerationParams params;
+    private final ShardMetadata meta;
 
-    ShardGenerator(GenerateSpec spec, Teacher teacher, PromptEncoder encoder, BatchPlanner planner,
-            GenerationParams params) {
+    private ShardGenerator(GenerateSpec spec, RunDirectory run, Teacher teacher, PromptEncoder encoder,
+            BatchPlanner planner, GenerationParams params, ShardMetadata meta) {
         this.spec = spec;
+        this.run = run;
         this.teacher = teacher;
         this.encoder = encoder;
         this.planner = planner;
         this.params = params;
+        this.meta = meta;
     }
 
-    /** Generates and commits shard {@code index}; returns its completion-token count. */
-    long generate(RunDirectory run, int index, PromptSource source, ShardMetadata meta, SkipReport skips,
-            Progress progress) throws IOException {
+    /**
+     * A generator of {@code run}'s shards with a loaded {@code teacher} and {@code tokenizer}; it closes neither.
+     *
+     * @param inputs the run's resolved inputs ({@link RunInputs#resolve}), recorded in every shard's footer
+     */
+    public static ShardGenerator create(GenerateSpec spec, RunInputs inputs, RunDirectory run, Teacher teacher,
+            HfTokenizer tokenizer) {
+        int[] eos = IntStream.concat(Arrays.stream(teacher.eosIds()), Arrays.stream(tokenizer.eosIds()))
+                .distinct().toArray();
+        ShardMetadata meta = new ShardMetadata(1, spec.topK(), teacher.vocabSize(), run.configHash(),
+                spec.teacher().toString(), inputs.teacherSha256(), inputs.tokenizerSha256(),
+                inputs.chatTemplateSha256(), inputs.corpusSha256());
+        PromptEncoder encoder = new PromptEncoder(tokenizer, spec.chatTemplate(), spec.mode() == Mode.SCORE,
+                teacher.contextLength(), eos);
+        int budget = spec.maxBatchTokens() != null ? spec.maxBatchTokens() : CPU_BATCH_TOKENS;
+        GenerationParams params = new GenerationParams(spec.topK(),
+                new TokenSampler(spec.mode() != Mode.SAMPLE, spec.temperature(), spec.topP()), eos);
+        return new ShardGenerator(spec, run, teacher, encoder, new BatchPlanner(budget, MAX_BATCH_SIZE), params, meta);
+    }
+
+    /** Opens the corpus for {@link #generate} (one source serves any number of shards in increasing order). */
+    public PromptSource openPrompts() throws IOException {
+        return PromptSource.open(spec.prompts(), RunInputs.promptOptions(spec));
+    }
+
+    /**
+     * Generates and commits shard {@code index}, reading its prompts from {@code source} (positioned at or before
+     * the shard's first prompt); counts skipped prompts into {@code skips}. Returns its completion-token count.
+     */
+    public long generate(int index, PromptSource source, SkipReport skips, Progress progress) throws IOException {
         long[] range = run.shardRange(index);
         source.skipTo(range[0]);
         List<WorkItem> items = new ArrayList<>();

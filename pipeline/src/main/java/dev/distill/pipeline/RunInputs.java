@@ -1,0 +1,95 @@
+package dev.distill.pipeline;
+
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.data.RunDirectory;
+import dev.distill.prompts.Corpus;
+import dev.distill.prompts.PromptSourceOptions;
+import dev.distill.tokenizer.HfTokenizer;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+
+/**
+ * What every shard of a run is made from, resolved once by the process that opens the run: the configuration
+ * recorded in manifest.json (every option that changes the data, with the inputs' fingerprints) and the prompt
+ * count. Serializable, so a cluster's tasks use their driver's resolution instead of redoing it.
+ */
+public record RunInputs(String configJson, long promptsTotal, String teacherSha256, String tokenizerSha256,
+        String chatTemplateSha256, String corpusSha256) implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Counts the corpus and fingerprints the teacher, tokenizer, chat template and corpus. */
+    public static RunInputs resolve(GenerateSpec spec, DataType dtype, HfTokenizer tokenizer) throws IOException {
+        long promptsTotal = Corpus.count(spec.prompts(), promptOptions(spec));
+        String teacherSha = Fingerprints.teacherSha256(spec.teacher());
+        String templateSha = spec.chatTemplate()
+                ? tokenizer.chatTemplate().map(t -> t.sha256()).orElse("none")
+                : "none";
+        String corpusSha = Corpus.sha256(spec.prompts());
+        ObjectNode config = config(spec, dtype, teacherSha, tokenizer.sha256(), templateSha, corpusSha);
+        return new RunInputs(config.toString(), promptsTotal, teacherSha, tokenizer.sha256(), templateSha, corpusSha);
+    }
+
+    /**
+     * Creates the run directory {@code spec.out()}, or resumes it (writes manifest.json).
+     *
+     * @throws IllegalArgumentException when the run there was made with another configuration, naming the options
+     */
+    public RunDirectory open(GenerateSpec spec) throws IOException {
+        return RunDirectory.open(spec.out(), config(), promptsTotal, spec.shardSize());
+    }
+
+    /** The run directory {@code spec.out()}, which another process opened, for writing shards only. */
+    public RunDirectory attach(GenerateSpec spec) throws IOException {
+        return RunDirectory.forShardWriters(spec.out(), config(), promptsTotal, spec.shardSize());
+    }
+
+    /** The run configuration as recorded in manifest.json. */
+    public ObjectNode config() {
+        try {
+            return (ObjectNode) JSON.readTree(configJson);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The compute dtype the run was opened with. */
+    public DataType dtype() {
+        return "fp16".equals(config().path("dtype").asText()) ? DataType.FLOAT16 : DataType.FLOAT32;
+    }
+
+    /** How the corpus is read for {@code spec}. */
+    static PromptSourceOptions promptOptions(GenerateSpec spec) {
+        return new PromptSourceOptions(null, spec.promptField(), spec.responseField(), spec.mode() == Mode.SCORE);
+    }
+
+    /** Every option that changes the data, as recorded in manifest.json (its hash guards resume). */
+    private static ObjectNode config(GenerateSpec spec, DataType dtype, String teacherSha, String tokenizerSha,
+            String templateSha, String corpusSha) {
+        ObjectNode c = JsonNodeFactory.instance.objectNode();
+        c.put("teacher", spec.teacher().toAbsolutePath().normalize().toString());
+        c.put("teacher_sha256", teacherSha);
+        c.put("tokenizer_sha256", tokenizerSha);
+        c.put("chat_template", spec.chatTemplate());
+        c.put("chat_template_sha256", templateSha);
+        c.put("corpus", spec.prompts().toAbsolutePath().normalize().toString());
+        c.put("corpus_sha256", corpusSha);
+        c.put("prompt_field", spec.promptField());
+        c.put("response_field", spec.responseField());
+        c.put("mode", spec.mode().id());
+        c.put("top_k", spec.topK());
+        c.put("max_new_tokens", spec.maxNewTokens());
+        c.put("temperature", spec.temperature());
+        c.put("top_p", spec.topP());
+        c.put("samples_per_prompt", spec.samplesPerPrompt());
+        c.put("seed", spec.seed());
+        c.put("shard_size", spec.shardSize());
+        c.put("dtype", dtype == DataType.FLOAT16 ? "fp16" : "fp32");
+        return c;
+    }
+}
