@@ -199,13 +199,31 @@ public final class CausalLM implements AutoCloseable {
             RotaryTables rope = RotaryTables.of(positionIds, invFreq, dtype);
             NDArray bias = AttentionBias.of(attentionMask, past, t); // [B, 1, 1, T, P+T]
             for (DecoderLayer layer : layers) {
-                x = layer.forward(x, rope, bias, cache, past);
+                x = layerScoped(layer, x, rope, bias, cache, past);
             }
             return Ops.rmsNorm(x, finalNorm, constants.eps(), constants.minusHalf()); // [B, T, H]
         });
         if (cache != null) {
             cache.advance(t);
         }
+        return out;
+    }
+
+    /**
+     * One decoder layer in its own NDScope: its intermediates are released as soon as it returns
+     * (autograd keeps what backward needs), so a forward holds one layer's activations at a time
+     * instead of every layer's. Its input is released too.
+     */
+    private static NDArray layerScoped(DecoderLayer layer, NDArray x, RotaryTables rope, NDArray bias, KvCache cache,
+            int past) {
+        NDArray out;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            out = layer.forward(x, rope, bias, cache, past); // [B, T, H]
+            NDScope.unregister(out);
+        }
+        NDScope.register(out);
+        x.close();
         return out;
     }
 
