@@ -1,0 +1,229 @@
+package dev.distill.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.distill.data.RunDirectory;
+import dev.distill.pipeline.GenerateCommand;
+import dev.distill.pipeline.GenerateSpec;
+import dev.distill.pipeline.RunInputs;
+import dev.distill.tokenizer.HfTokenizer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+/**
+ * `distill-spark generate` in local mode on the tiny llama fixture against `distill generate` with the same options:
+ * the same files, byte for byte, also after a retried task, a stopped and resubmitted job, and duplicate attempts.
+ */
+class SparkGenerateTest {
+    @TempDir static Path tmp;
+    static Path corpus;
+    static Path reference;
+    static String referenceSummary;
+
+    @BeforeAll
+    static void distillGenerate() throws IOException {
+        // log4j2 binds its console to the System.err of its first use: make that the real one, not a capture.
+        LoggerFactory.getLogger(SparkGenerateTest.class).info("reference run: distill generate");
+        corpus = tmp.resolve("corpus.jsonl");
+        Files.write(corpus, List.of(
+                "{\"prompt\": \"What is a prime number?\"}",
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"Name a color.\"}]}",
+                "{\"text\": \"Once upon a time\"}",
+                "{\"prompt\": \"broken json",
+                "{\"prompt\": \"Write a haiku about rain.\"}",
+                "{\"prompt\": \"Explain recursion in one sentence.\"}",
+                "{\"prompt\": \"Tell me a fact about the sea.\"}",
+                "{\"prompt\": \"Why is the sky blue?\"}"));
+        reference = tmp.resolve("reference");
+        Output r = capture(() -> new CommandLine(new GenerateCommand()).execute(args(reference).toArray(String[]::new)));
+        assertEquals(0, r.rc, r.err);
+        referenceSummary = r.out;
+        assertTrue(referenceSummary.contains("shards: 3/3 committed (run complete)"), referenceSummary);
+    }
+
+    static List<String> args(Path out) {
+        Path root = repoRoot();
+        return new ArrayList<>(List.of("--teacher", root.resolve("fixtures/models/llama").toString(),
+                "--tokenizer", root.resolve("fixtures/tokenizers/tiny").toString(), "--prompts", corpus.toString(),
+                "--out", out.toString(), "--mode", "sample", "--top-k", "5", "--max-new-tokens", "12",
+                "--shard-size", "3", "--seed", "3", "--device", "cpu", "--skip-invalid"));
+    }
+
+    /** `distill-spark generate --master MASTER <args>`, with the test hook failing the first attempt of {@code fail}. */
+    static Output sparkGenerate(String master, String fail, List<String> args) {
+        List<String> cli = new ArrayList<>(List.of("generate", "--master", master));
+        cli.addAll(args);
+        if (fail != null) {
+            System.setProperty(InjectedFailure.CONF, fail);
+        }
+        try {
+            return capture(() -> SparkMain.run(cli.toArray(String[]::new)));
+        } finally {
+            System.clearProperty(InjectedFailure.CONF);
+        }
+    }
+
+    @Test
+    void aSparkRunWritesTheBytesOfDistillGenerate() throws Exception {
+        Path out = tmp.resolve("spark");
+        Output r = sparkGenerate("local[2]", null, args(out));
+        assertEquals(0, r.rc, r.err);
+        assertEquals(files(reference), files(out));
+        assertTrue(r.out.contains("shards: 3/3 committed (run complete)"), r.out);
+        assertTrue(r.out.contains("this process: 8 prompts"), r.out);
+        assertEquals(skipLine(referenceSummary), skipLine(r.out));
+        assertTrue(r.out.contains("spark: 3 shard tasks, 0 retried after a failure"), r.out);
+        assertEquals(1, TeacherCache.size(), "one teacher per executor JVM, whatever the number of tasks");
+    }
+
+    @Test
+    void aTaskThatFailsOnceIsRetriedToTheSameBytes() throws Exception {
+        Path out = tmp.resolve("retried");
+        Output r = sparkGenerate("local[2,2]", "1", args(out));
+        assertEquals(0, r.rc, r.err);
+        assertTrue(r.out.contains("spark: 3 shard tasks, 1 retried after a failure"), r.out);
+        assertEquals(files(reference), files(out));
+    }
+
+    @Test
+    void aStoppedJobResubmittedGeneratesOnlyTheMissingShards() throws Exception {
+        Path out = tmp.resolve("stopped");
+        // local[1]: one task at a time in shard order, no retries; the last shard fails and the job stops.
+        Output stopped = sparkGenerate("local[1]", "2", args(out));
+        assertEquals(1, stopped.rc);
+        assertEquals("distill-spark generate: shard 2 (prompts 6..7): injected failure (" + InjectedFailure.CONF
+                + "): first attempt at shard 2", stopped.err.lines().reduce((a, b) -> b).orElse(""), stopped.err);
+        assertEquals(List.of("part-00000.parquet", "part-00001.parquet"), parts(out));
+        JsonNode shards = new ObjectMapper().readTree(out.resolve("manifest.json").toFile()).get("shards");
+        assertEquals(List.of("complete", "complete", "pending"), shards.findValuesAsText("status"));
+        BasicFileAttributes first = Files.readAttributes(out.resolve("part-00000.parquet"), BasicFileAttributes.class);
+
+        Output resumed = sparkGenerate("local[2]", null, args(out));
+        assertEquals(0, resumed.rc, resumed.err);
+        assertTrue(resumed.out.contains("spark: 1 shard tasks"), resumed.out);
+        assertTrue(resumed.out.contains("this process: 2 prompts"), resumed.out);
+        BasicFileAttributes after = Files.readAttributes(out.resolve("part-00000.parquet"), BasicFileAttributes.class);
+        assertEquals(first.fileKey(), after.fileKey());
+        assertEquals(first.lastModifiedTime(), after.lastModifiedTime());
+        assertEquals(files(reference), files(out));
+
+        Output again = sparkGenerate("local[2]", null, args(out));
+        assertEquals(0, again.rc, again.err);
+        assertTrue(again.out.contains("spark: 0 shard tasks"), again.out);
+        List<String> changed = args(out);
+        changed.set(changed.indexOf("--top-k") + 1, "7");
+        Output refused = sparkGenerate("local[2]", null, changed);
+        assertEquals(1, refused.rc);
+        assertTrue(refused.err.contains("top_k: 5 (run) vs 7 (now)"), refused.err);
+    }
+
+    @Test
+    void twoAttemptsAtTheSameShardLeaveOneFile() throws Exception {
+        Path out = tmp.resolve("twice");
+        GenerateArgs args = new GenerateArgs(args(out));
+        GenerateSpec spec = args.spec();
+        RunInputs inputs;
+        try (HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
+            inputs = RunInputs.resolve(spec, ai.djl.ndarray.types.DataType.FLOAT32, tokenizer);
+        }
+        RunDirectory run = inputs.open(spec);
+        SparkConf conf = new SparkConf().setMaster("local[2]").setAppName("two attempts");
+        try (JavaSparkContext jsc = new JavaSparkContext(conf)) {
+            SparkGenerate.Result r = SparkGenerate.runShards(jsc, args, inputs, run, List.of(0, 0));
+            assertEquals(2, r.tasks());
+        }
+        assertEquals(List.of("part-00000.parquet"), parts(out));
+        assertEquals(files(reference).get("part-00000.parquet"), files(out).get("part-00000.parquet"));
+        try (Stream<Path> temp = Files.list(out.resolve(RunDirectory.TMP_DIR))) {
+            assertEquals(List.of(), temp.toList(), "the losing attempt's temporary file is deleted");
+        }
+        assertFalse(Files.exists(out.resolve("part-00001.parquet")));
+    }
+
+    /** Every file of a run directory (relative path) with its SHA-256. */
+    static Map<String, String> files(Path dir) throws IOException {
+        Map<String, String> out = new TreeMap<>();
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path f : s.filter(Files::isRegularFile).toList()) {
+                out.put(dir.relativize(f).toString(), sha256(f));
+            }
+        }
+        return out;
+    }
+
+    static List<String> parts(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("part-")).sorted().toList();
+        }
+    }
+
+    static String skipLine(String summary) {
+        return summary.lines().filter(l -> l.contains("skipped")).findFirst().orElse("(none)");
+    }
+
+    static String sha256(Path f) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Path repoRoot() {
+        String prop = System.getProperty("distill.repo.root");
+        for (Path p = Path.of(prop != null ? prop : "").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isDirectory(p.resolve("fixtures")) && Files.exists(p.resolve("pom.xml"))) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("cannot find the repository's fixtures/ from " + prop);
+    }
+
+    record Output(int rc, String out, String err) {}
+
+    /** Runs {@code command} with System.out and System.err captured. */
+    static Output capture(java.util.function.IntSupplier command) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int rc;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            rc = command.getAsInt();
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        String e = err.toString(StandardCharsets.UTF_8);
+        oldErr.print(e);
+        return new Output(rc, out.toString(StandardCharsets.UTF_8), e);
+    }
+}
