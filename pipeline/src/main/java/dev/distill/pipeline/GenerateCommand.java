@@ -1,6 +1,9 @@
 package dev.distill.pipeline;
 
+import dev.distill.pipeline.remote.ApiKeys;
+import dev.distill.pipeline.remote.RemoteOptions;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,9 +19,40 @@ import picocli.CommandLine.Option;
         })
 public final class GenerateCommand implements Callable<Integer> {
 
-    @Option(names = "--teacher", required = true, paramLabel = "DIR",
-            description = "Hugging Face model directory (config.json, *.safetensors, tokenizer.json).")
+    @Option(names = "--teacher", paramLabel = "DIR",
+            description = "Hugging Face model directory (config.json, *.safetensors, tokenizer.json); or use --teacher-url.")
     Path teacher;
+
+    @Option(names = "--teacher-url", paramLabel = "URL",
+            description = "An OpenAI-compatible server's base URL instead of --teacher, e.g. http://host:8000/v1 (vLLM, distill serve).")
+    String teacherUrl;
+
+    @Option(names = "--teacher-model", paramLabel = "NAME", description = "The model's name on the --teacher-url server.")
+    String teacherModel;
+
+    @Option(names = "--concurrency", defaultValue = "16",
+            description = "Requests in flight to the --teacher-url server. Default: ${DEFAULT-VALUE}.")
+    int concurrency;
+
+    @Option(names = "--api-key-file", paramLabel = "FILE",
+            description = "File holding the server's API key (sent as Authorization: Bearer); else DISTILL_API_KEY.")
+    Path apiKeyFile;
+
+    @Option(names = "--vocab-size", paramLabel = "N",
+            description = "The remote teacher's vocabulary size, when the server does not report it (vLLM does not).")
+    Integer vocabSize;
+
+    @Option(names = "--context-length", paramLabel = "N",
+            description = "The remote teacher's context length, when the server does not report max_model_len.")
+    Integer contextLength;
+
+    @Option(names = "--max-retries", defaultValue = "5",
+            description = "Retries of a request after a dropped connection, timeout, 429 or 5xx. Default: ${DEFAULT-VALUE}.")
+    int maxRetries;
+
+    @Option(names = "--request-timeout", defaultValue = "600", paramLabel = "SECONDS",
+            description = "Time limit of one request to the server. Default: ${DEFAULT-VALUE}.")
+    double requestTimeout;
 
     @Option(names = "--prompts", required = true, paramLabel = "FILE",
             description = "Prompt corpus: .jsonl[.gz] ({\"prompt\"}, {\"messages\"}, {\"text\"}), .txt (a prompt a line) or .parquet.")
@@ -69,7 +103,7 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "Feed {\"prompt\"} lines raw instead of through the teacher's chat template.")
     boolean noChatTemplate;
 
-    @Option(names = "--tokenizer", paramLabel = "DIR", description = "Tokenizer directory, when not the teacher's.")
+    @Option(names = "--tokenizer", paramLabel = "DIR", description = "Tokenizer directory, when not the teacher's (required with --teacher-url).")
     Path tokenizer;
 
     @Option(names = "--prompt-field", defaultValue = "prompt", description = "Field holding the prompt (JSONL/Parquet). Default: ${DEFAULT-VALUE}.")
@@ -100,6 +134,21 @@ public final class GenerateCommand implements Callable<Integer> {
         return new GenerateSpec(teacher, tokenizer == null ? teacher : tokenizer, prompts, out,
                 Mode.parse(mode), topK, maxNewTokens,
                 temperature, topP, samplesPerPrompt, seed, shardSize, maxBatchTokens, dtype, device, !noChatTemplate,
-                promptField, responseField, numWorkers, workerIndex, skipInvalid);
+                promptField, responseField, numWorkers, workerIndex, skipInvalid, remote());
+    }
+
+    /** The --teacher-url options, or null for a local teacher. */
+    private RemoteOptions remote() {
+        if (teacherUrl == null) {
+            if (teacherModel != null) {
+                throw new IllegalArgumentException("--teacher-model names a model on a --teacher-url server; give --teacher-url");
+            }
+            return null;
+        }
+        if (!(requestTimeout > 0)) {
+            throw new IllegalArgumentException("--request-timeout must be > 0, got " + requestTimeout);
+        }
+        return RemoteOptions.of(teacherUrl, teacherModel, ApiKeys.resolve(apiKeyFile, System.getenv()), concurrency,
+                maxRetries, Duration.ofMillis(Math.round(requestTimeout * 1000)), vocabSize, contextLength);
     }
 }

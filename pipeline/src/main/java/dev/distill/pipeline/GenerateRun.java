@@ -5,6 +5,8 @@ import ai.djl.ndarray.types.DataType;
 import dev.distill.data.RunDirectory;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
+import dev.distill.pipeline.remote.RemoteSampling;
+import dev.distill.pipeline.remote.RemoteTeacher;
 import dev.distill.prompts.PromptSource;
 import dev.distill.prompts.SkipReport;
 import dev.distill.tokenizer.HfTokenizer;
@@ -21,8 +23,9 @@ public final class GenerateRun {
     private GenerateRun() {}
 
     public static GenerateSummary run(GenerateSpec spec) throws IOException {
-        Device device = Engines.device(spec.device());
-        DataType dtype = computeDtype(spec.dtype(), device);
+        boolean remote = spec.remote() != null;
+        Device device = remote ? null : Engines.device(spec.device());
+        DataType dtype = remote ? null : computeDtype(spec.dtype(), device);
         try (HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
             RunInputs inputs = RunInputs.resolve(spec, dtype, tokenizer);
             RunDirectory run = inputs.open(spec);
@@ -32,7 +35,7 @@ public final class GenerateRun {
                         spec.numWorkers());
                 return GenerateSummary.of(run, new SkipReport(), 0, 0, 0);
             }
-            try (Teacher teacher = new LocalTeacher(CausalLM.load(spec.teacher(), dtype, device))) {
+            try (Teacher teacher = openTeacher(spec, dtype, device)) {
                 ShardGenerator shards = ShardGenerator.create(spec, inputs, run, teacher, tokenizer);
                 long prompts = pending.stream().mapToLong(i -> run.shardRange(i)[1] - run.shardRange(i)[0]).sum();
                 SkipReport skips = new SkipReport();
@@ -48,6 +51,15 @@ public final class GenerateRun {
                 return GenerateSummary.of(run, skips, prompts, tokens, seconds);
             }
         }
+    }
+
+    /** The teacher: the server behind --teacher-url, or the local model loaded as {@code dtype} on {@code device}. */
+    public static Teacher openTeacher(GenerateSpec spec, DataType dtype, Device device) {
+        if (spec.remote() != null) {
+            return RemoteTeacher.connect(spec.remote(),
+                    new RemoteSampling(spec.mode() != Mode.SAMPLE, spec.temperature(), spec.topP()));
+        }
+        return new LocalTeacher(CausalLM.load(spec.teacher(), dtype, device));
     }
 
     /** The compute dtype of a --dtype option on {@code device}: auto is fp16 on a GPU, fp32 on CPU. */

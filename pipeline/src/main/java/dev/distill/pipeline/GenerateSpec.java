@@ -1,8 +1,12 @@
 package dev.distill.pipeline;
 
+import dev.distill.pipeline.remote.RemoteOptions;
 import java.nio.file.Path;
 
-/** Everything `distill generate` was asked to do, validated. */
+/**
+ * Everything `distill generate` was asked to do, validated. The teacher is either a local model directory
+ * ({@code teacher}) or a server ({@code remote}, with {@code teacher} null).
+ */
 public record GenerateSpec(
         Path teacher,
         Path tokenizer,
@@ -24,9 +28,14 @@ public record GenerateSpec(
         String responseField,
         int numWorkers,
         int workerIndex,
-        boolean skipInvalid) {
+        boolean skipInvalid,
+        RemoteOptions remote) {
 
     public GenerateSpec {
+        require(teacher != null || remote != null, "give the teacher: --teacher DIR, or --teacher-url URL");
+        require(teacher == null || remote == null, "--teacher and --teacher-url exclude each other: give one teacher");
+        require(tokenizer != null, "--teacher-url needs --tokenizer DIR (the teacher's tokenizer, to template and"
+                + " tokenize prompts locally)");
         require(topK >= 1, "--top-k must be >= 1, got " + topK);
         require(maxNewTokens >= 1, "--max-new-tokens must be >= 1, got " + maxNewTokens);
         require(samplesPerPrompt >= 1, "--samples-per-prompt must be >= 1, got " + samplesPerPrompt);
@@ -38,6 +47,11 @@ public record GenerateSpec(
         require(mode != Mode.SAMPLE || temperature > 0, "--temperature must be > 0 in sample mode, got " + temperature);
         require(topP > 0 && topP <= 1, "--top-p must be in (0, 1], got " + topP);
         require(mode != Mode.SCORE || samplesPerPrompt == 1, "--samples-per-prompt must be 1 in score mode");
+    }
+
+    /** The teacher as recorded in the shards' footer: the model directory, or the served model's name. */
+    public String teacherName() {
+        return remote != null ? remote.model() : teacher.toString();
     }
 
     private static void require(boolean ok, String message) {

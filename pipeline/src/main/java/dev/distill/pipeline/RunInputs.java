@@ -23,10 +23,13 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
     private static final long serialVersionUID = 1L;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Counts the corpus and fingerprints the teacher, tokenizer, chat template and corpus. */
+    /**
+     * Counts the corpus and fingerprints the teacher, tokenizer, chat template and corpus. A remote teacher
+     * ({@code dtype} null) is identified by its URL and model name.
+     */
     public static RunInputs resolve(GenerateSpec spec, DataType dtype, HfTokenizer tokenizer) throws IOException {
         long promptsTotal = Corpus.count(spec.prompts(), promptOptions(spec));
-        String teacherSha = Fingerprints.teacherSha256(spec.teacher());
+        String teacherSha = spec.remote() != null ? spec.remote().fingerprint() : Fingerprints.teacherSha256(spec.teacher());
         String templateSha = spec.chatTemplate()
                 ? tokenizer.chatTemplate().map(t -> t.sha256()).orElse("none")
                 : "none";
@@ -72,8 +75,13 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
     private static ObjectNode config(GenerateSpec spec, DataType dtype, String teacherSha, String tokenizerSha,
             String templateSha, String corpusSha) {
         ObjectNode c = JsonNodeFactory.instance.objectNode();
-        c.put("teacher", spec.teacher().toAbsolutePath().normalize().toString());
-        c.put("teacher_sha256", teacherSha);
+        if (spec.remote() != null) {
+            c.put("teacher_url", spec.remote().url());
+            c.put("teacher_model", spec.remote().model());
+        } else {
+            c.put("teacher", spec.teacher().toAbsolutePath().normalize().toString());
+            c.put("teacher_sha256", teacherSha);
+        }
         c.put("tokenizer_sha256", tokenizerSha);
         c.put("chat_template", spec.chatTemplate());
         c.put("chat_template_sha256", templateSha);
@@ -89,7 +97,9 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
         c.put("samples_per_prompt", spec.samplesPerPrompt());
         c.put("seed", spec.seed());
         c.put("shard_size", spec.shardSize());
-        c.put("dtype", dtype == DataType.FLOAT16 ? "fp16" : "fp32");
+        if (dtype != null) {
+            c.put("dtype", dtype == DataType.FLOAT16 ? "fp16" : "fp32");
+        }
         return c;
     }
 }

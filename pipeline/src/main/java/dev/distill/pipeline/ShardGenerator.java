@@ -55,14 +55,17 @@ public final class ShardGenerator {
         int[] eos = IntStream.concat(Arrays.stream(teacher.eosIds()), Arrays.stream(tokenizer.eosIds()))
                 .distinct().toArray();
         ShardMetadata meta = new ShardMetadata(1, spec.topK(), teacher.vocabSize(), run.configHash(),
-                spec.teacher().toString(), inputs.teacherSha256(), inputs.tokenizerSha256(),
+                spec.teacherName(), inputs.teacherSha256(), inputs.tokenizerSha256(),
                 inputs.chatTemplateSha256(), inputs.corpusSha256());
         PromptEncoder encoder = new PromptEncoder(tokenizer, spec.chatTemplate(), spec.mode() == Mode.SCORE,
                 teacher.contextLength(), eos);
         int budget = spec.maxBatchTokens() != null ? spec.maxBatchTokens() : CPU_BATCH_TOKENS;
         GenerationParams params = new GenerationParams(spec.topK(),
                 new TokenSampler(spec.mode() != Mode.SAMPLE, spec.temperature(), spec.topP()), eos);
-        return new ShardGenerator(spec, run, teacher, encoder, new BatchPlanner(budget, MAX_BATCH_SIZE), params, meta);
+        // a server batches on its side: hand a remote teacher the whole shard, which it keeps --concurrency requests deep
+        BatchPlanner planner = spec.remote() != null ? new BatchPlanner(Integer.MAX_VALUE, Integer.MAX_VALUE)
+                : new BatchPlanner(budget, MAX_BATCH_SIZE);
+        return new ShardGenerator(spec, run, teacher, encoder, planner, params, meta);
     }
 
     /** Opens the corpus for {@link #generate} (one source serves any number of shards in increasing order). */

@@ -1,0 +1,91 @@
+package dev.distill.pipeline.serve;
+
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
+import dev.distill.model.CausalLM;
+import dev.distill.model.Engines;
+import dev.distill.pipeline.GenerateRun;
+import dev.distill.pipeline.LocalTeacher;
+import dev.distill.pipeline.remote.ApiKeys;
+import dev.distill.tokenizer.HfTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** `distill serve`: a local model behind an OpenAI-compatible completions endpoint (the subset vLLM users script against). */
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Serve a local model over HTTP with an OpenAI-compatible API (GET /v1/models, POST /v1/completions with",
+            "token-id prompts, top-k logprobs and prompt_logprobs in vLLM's format). Concurrent requests are batched.",
+            "Another machine's `distill generate --teacher-url http://HOST:PORT/v1` can then use it as its teacher."
+        })
+public final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "Hugging Face model directory (config.json, *.safetensors).")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "DIR",
+            description = "Tokenizer directory for text prompts and the text fields (default: --model when it has tokenizer.json).")
+    Path tokenizer;
+
+    @Option(names = "--served-model-name", paramLabel = "NAME",
+            description = "The model's name in the API (default: the --model argument as given, like vLLM).")
+    String servedModelName;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1",
+            description = "Address to bind; 0.0.0.0 serves every interface. Default: ${DEFAULT-VALUE}.")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8000", description = "Port (0 picks a free one). Default: ${DEFAULT-VALUE}.")
+    int port;
+
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu[:N]",
+            description = "Device: GPU when DJL sees one. Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(names = "--dtype", defaultValue = "auto", paramLabel = "auto|fp32|fp16",
+            description = "Compute dtype: fp16 on GPU, fp32 on CPU when auto. Default: ${DEFAULT-VALUE}.")
+    String dtype;
+
+    @Option(names = "--max-batch-tokens", defaultValue = "16384", paramLabel = "N",
+            description = "Token budget of one model batch (rows x longest prompt+completion). Default: ${DEFAULT-VALUE}.")
+    int maxBatchTokens;
+
+    @Option(names = "--api-key-file", paramLabel = "FILE",
+            description = "Require this key (Authorization: Bearer KEY) from clients; DISTILL_API_KEY does the same.")
+    Path apiKeyFile;
+
+    @Override
+    public Integer call() throws Exception {
+        if (maxBatchTokens < 1) {
+            throw new IllegalArgumentException("--max-batch-tokens must be >= 1, got " + maxBatchTokens);
+        }
+        String apiKey = ApiKeys.resolve(apiKeyFile, System.getenv());
+        Device dev = Engines.device(device);
+        DataType dt = GenerateRun.computeDtype(dtype, dev);
+        Path tokenizerDir = tokenizer != null ? tokenizer
+                : Files.isRegularFile(model.resolve("tokenizer.json")) ? model : null;
+        String name = servedModelName != null ? servedModelName : model.toString();
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (HfTokenizer tok = tokenizerDir == null ? null : HfTokenizer.load(tokenizerDir);
+                LocalTeacher teacher = new LocalTeacher(CausalLM.load(model, dt, dev));
+                CompletionServer server = CompletionServer.start(teacher, tok,
+                        new CompletionServer.Settings(name, host, port, maxBatchTokens, apiKey))) {
+            Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "serve-shutdown"));
+            System.out.printf("distill serve: %s at %s (%s on %s, max_model_len %d, vocab_size %d%s%s)%n", name,
+                    server.baseUrl(), dt == DataType.FLOAT16 ? "fp16" : "fp32", dev, teacher.contextLength(),
+                    teacher.vocabSize(), tok == null ? ", no tokenizer: token-id prompts only" : "",
+                    apiKey == null ? "" : ", API key required");
+            System.out.flush();
+            stopped.await();
+        }
+        return 0;
+    }
+}
