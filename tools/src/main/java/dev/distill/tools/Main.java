@@ -4,6 +4,8 @@ import dev.distill.data.cli.InspectCommand;
 import dev.distill.data.cli.ValidateCommand;
 import dev.distill.model.Engines;
 import dev.distill.pipeline.GenerateCommand;
+import dev.distill.pipeline.serve.ServeCommand;
+import dev.distill.tools.download.DownloadCommand;
 import dev.distill.trainer.EvalCommand;
 import dev.distill.trainer.TrainCommand;
 import picocli.CommandLine;
@@ -18,6 +20,8 @@ import picocli.CommandLine.Command;
         subcommands = {
             DemoCommand.class,
             GenerateCommand.class,
+            ServeCommand.class,
+            DownloadCommand.class,
             TrainCommand.class,
             EvalCommand.class,
             InspectCommand.class,
