@@ -79,11 +79,6 @@ public final class RemoteTeacher implements Teacher {
                 + " for " + options.model() + "; pass " + flag + " (" + hint + ")");
     }
 
-    /** The server's description of the model. */
-    public ServedModel served() {
-        return served;
-    }
-
     @Override
     public int vocabSize() {
         return vocabSize;

@@ -95,11 +95,6 @@ public final class CompletionServer implements AutoCloseable {
         return "http://" + host + ":" + port() + "/v1";
     }
 
-    /** Model calls made so far (a measure of batching). */
-    public long batchesRun() {
-        return worker.batchesRun();
-    }
-
     private void handle(HttpExchange ex) throws IOException {
         try (ex) {
             String path = ex.getRequestURI().getPath().replaceAll("/+$", "");

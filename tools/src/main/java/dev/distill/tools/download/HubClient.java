@@ -46,10 +46,6 @@ public final class HubClient implements AutoCloseable {
                 .build();
     }
 
-    RetryPolicy retry() {
-        return retry;
-    }
-
     /** GET /api/models/{repo}/revision/{revision}?blobs=true, retried on connection failures, 429 and 5xx. */
     public RepoInfo info(String repo, String revision) {
         HttpUrl url = endpoint.newBuilder().addPathSegment("api").addPathSegment("models").addPathSegments(repo)
