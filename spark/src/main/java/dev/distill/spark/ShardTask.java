@@ -1,8 +1,8 @@
 package dev.distill.spark;
 
-import ai.djl.Device;
 import dev.distill.data.RunDirectory;
 import dev.distill.pipeline.Fingerprints;
+import dev.distill.pipeline.GenerateRun;
 import dev.distill.pipeline.GenerateSpec;
 import dev.distill.pipeline.Progress;
 import dev.distill.pipeline.RunInputs;
@@ -20,9 +20,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Spark task: makes one shard with the pipeline's own shard generation, on this executor's cached teacher, and
- * commits it (first finisher wins; manifest.json is left to the driver). An attempt whose shard another attempt
- * committed does nothing, whatever happened to it.
+ * One Spark task: makes one shard with the pipeline's own shard generation, on this executor's cached teacher (or a
+ * connection of its own to a --teacher-url server), and commits it (first finisher wins; manifest.json is left to the
+ * driver). An attempt whose shard another attempt committed does nothing, whatever happened to it.
  */
 final class ShardTask implements Function<Integer, ShardOutcome> {
     private static final long serialVersionUID = 1L;
@@ -48,23 +48,23 @@ final class ShardTask implements Function<Integer, ShardOutcome> {
             return ShardOutcome.committedElsewhere(shard, attempt);
         }
         long[] range = run.shardRange(shard);
-        try {
-            Device device = TaskDevice.of(task, spec.device());
-            Teacher teacher = TeacherCache.get(spec.teacher(), inputs.dtype(), device);
-            try (HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
-                requireSameInputs(spec, tokenizer);
-                ShardGenerator generator = ShardGenerator.create(spec, inputs, run,
-                        InjectedFailure.wrap(teacher, shard, attempt), tokenizer);
-                SkipReport skips = new SkipReport();
-                long made;
-                try (Progress progress = new Progress("shard " + shard, range[1] - range[0], "prompts",
-                                Duration.ofSeconds(30));
-                        PromptSource source = generator.openPrompts()) {
-                    made = generator.generate(shard, source, skips, progress);
-                }
-                tokens.add(made);
-                return new ShardOutcome(shard, attempt, range[1] - range[0], made, skips.counts(), false);
+        boolean remote = spec.remote() != null;
+        try (Teacher connection = remote ? GenerateRun.openTeacher(spec, null, null) : null;
+                HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
+            requireSameInputs(spec, tokenizer);
+            Teacher teacher = remote ? connection : TeacherCache.get(spec.teacher(), inputs.dtype(),
+                    TaskDevice.of(task, spec.device()));
+            ShardGenerator generator = ShardGenerator.create(spec, inputs, run,
+                    InjectedFailure.wrap(teacher, shard, attempt), tokenizer);
+            SkipReport skips = new SkipReport();
+            long made;
+            try (Progress progress = new Progress("shard " + shard, range[1] - range[0], "prompts",
+                            Duration.ofSeconds(30));
+                    PromptSource source = generator.openPrompts()) {
+                made = generator.generate(shard, source, skips, progress);
             }
+            tokens.add(made);
+            return new ShardOutcome(shard, attempt, range[1] - range[0], made, skips.counts(), false);
         } catch (IOException | RuntimeException e) {
             if (run.isCommitted(shard)) {
                 LOG.info("shard {}: another attempt committed it first ({})", shard, e.getMessage());
@@ -75,10 +75,10 @@ final class ShardTask implements Function<Integer, ShardOutcome> {
         }
     }
 
-    /** Every executor must see the teacher and tokenizer the driver fingerprinted. */
+    /** Every executor must see the tokenizer, and the local teacher, that the driver fingerprinted. */
     private void requireSameInputs(GenerateSpec spec, HfTokenizer tokenizer) {
-        String teacherSha = Fingerprints.teacherSha256(spec.teacher());
-        if (!teacherSha.equals(inputs.teacherSha256())) {
+        String teacherSha = spec.remote() != null ? null : Fingerprints.teacherSha256(spec.teacher());
+        if (teacherSha != null && !teacherSha.equals(inputs.teacherSha256())) {
             throw new IllegalStateException("teacher " + spec.teacher() + " on this executor differs from the driver's"
                     + " (teacher_sha256 " + teacherSha + " vs " + inputs.teacherSha256()
                     + "): every node must see the same files");

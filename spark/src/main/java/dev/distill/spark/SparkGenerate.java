@@ -35,7 +35,8 @@ final class SparkGenerate {
 
     /** Generates the shards of {@code spec} that are not committed yet. */
     static Result run(JavaSparkContext jsc, GenerateSpec spec, GenerateArgs args) throws IOException {
-        DataType dtype = GenerateRun.computeDtype(spec.dtype(), TaskDevice.expected(spec.device(), jsc.getConf()));
+        DataType dtype = spec.remote() != null ? null // a server's dtype is its own
+                : GenerateRun.computeDtype(spec.dtype(), TaskDevice.expected(spec.device(), jsc.getConf()));
         RunInputs inputs;
         try (HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
             inputs = RunInputs.resolve(spec, dtype, tokenizer);

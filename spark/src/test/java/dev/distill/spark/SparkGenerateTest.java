@@ -4,12 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.distill.data.RunDirectory;
+import dev.distill.model.CausalLM;
 import dev.distill.pipeline.GenerateCommand;
 import dev.distill.pipeline.GenerateSpec;
+import dev.distill.pipeline.LocalTeacher;
 import dev.distill.pipeline.RunInputs;
+import dev.distill.pipeline.serve.CompletionServer;
 import dev.distill.tokenizer.HfTokenizer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -142,13 +147,53 @@ class SparkGenerateTest {
     }
 
     @Test
+    void aRemoteTeacherRunWritesTheBytesOfDistillGenerateWithTheSameServer() throws Exception {
+        Path root = repoRoot();
+        try (LocalTeacher teacher = new LocalTeacher(
+                        CausalLM.load(root.resolve("fixtures/models/llama"), DataType.FLOAT32, Device.cpu()));
+                HfTokenizer tokenizer = HfTokenizer.load(root.resolve("fixtures/tokenizers/tiny"));
+                CompletionServer server = CompletionServer.start(teacher, tokenizer,
+                        new CompletionServer.Settings("tiny-llama", "127.0.0.1", 0, 4096, null))) {
+            Path single = tmp.resolve("remote-single");
+            Path spark = tmp.resolve("remote-spark");
+            Output one = capture(() -> new CommandLine(new GenerateCommand())
+                    .execute(remoteArgs(server.baseUrl(), single).toArray(String[]::new)));
+            assertEquals(0, one.rc, one.err);
+            // One task and one request at a time: the server then batches exactly as for `distill generate` (concurrent
+            // requests from several tasks share its batches, which moves log-probs by ~1e-5).
+            Output r = sparkGenerate("local[1]", null, remoteArgs(server.baseUrl(), spark));
+            assertEquals(0, r.rc, r.err);
+            assertTrue(r.out.contains("spark: 3 shard tasks"), r.out);
+            assertEquals(files(single), files(spark));
+        }
+    }
+
+    static List<String> remoteArgs(String url, Path out) {
+        List<String> a = args(out);
+        a.subList(0, 2).clear(); // --teacher DIR
+        a.addAll(List.of("--teacher-url", url, "--teacher-model", "tiny-llama", "--concurrency", "1"));
+        return a;
+    }
+
+    @Test
+    void aMalformedLineFailsTheJobNamingTheShardFileAndLine() throws Exception {
+        List<String> strict = args(tmp.resolve("strict"));
+        strict.remove("--skip-invalid");
+        Output r = sparkGenerate("local[2]", null, strict);
+        assertEquals(1, r.rc);
+        String last = r.err.lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.startsWith("distill-spark generate: shard 1 (prompts 3..5): " + corpus + ":4: malformed_json: "),
+                r.err);
+    }
+
+    @Test
     void twoAttemptsAtTheSameShardLeaveOneFile() throws Exception {
         Path out = tmp.resolve("twice");
         GenerateArgs args = new GenerateArgs(args(out));
         GenerateSpec spec = args.spec();
         RunInputs inputs;
         try (HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
-            inputs = RunInputs.resolve(spec, ai.djl.ndarray.types.DataType.FLOAT32, tokenizer);
+            inputs = RunInputs.resolve(spec, DataType.FLOAT32, tokenizer);
         }
         RunDirectory run = inputs.open(spec);
         SparkConf conf = new SparkConf().setMaster("local[2]").setAppName("two attempts");
