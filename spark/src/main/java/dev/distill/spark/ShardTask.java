@@ -41,7 +41,7 @@ final class ShardTask implements Function<Integer, ShardOutcome> {
     @Override
     public ShardOutcome call(Integer shard) throws IOException {
         TaskContext task = TaskContext.get();
-        int attempt = task == null ? 0 : task.attemptNumber();
+        int attempt = task.attemptNumber();
         GenerateSpec spec = args.spec();
         RunDirectory run = inputs.attach(spec);
         if (run.isCommitted(shard)) {
@@ -52,8 +52,8 @@ final class ShardTask implements Function<Integer, ShardOutcome> {
         try (Teacher connection = remote ? GenerateRun.openTeacher(spec, null, null) : null;
                 HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
             requireSameInputs(spec, tokenizer);
-            Teacher teacher = remote ? connection : TeacherCache.get(spec.teacher(), inputs.dtype(),
-                    TaskDevice.of(task, spec.device()));
+            Teacher teacher = remote ? connection
+                    : TeacherCache.get(spec, inputs.dtype(), TaskDevice.of(task, spec.device()));
             ShardGenerator generator = ShardGenerator.create(spec, inputs, run,
                     InjectedFailure.wrap(teacher, shard, attempt), tokenizer);
             SkipReport skips = new SkipReport();

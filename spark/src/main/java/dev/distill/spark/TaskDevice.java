@@ -15,7 +15,7 @@ final class TaskDevice {
 
     /** The task's GPU when it was given one, else the {@code --device} option resolved on this executor. */
     static Device of(TaskContext task, String requested) {
-        ResourceInformation gpu = task == null ? null : task.resourcesJMap().get("gpu");
+        ResourceInformation gpu = task.resourcesJMap().get("gpu");
         if (gpu != null && gpu.addresses().length > 0) {
             return Engines.device("gpu:" + gpu.addresses()[0]);
         }

@@ -2,8 +2,8 @@ package dev.distill.spark;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
-import dev.distill.model.CausalLM;
-import dev.distill.pipeline.LocalTeacher;
+import dev.distill.pipeline.GenerateRun;
+import dev.distill.pipeline.GenerateSpec;
 import dev.distill.pipeline.Teacher;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -23,13 +23,13 @@ final class TeacherCache {
 
     private TeacherCache() {}
 
-    /** The teacher in {@code dir} as {@code dtype} on {@code device}, loaded on first use. */
-    static synchronized Teacher get(Path dir, DataType dtype, Device device) {
-        Key key = new Key(dir.toAbsolutePath().normalize(), dtype, device);
+    /** The local teacher of {@code spec} as {@code dtype} on {@code device}, loaded on first use. */
+    static synchronized Teacher get(GenerateSpec spec, DataType dtype, Device device) {
+        Key key = new Key(spec.teacher().toAbsolutePath().normalize(), dtype, device);
         Teacher teacher = TEACHERS.get(key);
         if (teacher == null) {
             long start = System.nanoTime();
-            teacher = new LocalTeacher(CausalLM.load(dir, dtype, device));
+            teacher = GenerateRun.openTeacher(spec, dtype, device);
             LOG.info("loaded teacher {} as {} on {} in {} ms", key.dir(), dtype, device,
                     (System.nanoTime() - start) / 1_000_000);
             TEACHERS.put(key, teacher);
