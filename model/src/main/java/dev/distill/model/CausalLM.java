@@ -231,7 +231,7 @@ public final class CausalLM implements AutoCloseable {
     public NDArray logits(NDArray hidden) {
         return scoped(hidden.getManager(), () -> {
             NDArray l = Ops.linear(hidden, lmHead, null); // [.., V]
-            return dtype == DataType.FLOAT32 ? l : l.toType(DataType.FLOAT32, false);
+            return Ops.cast(l, DataType.FLOAT32);
         });
     }
 

@@ -79,9 +79,7 @@ final class DecoderLayer {
         NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2)).reshape(b, kvHeads, groups, t, span)
                 .add(bias); // [B, Hkv, G, T, S] float32
         NDArray probs = Ops.softmaxFloat(scores, -1);
-        if (x.getDataType() != DataType.FLOAT32) {
-            probs = probs.toType(x.getDataType(), false);
-        }
+        probs = Ops.cast(probs, x.getDataType());
         NDArray context = probs.reshape(b, kvHeads, groups * t, span).matMul(values) // [B, Hkv, G*T, D]
                 .reshape(b, kvHeads, groups, t, headDim).transpose(0, 3, 1, 2, 4)
                 .reshape(b, t, (long) heads * headDim); // [B, T, Hq*D]

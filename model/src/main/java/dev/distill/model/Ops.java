@@ -45,9 +45,24 @@ final class Ops {
      */
     static NDArray rmsNorm(NDArray x, NDArray weight, NDArray eps, NDArray minusHalf) {
         DataType type = x.getDataType();
-        NDArray xf = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        NDArray xf = cast(x, DataType.FLOAT32);
         NDArray inv = xf.square().mean(new int[] {-1}, true).add(eps).pow(minusHalf); // [.., 1]
-        NDArray normed = xf.mul(inv);
-        return (type == DataType.FLOAT32 ? normed : normed.toType(type, false)).mul(weight);
+        return cast(xf.mul(inv), type).mul(weight);
+    }
+
+    /**
+     * {@code x} as {@code type}. DJL's toType detaches from the autograd graph, so while gradients
+     * are recorded (a GradientCollector is open: fp16 training) the cast goes through
+     * torch.cumprod(dtype=) over a size-1 axis, an exact identity that converts its input and is
+     * differentiable. Otherwise (inference) it is a plain toType.
+     */
+    static NDArray cast(NDArray x, DataType type) {
+        if (x.getDataType() == type) {
+            return x;
+        }
+        if (!JniUtils.isGradMode()) {
+            return x.toType(type, false);
+        }
+        return JniUtils.cumProd((PtNDArray) x.expandDims(-1), -1, type).squeeze(-1);
     }
 }

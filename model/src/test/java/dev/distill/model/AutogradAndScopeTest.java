@@ -18,8 +18,18 @@ import org.junit.jupiter.api.Test;
 class AutogradAndScopeTest {
     @Test
     void gradientsReachEveryParameter() {
+        gradientsReachEveryParameter(DataType.FLOAT32);
+    }
+
+    /** fp16 training: the half-precision forward casts around RMSNorm, softmax and the LM head without cutting the graph. */
+    @Test
+    void gradientsReachEveryParameterInHalfPrecision() {
+        gradientsReachEveryParameter(DataType.FLOAT16);
+    }
+
+    private static void gradientsReachEveryParameter(DataType dtype) {
         for (String variant : List.of("qwen2_fp16_tied", "qwen3")) {
-            try (CausalLM model = CausalLM.load(Fixtures.model(variant), DataType.FLOAT32, Device.cpu());
+            try (CausalLM model = CausalLM.load(Fixtures.model(variant), dtype, Device.cpu());
                     NDManager m = model.manager().newSubManager()) {
                 Map<String, NDArray> params = model.parameters();
                 params.values().forEach(p -> p.setRequiresGradient(true));
@@ -38,7 +48,7 @@ class AutogradAndScopeTest {
                         assertTrue(Float.isFinite(v), e.getKey());
                         norm += v * v;
                     }
-                    assertTrue(norm > 0, variant + ": no gradient for " + e.getKey());
+                    assertTrue(norm > 0, variant + " " + dtype + ": no gradient for " + e.getKey());
                 }
             }
         }

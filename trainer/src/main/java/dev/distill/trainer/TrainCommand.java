@@ -111,7 +111,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
             description = "fp32, or fp16: forward/backward on a half-precision copy of fp32 master weights with dynamic loss"
-                    + " scaling (stops on the first step if the model's fp16 forward does not reach every parameter). Default: ${DEFAULT-VALUE}.")
+                    + " scaling (skipped steps and the scale are in metrics.jsonl). Default: ${DEFAULT-VALUE}.")
     String precision;
 
     @Option(names = "--shuffle-buffer", defaultValue = "1024", paramLabel = "ROWS",
