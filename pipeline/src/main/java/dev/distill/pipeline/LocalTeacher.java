@@ -37,6 +37,11 @@ public final class LocalTeacher implements Teacher {
     }
 
     @Override
+    public int defaultBatchTokens() {
+        return BatchBudget.defaultTokens(model.config(), model.dtype(), model.device());
+    }
+
+    @Override
     public int[] eosIds() {
         return model.config().eosTokenIds();
     }

@@ -22,8 +22,6 @@ import java.util.stream.IntStream;
  * the run configuration and its prompt range, so `distill generate` and a cluster's tasks write the same bytes.
  */
 public final class ShardGenerator {
-    /** Default token budget of a batch on CPU. */
-    static final int CPU_BATCH_TOKENS = 16384;
     static final int MAX_BATCH_SIZE = 256;
 
     private final GenerateSpec spec;
@@ -59,7 +57,7 @@ public final class ShardGenerator {
                 inputs.chatTemplateSha256(), inputs.corpusSha256());
         PromptEncoder encoder = new PromptEncoder(tokenizer, spec.chatTemplate(), spec.mode() == Mode.SCORE,
                 teacher.contextLength(), eos);
-        int budget = spec.maxBatchTokens() != null ? spec.maxBatchTokens() : CPU_BATCH_TOKENS;
+        int budget = spec.maxBatchTokens() != null ? spec.maxBatchTokens() : teacher.defaultBatchTokens();
         GenerationParams params = new GenerationParams(spec.topK(),
                 new TokenSampler(spec.mode() != Mode.SAMPLE, spec.temperature(), spec.topP()), eos);
         // a server batches on its side: hand a remote teacher the whole shard, which it keeps --concurrency requests deep

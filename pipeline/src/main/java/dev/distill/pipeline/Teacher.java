@@ -14,6 +14,11 @@ public interface Teacher extends AutoCloseable {
     /** Longest sequence (prompt + completion) the teacher accepts. */
     int contextLength();
 
+    /** Token budget of one batch when --max-batch-tokens is not given. */
+    default int defaultBatchTokens() {
+        return BatchBudget.CPU_TOKENS;
+    }
+
     /** Generates a completion for every item (greedy or sampled) recording the top-k at each position. */
     List<TeacherOutput> generate(List<WorkItem> batch, GenerationParams params);
 
