@@ -1,6 +1,8 @@
 package dev.distill.tools.bench;
 
+import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.util.cuda.CudaUtils;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
 import dev.distill.pipeline.GenerationParams;
@@ -8,6 +10,7 @@ import dev.distill.pipeline.LocalTeacher;
 import dev.distill.pipeline.TeacherOutput;
 import dev.distill.pipeline.TokenSampler;
 import dev.distill.pipeline.WorkItem;
+import java.lang.management.MemoryUsage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,6 +45,9 @@ public final class PipelineBench implements Callable<Integer> {
     @Option(names = "--batches", defaultValue = "1,8,32")
     String batches;
 
+    @Option(names = "--score-batches", description = "batch sizes of the score measurement (default: --batches)")
+    String scoreBatches;
+
     @Option(names = "--prompt-len", defaultValue = "128")
     int promptLen;
 
@@ -61,7 +67,8 @@ public final class PipelineBench implements Callable<Integer> {
     @Override
     public Integer call() {
         DataType type = dtype.equals("float16") ? DataType.FLOAT16 : DataType.FLOAT32;
-        try (LocalTeacher teacher = new LocalTeacher(CausalLM.load(model, type, Engines.device(device)))) {
+        Device dev = Engines.device(device);
+        try (LocalTeacher teacher = new LocalTeacher(CausalLM.load(model, type, dev))) {
             // no stop tokens: every row decodes the full length, as the PyTorch loop does
             GenerationParams greedy = new GenerationParams(topK, new TokenSampler(true, 1f, 1f), new int[0]);
             int[] bs = Arrays.stream(batches.split(",")).mapToInt(Integer::parseInt).toArray();
@@ -78,7 +85,8 @@ public final class PipelineBench implements Callable<Integer> {
             }
             if (what.contains("score")) {
                 teacher.score(items(teacher, 1, 8, 8, true), topK);
-                for (int b : bs) {
+                for (int b : scoreBatches == null ? bs
+                        : Arrays.stream(scoreBatches.split(",")).mapToInt(Integer::parseInt).toArray()) {
                     long t0 = System.nanoTime();
                     teacher.score(items(teacher, b, 1, scoreLen - 1, true), topK);
                     double s = (System.nanoTime() - t0) / 1e9;
@@ -86,6 +94,10 @@ public final class PipelineBench implements Callable<Integer> {
                             (double) b * scoreLen / s);
                 }
             }
+        }
+        if (dev.isGpu()) {
+            MemoryUsage mem = CudaUtils.getGpuMemory(dev);
+            System.out.printf(Locale.ROOT, "distill gpu_memory_in_use_mb=%d%n", mem.getCommitted() >> 20);
         }
         return 0;
     }
