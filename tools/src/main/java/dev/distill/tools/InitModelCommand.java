@@ -5,12 +5,9 @@ import ai.djl.ndarray.types.DataType;
 import dev.distill.model.CausalLM;
 import dev.distill.model.ModelConfig;
 import dev.distill.tokenizer.HfTokenizer;
+import dev.distill.tokenizer.TokenizerFiles;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,10 +17,6 @@ import picocli.CommandLine.Option;
         description = "Write a random-init Hugging Face checkpoint (config.json, model.safetensors, tokenizer files)"
                 + " of a named shape, for a fresh student, the demo or benchmarks.")
 public final class InitModelCommand implements Callable<Integer> {
-    /** Tokenizer files copied into a model directory so that it is loadable on its own. */
-    public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
-            "special_tokens_map.json", "chat_template.jinja");
-
     @Option(names = "--preset", required = true, paramLabel = "tiny|small|bench|qwen2-0.5b",
             description = "Model shape.")
     String preset;
@@ -65,21 +58,7 @@ public final class InitModelCommand implements Callable<Integer> {
         try (CausalLM model = CausalLM.randomInit(config, seed, DataType.FLOAT32, Device.cpu())) {
             model.save(out);
         }
-        copyTokenizerFiles(tokenizerDir, out);
+        TokenizerFiles.copy(tokenizerDir, out);
         return config;
-    }
-
-    /** Copies the tokenizer files that exist in {@code from} into model directory {@code to}. */
-    public static void copyTokenizerFiles(Path from, Path to) {
-        try {
-            for (String name : TOKENIZER_FILES) {
-                Path f = from.resolve(name);
-                if (Files.exists(f)) {
-                    Files.copy(f, to.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot copy tokenizer files from " + from + " to " + to, e);
-        }
     }
 }

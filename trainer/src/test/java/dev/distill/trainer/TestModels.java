@@ -4,7 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import dev.distill.model.CausalLM;
 import dev.distill.model.ModelConfig;
-import dev.distill.trainer.checkpoint.CheckpointStore;
+import dev.distill.tokenizer.TokenizerFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -91,12 +91,7 @@ final class TestModels {
     }
 
     static void copyTokenizer(Path dir) {
-        for (String f : CheckpointStore.TOKENIZER_FILES) {
-            Path src = tinyTokenizer().resolve(f);
-            if (Files.isRegularFile(src)) {
-                copy(src, dir.resolve(f));
-            }
-        }
+        TokenizerFiles.copy(tinyTokenizer(), dir);
     }
 
     static void copyTree(Path from, Path to) {

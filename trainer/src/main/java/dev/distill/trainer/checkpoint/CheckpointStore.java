@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.distill.model.CausalLM;
 import dev.distill.model.safetensors.SafetensorsFile;
 import dev.distill.model.safetensors.SafetensorsWriter;
+import dev.distill.tokenizer.TokenizerFiles;
 import dev.distill.trainer.optim.AdamWState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,10 +32,8 @@ import java.util.stream.Stream;
 public final class CheckpointStore {
     public static final String FINAL = "final";
     public static final String OPTIMIZER_FILE = "optimizer.safetensors";
-    /** Files copied from the student directory, when present, so every checkpoint is a complete model directory. */
-    public static final List<String> TOKENIZER_FILES = List.of(
-            "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
-            "chat_template.jinja");
+    /** The student's generation config, copied beside the tokenizer files so every checkpoint is a complete model. */
+    private static final String GENERATION_CONFIG = "generation_config.json";
     private static final String PREFIX = "checkpoint-";
     private static final Pattern NAME = Pattern.compile("checkpoint-(\\d+)");
     private static final String TMP_MARK = ".tmp-";
@@ -144,11 +143,10 @@ public final class CheckpointStore {
 
     private static void writeModel(Path dir, CausalLM model, Path tokenizerDir) throws IOException {
         model.save(dir);
-        for (String f : TOKENIZER_FILES) {
-            Path src = tokenizerDir.resolve(f);
-            if (Files.isRegularFile(src)) {
-                Files.copy(src, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-            }
+        TokenizerFiles.copy(tokenizerDir, dir);
+        Path generation = tokenizerDir.resolve(GENERATION_CONFIG);
+        if (Files.isRegularFile(generation)) {
+            Files.copy(generation, dir.resolve(GENERATION_CONFIG), StandardCopyOption.REPLACE_EXISTING);
         }
     }
 
