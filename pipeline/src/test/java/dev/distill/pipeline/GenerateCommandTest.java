@@ -10,12 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.distill.data.ShardReader;
 import dev.distill.data.SoftLabelRow;
 import dev.distill.data.cli.ValidateCommand;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,27 +25,6 @@ import picocli.CommandLine;
 class GenerateCommandTest {
     @TempDir
     Path tmp;
-
-    /** {exit code, stdout, stderr} of an in-process run. */
-    static String[] generate(List<String> args) {
-        StringWriter err = new StringWriter();
-        PrintStream oldOut = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int rc;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            CommandLine cli = new CommandLine(new GenerateCommand());
-            cli.setErr(new PrintWriter(err));
-            cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-                cmd.getErr().println(e.getMessage());
-                return 1;
-            });
-            rc = cli.execute(args.toArray(String[]::new));
-        } finally {
-            System.setOut(oldOut);
-        }
-        return new String[] {String.valueOf(rc), out.toString(StandardCharsets.UTF_8), err.toString()};
-    }
 
     List<String> baseArgs(Path corpus, Path out, String... more) {
         List<String> a = new ArrayList<>(List.of("--teacher", Fixtures.model("llama").toString(), "--tokenizer",
@@ -98,7 +72,7 @@ class GenerateCommandTest {
     @Test
     void generatesValidShardsSkippingAndCountingBadPrompts() throws Exception {
         Path out = tmp.resolve("run");
-        String[] r = generate(baseArgs(mixedCorpus(), out, "--skip-invalid"));
+        String[] r = Fixtures.generate(baseArgs(mixedCorpus(), out, "--skip-invalid"));
         assertEquals("0", r[0], r[2]);
         assertTrue(r[1].contains("shards: 3/3 committed (run complete)"), r[1]);
         assertTrue(r[1].contains("skipped 2 prompts: empty_prompt 1, malformed_json 1"), r[1]);
@@ -121,7 +95,7 @@ class GenerateCommandTest {
     @Test
     void aMalformedLineStopsTheRunNamingFileAndLine() throws Exception {
         Path corpus = mixedCorpus();
-        String[] r = generate(baseArgs(corpus, tmp.resolve("run")));
+        String[] r = Fixtures.generate(baseArgs(corpus, tmp.resolve("run")));
         assertEquals("1", r[0]);
         assertTrue(r[2].startsWith(corpus + ":4: malformed_json: "), r[2]);
         // the shard before the bad line was committed and is kept
@@ -133,15 +107,15 @@ class GenerateCommandTest {
     void rerunResumesAndAChangedConfigIsRefusedByName() throws Exception {
         Path corpus = mixedCorpus();
         Path out = tmp.resolve("run");
-        assertEquals("0", generate(baseArgs(corpus, out, "--skip-invalid"))[0]);
+        assertEquals("0", Fixtures.generate(baseArgs(corpus, out, "--skip-invalid"))[0]);
         byte[] before = Files.readAllBytes(out.resolve("part-00001.parquet"));
-        String[] again = generate(baseArgs(corpus, out, "--skip-invalid"));
+        String[] again = Fixtures.generate(baseArgs(corpus, out, "--skip-invalid"));
         assertEquals("0", again[0], again[2]);
         assertTrue(again[1].contains("this process: 0 prompts"), again[1]);
         assertArrayEquals(before, Files.readAllBytes(out.resolve("part-00001.parquet")));
         List<String> changed = baseArgs(corpus, out, "--skip-invalid");
         changed.set(changed.indexOf("--top-k") + 1, "7");
-        String[] refused = generate(changed);
+        String[] refused = Fixtures.generate(changed);
         assertEquals("1", refused[0]);
         assertTrue(refused[2].contains("top_k: 5 (run) vs 7 (now)"), refused[2]);
     }
@@ -151,10 +125,10 @@ class GenerateCommandTest {
         Path corpus = mixedCorpus();
         Path one = tmp.resolve("one");
         Path two = tmp.resolve("two");
-        assertEquals("0", generate(baseArgs(corpus, one, "--skip-invalid"))[0]);
-        assertEquals("0", generate(baseArgs(corpus, two, "--skip-invalid", "--num-workers", "2", "--worker-index", "1"))[0]);
+        assertEquals("0", Fixtures.generate(baseArgs(corpus, one, "--skip-invalid"))[0]);
+        assertEquals("0", Fixtures.generate(baseArgs(corpus, two, "--skip-invalid", "--num-workers", "2", "--worker-index", "1"))[0]);
         assertFalse(Files.exists(two.resolve("part-00000.parquet")), "worker 1 must not write shard 0");
-        String[] last = generate(baseArgs(corpus, two, "--skip-invalid", "--num-workers", "2", "--worker-index", "0"));
+        String[] last = Fixtures.generate(baseArgs(corpus, two, "--skip-invalid", "--num-workers", "2", "--worker-index", "0"));
         assertTrue(last[1].contains("(run complete)"), last[1]);
         assertEquals(rows(one), rows(two));
         assertEquals(manifest(one).get("shards"), manifest(two).get("shards"));
@@ -169,7 +143,7 @@ class GenerateCommandTest {
         Path out = tmp.resolve("score");
         List<String> args = baseArgs(corpus, out);
         args.set(args.indexOf("--mode") + 1, "score");
-        String[] r = generate(args);
+        String[] r = Fixtures.generate(args);
         assertEquals("0", r[0], r[2]);
         List<SoftLabelRow> rows = rows(out);
         assertEquals(3, rows.size());
@@ -214,12 +188,12 @@ class GenerateCommandTest {
         assertFalse(Files.exists(killed.resolve("part-00019.parquet")), "the child finished before it was killed");
         assertTrue(Files.exists(killed.resolve("part-00001.parquet")),
                 "exit " + child.exitValue() + ": " + Files.readString(tmp.resolve("child.log")));
-        String[] resumed = generate(args);
+        String[] resumed = Fixtures.generate(args);
         assertEquals("0", resumed[0], resumed[2]);
         assertTrue(resumed[1].contains("shards: 20/20 committed (run complete)"), resumed[1]);
         List<String> cleanArgs = new ArrayList<>(args);
         cleanArgs.set(cleanArgs.indexOf("--out") + 1, clean.toString());
-        assertEquals("0", generate(cleanArgs)[0]);
+        assertEquals("0", Fixtures.generate(cleanArgs)[0]);
         for (int i = 0; i < 20; i++) {
             String name = String.format("part-%05d.parquet", i);
             assertArrayEquals(Files.readAllBytes(clean.resolve(name)), Files.readAllBytes(killed.resolve(name)), name);

@@ -11,6 +11,7 @@ import dev.distill.data.ShardMetadata;
 import dev.distill.data.ShardReader;
 import dev.distill.data.SoftLabelRow;
 import dev.distill.data.cli.ValidateCommand;
+import dev.distill.pipeline.Fixtures;
 import dev.distill.pipeline.LocalTeacher;
 import dev.distill.pipeline.serve.CompletionServer;
 import dev.distill.pipeline.serve.TestModels;
@@ -52,7 +53,7 @@ class RemoteGenerateTest {
     @BeforeAll
     static void start() throws IOException {
         teacher = TestModels.llamaTeacher();
-        tokenizer = HfTokenizer.load(TestModels.tinyTokenizer());
+        tokenizer = HfTokenizer.load(Fixtures.tinyTokenizer());
         server = CompletionServer.start(teacher, tokenizer,
                 new CompletionServer.Settings("tiny-llama", "127.0.0.1", 0, 4096, null));
     }
@@ -83,14 +84,14 @@ class RemoteGenerateTest {
 
     static List<String> args(Path corpus, Path out, String mode, String... teacherArgs) {
         List<String> a = new ArrayList<>(List.of(teacherArgs));
-        a.addAll(List.of("--tokenizer", TestModels.tinyTokenizer().toString(), "--prompts", corpus.toString(),
+        a.addAll(List.of("--tokenizer", Fixtures.tinyTokenizer().toString(), "--prompts", corpus.toString(),
                 "--out", out.toString(), "--mode", mode, "--top-k", "5", "--max-new-tokens", "12", "--shard-size", "3",
                 "--seed", "3"));
         return a;
     }
 
     static String[] local() {
-        return new String[] {"--teacher", TestModels.llama().toString()};
+        return new String[] {"--teacher", Fixtures.model("llama").toString()};
     }
 
     static String[] remote(String url) {
@@ -153,11 +154,11 @@ class RemoteGenerateTest {
         Path remote = tmp.resolve(mode + "-remote");
         List<String> localArgs = args(corpus, local, mode, local());
         localArgs.addAll(List.of("--max-batch-tokens", "1"));
-        String[] l = TestModels.generate(localArgs);
+        String[] l = Fixtures.generate(localArgs);
         assertEquals("0", l[0], l[2]);
         List<String> remoteArgs = args(corpus, remote, mode, remote(server.baseUrl()));
         remoteArgs.set(remoteArgs.indexOf("--concurrency") + 1, "1");
-        String[] r = TestModels.generate(remoteArgs);
+        String[] r = Fixtures.generate(remoteArgs);
         assertEquals("0", r[0], r[2]);
         assertTrue(r[1].contains("(run complete)"), r[1]);
         List<SoftLabelRow> localRows = rows(local);
@@ -183,7 +184,7 @@ class RemoteGenerateTest {
         // four requests in flight: the server batches rows of different lengths together, which moves the
         // log-probs by float rounding only
         Path concurrent = tmp.resolve("greedy-concurrent");
-        String[] r = TestModels.generate(args(corpus, concurrent, "greedy", remote(server.baseUrl())));
+        String[] r = Fixtures.generate(args(corpus, concurrent, "greedy", remote(server.baseUrl())));
         assertEquals("0", r[0], r[2]);
         float maxDiff = assertSameRows(rows(local), rows(concurrent), 1e-4f);
         System.out.printf("greedy through distill serve, 4 requests in flight: max |log-prob difference| %.3g%n", maxDiff);
@@ -235,7 +236,7 @@ class RemoteGenerateTest {
             List<String> a = args(corpus, out, "greedy", remote(url));
             a.set(a.indexOf("--shard-size") + 1, "2");
             a.set(a.indexOf("--concurrency") + 1, "1");
-            String[] failed = TestModels.generate(a);
+            String[] failed = Fixtures.generate(a);
             assertEquals("1", failed[0], failed[2]);
             assertTrue(failed[2].contains(": failed after 2 attempts; last error: malformed JSON in the response:"
                     + " {\"choices\": [{\"text\": "), failed[2]);
@@ -246,7 +247,7 @@ class RemoteGenerateTest {
                 }
             }
             healthyFor.set(Integer.MAX_VALUE);
-            String[] resumed = TestModels.generate(a);
+            String[] resumed = Fixtures.generate(a);
             assertEquals("0", resumed[0], resumed[2]);
             assertTrue(resumed[1].contains("shards: 4/4 committed (run complete)"), resumed[1]);
             assertEquals(0, new CommandLine(new ValidateCommand()).execute(out.toString()));
@@ -255,7 +256,7 @@ class RemoteGenerateTest {
             List<String> cleanArgs = new ArrayList<>(a);
             cleanArgs.set(cleanArgs.indexOf("--out") + 1, clean.toString());
             cleanArgs.set(cleanArgs.indexOf("--teacher-url") + 1, server.baseUrl());
-            assertEquals("0", TestModels.generate(cleanArgs)[0]);
+            assertEquals("0", Fixtures.generate(cleanArgs)[0]);
             assertSameRows(rows(clean), rows(out), 0f);
         } finally {
             forward.dispatcher().executorService().shutdown();
@@ -271,7 +272,7 @@ class RemoteGenerateTest {
         }
         Path out = tmp.resolve("down");
         String url = "http://127.0.0.1:" + port + "/v1";
-        String[] r = TestModels.generate(args(chatCorpus(), out, "greedy", remote(url)));
+        String[] r = Fixtures.generate(args(chatCorpus(), out, "greedy", remote(url)));
         assertEquals("1", r[0]);
         assertTrue(r[2].contains("GET " + url + "/models: failed after 2 attempts; last error: connection refused (is the"
                 + " server running at " + url + "?)"), r[2]);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.distill.pipeline.Fixtures;
 import dev.distill.pipeline.GenerationParams;
 import dev.distill.pipeline.LocalTeacher;
 import dev.distill.pipeline.TeacherOutput;
@@ -35,7 +36,7 @@ class CompletionServerTest {
     @BeforeAll
     static void start() throws Exception {
         teacher = TestModels.llamaTeacher();
-        tokenizer = HfTokenizer.load(TestModels.tinyTokenizer());
+        tokenizer = HfTokenizer.load(Fixtures.tinyTokenizer());
         server = CompletionServer.start(teacher, tokenizer,
                 new CompletionServer.Settings("tiny-llama", "127.0.0.1", 0, 4096, null));
     }
