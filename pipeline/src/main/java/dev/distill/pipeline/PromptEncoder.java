@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntPredicate;
 
 /**
  * Turns corpus records into exactly the token ids the teacher sees: chat conversations and (unless
@@ -27,14 +28,14 @@ final class PromptEncoder {
     private final boolean useTemplate;
     private final boolean score;
     private final int contextLength;
-    private final int[] eosIds;
+    private final IntPredicate isStop;
 
-    PromptEncoder(HfTokenizer tokenizer, boolean useTemplate, boolean score, int contextLength, int[] eosIds) {
+    PromptEncoder(HfTokenizer tokenizer, boolean useTemplate, boolean score, int contextLength, IntPredicate isStop) {
         this.tokenizer = tokenizer;
         this.useTemplate = useTemplate && tokenizer.chatTemplate().isPresent();
         this.score = score;
         this.contextLength = contextLength;
-        this.eosIds = eosIds;
+        this.isStop = isStop;
     }
 
     Encoded encode(PromptRecord r) {
@@ -100,20 +101,11 @@ final class PromptEncoder {
         }
         int end = all.length;
         for (int t = prompt.length; t < all.length; t++) {
-            if (isEos(all[t])) {
+            if (isStop.test(all[t])) {
                 end = t + 1;
                 break;
             }
         }
         return Arrays.copyOfRange(all, prompt.length, end);
-    }
-
-    private boolean isEos(int id) {
-        for (int e : eosIds) {
-            if (e == id) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -11,10 +11,8 @@ import dev.distill.prompts.SkipReport;
 import dev.distill.tokenizer.HfTokenizer;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.stream.IntStream;
 
 /**
  * Produces a run's shards, one at a time: reads a shard's prompt range, encodes, batches and runs the teacher,
@@ -50,16 +48,15 @@ public final class ShardGenerator {
      */
     public static ShardGenerator create(GenerateSpec spec, RunInputs inputs, RunDirectory run, Teacher teacher,
             HfTokenizer tokenizer) {
-        int[] eos = IntStream.concat(Arrays.stream(teacher.eosIds()), Arrays.stream(tokenizer.eosIds()))
-                .distinct().toArray();
+        GenerationParams params = new GenerationParams(spec.topK(),
+                new TokenSampler(spec.mode() != Mode.SAMPLE, spec.temperature(), spec.topP()),
+                teacher.stopTokens(tokenizer));
         ShardMetadata meta = new ShardMetadata(1, spec.topK(), teacher.vocabSize(), run.configHash(),
                 spec.teacherName(), inputs.teacherSha256(), inputs.tokenizerSha256(),
                 inputs.chatTemplateSha256(), inputs.corpusSha256());
         PromptEncoder encoder = new PromptEncoder(tokenizer, spec.chatTemplate(), spec.mode() == Mode.SCORE,
-                teacher.contextLength(), eos);
+                teacher.contextLength(), params::isEos);
         int budget = spec.maxBatchTokens() != null ? spec.maxBatchTokens() : teacher.defaultBatchTokens();
-        GenerationParams params = new GenerationParams(spec.topK(),
-                new TokenSampler(spec.mode() != Mode.SAMPLE, spec.temperature(), spec.topP()), eos);
         // a server batches on its side: hand a remote teacher the whole shard, which it keeps --concurrency requests deep
         BatchPlanner planner = spec.remote() != null ? new BatchPlanner(Integer.MAX_VALUE, Integer.MAX_VALUE)
                 : new BatchPlanner(budget, MAX_BATCH_SIZE);

@@ -1,6 +1,9 @@
 package dev.distill.pipeline;
 
+import dev.distill.tokenizer.HfTokenizer;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /** A source of teacher soft labels for batches of work items (the local DJL model; later a remote server). */
 public interface Teacher extends AutoCloseable {
@@ -10,6 +13,12 @@ public interface Teacher extends AutoCloseable {
 
     /** Stop tokens from the teacher's config.json and generation_config.json. */
     int[] eosIds();
+
+    /** What stops a sequence: the teacher's eos ids and those of {@code tokenizer} (may be null), once each. */
+    default int[] stopTokens(HfTokenizer tokenizer) {
+        return tokenizer == null ? eosIds()
+                : IntStream.concat(Arrays.stream(eosIds()), Arrays.stream(tokenizer.eosIds())).distinct().toArray();
+    }
 
     /** Longest sequence (prompt + completion) the teacher accepts. */
     int contextLength();

@@ -57,8 +57,7 @@ public final class CompletionServer implements AutoCloseable {
         this.teacher = teacher;
         this.tokenizer = tokenizer;
         this.settings = settings;
-        this.eosIds = tokenizer == null ? teacher.eosIds()
-                : IntStream.concat(Arrays.stream(teacher.eosIds()), Arrays.stream(tokenizer.eosIds())).distinct().toArray();
+        this.eosIds = teacher.stopTokens(tokenizer);
         this.worker = new BatchWorker(teacher, settings.maxBatchTokens());
         this.responses = new CompletionResponses(tokenizer, settings.modelId());
         this.http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 128);
