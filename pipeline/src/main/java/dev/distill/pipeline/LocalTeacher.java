@@ -15,8 +15,9 @@ import java.util.List;
 /**
  * The teacher as a DJL model in this process. Generation decodes a left-padded batch together with a
  * preallocated KV cache and retires finished rows; scoring is one prefill per batch with the LM head
- * applied in chunks of positions. Per step, only the top-k arrays and the chosen tokens come back
- * to the host.
+ * applied in chunks of positions. Per decode step, the chosen tokens stay on the device as the next
+ * input and two arrays come back to the host: top-k log-probs with the chosen token's, top-k ids
+ * with the chosen token.
  */
 public final class LocalTeacher implements Teacher {
     /** Upper bound on positions x vocabulary materialised at once by the LM head when scoring. */
@@ -67,30 +68,20 @@ public final class LocalTeacher implements Teacher {
                     batch.stream().map(WorkItem::promptIds).toList(), promptLen, PAD_ID);
             // mask over the whole cache: each row's padding, then ones for its prompt and everything it generates
             int[] spans = Arrays.stream(prompts.lengths()).map(n -> n + capacity - promptLen).toArray();
-            NDArray mask = bm.create(Batching.attentionMask(spans, capacity), new Shape(rows, capacity))
-                    .toDevice(model.device(), false); // [B, cap]
+            NDArray mask = bm.create(Batching.attentionMask(spans, capacity), new Shape(rows, capacity)); // [B, cap]
+            NDArray one = bm.create(1L); // 0-dim int64
+            TokenSampler.Draw sampler = params.sampler().on(bm);
+            // What the next step feeds, kept on the device: the prompts, then the tokens just chosen.
+            NDArray input = prompts.inputIds(bm); // [B, P], then [Ba, 1]
+            NDArray positions = prompts.positionIds(bm); // [B, P], then [Ba, 1]
             int[] active = range(rows); // batch row of each cache row
-            long[] nextTokens = null; // [Ba], tokens fed at the next step
             for (int step = 0; active.length > 0; step++) {
-                int cached = cache.length();
                 try (NDManager sm = bm.newSubManager()) {
-                    NDArray input;
-                    NDArray positions;
-                    if (step == 0) {
-                        input = prompts.inputIds(sm); // [B, P]
-                        positions = prompts.positionIds(sm); // [B, P]
-                    } else {
-                        input = sm.create(nextTokens, new Shape(active.length, 1)); // [Ba, 1]
-                        long[] pos = new long[active.length];
-                        for (int i = 0; i < active.length; i++) {
-                            pos[i] = rec[active[i]].nextPosition();
-                        }
-                        positions = sm.create(pos, new Shape(active.length, 1)); // [Ba, 1]
-                    }
-                    input = input.toDevice(model.device(), false);
-                    positions = positions.toDevice(model.device(), false);
-                    long seen = cached + input.getShape().get(1);
-                    NDArray hidden = model.hidden(input, positions, mask.get(":, :" + seen), cache); // [Ba, T, H]
+                    input.attach(sm); // freed with this step; ops on it put their results in sm
+                    positions.attach(sm);
+                    NDArray stepMask = mask.get(":, :" + (cache.length() + input.getShape().get(1))); // [Ba, S]
+                    stepMask.attach(sm);
+                    NDArray hidden = model.hidden(input, positions, stepMask, cache); // [Ba, T, H]
                     NDArray logits = model.logits(hidden.get(":, -1, :")); // [Ba, V] fp32
                     NDArray logp = logits.logSoftmax(1); // [Ba, V]
                     NDList top = logp.topK(k, 1, true, true); // values [Ba, k], indices [Ba, k]
@@ -98,17 +89,16 @@ public final class LocalTeacher implements Teacher {
                     for (int i = 0; i < active.length; i++) {
                         seeds[i] = rec[active[i]].item.rowSeed();
                     }
-                    NDArray chosen = params.sampler().choose(logits, seeds, step); // [Ba]
-                    NDArray chosenLogp = logp.gather(chosen.expandDims(1), 1); // [Ba, 1]
-                    float[] topValues = top.get(0).toFloatArray();
-                    long[] topIds = top.get(1).toLongArray();
-                    long[] tokens = chosen.toLongArray();
-                    float[] tokenLogp = chosenLogp.toFloatArray();
+                    NDArray chosen = sampler.choose(logits, seeds, step).expandDims(1); // [Ba, 1]
+                    // the step's only copies to the host, one per dtype: the top-k, then the chosen token
+                    float[] stepLogp = top.get(0).concat(logp.gather(chosen, 1), 1).toFloatArray(); // [Ba, k+1]
+                    long[] stepIds = top.get(1).concat(chosen, 1).toLongArray(); // [Ba, k+1]
                     List<Integer> keep = new ArrayList<>(active.length);
                     for (int i = 0; i < active.length; i++) {
                         RowRecorder r = rec[active[i]];
-                        r.append((int) tokens[i], tokenLogp[i], topIds, topValues, i * k);
-                        if (params.isEos((int) tokens[i])) {
+                        int token = (int) stepIds[i * (k + 1) + k];
+                        r.append(token, stepLogp[i * (k + 1) + k], stepIds, stepLogp, i * (k + 1));
+                        if (params.isEos(token)) {
                             r.finish("stop");
                         } else if (r.length() == r.item.maxNewTokens()) {
                             r.finish("length");
@@ -116,18 +106,23 @@ public final class LocalTeacher implements Teacher {
                             keep.add(i);
                         }
                     }
+                    input = chosen;
+                    positions = positions.get(":, -1:").add(one); // [Ba, 1]
                     if (keep.size() < active.length && !keep.isEmpty()) {
                         long[] kept = keep.stream().mapToLong(Integer::longValue).toArray();
                         cache.retain(kept);
-                        NDArray narrowed = mask.get(sm.create(kept).toDevice(model.device(), false)); // [Ba', cap] rows kept
+                        NDArray keptRows = sm.create(kept); // [Ba']
+                        NDArray narrowed = mask.get(keptRows); // [Ba', cap]
                         mask.close();
                         mask = narrowed;
+                        input = input.get(keptRows); // [Ba', 1]
+                        positions = positions.get(keptRows); // [Ba', 1]
                     }
+                    input.attach(bm); // survive this step's manager
+                    positions.attach(bm);
                     int[] nextActive = new int[keep.size()];
-                    nextTokens = new long[keep.size()];
                     for (int j = 0; j < nextActive.length; j++) {
                         nextActive[j] = active[keep.get(j)];
-                        nextTokens[j] = tokens[keep.get(j)];
                     }
                     active = nextActive;
                 }
@@ -244,10 +239,6 @@ public final class LocalTeacher implements Teacher {
 
         int length() {
             return n;
-        }
-
-        long nextPosition() {
-            return item.promptIds().length + n - 1L;
         }
 
         void append(int token, float tokenLogp, long[] stepTopIds, float[] stepTopLogp, int from) {

@@ -28,30 +28,52 @@ public final class TokenSampler {
         this.topP = topP;
     }
 
-    /** Next token ids [B] (int64) for logits [B, V] (fp32); rowSeeds[b] and step pick row b's uniform. */
-    public NDArray choose(NDArray logits, long[] rowSeeds, int step) {
-        if (greedy) {
-            return logits.argMax(1); // [B]
-        }
-        NDManager m = logits.getManager();
-        NDArray probs = logits.div(temperature).softmax(1); // [B, V]
-        NDArray order = null;
-        if (topP < 1f) {
-            order = probs.argSort(1, false); // [B, V] most likely first
-            probs = probs.gather(order, 1); // [B, V] sorted
-            NDArray massBefore = probs.cumSum(1).sub(probs); // [B, V]
-            probs = probs.mul(massBefore.lt(topP).toType(DataType.FLOAT32, false)); // nucleus: the smallest prefix reaching top_p
-        }
-        NDArray cdf = probs.cumSum(1); // [B, V]
-        long vocab = cdf.getShape().get(1);
-        NDArray target = m.create(uniforms(rowSeeds, step), new Shape(rowSeeds.length, 1)) // [B, 1]
-                .toDevice(cdf.getDevice(), false)
-                .mul(cdf.get(":, -1:"));
-        NDArray choice = cdf.lt(target).toType(DataType.INT64, false).sum(new int[] {1}).clip(0, vocab - 1); // [B]
-        return order == null ? choice : order.gather(choice.expandDims(1), 1).squeeze(1); // [B]
+    /**
+     * This sampler with its constants on {@code batch}'s device, made once per batch: a scalar operand
+     * made at every step would be a host-to-device copy per token.
+     */
+    public Draw on(NDManager batch) {
+        return new Draw(batch.create(temperature), batch.create(topP));
     }
 
-    /** One uniform in (0, 1) per row for this step, a pure function of (row seed, step). */
+    /** The sampler bound to one batch's device; see {@link #on}. */
+    public final class Draw {
+        private final NDArray temperatureValue; // 0-dim float32
+        private final NDArray topPMass; // 0-dim float32
+
+        private Draw(NDArray temperatureValue, NDArray topPMass) {
+            this.temperatureValue = temperatureValue;
+            this.topPMass = topPMass;
+        }
+
+        /**
+         * Next token ids [B] (int64) for logits [B, V] (fp32); rowSeeds[b] and step pick row b's uniform.
+         * The only transfer is the [B, 1] uniforms going up; the choice stays on the device.
+         */
+        public NDArray choose(NDArray logits, long[] rowSeeds, int step) {
+            if (greedy) {
+                return logits.argMax(1); // [B]
+            }
+            NDManager m = logits.getManager();
+            NDArray probs = logits.div(temperatureValue).softmax(1); // [B, V]
+            NDArray order = null;
+            if (topP < 1f) {
+                order = probs.argSort(1, false); // [B, V] most likely first
+                probs = probs.gather(order, 1); // [B, V] sorted
+                NDArray massBefore = probs.cumSum(1).sub(probs); // [B, V]
+                // nucleus: the smallest prefix reaching top_p
+                probs = probs.mul(massBefore.lt(topPMass).toType(DataType.FLOAT32, false));
+            }
+            NDArray cdf = probs.cumSum(1); // [B, V]
+            NDArray target = m.create(uniforms(rowSeeds, step), new Shape(rowSeeds.length, 1)) // [B, 1]
+                    .mul(cdf.get(":, -1:"));
+            // u <= 1, so target <= cdf[-1]: the last entry is never below it and the count is at most V - 1
+            NDArray choice = cdf.lt(target).toType(DataType.INT64, false).sum(new int[] {1}); // [B]
+            return order == null ? choice : order.gather(choice.expandDims(1), 1).squeeze(1); // [B]
+        }
+    }
+
+    /** One uniform in (0, 1] per row for this step, a pure function of (row seed, step). */
     static float[] uniforms(long[] rowSeeds, int step) {
         float[] u = new float[rowSeeds.length];
         for (int b = 0; b < u.length; b++) {

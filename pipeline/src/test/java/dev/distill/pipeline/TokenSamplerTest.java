@@ -25,7 +25,7 @@ class TokenSamplerTest {
                 seeds[i] = WorkItem.rowSeed(7, i, 0);
             }
             NDArray logits = m.create(rows, new Shape(n, LOGITS.length)); // [n, V]
-            return sampler.choose(logits, seeds, step).toLongArray();
+            return sampler.on(m).choose(logits, seeds, step).toLongArray();
         }
     }
 
