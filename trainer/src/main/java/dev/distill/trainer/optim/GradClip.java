@@ -43,8 +43,11 @@ public final class GradClip {
         }
         double coef = maxNorm / (norm + 1e-6);
         if (coef < 1) {
-            for (NDArray g : grads) {
-                g.muli((float) coef);
+            NDArray first = grads.iterator().next();
+            try (NDArray scale = first.getManager().create((float) coef)) { // once, not one host copy per gradient
+                for (NDArray g : grads) {
+                    g.muli(scale);
+                }
             }
         }
         return norm;

@@ -57,9 +57,9 @@ public final class LossScaler {
         if (grads.isEmpty()) {
             return true;
         }
-        float inverse = (float) (1.0 / scale);
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning(); // closes this block's temporaries
+            NDArray inverse = grads.iterator().next().getManager().create((float) (1.0 / scale)); // once, not per gradient
             NDArray bad = null; // [] boolean
             for (NDArray g : grads) {
                 g.muli(inverse);
