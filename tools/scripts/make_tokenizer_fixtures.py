@@ -6,7 +6,9 @@ into ~/.cache/distill/npm/<name>-<version>/, like the Java tests do) and the tin
 fixtures/tokenizers/tiny/, and writes fixtures/tokenizers/expected/:
 
   <id>.json         encodings (with/without special tokens), decodes, token lookups, special ids,
-                    content hash, chat renderings and chat ids (apply_chat_template)
+                    content hash, chat renderings and chat ids (apply_chat_template), and chat
+                    renderings with template kwargs and a replacement template (apply_chat_template's
+                    **kwargs and chat_template=, as `distill generate --chat-template-kwargs` passes them)
   jinja_cases.json  small templates rendered by transformers' own Jinja environment (or the error
                     they raise), for the Java Jinja engine
 
@@ -128,6 +130,34 @@ CONVERSATIONS = [
         ],
     ),
     ("system_only", [{"role": "system", "content": SYSTEM}]),
+]
+
+
+# apply_chat_template(messages, add_generation_prompt=True, chat_template=..., **json.loads(kwargs)): the kwargs are
+# kept as the JSON text `--chat-template-kwargs` takes. Qwen3's template closes an empty <think> block when
+# enable_thinking is false; the other templates ignore the variable. KWARGS_TEMPLATE replaces the tokenizer's template
+# and shows how each JSON type arrives (booleans, ints past 2**53, floats, unicode strings, null, lists, objects,
+# tools given as a kwarg).
+KWARGS_TEMPLATE = """{%- for m in messages %}{{ m.role }}: {{ m.content }}{{ eos_token }}
+{% endfor %}
+{{- 'flag=' ~ flag }} {{ flag is boolean }} {{ off is false }} n={{ n }} {{ n is integer }} {{ n + neg }} big={{ big }} {{ big + 1 }}
+x={{ x }} {{ x is float }} {{ x * n }} whole={{ whole }} {{ whole is float }} {{ whole == 1 }} tiny={{ tiny }}
+s={{ s }} {{ s|length }} {{ s is string }} {{ s|tojson }} nothing={{ nothing }} {{ nothing is none }} {{ nothing is defined }}
+items={{ items }} {{ items|length }} {{ items[1] }} {{ items[3][0] is false }} {{ items[4].k is none }} {{ items|tojson }}
+obj={{ obj }} {{ obj.a.deep }} {{ obj['b'] + 1 }} {{ obj|tojson }} {{ obj is mapping }} {{ obj|dictsort }}
+tools={{ tools|length }} {{ tools[0].function.name }} {{ documents is none }}
+{%- if add_generation_prompt %}
+ASSISTANT:{% endif %}"""
+KWARGS_TYPES = (
+    '{"flag": true, "off": false, "n": 42, "neg": -7, "big": 9007199254740993, "x": 2.5, "whole": 1.0, "tiny": 1e-07,'
+    ' "s": "\\u00e9 \\"q\\" \\ud83d\\ude00", "nothing": null, "items": [1, "two", 3.0, [false], {"k": null}],'
+    ' "obj": {"b": 1, "a": {"deep": "yes"}}, "tools": [{"type": "function", "function": {"name": "f"}}]}'
+)
+CHATS_WITH_KWARGS = [
+    ("user_only", None, '{"enable_thinking": false}'),
+    ("system_user", None, '{"enable_thinking": false}'),
+    ("user_only", None, '{"enable_thinking": true}'),
+    ("system_user", KWARGS_TEMPLATE, KWARGS_TYPES),
 ]
 
 
@@ -570,6 +600,18 @@ def record_tokenizer(tid, directory):
                 }
             )
 
+    conversations = dict(CONVERSATIONS)
+    chats_with_kwargs = []
+    for name, template, kwargs in CHATS_WITH_KWARGS:
+        messages = conversations[name]
+        options = dict(chat_template=template, add_generation_prompt=True, **json.loads(kwargs))
+        text = tok.apply_chat_template(messages, tokenize=False, **options)
+        ids = tok.apply_chat_template(messages, tokenize=True, **options)
+        ids = ids["input_ids"] if hasattr(ids, "keys") else ids
+        chats_with_kwargs.append(
+            {"name": name, "messages": messages, "chat_template": template, "kwargs": kwargs, "text": text, "ids": list(ids)}
+        )
+
     sample_ids = {0, 1, 2, 100, 1000, len(tok) - 1} | set(encodings[0]["ids_with_special"])
     sample_ids = sorted(sample_ids | set(tok.all_special_ids) | set(tok.added_tokens_decoder))
     sample_ids = [i for i in sample_ids if i < len(tok)]
@@ -591,6 +633,7 @@ def record_tokenizer(tid, directory):
         ],
         "encodings": encodings,
         "chats": chats,
+        "chats_with_kwargs": chats_with_kwargs,
     }
 
 

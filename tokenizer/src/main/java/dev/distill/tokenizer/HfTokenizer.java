@@ -246,12 +246,29 @@ public final class HfTokenizer implements AutoCloseable {
     if (chatTemplate == null) {
       throw new TokenizerException(dir + ": no chat template (neither chat_template.jinja nor tokenizer_config.json#chat_template)");
     }
-    return chatTemplate.render(messages, addGenerationPrompt, Map.copyOf(special.templateTokens()));
+    return renderChat(messages, addGenerationPrompt, chatTemplate, Map.of());
+  }
+
+  /**
+   * {@code template}'s text for a conversation with this tokenizer's special tokens and extra {@code kwargs}, as
+   * {@code apply_chat_template(messages, chat_template=..., tokenize=False, **kwargs)}.
+   *
+   * @throws IllegalArgumentException when a kwarg would replace messages, add_generation_prompt or a special token
+   */
+  public String renderChat(
+      List<Map<String, Object>> messages, boolean addGenerationPrompt, ChatTemplate template, Map<String, ?> kwargs) {
+    return template.render(messages, addGenerationPrompt, Map.copyOf(special.templateTokens()), kwargs);
   }
 
   /** apply the chat template and tokenize without special tokens, as transformers' apply_chat_template(tokenize=True) */
   public int[] encodeChat(List<Map<String, Object>> messages, boolean addGenerationPrompt) {
     return encode(renderChat(messages, addGenerationPrompt), false);
+  }
+
+  /** {@link #renderChat(List, boolean, ChatTemplate, Map)}, tokenized without special tokens (tokenize=True). */
+  public int[] encodeChat(
+      List<Map<String, Object>> messages, boolean addGenerationPrompt, ChatTemplate template, Map<String, ?> kwargs) {
+    return encode(renderChat(messages, addGenerationPrompt, template, kwargs), false);
   }
 
   /** SHA-256 (hex) over tokenizer.json, then tokenizer_config.json and chat_template.jinja when present. */

@@ -126,4 +126,31 @@ class TokenizerParityTest {
       assertArrayEquals(Fixtures.ints(chat.get("ids")), tok.encodeChat(Fixtures.messages(chat.get("messages")), generationPrompt), what);
     }
   }
+
+  /**
+   * apply_chat_template(add_generation_prompt=True, **kwargs) with the kwargs given as JSON text, with the tokenizer's
+   * template (Qwen3's enable_thinking) and with a replacement template that prints kwargs of every JSON type.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"qwen3", "llama3", "tiny", "tiny_variant"})
+  void rendersChatsWithKwargsLikeApplyChatTemplate(String id) {
+    HfTokenizer tok = tokenizer(id);
+    int thinkingOff = 0;
+    for (JsonNode chat : expected(id).get("chats_with_kwargs")) {
+      String what = id + " chat " + chat.get("name").asText() + " kwargs " + chat.get("kwargs").asText();
+      ChatTemplate template = chat.get("chat_template").isNull()
+          ? tok.chatTemplate().orElseThrow()
+          : ChatTemplate.compile(chat.get("chat_template").asText(), "kwargs.jinja");
+      Map<String, Object> kwargs = TemplateKwargs.parse(chat.get("kwargs").asText());
+      List<Map<String, Object>> messages = Fixtures.messages(chat.get("messages"));
+      String text = chat.get("text").asText();
+      assertEquals(text, tok.renderChat(messages, true, template, kwargs), what);
+      assertArrayEquals(Fixtures.ints(chat.get("ids")), tok.encodeChat(messages, true, template, kwargs), what);
+      if (text.endsWith("<|im_start|>assistant\n<think>\n\n</think>\n\n")) {
+        thinkingOff++;
+      }
+    }
+    // Qwen3 with enable_thinking=false: a plain user prompt and a conversation with a system message
+    assertEquals(id.equals("qwen3") ? 2 : 0, thinkingOff, id + ": generation prompts closing an empty <think> block");
+  }
 }
