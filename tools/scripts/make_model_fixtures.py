@@ -8,8 +8,12 @@ vocab 512) saved by transformers' save_pretrained, then reloaded from disk in fl
   reference_logprobs.f32  log-softmax at every real position, float32 little-endian [N, 512],
                         rows in (sequence, position) order over the positions where the mask is 1.
 The Java parity tests (model/src/test/.../ParityTest) read these; Python is never needed by the build.
+The sliding-window variants (window smaller than the reference sequences) are also checked to depend on
+their exact window: their log-probs with a window one smaller, one larger, or none, must differ from the
+recorded ones, so an off-by-one in the Java mask fails the parity tests.
 
   python3 tools/scripts/make_model_fixtures.py                      # (re)make every variant
+  python3 tools/scripts/make_model_fixtures.py --variant qwen2_sliding   # (re)make one variant
   python3 tools/scripts/make_model_fixtures.py --check-saved DIR --variant llama
         # load a checkpoint the Java side saved (CausalLM.save) in transformers and compare its
         # log-probs on the variant's reference batch with the recorded reference
@@ -65,6 +69,24 @@ VARIANTS = {
     "llama_sharded": (LlamaConfig, dict(tie_word_embeddings=True, max_position_embeddings=256,
                                         rope_parameters=dict(rope_type="default", rope_theta=10000.0)),
                       torch.float32, "v5", dict(max_shard_size="180KB")),
+    # mistral with a sliding window of 5 on every layer (shorter than the prompts); F16 weights
+    "mistral_sliding": (MistralConfig, dict(tie_word_embeddings=False, sliding_window=5, max_position_embeddings=1024,
+                                            rope_parameters=dict(rope_type="default", rope_theta=10000.0)),
+                        torch.float16, "v5", {}),
+    # qwen2 with use_sliding_window, window 4 from layer max_window_layers=1 on: layer 0 full, layer 1 sliding;
+    # transformers-4 config (no layer_types: they are derived from max_window_layers); F16 weights
+    "qwen2_sliding": (Qwen2Config, dict(tie_word_embeddings=True, use_sliding_window=True, sliding_window=4,
+                                        max_window_layers=1, max_position_embeddings=1024,
+                                        rope_parameters=dict(rope_type="default", rope_theta=10000.0)),
+                      torch.float16, "v4", {}),
+    # qwen3 with an explicit layer_types (sliding, full) that max_window_layers=28 alone would not give;
+    # window 3; F16 weights
+    "qwen3_layer_types": (Qwen3Config, dict(tie_word_embeddings=True, head_dim=24, use_sliding_window=True,
+                                            sliding_window=3, max_window_layers=28,
+                                            layer_types=["sliding_attention", "full_attention"],
+                                            max_position_embeddings=1024,
+                                            rope_parameters=dict(rope_type="default", rope_theta=1000000.0)),
+                          torch.float16, "v5", {}),
 }
 
 
@@ -86,8 +108,10 @@ def init_weights(model, gen):
 
 
 def to_v4_style(config_path, rope_key):
-    """Rewrites a saved config.json the way transformers 4 wrote it: rope_theta + rope_scaling, torch_dtype."""
+    """Rewrites a saved config.json the way transformers 4 wrote it: rope_theta + rope_scaling, torch_dtype, no
+    layer_types."""
     cfg = json.loads(config_path.read_text())
+    cfg.pop("layer_types", None)
     rope = cfg.pop("rope_parameters")
     cfg["rope_theta"] = rope.pop("rope_theta")
     rope_type = rope.pop("rope_type")
@@ -140,6 +164,16 @@ def load_fp32(path):
     return AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, attn_implementation="eager").eval()
 
 
+def check_window_matters(path, window, ids, mask, positions, logp):
+    """A sliding-window fixture must pin its window down: one smaller, one larger or none changes the log-probs."""
+    for other in (window - 1, window + 1, 1 << 20):
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, attn_implementation="eager",
+                                                     sliding_window=other).eval()
+        diff = (real_logprobs(model, ids, mask, positions) - logp).abs().max().item()
+        print(f"  sliding_window {other} instead of {window}: max |logprob diff| {diff:.3g}")
+        assert diff > 1e-2, f"{path}: the reference does not depend on sliding_window {window} vs {other}"
+
+
 def make_variant(name, cls, kwargs, dtype, style, extra):
     gen = torch.Generator().manual_seed(SEED + sum(map(ord, name)))
     config = cls(**COMMON, **kwargs)
@@ -159,6 +193,8 @@ def make_variant(name, cls, kwargs, dtype, style, extra):
     logp = real_logprobs(ref, ids, mask, positions)
     logp.numpy().astype("<f4").tofile(out / "reference_logprobs.f32")
     new_ids = greedy(ref, ids, mask)
+    if ref.config.sliding_window is not None and ref.config.sliding_window < max(LENGTHS):
+        check_window_matters(out, ref.config.sliding_window, ids, mask, positions, logp)
     meta = {
         "variant": name,
         "transformers_version": transformers.__version__,
@@ -201,13 +237,16 @@ def check_saved(saved_dir, variant):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check-saved", metavar="DIR", help="a checkpoint written by CausalLM.save")
-    ap.add_argument("--variant", help="fixture whose reference batch to compare against (with --check-saved)")
+    ap.add_argument("--variant", choices=VARIANTS,
+                    help="fixture whose reference batch to compare against (with --check-saved), or the only one "
+                         "to (re)make")
     args = ap.parse_args()
     torch.manual_seed(SEED)
     if args.check_saved:
         sys.exit(0 if check_saved(args.check_saved, args.variant) else 1)
     for name, (cls, kwargs, dtype, style, extra) in VARIANTS.items():
-        make_variant(name, cls, kwargs, dtype, style, extra)
+        if args.variant in (None, name):
+            make_variant(name, cls, kwargs, dtype, style, extra)
 
 
 if __name__ == "__main__":

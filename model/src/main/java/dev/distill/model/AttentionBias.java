@@ -6,23 +6,32 @@ import ai.djl.ndarray.types.DataType;
 
 /**
  * The additive attention bias of one forward call: 0 where query t (at cache slot past + t) may
- * see key slot s (s <= past + t and mask[b, s] = 1), -1e9 elsewhere. A finite value keeps rows with
- * nothing visible (left padding) free of NaN, and exp(-1e9 - max) is exactly 0 in float32.
+ * see key slot s (s <= past + t and mask[b, s] = 1, and for a sliding window W also
+ * s > past + t - W, as transformers' sliding_window_overlay), -1e9 elsewhere. A finite value keeps
+ * rows with nothing visible (left padding) free of NaN, and exp(-1e9 - max) is exactly 0 in float32.
  */
 final class AttentionBias {
     static final float MASKED = -1e9f;
 
     private AttentionBias() {}
 
-    /** attentionMask [B, S] (S = past + T, nonzero = real token) -> bias [B, 1, 1, T, S] float32 */
-    static NDArray of(NDArray attentionMask, int past, int t) {
+    /**
+     * attentionMask [B, S] (S = past + T, nonzero = real token) -> bias [B, 1, 1, T, S] float32; with
+     * {@code window} > 0 each query sees only itself and the window - 1 slots before it (0: causal only).
+     */
+    static NDArray of(NDArray attentionMask, int past, int t, int window) {
         NDManager m = attentionMask.getManager();
         long b = attentionMask.getShape().get(0);
         int s = past + t;
         NDArray keyOk = attentionMask.toType(DataType.BOOLEAN, false).reshape(b, 1, 1, 1, s); // [B, 1, 1, 1, S]
         NDArray query = m.arange(past, s).reshape(t, 1); // [T, 1] cache slot of each query
         NDArray key = m.arange(0, s).reshape(1, s); // [1, S]
-        NDArray visible = keyOk.logicalAnd(key.lte(query)); // [B, 1, 1, T, S]
+        NDArray visible = key.lte(query); // [T, S]
+        if (window > 0) {
+            NDArray first = m.arange(past - window + 1, s - window + 1).reshape(t, 1); // [T, 1] oldest visible slot
+            visible = visible.logicalAnd(key.gte(first)); // [T, S]
+        }
+        visible = keyOk.logicalAnd(visible); // [B, 1, 1, T, S]
         return visible.toType(DataType.FLOAT32, false).sub(1f).mul(-MASKED); // [B, 1, 1, T, S]
     }
 }

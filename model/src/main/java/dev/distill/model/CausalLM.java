@@ -197,14 +197,40 @@ public final class CausalLM implements AutoCloseable {
         NDArray out = scoped(inputIds.getManager(), () -> {
             NDArray x = Ops.embedding(inputIds, embed); // [B, T, H]
             RotaryTables rope = RotaryTables.of(positionIds, invFreq, dtype);
-            NDArray bias = AttentionBias.of(attentionMask, past, t); // [B, 1, 1, T, P+T]
-            for (DecoderLayer layer : layers) {
-                x = layerScoped(layer, x, rope, bias, cache, past);
+            NDArray[] biases = biases(attentionMask, past, t); // per layer [B, 1, 1, T, P+T]
+            for (int i = 0; i < layers.length; i++) {
+                x = layerScoped(layers[i], x, rope, biases[i], cache, past);
             }
             return Ops.rmsNorm(x, finalNorm, constants.eps(), constants.minusHalf()); // [B, T, H]
         });
         if (cache != null) {
             cache.advance(t);
+        }
+        return out;
+    }
+
+    /**
+     * Each layer's attention bias: the causal one, or for a sliding layer the sliding-window one. Each
+     * is built once and only when some layer needs it; while the cached + new positions fit in the
+     * window, a sliding layer sees what a full one does and shares the causal bias.
+     */
+    private NDArray[] biases(NDArray attentionMask, int past, int t) {
+        int window = config.slidingWindow().orElse(Integer.MAX_VALUE);
+        NDArray causal = null;
+        NDArray sliding = null;
+        NDArray[] out = new NDArray[layers.length];
+        for (int i = 0; i < out.length; i++) {
+            if (config.slidingLayer(i) && past + t > window) {
+                if (sliding == null) {
+                    sliding = AttentionBias.of(attentionMask, past, t, window); // [B, 1, 1, T, P+T]
+                }
+                out[i] = sliding;
+            } else {
+                if (causal == null) {
+                    causal = AttentionBias.of(attentionMask, past, t, 0); // [B, 1, 1, T, P+T]
+                }
+                out[i] = causal;
+            }
         }
         return out;
     }
@@ -283,11 +309,6 @@ public final class CausalLM implements AutoCloseable {
                 throw new IllegalArgumentException("cache capacity " + cache.capacity() + " exceeded: " + past
                         + " cached + " + t + " new positions");
             }
-        }
-        if (config.slidingWindow().isPresent() && past + t > config.slidingWindow().getAsInt()) {
-            throw new IllegalArgumentException("sequence of " + (past + t) + " positions exceeds config.json "
-                    + "sliding_window " + config.slidingWindow().getAsInt()
-                    + " (sliding-window attention is not supported)");
         }
         return t;
     }

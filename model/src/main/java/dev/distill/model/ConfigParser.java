@@ -45,10 +45,15 @@ final class ConfigParser {
                 .initializerRange(optionalDouble("initializer_range", 0.02))
                 .declaredDtype(json.hasNonNull("dtype") ? json.get("dtype").asText()
                         : json.hasNonNull("torch_dtype") ? json.get("torch_dtype").asText() : null);
-        if (type.equals("mistral")) {
-            // transformers' MistralConfig defaults sliding_window to 4096 when the key is absent
+        // transformers' MistralConfig, Qwen2Config and Qwen3Config default sliding_window to 4096 when the key is
+        // absent; qwen models have a window only with use_sliding_window (else transformers sets it to None)
+        if (type.equals("mistral") || ModelConfig.isQwen(type) && optionalBoolean("use_sliding_window", false)) {
             b.slidingWindow(json.has("sliding_window") ? optionalInt("sliding_window") : Integer.valueOf(4096));
         }
+        if (ModelConfig.isQwen(type)) {
+            b.maxWindowLayers(optionalInt("max_window_layers"));
+        }
+        b.layerTypes(layerTypes());
         b.rope(parseRope(maxPositions));
         return b.build();
     }
@@ -75,7 +80,9 @@ final class ConfigParser {
                 throw fail(act + " '" + json.get(act).asText() + "' is not supported (supported: silu)");
             }
         }
-        for (String flag : List.of("attention_bias", "mlp_bias", "use_sliding_window")) {
+        List<String> flags = ModelConfig.isQwen(type) ? List.of("attention_bias", "mlp_bias")
+                : List.of("attention_bias", "mlp_bias", "use_sliding_window");
+        for (String flag : flags) {
             if (optionalBoolean(flag, false)) {
                 throw fail(flag + " true is not supported for " + type);
             }
@@ -137,6 +144,22 @@ final class ConfigParser {
             throw fail(objName + "." + key + " must be a number, got " + n);
         }
         return n.asDouble();
+    }
+
+    /** layer_types: a list of strings, or null when absent (its entries are checked by the builder). */
+    private List<String> layerTypes() {
+        JsonNode n = json.get("layer_types");
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        List<String> types = new ArrayList<>();
+        if (n.isArray()) {
+            n.forEach(item -> types.add(item.isTextual() ? item.asText() : null));
+        }
+        if (!n.isArray() || types.contains(null)) {
+            throw fail("layer_types must be a list of strings, got " + n);
+        }
+        return types;
     }
 
     /** An int or a list of ints (empty when absent or null). */

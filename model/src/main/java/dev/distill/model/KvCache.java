@@ -11,7 +11,8 @@ import ai.djl.pytorch.jni.JniUtils;
 /**
  * Preallocated keys and values for incremental decoding: per layer one [B, Hkv, capacity, D]
  * buffer for keys and one for values, written in place at the next free slots (no concatenation
- * per step). {@link #retain} drops finished rows. Made by {@link CausalLM#newCache}.
+ * per step). {@link #retain} drops finished rows. Made by {@link CausalLM#newCache}. Sliding-window
+ * layers keep every slot too; their attention bias hides the slots outside the window.
  */
 public final class KvCache implements AutoCloseable {
     private final NDManager manager;

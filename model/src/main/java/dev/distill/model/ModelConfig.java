@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -23,6 +25,14 @@ import java.util.Set;
 public final class ModelConfig {
     /** The model_type values this project runs. */
     public static final List<String> SUPPORTED_TYPES = List.of("llama", "mistral", "qwen2", "qwen3");
+    /** A layer_types entry: causal attention over every earlier position. */
+    public static final String FULL_ATTENTION = "full_attention";
+    /** A layer_types entry: causal attention over the last {@link #slidingWindow} positions only. */
+    public static final String SLIDING_ATTENTION = "sliding_attention";
+    /** The layer_types entries this project runs. */
+    public static final List<String> LAYER_TYPES = List.of(FULL_ATTENTION, SLIDING_ATTENTION);
+    /** transformers' Qwen2Config / Qwen3Config default: layers from this index on slide. */
+    static final int DEFAULT_MAX_WINDOW_LAYERS = 28;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -43,6 +53,9 @@ public final class ModelConfig {
     private final Integer padTokenId;
     private final double initializerRange;
     private final Integer slidingWindow;
+    private final int maxWindowLayers;
+    private final List<String> derivedLayerTypes;
+    private final List<String> explicitLayerTypes;
     private final String declaredDtype;
 
     private ModelConfig(Builder b) {
@@ -64,7 +77,32 @@ public final class ModelConfig {
         padTokenId = b.padTokenId;
         initializerRange = b.initializerRange;
         slidingWindow = b.slidingWindow;
+        maxWindowLayers = b.maxWindowLayers == null ? DEFAULT_MAX_WINDOW_LAYERS : b.maxWindowLayers;
+        derivedLayerTypes = deriveLayerTypes(b.modelType, b.numLayers, slidingWindow, maxWindowLayers);
+        // an explicit list is kept only where it is used (qwen) and says something max_window_layers does not
+        explicitLayerTypes = b.layerTypes == null || !isQwen(b.modelType) || b.layerTypes.equals(derivedLayerTypes)
+                ? null : b.layerTypes;
         declaredDtype = b.declaredDtype;
+    }
+
+    /**
+     * The layer types transformers 5.18 gives a config without layer_types: mistral slides on every
+     * layer when it has a window; qwen2/qwen3 slide from layer max_window_layers on when they have one
+     * (use_sliding_window); llama never slides.
+     */
+    private static List<String> deriveLayerTypes(String modelType, int layers, Integer window, int maxWindowLayers) {
+        List<String> types = new ArrayList<>();
+        for (int i = 0; i < layers; i++) {
+            boolean sliding = window != null && (modelType.equals("mistral")
+                    || isQwen(modelType) && i >= maxWindowLayers);
+            types.add(sliding ? SLIDING_ATTENTION : FULL_ATTENTION);
+        }
+        return Collections.unmodifiableList(types);
+    }
+
+    /** qwen2 and qwen3: sliding windows from use_sliding_window, max_window_layers and layer_types. */
+    static boolean isQwen(String modelType) {
+        return modelType.equals("qwen2") || modelType.equals("qwen3");
     }
 
     /** Reads {@code modelDir/config.json} and, when present, {@code modelDir/generation_config.json}. */
@@ -138,6 +176,8 @@ public final class ModelConfig {
         b.padTokenId = padTokenId;
         b.initializerRange = initializerRange;
         b.slidingWindow = slidingWindow;
+        b.maxWindowLayers = maxWindowLayers;
+        b.layerTypes = explicitLayerTypes;
         b.declaredDtype = declaredDtype;
         return b;
     }
@@ -208,11 +248,31 @@ public final class ModelConfig {
     }
 
     /**
-     * Mistral's attention window, when the config has one. Sequences up to this length are exact;
-     * longer ones are refused by the forward pass (sliding-window attention is not implemented).
+     * The attention window W of the sliding layers (a query sees itself and the W - 1 positions before
+     * it), when the config has one: mistral's sliding_window, or qwen2/qwen3's when use_sliding_window
+     * is true. Empty for llama and for configs without a window.
      */
     public OptionalInt slidingWindow() {
         return slidingWindow == null ? OptionalInt.empty() : OptionalInt.of(slidingWindow);
+    }
+
+    /**
+     * Each layer's attention, {@link #FULL_ATTENTION} or {@link #SLIDING_ATTENTION}, as transformers
+     * 5.18 decides it: qwen2/qwen3 from an explicit layer_types or else from max_window_layers, mistral
+     * from sliding_window alone (every layer), llama always full.
+     */
+    public List<String> layerTypes() {
+        return explicitLayerTypes == null ? derivedLayerTypes : explicitLayerTypes;
+    }
+
+    /** True when layer {@code layer} attends over the sliding window only. */
+    public boolean slidingLayer(int layer) {
+        return layerTypes().get(layer).equals(SLIDING_ATTENTION);
+    }
+
+    /** qwen2/qwen3: without an explicit layer_types, layers from this index on slide (default 28). */
+    public int maxWindowLayers() {
+        return maxWindowLayers;
     }
 
     /** The dtype config.json declares for its weights ("bfloat16", ...), or null. Informational only. */
@@ -298,12 +358,15 @@ public final class ModelConfig {
             case "mistral":
                 putTokenId(o, "sliding_window", slidingWindow);
                 break;
-            case "qwen3":
-                o.put("attention_bias", false);
-                o.put("use_sliding_window", false);
-                break;
             default:
-                o.put("use_sliding_window", false);
+                if (modelType.equals("qwen3")) {
+                    o.put("attention_bias", false);
+                }
+                o.put("use_sliding_window", slidingWindow != null);
+                putTokenId(o, "sliding_window", slidingWindow);
+                o.put("max_window_layers", maxWindowLayers);
+                ArrayNode types = o.putArray("layer_types");
+                layerTypes().forEach(types::add);
                 break;
         }
         o.put("torch_dtype", declaredDtype == null ? "float32" : declaredDtype);
@@ -381,6 +444,8 @@ public final class ModelConfig {
         private Integer padTokenId;
         private double initializerRange = 0.02;
         private Integer slidingWindow;
+        private Integer maxWindowLayers;
+        private List<String> layerTypes;
         private String declaredDtype;
 
         private Builder(String modelType) {
@@ -470,9 +535,29 @@ public final class ModelConfig {
             return this;
         }
 
-        /** Mistral only: the attention window (null for none). */
+        /**
+         * The attention window of the sliding layers (null for none; not for llama). Mistral slides on
+         * every layer when it has one; for qwen2/qwen3 this is sliding_window when use_sliding_window
+         * is true.
+         */
         public Builder slidingWindow(Integer v) {
             slidingWindow = v;
+            return this;
+        }
+
+        /** qwen2/qwen3: without layer_types, layers from this index on slide (null: 28, as transformers). */
+        public Builder maxWindowLayers(Integer v) {
+            maxWindowLayers = v;
+            return this;
+        }
+
+        /**
+         * An explicit layer_types list, one {@link #FULL_ATTENTION} or {@link #SLIDING_ATTENTION} per
+         * layer (null: derived). qwen2/qwen3 use it; llama and mistral, like transformers, check it and
+         * ignore it.
+         */
+        public Builder layerTypes(List<String> v) {
+            layerTypes = v == null ? null : List.copyOf(v);
             return this;
         }
 
@@ -522,18 +607,39 @@ public final class ModelConfig {
                 throw fail("llama3 rope needs high_freq_factor > low_freq_factor > 0 and "
                         + "original_max_position_embeddings > 0, got " + rope);
             }
-            if (slidingWindow != null && !modelType.equals("mistral")) {
-                throw fail("sliding_window is only supported for mistral");
+            if (slidingWindow != null && modelType.equals("llama")) {
+                throw fail("sliding_window is not supported for llama");
             }
             if (slidingWindow != null) {
                 positive("sliding_window", slidingWindow);
             }
+            checkLayerTypes(c);
             for (int id : c.eosTokenIds) {
                 if (id < 0) {
                     throw fail("eos_token_id " + id + " is negative");
                 }
             }
             return c;
+        }
+
+        private void checkLayerTypes(ModelConfig c) {
+            if (layerTypes == null) {
+                return;
+            }
+            for (int i = 0; i < layerTypes.size(); i++) {
+                if (!LAYER_TYPES.contains(layerTypes.get(i))) {
+                    throw fail("layer_types[" + i + "] '" + layerTypes.get(i) + "' is not supported (supported: "
+                            + String.join(", ", LAYER_TYPES) + ")");
+                }
+            }
+            if (layerTypes.size() != numLayers) {
+                throw fail("layer_types has " + layerTypes.size() + " entries, num_hidden_layers is " + numLayers);
+            }
+            int sliding = c.layerTypes().indexOf(SLIDING_ATTENTION);
+            if (sliding >= 0 && slidingWindow == null) {
+                throw fail("layer_types[" + sliding + "] is '" + SLIDING_ATTENTION + "' but there is no sliding "
+                        + "window (use_sliding_window false or sliding_window null)");
+            }
         }
 
         private void positive(String field, int v) {

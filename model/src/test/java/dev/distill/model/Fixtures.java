@@ -15,7 +15,9 @@ import java.util.List;
 final class Fixtures {
     /** Every variant, one per directory under fixtures/models/. */
     static final List<String> VARIANTS = List.of("llama", "llama_linear_tied", "mistral_bf16", "qwen2_fp16_tied",
-            "qwen3", "llama_sharded");
+            "qwen3", "llama_sharded", "mistral_sliding", "qwen2_sliding", "qwen3_layer_types");
+    /** The variants whose sliding window (3 to 5) is shorter than their reference sequences. */
+    static final List<String> SLIDING = List.of("mistral_sliding", "qwen2_sliding", "qwen3_layer_types");
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -11,30 +11,22 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Incremental decoding on the preallocated cache against one full forward over the same tokens. */
+/**
+ * Incremental decoding on the preallocated cache against one full forward over the same tokens,
+ * also for sliding windows (3 to 5) shorter than the 11 positions decoded.
+ */
 class KvCacheTest {
     static final double TOLERANCE = 1e-4;
-    static CausalLM model;
 
     // Three prompts of different lengths, each followed by the same 5 continuation tokens.
     static final int[][] PROMPTS = {{17, 300, 42, 8, 99, 411}, {5, 77, 260}, {123}};
     static final int[][] CONTINUATIONS = {{12, 13, 14, 15, 16}, {200, 201, 202, 203, 204}, {3, 4, 5, 6, 7}};
     static final int PROMPT_WIDTH = 6;
     static final int WIDTH = PROMPT_WIDTH + 5;
-
-    @BeforeAll
-    static void load() {
-        model = CausalLM.load(Fixtures.model("qwen2_fp16_tied"), DataType.FLOAT32, Device.cpu());
-    }
-
-    @AfterAll
-    static void close() {
-        model.close();
-    }
 
     /** Left-padded prompt + continuation: the layout incremental decoding builds up column by column. */
     static Batching.LeftPadded full() {
@@ -48,10 +40,12 @@ class KvCacheTest {
         return Batching.leftPad(seqs, WIDTH, 0);
     }
 
-    @Test
-    void incrementalLogitsEqualFullForwardIncludingChunksAndRetainedRows() {
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen2_fp16_tied", "mistral_sliding", "qwen2_sliding", "qwen3_layer_types"})
+    void incrementalLogitsEqualFullForwardIncludingChunksAndRetainedRows(String variant) {
         Batching.LeftPadded all = full();
-        try (NDManager m = model.manager().newSubManager(); KvCache cache = model.newCache(3, WIDTH)) {
+        try (CausalLM model = CausalLM.load(Fixtures.model(variant), DataType.FLOAT32, Device.cpu());
+                NDManager m = model.manager().newSubManager(); KvCache cache = model.newCache(3, WIDTH)) {
             NDArray ids = all.inputIds(m); // [3, 11]
             NDArray mask = all.attentionMask(m); // [3, 11]
             NDArray pos = all.positionIds(m); // [3, 11]
@@ -92,7 +86,8 @@ class KvCacheTest {
 
     @Test
     void retainChecksRowsAndInputsMustMatchTheCache() {
-        try (NDManager m = model.manager().newSubManager(); KvCache cache = model.newCache(2, 4)) {
+        try (CausalLM model = CausalLM.load(Fixtures.model("qwen2_fp16_tied"), DataType.FLOAT32, Device.cpu());
+                NDManager m = model.manager().newSubManager(); KvCache cache = model.newCache(2, 4)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> cache.retain(new long[] {0, 2}));
             assertEquals("retain: row 2 is outside the batch of 2", e.getMessage());

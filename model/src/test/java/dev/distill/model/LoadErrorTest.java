@@ -153,22 +153,33 @@ class LoadErrorTest {
         assertEquals("compute dtype bfloat16 is not supported (supported: float32, float16)", e.getMessage());
     }
 
-    @Test
-    void mistralRefusesSequencesLongerThanItsSlidingWindow() throws IOException {
-        Path src = Fixtures.model("mistral_bf16");
-        ObjectNode cfg = (ObjectNode) JSON.readTree(src.resolve("config.json").toFile());
-        cfg.put("sliding_window", 8);
+    /** The qwen3_layer_types fixture's config.json, edited, in dir (without weights: config errors come first). */
+    private String qwenConfigError(Consumer<ObjectNode> edit) throws IOException {
+        ObjectNode cfg = (ObjectNode) JSON.readTree(Fixtures.model("qwen3_layer_types").resolve("config.json").toFile());
+        edit.accept(cfg);
         Files.writeString(dir.resolve("config.json"), cfg.toString());
-        Files.copy(src.resolve("model.safetensors"), dir.resolve("model.safetensors"));
-        try (CausalLM model = CausalLM.load(dir, DataType.FLOAT32, Device.cpu()); NDManager sm = model.manager()
-                .newSubManager()) {
-            NDArray ids = sm.ones(new Shape(1, 9), DataType.INT64); // [1, 9]
-            NDArray ok = sm.ones(new Shape(1, 8), DataType.INT64); // [1, 8]
-            assertEquals(new Shape(1, 8, 512), model.forward(ok, ok, ok, null).getShape());
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> model.forward(ids, ids, ids, null));
-            assertEquals("sequence of 9 positions exceeds config.json sliding_window 8 (sliding-window attention is "
-                    + "not supported)", e.getMessage());
-        }
+        return loadError(dir);
+    }
+
+    @Test
+    void unknownOrInconsistentLayerTypesAreRefused() throws IOException {
+        String where = dir.resolve("config.json") + ": ";
+        assertEquals(where + "layer_types[1] 'chunked_attention' is not supported (supported: full_attention, "
+                + "sliding_attention)", qwenConfigError(c -> c.putArray("layer_types").add("sliding_attention")
+                        .add("chunked_attention")));
+        assertEquals(where + "layer_types[0] 'global_attention' is not supported (supported: full_attention, "
+                + "sliding_attention)", configError(c -> c.putArray("layer_types").add("global_attention")
+                        .add("full_attention")));
+        assertEquals(where + "layer_types has 3 entries, num_hidden_layers is 2", qwenConfigError(c ->
+                c.putArray("layer_types").add("full_attention").add("full_attention").add("sliding_attention")));
+        assertEquals(where + "layer_types must be a list of strings, got [\"full_attention\",1]",
+                qwenConfigError(c -> c.putArray("layer_types").add("full_attention").add(1)));
+        assertEquals(where + "layer_types[0] is 'sliding_attention' but there is no sliding window "
+                + "(use_sliding_window false or sliding_window null)",
+                qwenConfigError(c -> c.put("use_sliding_window", false)));
+        assertEquals(where + "sliding_window must be a positive integer, got 0",
+                qwenConfigError(c -> c.put("sliding_window", 0)));
+        assertEquals(where + "use_sliding_window true is not supported for llama",
+                configError(c -> c.put("use_sliding_window", true)));
     }
 }

@@ -41,7 +41,8 @@ class SaveLoadTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2_fp16_tied", "qwen3", "mistral_bf16"})
+    @ValueSource(strings = {"llama", "qwen2_fp16_tied", "qwen3", "mistral_bf16", "mistral_sliding", "qwen2_sliding",
+        "qwen3_layer_types"})
     void savedCheckpointHasHfLayoutAndReloadsExactly(String variant) throws IOException {
         Path out = roundtripDir(variant);
         try (CausalLM model = CausalLM.load(Fixtures.model(variant), DataType.FLOAT32, Device.cpu())) {
