@@ -2,11 +2,16 @@ package dev.distill.pipeline;
 
 import dev.distill.pipeline.remote.ApiKeys;
 import dev.distill.pipeline.remote.RemoteOptions;
+import dev.distill.tokenizer.TemplateKwargs;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** `distill generate`: run a teacher over a prompt corpus and write its top-k soft labels into shards. */
 @Command(
@@ -103,6 +108,15 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "Feed {\"prompt\"} lines raw instead of through the teacher's chat template.")
     boolean noChatTemplate;
 
+    @Option(names = "--chat-template", paramLabel = "FILE",
+            description = "A Jinja chat template file to use instead of the tokenizer's own (vLLM's --chat-template).")
+    Path chatTemplateFile;
+
+    @Option(names = "--chat-template-kwargs", paramLabel = "JSON", converter = KwargsConverter.class,
+            description = "A JSON object of extra chat template variables (vLLM's chat_template_kwargs), e.g."
+                    + " '{\"enable_thinking\": false}' to turn off Qwen3's thinking.")
+    Kwargs chatTemplateKwargs;
+
     @Option(names = "--tokenizer", paramLabel = "DIR", description = "Tokenizer directory, when not the teacher's (required with --teacher-url).")
     Path tokenizer;
 
@@ -122,9 +136,17 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "Skip malformed corpus lines (counted by reason and reported) instead of stopping at the first.")
     boolean skipInvalid;
 
+    @Spec
+    CommandSpec commandSpec;
+
     @Override
     public Integer call() throws java.io.IOException {
-        GenerateSummary summary = GenerateRun.run(spec());
+        GenerateSummary summary;
+        try {
+            summary = GenerateRun.run(spec());
+        } catch (UsageException e) {
+            throw new CommandLine.ParameterException(commandSpec.commandLine(), e.getMessage(), e);
+        }
         System.out.println(summary.format());
         return 0;
     }
@@ -134,7 +156,23 @@ public final class GenerateCommand implements Callable<Integer> {
         return new GenerateSpec(teacher, tokenizer == null ? teacher : tokenizer, prompts, out,
                 Mode.parse(mode), topK, maxNewTokens,
                 temperature, topP, samplesPerPrompt, seed, shardSize, maxBatchTokens, dtype, device, !noChatTemplate,
-                promptField, responseField, numWorkers, workerIndex, skipInvalid, remote());
+                chatTemplateFile, chatTemplateKwargs == null ? Map.of() : chatTemplateKwargs.values(), promptField,
+                responseField, numWorkers, workerIndex, skipInvalid, remote());
+    }
+
+    /** --chat-template-kwargs as template values (a type of its own: picocli would read a Map option as key=value pairs). */
+    record Kwargs(Map<String, Object> values) {}
+
+    /** Parses --chat-template-kwargs; bad JSON or a non-object is a usage error naming the option and the problem. */
+    static final class KwargsConverter implements CommandLine.ITypeConverter<Kwargs> {
+        @Override
+        public Kwargs convert(String json) {
+            try {
+                return new Kwargs(TemplateKwargs.parse(json));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 
     /** The --teacher-url options, or null for a local teacher. */

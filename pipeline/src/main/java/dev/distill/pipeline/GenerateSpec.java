@@ -2,10 +2,12 @@ package dev.distill.pipeline;
 
 import dev.distill.pipeline.remote.RemoteOptions;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * Everything `distill generate` was asked to do, validated. The teacher is either a local model directory
- * ({@code teacher}) or a server ({@code remote}, with {@code teacher} null).
+ * ({@code teacher}) or a server ({@code remote}, with {@code teacher} null). {@code chatTemplateFile} (null: the
+ * tokenizer's own template) and {@code chatTemplateKwargs} (template values, empty when none) shape every chat prompt.
  */
 public record GenerateSpec(
         Path teacher,
@@ -24,6 +26,8 @@ public record GenerateSpec(
         String dtype,
         String device,
         boolean chatTemplate,
+        Path chatTemplateFile,
+        Map<String, Object> chatTemplateKwargs,
         String promptField,
         String responseField,
         int numWorkers,
@@ -47,6 +51,8 @@ public record GenerateSpec(
         require(mode != Mode.SAMPLE || temperature > 0, "--temperature must be > 0 in sample mode, got " + temperature);
         require(topP > 0 && topP <= 1, "--top-p must be in (0, 1], got " + topP);
         require(mode != Mode.SCORE || samplesPerPrompt == 1, "--samples-per-prompt must be 1 in score mode");
+        require(chatTemplateFile == null || chatTemplate, "--chat-template and --no-chat-template exclude each other");
+        chatTemplateKwargs = chatTemplateKwargs == null ? Map.of() : chatTemplateKwargs;
     }
 
     /** The teacher as recorded in the shards' footer: the model directory, or the served model's name. */

@@ -3,6 +3,7 @@ package dev.distill.pipeline;
 import dev.distill.prompts.PromptKind;
 import dev.distill.prompts.PromptRecord;
 import dev.distill.prompts.SkipReport;
+import dev.distill.tokenizer.ChatTemplate;
 import dev.distill.tokenizer.HfTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,9 +13,9 @@ import java.util.function.IntPredicate;
 
 /**
  * Turns corpus records into exactly the token ids the teacher sees: chat conversations and (unless
- * --no-chat-template) plain prompts through the teacher's chat template with the generation prompt,
- * raw text as is. In score mode the response's ids are what the template renders after the prompt,
- * up to and including the first stop token.
+ * --no-chat-template) plain prompts through the chat template (the teacher's, or --chat-template's) with the
+ * generation prompt and the --chat-template-kwargs, raw text as is. In score mode the response's ids are what the
+ * template renders after the prompt, up to and including the first stop token.
  */
 final class PromptEncoder {
     /** A record's ids, or why it is skipped (a {@code SkipReport} reason key). */
@@ -25,14 +26,24 @@ final class PromptEncoder {
     }
 
     private final HfTokenizer tokenizer;
+    private final ChatTemplate template;
+    private final Map<String, Object> kwargs;
     private final boolean useTemplate;
     private final boolean score;
     private final int contextLength;
     private final IntPredicate isStop;
 
-    PromptEncoder(HfTokenizer tokenizer, boolean useTemplate, boolean score, int contextLength, IntPredicate isStop) {
+    /**
+     * @param template the chat template, or null when there is none
+     * @param kwargs extra template variables (--chat-template-kwargs)
+     * @param useTemplate whether {"prompt"} records go through the template
+     */
+    PromptEncoder(HfTokenizer tokenizer, ChatTemplate template, Map<String, Object> kwargs, boolean useTemplate,
+            boolean score, int contextLength, IntPredicate isStop) {
         this.tokenizer = tokenizer;
-        this.useTemplate = useTemplate && tokenizer.chatTemplate().isPresent();
+        this.template = template;
+        this.kwargs = kwargs;
+        this.useTemplate = useTemplate && template != null;
         this.score = score;
         this.contextLength = contextLength;
         this.isStop = isStop;
@@ -43,11 +54,11 @@ final class PromptEncoder {
         int[] prompt;
         int[] response = null;
         if (chat != null) {
-            if (tokenizer.chatTemplate().isEmpty()) {
+            if (template == null) {
                 throw new IllegalArgumentException("prompt " + r.index() + " is a chat conversation but the tokenizer has"
                         + " no chat template (tokenizer_config.json chat_template or chat_template.jinja)");
             }
-            prompt = tokenizer.encodeChat(chat, true);
+            prompt = tokenizer.encodeChat(chat, true, template, kwargs);
             if (score && r.response() != null) {
                 response = chatResponse(chat, r.response(), prompt);
             }
@@ -93,7 +104,7 @@ final class PromptEncoder {
     private int[] chatResponse(List<Map<String, Object>> chat, String response, int[] prompt) {
         List<Map<String, Object>> full = new ArrayList<>(chat);
         full.add(Map.of("role", "assistant", "content", response));
-        int[] all = tokenizer.encodeChat(full, false);
+        int[] all = tokenizer.encodeChat(full, false, template, kwargs);
         if (all.length < prompt.length || !Arrays.equals(all, 0, prompt.length, prompt, 0, prompt.length)) {
             throw new IllegalArgumentException("the chat template renders the conversation with its response so that"
                     + " it does not start with the prompt's generation prompt; score mode cannot split prompt and"

@@ -8,34 +8,62 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill.data.RunDirectory;
 import dev.distill.prompts.Corpus;
 import dev.distill.prompts.PromptSourceOptions;
+import dev.distill.tokenizer.ChatTemplate;
 import dev.distill.tokenizer.HfTokenizer;
+import dev.distill.tokenizer.TemplateKwargs;
+import dev.distill.tokenizer.TokenizerException;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.util.Optional;
 
 /**
  * What every shard of a run is made from, resolved once by the process that opens the run: the configuration
- * recorded in manifest.json (every option that changes the data, with the inputs' fingerprints) and the prompt
- * count. Serializable, so a cluster's tasks use their driver's resolution instead of redoing it.
+ * recorded in manifest.json (every option that changes the data, with the inputs' fingerprints), the prompt
+ * count and the text of the --chat-template file (null without one). Serializable, so a cluster's tasks use their
+ * driver's resolution instead of redoing it.
  */
 public record RunInputs(String configJson, long promptsTotal, String teacherSha256, String tokenizerSha256,
-        String chatTemplateSha256, String corpusSha256) implements Serializable {
+        String chatTemplateSha256, String chatTemplateSource, String corpusSha256) implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
-     * Counts the corpus and fingerprints the teacher, tokenizer, chat template and corpus. A remote teacher
-     * ({@code dtype} null) is identified by its URL and model name.
+     * Counts the corpus and fingerprints the teacher, tokenizer, chat template (the --chat-template file when given)
+     * and corpus. A remote teacher ({@code dtype} null) is identified by its URL and model name.
+     *
+     * @throws UsageException when a --chat-template-kwargs key is a variable the renderer sets (e.g. a special token)
+     * @throws IllegalArgumentException when the --chat-template file is missing or does not compile
      */
     public static RunInputs resolve(GenerateSpec spec, DataType dtype, HfTokenizer tokenizer) throws IOException {
+        try {
+            TemplateKwargs.requireAllowed(spec.chatTemplateKwargs(), tokenizer.specialTokens());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--chat-template-kwargs: " + e.getMessage(), e);
+        }
+        ChatTemplate override = null;
+        if (spec.chatTemplateFile() != null) {
+            try {
+                override = ChatTemplate.load(spec.chatTemplateFile());
+            } catch (TokenizerException e) {
+                throw new IllegalArgumentException("--chat-template: " + e.getMessage(), e);
+            }
+        }
         long promptsTotal = Corpus.count(spec.prompts(), promptOptions(spec));
         String teacherSha = spec.remote() != null ? spec.remote().fingerprint() : Fingerprints.teacherSha256(spec.teacher());
-        String templateSha = spec.chatTemplate()
-                ? tokenizer.chatTemplate().map(t -> t.sha256()).orElse("none")
-                : "none";
+        String templateSha = !spec.chatTemplate() ? "none"
+                : override != null ? override.sha256()
+                : tokenizer.chatTemplate().map(ChatTemplate::sha256).orElse("none");
         String corpusSha = Corpus.sha256(spec.prompts());
         ObjectNode config = config(spec, dtype, teacherSha, tokenizer.sha256(), templateSha, corpusSha);
-        return new RunInputs(config.toString(), promptsTotal, teacherSha, tokenizer.sha256(), templateSha, corpusSha);
+        return new RunInputs(config.toString(), promptsTotal, teacherSha, tokenizer.sha256(), templateSha,
+                override == null ? null : override.source(), corpusSha);
+    }
+
+    /** The template chat prompts are rendered with: the --chat-template file's, else the tokenizer's own (if any). */
+    public Optional<ChatTemplate> chatTemplate(GenerateSpec spec, HfTokenizer tokenizer) {
+        return chatTemplateSource == null ? tokenizer.chatTemplate()
+                : Optional.of(ChatTemplate.compile(chatTemplateSource, spec.chatTemplateFile().toString()));
     }
 
     /**
@@ -85,6 +113,13 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
         c.put("tokenizer_sha256", tokenizerSha);
         c.put("chat_template", spec.chatTemplate());
         c.put("chat_template_sha256", templateSha);
+        // recorded only when given, so runs made before these options existed still resume
+        if (spec.chatTemplateFile() != null) {
+            c.put("chat_template_file", spec.chatTemplateFile().toAbsolutePath().normalize().toString());
+        }
+        if (!spec.chatTemplateKwargs().isEmpty()) {
+            c.set("chat_template_kwargs", JSON.valueToTree(spec.chatTemplateKwargs()));
+        }
         c.put("corpus", spec.prompts().toAbsolutePath().normalize().toString());
         c.put("corpus_sha256", corpusSha);
         c.put("prompt_field", spec.promptField());

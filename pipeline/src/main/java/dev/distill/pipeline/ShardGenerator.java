@@ -54,8 +54,9 @@ public final class ShardGenerator {
         ShardMetadata meta = new ShardMetadata(1, spec.topK(), teacher.vocabSize(), run.configHash(),
                 spec.teacherName(), inputs.teacherSha256(), inputs.tokenizerSha256(),
                 inputs.chatTemplateSha256(), inputs.corpusSha256());
-        PromptEncoder encoder = new PromptEncoder(tokenizer, spec.chatTemplate(), spec.mode() == Mode.SCORE,
-                teacher.contextLength(), params::isEos);
+        PromptEncoder encoder = new PromptEncoder(tokenizer, inputs.chatTemplate(spec, tokenizer).orElse(null),
+                spec.chatTemplateKwargs(), spec.chatTemplate(), spec.mode() == Mode.SCORE, teacher.contextLength(),
+                params::isEos);
         int budget = spec.maxBatchTokens() != null ? spec.maxBatchTokens() : teacher.defaultBatchTokens();
         // a server batches on its side: hand a remote teacher the whole shard, which it keeps --concurrency requests deep
         BatchPlanner planner = spec.remote() != null ? new BatchPlanner(Integer.MAX_VALUE, Integer.MAX_VALUE)

@@ -11,6 +11,7 @@ import dev.distill.data.ShardMetadata;
 import dev.distill.data.ShardReader;
 import dev.distill.data.SoftLabelRow;
 import dev.distill.data.cli.ValidateCommand;
+import dev.distill.pipeline.ChatTemplateOptionsTest;
 import dev.distill.pipeline.Fixtures;
 import dev.distill.pipeline.LocalTeacher;
 import dev.distill.pipeline.serve.CompletionServer;
@@ -202,6 +203,32 @@ class RemoteGenerateTest {
                 "{\"messages\": [{\"role\": \"user\", \"content\": \"Say hi\"}, {\"role\": \"assistant\", \"content\": \"Hi there!\"}]}",
                 "{\"text\": \"The sky is\", \"response\": \" blue today\"}",
                 "{\"prompt\": \"Name a fruit.\", \"response\": \"An apple, usually red or green.\"}"), "score");
+    }
+
+    @Test
+    void chatTemplateOptionsShapeThePromptIdsSentToTheServer() throws IOException {
+        Path template = tmp.resolve("tagged.jinja");
+        Files.writeString(template, ChatTemplateOptionsTest.TAGGED_TEMPLATE);
+        Path corpus = corpus("{\"prompt\": \"What is a prime number?\"}",
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"Name a color.\"}]}");
+        List<String> options = List.of("--chat-template", template.toString(), "--chat-template-kwargs", "{\"tag\": \"v2\"}");
+        Path remote = tmp.resolve("templated-remote");
+        List<String> remoteArgs = args(corpus, remote, "greedy", remote(server.baseUrl()));
+        remoteArgs.addAll(options);
+        remoteArgs.set(remoteArgs.indexOf("--concurrency") + 1, "1");
+        String[] r = Fixtures.generate(remoteArgs);
+        assertEquals("0", r[0], r[2]);
+        List<SoftLabelRow> rows = rows(remote);
+        assertArrayEquals(tokenizer.encode("[user]\nWhat is a prime number?<|im_end|>\n[assistant v2]\n", false),
+                rows.get(0).promptIds());
+        assertArrayEquals(tokenizer.encode("[user]\nName a color.<|im_end|>\n[assistant v2]\n", false), rows.get(1).promptIds());
+        // the server continued exactly those ids: the local teacher given the same options writes the same rows
+        Path local = tmp.resolve("templated-local");
+        List<String> localArgs = args(corpus, local, "greedy", local());
+        localArgs.addAll(options);
+        localArgs.addAll(List.of("--max-batch-tokens", "1"));
+        assertEquals("0", Fixtures.generate(localArgs)[0]);
+        assertSameRows(rows(local), rows, 0f);
     }
 
     @Test
