@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import picocli.CommandLine.ParseResult;
@@ -22,5 +23,17 @@ class GenerateArgsTest {
         assertEquals(7, args.spec().topK());
         assertEquals(out, args.spec().out());
         assertEquals(Path.of("models/t"), args.spec().tokenizer());
+    }
+
+    @Test
+    void tasksGetTheChatTemplateOptions() throws Exception {
+        CommandLine cli = new CommandLine(new SparkGenerateCommand());
+        ParseResult parsed = cli.parseArgs("--teacher", "models/t", "--prompts", "p.jsonl", "--out", "runs/a",
+                "--chat-template", "t.jinja", "--chat-template-kwargs", "{\"enable_thinking\": false, \"n\": [1, 2.5]}");
+        GenerateArgs args = GenerateArgs.of(cli.getCommandSpec().mixins().get("generate"), parsed);
+        assertEquals(List.of("--chat-template", "t.jinja", "--chat-template-kwargs",
+                "{\"enable_thinking\": false, \"n\": [1, 2.5]}"), args.args().subList(6, 10));
+        assertEquals(Path.of("t.jinja"), args.spec().chatTemplateFile());
+        assertEquals(Map.of("enable_thinking", false, "n", List.of(1L, 2.5)), args.spec().chatTemplateKwargs());
     }
 }

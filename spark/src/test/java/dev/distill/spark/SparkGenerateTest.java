@@ -2,6 +2,7 @@ package dev.distill.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -166,6 +167,34 @@ class SparkGenerateTest {
             assertTrue(r.out.contains("spark: 3 shard tasks"), r.out);
             assertEquals(files(single), files(spark));
         }
+    }
+
+    @Test
+    void chatTemplateOptionsReachTheTasksAndWriteTheBytesOfDistillGenerate() throws Exception {
+        Path template = tmp.resolve("tagged.jinja");
+        Files.writeString(template, "{%- for m in messages %}{{ '[' + m.role + '] ' + m.content + ' ' + tag + '\\n' }}"
+                + "{%- endfor %}{%- if add_generation_prompt %}{{ '[assistant]\\n' }}{%- endif %}");
+        List<String> options = List.of("--chat-template", template.toString(), "--chat-template-kwargs", "{\"tag\": \"#1\"}");
+        Path single = tmp.resolve("templated-single");
+        Path spark = tmp.resolve("templated-spark");
+        List<String> singleArgs = args(single);
+        singleArgs.addAll(options);
+        Output one = capture(() -> new CommandLine(new GenerateCommand()).execute(singleArgs.toArray(String[]::new)));
+        assertEquals(0, one.rc, one.err);
+        List<String> sparkArgs = args(spark);
+        sparkArgs.addAll(options);
+        Output r = sparkGenerate("local[2]", null, sparkArgs);
+        assertEquals(0, r.rc, r.err);
+        assertEquals(files(single), files(spark));
+        assertNotEquals(files(reference).get("part-00000.parquet"), files(spark).get("part-00000.parquet"));
+
+        List<String> shadowing = args(tmp.resolve("never"));
+        shadowing.addAll(List.of("--chat-template-kwargs", "{\"eos_token\": \"x\"}"));
+        Output refused = sparkGenerate("local[1]", null, shadowing);
+        assertEquals(2, refused.rc, refused.err);
+        assertTrue(refused.err.contains("--chat-template-kwargs: chat template kwarg 'eos_token' would shadow the"
+                + " tokenizer's special token eos_token ('<|im_end|>')"), refused.err);
+        assertFalse(Files.exists(tmp.resolve("never")));
     }
 
     static List<String> remoteArgs(String url, Path out) {
