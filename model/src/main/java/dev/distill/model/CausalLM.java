@@ -61,7 +61,7 @@ public final class CausalLM implements AutoCloseable {
         lmHead = config.tieWordEmbeddings() ? embed : params.get("lm_head.weight");
         int d = config.headDim();
         constants = new DecoderLayer.Constants(manager.create((float) config.rmsNormEps()), manager.create(-0.5f),
-                manager.create((float) (1.0 / Math.sqrt(d))));
+                manager.create((float) (1.0 / Math.sqrt(d))), manager.create(0f), manager.create(AttentionBias.MASKED));
         invFreq = manager.create(config.rope().inverseFrequencies(d)); // [D/2] float32
         layers = new DecoderLayer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
@@ -197,7 +197,7 @@ public final class CausalLM implements AutoCloseable {
         NDArray out = scoped(inputIds.getManager(), () -> {
             NDArray x = Ops.embedding(inputIds, embed); // [B, T, H]
             RotaryTables rope = RotaryTables.of(positionIds, invFreq, dtype);
-            NDArray[] biases = biases(attentionMask, past, t); // per layer [B, 1, 1, T, P+T]
+            NDArray[] biases = biases(attentionMask, past, t); // per layer [B, 1, T, P+T]
             for (int i = 0; i < layers.length; i++) {
                 x = layerScoped(layers[i], x, rope, biases[i], cache, past);
             }
@@ -222,12 +222,12 @@ public final class CausalLM implements AutoCloseable {
         for (int i = 0; i < out.length; i++) {
             if (config.slidingLayer(i) && past + t > window) {
                 if (sliding == null) {
-                    sliding = AttentionBias.of(attentionMask, past, t, window); // [B, 1, 1, T, P+T]
+                    sliding = AttentionBias.of(attentionMask, past, t, window, constants.visible(), constants.masked()); // [B, 1, T, P+T]
                 }
                 out[i] = sliding;
             } else {
                 if (causal == null) {
-                    causal = AttentionBias.of(attentionMask, past, t, 0); // [B, 1, 1, T, P+T]
+                    causal = AttentionBias.of(attentionMask, past, t, 0, constants.visible(), constants.masked()); // [B, 1, T, P+T]
                 }
                 out[i] = causal;
             }

@@ -1,9 +1,11 @@
 package dev.distill.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -24,6 +26,7 @@ final class DecoderLayer {
     private final NDArray qkvBias;
     private final NDArray qNorm;
     private final NDArray kNorm;
+    private final NDArray qkHeadKinds; // qwen3: [Hq+Hkv] int64, 0 for a query head, 1 for a key head
     private final NDArray oProj;
     private final NDArray postNorm;
     private final NDArray gateUp;
@@ -42,6 +45,7 @@ final class DecoderLayer {
         qkvBias = params.get(p + "self_attn.qkv_proj.bias");
         qNorm = params.get(p + "self_attn.q_norm.weight");
         kNorm = params.get(p + "self_attn.k_norm.weight");
+        qkHeadKinds = qNorm == null ? null : qNorm.getManager().create(headKinds(heads, kvHeads));
         oProj = params.get(p + "self_attn.o_proj.weight");
         postNorm = params.get(p + "post_attention_layernorm.weight");
         gateUp = params.get(p + "mlp.gate_up_proj.weight");
@@ -49,7 +53,7 @@ final class DecoderLayer {
     }
 
     /**
-     * x [B, T, H] -> [B, T, H]. {@code bias} [B, 1, 1, T, S] float32; with a cache, this layer's
+     * x [B, T, H] -> [B, T, H]. {@code bias} [B, 1, T, S] float32; with a cache, this layer's
      * keys/values are written at slots [past, past + T) and attention reads slots [0, past + T).
      */
     NDArray forward(NDArray x, RotaryTables rope, NDArray bias, KvCache cache, int past) {
@@ -74,15 +78,21 @@ final class DecoderLayer {
             keys = cache.keys(index, (int) span); // [B, Hkv, S, D]
             values = cache.values(index, (int) span); // [B, Hkv, S, D]
         }
-        NDArray q = qAndK.get(0).mul(k.scale).reshape(b, t, kvHeads, groups, headDim)
-                .transpose(0, 2, 3, 1, 4).reshape(b, kvHeads, groups * t, headDim); // [B, Hkv, G*T, D]
-        NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2)).reshape(b, kvHeads, groups, t, span)
-                .add(bias); // [B, Hkv, G, T, S] float32
-        NDArray probs = Ops.softmaxFloat(scores, -1);
+        // Decoding (T = 1) skips the reshapes and transposes that would only move a size-1 axis.
+        NDArray q = qAndK.get(0).mul(k.scale); // [B, T, Hq, D]
+        q = t == 1 ? q.reshape(b, kvHeads, groups, headDim) // [B, Hkv, G, D]
+                : q.reshape(b, t, kvHeads, groups, headDim).transpose(0, 2, 3, 1, 4)
+                        .reshape(b, kvHeads, groups * t, headDim); // [B, Hkv, G*T, D], row g*T + t
+        NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2)); // [B, Hkv, G*T, S]
+        NDArray probs = t == 1
+                ? Ops.softmaxFloat(scores.add(bias), -1) // [B, Hkv, G, S] float32
+                : Ops.softmaxFloat(scores.reshape(b, kvHeads, groups, t, span).add(bias.expandDims(1)), -1)
+                        .reshape(b, kvHeads, groups * t, span); // [B, Hkv, G*T, S] float32
         probs = Ops.cast(probs, x.getDataType());
-        NDArray context = probs.reshape(b, kvHeads, groups * t, span).matMul(values) // [B, Hkv, G*T, D]
-                .reshape(b, kvHeads, groups, t, headDim).transpose(0, 3, 1, 2, 4)
-                .reshape(b, t, (long) heads * headDim); // [B, T, Hq*D]
+        NDArray context = probs.matMul(values); // [B, Hkv, G*T, D]
+        context = t == 1 ? context.reshape(b, 1, (long) heads * headDim) // [B, 1, Hq*D]
+                : context.reshape(b, kvHeads, groups, t, headDim).transpose(0, 3, 1, 2, 4)
+                        .reshape(b, t, (long) heads * headDim); // [B, T, Hq*D]
         x = x.add(Ops.linear(context, oProj, null));
 
         h = Ops.rmsNorm(x, postNorm, k.eps, k.minusHalf);
@@ -92,13 +102,21 @@ final class DecoderLayer {
         return x.add(Ops.linear(act, down, null));
     }
 
-    /** qwen3: q_norm repeated over the query heads then k_norm over the KV heads -> [Hq+Hkv, D] */
-    private NDArray headNormWeight() {
-        NDArray q = qNorm.broadcast(new Shape(heads, headDim));
-        NDArray kk = kNorm.broadcast(new Shape(kvHeads, headDim));
-        return q.concat(kk, 0);
+    private static long[] headKinds(int queryHeads, int keyHeads) {
+        long[] kinds = new long[queryHeads + keyHeads];
+        Arrays.fill(kinds, queryHeads, kinds.length, 1);
+        return kinds;
     }
 
-    /** 0-dim float32 constants on the model's device, made once (a scalar op would upload each time). */
-    record Constants(NDArray eps, NDArray minusHalf, NDArray scale) {}
+    /** qwen3: q_norm repeated over the query heads then k_norm over the KV heads -> [Hq+Hkv, D] */
+    private NDArray headNormWeight() {
+        return Ops.selectRows(NDArrays.stack(new NDList(qNorm, kNorm)), qkHeadKinds); // rows of [2, D]
+    }
+
+    /**
+     * 0-dim float32 constants on the model's device, made once (a Java number operand would be copied
+     * to the device at every use): RMSNorm's eps and -1/2, the attention scale, and the two values of
+     * the attention bias.
+     */
+    record Constants(NDArray eps, NDArray minusHalf, NDArray scale, NDArray visible, NDArray masked) {}
 }
