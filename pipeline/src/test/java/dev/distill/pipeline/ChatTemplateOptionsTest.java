@@ -58,9 +58,7 @@ public class ChatTemplateOptionsTest {
     }
 
     Path corpus(String... lines) throws IOException {
-        Path p = tmp.resolve("corpus-" + lines.length + ".jsonl");
-        Files.write(p, List.of(lines));
-        return p;
+        return Fixtures.corpus(tmp, lines);
     }
 
     Path chatCorpus() throws IOException {

@@ -40,6 +40,13 @@ public final class Fixtures {
         return root().resolve("fixtures/tokenizers/tiny");
     }
 
+    /** A JSONL corpus of {@code lines} in {@code dir}, named by its line count. */
+    public static Path corpus(Path dir, String... lines) throws IOException {
+        Path p = dir.resolve("corpus-" + lines.length + ".jsonl");
+        Files.write(p, List.of(lines));
+        return p;
+    }
+
     static JsonNode reference(String variant) {
         try {
             return new ObjectMapper().readTree(model(variant).resolve("reference.json").toFile());

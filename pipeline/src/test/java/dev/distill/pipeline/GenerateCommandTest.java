@@ -35,9 +35,7 @@ class GenerateCommandTest {
     }
 
     Path corpus(String... lines) throws IOException {
-        Path p = tmp.resolve("corpus-" + lines.length + ".jsonl");
-        Files.write(p, List.of(lines));
-        return p;
+        return Fixtures.corpus(tmp, lines);
     }
 
     Path mixedCorpus() throws IOException {
