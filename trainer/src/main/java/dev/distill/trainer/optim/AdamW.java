@@ -77,9 +77,17 @@ public final class AdamW implements AutoCloseable {
         step++;
         double bias1 = 1 - Math.pow(config.beta1(), step);
         double bias2Sqrt = Math.sqrt(1 - Math.pow(config.beta2(), step));
-        try (Scalars c = new Scalars(manager, (float) (1 - lr * config.weightDecay()), (float) config.beta1(),
-                (float) (1 - config.beta1()), (float) config.beta2(), (float) (1 - config.beta2()),
-                (float) bias2Sqrt, (float) config.eps(), (float) (lr / bias1))) {
+        // the step's scalar operands, made once on the parameters' device: a Java number operand would be
+        // copied to the device at every use, i.e. 8 times per parameter
+        try (NDManager scalars = manager.newSubManager()) {
+            NDArray decay = scalars.create((float) (1 - lr * config.weightDecay()));
+            NDArray beta1 = scalars.create((float) config.beta1());
+            NDArray oneMinusBeta1 = scalars.create((float) (1 - config.beta1()));
+            NDArray beta2 = scalars.create((float) config.beta2());
+            NDArray oneMinusBeta2 = scalars.create((float) (1 - config.beta2()));
+            NDArray bias2 = scalars.create((float) bias2Sqrt);
+            NDArray eps = scalars.create((float) config.eps());
+            NDArray stepSize = scalars.create((float) (lr / bias1));
             for (Map.Entry<String, NDArray> e : params.entrySet()) {
                 NDArray param = e.getValue();
                 try (NDScope scope = new NDScope()) {
@@ -93,48 +101,14 @@ public final class AdamW implements AutoCloseable {
                     NDArray v = moment(expAvgSq, e.getKey(), param);
                     NDArray weight = param.stopGradient(); // same storage, outside autograd
                     if (config.weightDecay() != 0 && decays(param)) {
-                        weight.muli(c.decay);
+                        weight.muli(decay);
                     }
-                    m.muli(c.beta1).addi(g.mul(c.oneMinusBeta1));
-                    v.muli(c.beta2).addi(g.square().muli(c.oneMinusBeta2));
-                    NDArray denom = v.sqrt().divi(c.bias2Sqrt).addi(c.eps);
-                    weight.subi(m.div(denom).muli(c.stepSize));
+                    m.muli(beta1).addi(g.mul(oneMinusBeta1));
+                    v.muli(beta2).addi(g.square().muli(oneMinusBeta2));
+                    NDArray denom = v.sqrt().divi(bias2).addi(eps);
+                    weight.subi(m.div(denom).muli(stepSize));
                 }
             }
-        }
-    }
-
-    /**
-     * One step's scalar operands as 0-dim float32 arrays on the parameters' device, made once per step:
-     * a Java number operand would be copied to the device at every use, i.e. 8 times per parameter.
-     */
-    private static final class Scalars implements AutoCloseable {
-        final NDManager scope;
-        final NDArray decay;
-        final NDArray beta1;
-        final NDArray oneMinusBeta1;
-        final NDArray beta2;
-        final NDArray oneMinusBeta2;
-        final NDArray bias2Sqrt;
-        final NDArray eps;
-        final NDArray stepSize;
-
-        Scalars(NDManager parent, float decay, float beta1, float oneMinusBeta1, float beta2, float oneMinusBeta2,
-                float bias2Sqrt, float eps, float stepSize) {
-            scope = parent.newSubManager();
-            this.decay = scope.create(decay);
-            this.beta1 = scope.create(beta1);
-            this.oneMinusBeta1 = scope.create(oneMinusBeta1);
-            this.beta2 = scope.create(beta2);
-            this.oneMinusBeta2 = scope.create(oneMinusBeta2);
-            this.bias2Sqrt = scope.create(bias2Sqrt);
-            this.eps = scope.create(eps);
-            this.stepSize = scope.create(stepSize);
-        }
-
-        @Override
-        public void close() {
-            scope.close();
         }
     }
 
