@@ -20,15 +20,13 @@ final class ConfigParser {
     }
 
     ModelConfig parse() {
-        String type = requiredText("model_type");
-        if (!ModelConfig.SUPPORTED_TYPES.contains(type)) {
-            throw fail("model_type '" + type + "' is not supported (supported: "
-                    + String.join(", ", ModelConfig.SUPPORTED_TYPES) + ")");
-        }
+        String typeName = requiredText("model_type");
+        Architecture type = Architecture.ofModelType(typeName).orElseThrow(() -> fail("model_type '" + typeName
+                + "' is not supported (supported: " + String.join(", ", Architecture.modelTypes()) + ")"));
         checkArchitectures(type);
         checkUnsupportedOptions(type);
         Integer maxPositions = optionalInt("max_position_embeddings");
-        ModelConfig.Builder b = ModelConfig.builder(type).source(source)
+        ModelConfigBuilder b = ModelConfig.builder(typeName).source(source)
                 .vocabSize(requiredInt("vocab_size"))
                 .hiddenSize(requiredInt("hidden_size"))
                 .intermediateSize(requiredInt("intermediate_size"))
@@ -47,10 +45,10 @@ final class ConfigParser {
                         : json.hasNonNull("torch_dtype") ? json.get("torch_dtype").asText() : null);
         // transformers' MistralConfig, Qwen2Config and Qwen3Config default sliding_window to 4096 when the key is
         // absent; qwen models have a window only with use_sliding_window (else transformers sets it to None)
-        if (type.equals("mistral") || ModelConfig.isQwen(type) && optionalBoolean("use_sliding_window", false)) {
+        if (type.hasWindow(optionalBoolean("use_sliding_window", false))) {
             b.slidingWindow(json.has("sliding_window") ? optionalInt("sliding_window") : Integer.valueOf(4096));
         }
-        if (ModelConfig.isQwen(type)) {
+        if (type.usesLayerTypes()) {
             b.maxWindowLayers(optionalInt("max_window_layers"));
         }
         b.layerTypes(layerTypes());
@@ -58,12 +56,12 @@ final class ConfigParser {
         return b.build();
     }
 
-    private void checkArchitectures(String type) {
+    private void checkArchitectures(Architecture type) {
         JsonNode archs = json.get("architectures");
         if (archs == null || archs.isNull()) {
             return;
         }
-        String expected = ModelConfig.architectureOf(type);
+        String expected = type.hfClassName();
         if (!archs.isArray()) {
             throw fail("architectures must be a list, got " + archs);
         }
@@ -74,17 +72,17 @@ final class ConfigParser {
         }
     }
 
-    private void checkUnsupportedOptions(String type) {
+    private void checkUnsupportedOptions(Architecture type) {
         for (String act : List.of("hidden_act", "hidden_activation")) {
             if (json.hasNonNull(act) && !json.get(act).asText().equals("silu")) {
                 throw fail(act + " '" + json.get(act).asText() + "' is not supported (supported: silu)");
             }
         }
-        List<String> flags = ModelConfig.isQwen(type) ? List.of("attention_bias", "mlp_bias")
+        List<String> flags = type.usesLayerTypes() ? List.of("attention_bias", "mlp_bias")
                 : List.of("attention_bias", "mlp_bias", "use_sliding_window");
         for (String flag : flags) {
             if (optionalBoolean(flag, false)) {
-                throw fail(flag + " true is not supported for " + type);
+                throw fail(flag + " true is not supported for " + type.modelType());
             }
         }
         if (json.hasNonNull("partial_rotary_factor") && json.get("partial_rotary_factor").asDouble() != 1.0) {
