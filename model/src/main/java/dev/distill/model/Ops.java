@@ -9,10 +9,12 @@ import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * The libtorch calls DJL's NDArray API does not expose as one op (linear with the weight in
- * [out, in] layout, embedding lookup, softmax with an output dtype, row selection), plus RMSNorm.
- * Each result is attached to the first argument's manager.
+ * [out, in] layout, embedding lookup, softmax with an output dtype, row selection), plus RMSNorm;
+ * and the autograd controls other modules need (a parameter's accumulated gradient, zeroing it, grad
+ * mode per thread), so DJL's engine internals stay in this module. Each result is attached to the
+ * first argument's manager.
  */
-final class Ops {
+public final class Ops {
     private Ops() {}
 
     /** x @ w^T + b. x [.., in], w [out, in], b [out] or null -> [.., out] */
@@ -64,5 +66,35 @@ final class Ops {
             return x.toType(type, false);
         }
         return JniUtils.cumProd((PtNDArray) x.expandDims(-1), -1, type).squeeze(-1);
+    }
+
+    /**
+     * The gradient accumulated on {@code param}, or null when it takes none or no backward pass has
+     * reached it yet (DJL's own getGradient() would invent an unrelated zeros array). The result is a
+     * new handle on the same storage (in-place ops change the gradient), attached to the parameter's
+     * manager.
+     */
+    public static NDArray gradient(NDArray param) {
+        return param.hasGradient() ? JniUtils.getGradient(pt(param)) : null;
+    }
+
+    /** Sets {@code param}'s accumulated gradient to exactly 0 in place, without autograd (clears inf and NaN too). */
+    public static void zeroGradient(NDArray param) {
+        if (param.hasGradient()) {
+            JniUtils.zeroGrad(pt(param));
+        }
+    }
+
+    /** Turns gradient recording on or off for the calling thread (libtorch's grad mode is per thread). */
+    public static void setGradMode(boolean enabled) {
+        JniUtils.setGradMode(enabled);
+    }
+
+    private static PtNDArray pt(NDArray a) {
+        if (!(a instanceof PtNDArray)) {
+            throw new IllegalArgumentException("parameter " + a.getName() + ": needs a PyTorch-engine array, got "
+                    + a.getClass().getName());
+        }
+        return (PtNDArray) a;
     }
 }

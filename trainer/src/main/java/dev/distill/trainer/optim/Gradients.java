@@ -1,8 +1,7 @@
 package dev.distill.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
+import dev.distill.model.Ops;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,10 +20,7 @@ public final class Gradients {
      * open an {@link ai.djl.ndarray.NDScope}) when done.
      */
     public static NDArray of(NDArray param) {
-        if (!param.hasGradient()) {
-            return null;
-        }
-        return JniUtils.getGradient(pt(param));
+        return Ops.gradient(param);
     }
 
     /** The gradients of all parameters that have one, in map order (see {@link #of(NDArray)}). */
@@ -45,17 +41,7 @@ public final class Gradients {
      */
     public static void zero(Map<String, NDArray> params) {
         for (NDArray p : params.values()) {
-            if (p.hasGradient()) {
-                JniUtils.zeroGrad(pt(p));
-            }
+            Ops.zeroGradient(p);
         }
-    }
-
-    private static PtNDArray pt(NDArray a) {
-        if (!(a instanceof PtNDArray)) {
-            throw new IllegalArgumentException("parameter " + a.getName() + ": the trainer needs PyTorch-engine"
-                    + " arrays, got " + a.getClass().getName());
-        }
-        return (PtNDArray) a;
     }
 }
