@@ -1,6 +1,6 @@
 package dev.distill.pipeline.serve;
 
-import ai.djl.pytorch.jni.JniUtils;
+import dev.distill.model.Ops;
 import dev.distill.pipeline.BatchPlanner;
 import dev.distill.pipeline.GenerationParams;
 import dev.distill.pipeline.Teacher;
@@ -71,7 +71,7 @@ final class BatchWorker implements AutoCloseable {
     }
 
     private void loop() {
-        JniUtils.setGradMode(false);
+        Ops.setGradMode(false);
         while (running) {
             Job first;
             try {
