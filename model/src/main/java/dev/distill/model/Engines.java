@@ -2,8 +2,10 @@ package dev.distill.model;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.types.DataType;
+import java.util.Locale;
 
-/** The one place that starts DJL's PyTorch engine: offline, no usage tracking, and picks the device. */
+/** The one place that starts DJL's PyTorch engine (offline, no usage tracking) and picks the device and compute dtype. */
 public final class Engines {
     private Engines() {}
 
@@ -30,7 +32,7 @@ public final class Engines {
      */
     public static Device device(String spec) {
         Engine engine = pytorch();
-        String s = spec == null ? "auto" : spec.trim().toLowerCase(java.util.Locale.ROOT);
+        String s = spec == null ? "auto" : spec.trim().toLowerCase(Locale.ROOT);
         switch (s) {
             case "auto":
                 return engine.getGpuCount() > 0 ? Device.gpu() : Device.cpu();
@@ -46,6 +48,26 @@ public final class Engines {
                     return Device.gpu(idx);
                 }
                 throw new IllegalArgumentException("--device: expected auto, cpu, gpu or gpu:N, got '" + spec + "'");
+        }
+    }
+
+    /** The compute dtype of a --dtype option on {@code device}: auto is fp16 on a GPU, fp32 on CPU. */
+    public static DataType computeDtype(String spec, Device device) {
+        switch (spec.trim().toLowerCase(Locale.ROOT)) {
+            case "auto":
+                return device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
+            case "fp32":
+            case "float32":
+                return DataType.FLOAT32;
+            case "fp16":
+            case "float16":
+                return DataType.FLOAT16;
+            case "bf16":
+            case "bfloat16":
+                throw new IllegalArgumentException("--dtype bf16: DJL's PyTorch engine has no bfloat16; bf16 checkpoints"
+                        + " are widened on load, compute in fp16 (GPU) or fp32");
+            default:
+                throw new IllegalArgumentException("--dtype: expected auto, fp32 or fp16, got '" + spec + "'");
         }
     }
 }

@@ -25,7 +25,7 @@ public final class GenerateRun {
     public static GenerateSummary run(GenerateSpec spec) throws IOException {
         boolean remote = spec.remote() != null;
         Device device = remote ? null : Engines.device(spec.device());
-        DataType dtype = remote ? null : computeDtype(spec.dtype(), device);
+        DataType dtype = remote ? null : Engines.computeDtype(spec.dtype(), device);
         try (HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
             RunInputs inputs = RunInputs.resolve(spec, dtype, tokenizer);
             RunDirectory run = inputs.open(spec);
@@ -60,25 +60,5 @@ public final class GenerateRun {
                     new RemoteSampling(spec.mode() != Mode.SAMPLE, spec.temperature(), spec.topP()));
         }
         return new LocalTeacher(CausalLM.load(spec.teacher(), dtype, device));
-    }
-
-    /** The compute dtype of a --dtype option on {@code device}: auto is fp16 on a GPU, fp32 on CPU. */
-    public static DataType computeDtype(String spec, Device device) {
-        switch (spec.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "auto":
-                return device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
-            case "fp32":
-            case "float32":
-                return DataType.FLOAT32;
-            case "fp16":
-            case "float16":
-                return DataType.FLOAT16;
-            case "bf16":
-            case "bfloat16":
-                throw new IllegalArgumentException("--dtype bf16: DJL's PyTorch engine has no bfloat16; bf16 checkpoints"
-                        + " are widened on load, compute in fp16 (GPU) or fp32");
-            default:
-                throw new IllegalArgumentException("--dtype: expected auto, fp32 or fp16, got '" + spec + "'");
-        }
     }
 }

@@ -2,7 +2,7 @@ package dev.distill.spark;
 
 import ai.djl.ndarray.types.DataType;
 import dev.distill.data.RunDirectory;
-import dev.distill.pipeline.GenerateRun;
+import dev.distill.model.Engines;
 import dev.distill.pipeline.GenerateSpec;
 import dev.distill.pipeline.GenerateSummary;
 import dev.distill.pipeline.RunInputs;
@@ -36,7 +36,7 @@ final class SparkGenerate {
     /** Generates the shards of {@code spec} that are not committed yet. */
     static Result run(JavaSparkContext jsc, GenerateSpec spec, GenerateArgs args) throws IOException {
         DataType dtype = spec.remote() != null ? null // a server's dtype is its own
-                : GenerateRun.computeDtype(spec.dtype(), TaskDevice.expected(spec.device(), jsc.getConf()));
+                : Engines.computeDtype(spec.dtype(), TaskDevice.expected(spec.device(), jsc.getConf()));
         RunInputs inputs;
         try (HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
             inputs = RunInputs.resolve(spec, dtype, tokenizer);

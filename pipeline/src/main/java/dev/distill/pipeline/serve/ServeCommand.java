@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
-import dev.distill.pipeline.GenerateRun;
 import dev.distill.pipeline.LocalTeacher;
 import dev.distill.pipeline.remote.ApiKeys;
 import dev.distill.tokenizer.HfTokenizer;
@@ -69,7 +68,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         String apiKey = ApiKeys.resolve(apiKeyFile, System.getenv());
         Device dev = Engines.device(device);
-        DataType dt = GenerateRun.computeDtype(dtype, dev);
+        DataType dt = Engines.computeDtype(dtype, dev);
         Path tokenizerDir = tokenizer != null ? tokenizer
                 : Files.isRegularFile(model.resolve("tokenizer.json")) ? model : null;
         String name = servedModelName != null ? servedModelName : model.toString();
