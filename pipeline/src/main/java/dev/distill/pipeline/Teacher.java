@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.IntStream;
 
-/** A source of teacher soft labels for batches of work items (the local DJL model; later a remote server). */
+/** A source of teacher soft labels for batches of work items: the local DJL model or a remote OpenAI-compatible server. */
 public interface Teacher extends AutoCloseable {
 
     /** Size of the teacher's output distribution (embedding rows, possibly padded beyond the tokenizer). */

@@ -15,8 +15,9 @@ final class CompletionLogits {
     private CompletionLogits() {}
 
     /**
-     * @return [N, V]: float32, or float16 for a half-precision model while training (the losses promote
-     *     it; {@link CausalLM#logits}' own widening uses toType, which would cut the autograd graph)
+     * @return [N, V]: float32, or float16 for a half-precision model while training (the LM head's
+     *     output stays in half precision, half the memory of [N, V]; the losses promote it. {@link
+     *     CausalLM#logits} would widen it to float32 through the differentiable {@code Ops.cast})
      */
     static NDArray of(CausalLM model, BatchTensors batch, boolean training) {
         NDArray hidden = model.hidden(batch.inputIds(), batch.positionIds(), batch.attentionMask(), null); // [B, L, H]
