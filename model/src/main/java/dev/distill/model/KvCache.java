@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
+import java.util.function.BiFunction;
 
 /**
  * Preallocated keys and values for incremental decoding: per layer one [B, Hkv, capacity, D]
@@ -25,6 +26,16 @@ public final class KvCache implements AutoCloseable {
     private int length;
 
     KvCache(NDManager parent, int layers, int batch, int kvHeads, int capacity, int headDim, DataType dtype) {
+        this(parent, layers, batch, kvHeads, capacity, headDim, (m, shape) -> m.zeros(shape, dtype));
+    }
+
+    /**
+     * {@code allocate} makes one zeroed buffer on the given manager. When an allocation fails (a device
+     * out-of-memory error, which callers retry on smaller batches) the buffers made so far are freed with
+     * the cache's sub-manager before the error propagates, so a retry starts with all the memory back.
+     */
+    KvCache(NDManager parent, int layers, int batch, int kvHeads, int capacity, int headDim,
+            BiFunction<NDManager, Shape, NDArray> allocate) {
         if (batch <= 0 || capacity <= 0) {
             throw new IllegalArgumentException("KV cache needs batchSize > 0 and capacity > 0, got " + batch + ", "
                     + capacity);
@@ -37,9 +48,14 @@ public final class KvCache implements AutoCloseable {
         this.capacity = capacity;
         this.batch = batch;
         Shape shape = new Shape(batch, kvHeads, capacity, headDim);
-        for (int i = 0; i < layers; i++) {
-            keys[i] = manager.zeros(shape, dtype); // [B, Hkv, capacity, D]
-            values[i] = manager.zeros(shape, dtype); // [B, Hkv, capacity, D]
+        try {
+            for (int i = 0; i < layers; i++) {
+                keys[i] = allocate.apply(manager, shape); // [B, Hkv, capacity, D]
+                values[i] = allocate.apply(manager, shape); // [B, Hkv, capacity, D]
+            }
+        } catch (RuntimeException | Error e) {
+            manager.close();
+            throw e;
         }
     }
 

@@ -138,4 +138,27 @@ class KvCacheTest {
                 java.util.Arrays.toString(rows), firstCol, max);
         assertTrue(max < TOLERANCE, "max |incremental - full| logit diff " + max + " at column " + firstCol);
     }
+
+    /** An allocation failing part way (the out-of-memory case OutOfMemory retries) leaves nothing attached. */
+    @Test
+    void failedConstructionFreesTheBuffersAlreadyAllocated() {
+        try (NDManager parent = NDManager.newBaseManager(Device.cpu())) {
+            int[] calls = {0};
+            IllegalStateException oom = new IllegalStateException("injected: CUDA out of memory");
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> new KvCache(parent, 4, 2, 2, 8,
+                    16, (m, shape) -> {
+                        if (++calls[0] == 5) {
+                            throw oom;
+                        }
+                        return m.zeros(shape, DataType.FLOAT32);
+                    }));
+            assertEquals(oom, e);
+            assertEquals(5, calls[0]);
+            assertEquals(List.of(), parent.getManagedArrays(), "the 4 buffers allocated before the failure are freed");
+            try (KvCache ok = new KvCache(parent, 4, 2, 2, 8, 16, DataType.FLOAT32)) {
+                assertEquals(8, parent.getManagedArrays().size());
+            }
+            assertEquals(List.of(), parent.getManagedArrays());
+        }
+    }
 }
