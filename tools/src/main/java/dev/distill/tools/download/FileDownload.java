@@ -19,7 +19,8 @@ import okhttp3.Response;
 /**
  * Fetches one repository file into {@code <out>/<name>}: bytes go to {@code <name>.part}, which survives a
  * dropped connection or a killed process and is continued with an HTTP Range request; the complete file is
- * checked (size, and the hub's sha256 for LFS files) before it is renamed into place.
+ * checked (size, and the hub's sha256 for LFS files) before it is renamed into place. Never more bytes than the hub
+ * lists are written: a longer body fails the file and removes its {@code .part}.
  */
 final class FileDownload {
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-\\d+/(\\d+|\\*)");
@@ -66,7 +67,17 @@ final class FileDownload {
                     failure = "asked for bytes from " + have + ", got Content-Range " + r.header("Content-Range");
                 } else if (r.code() == 200 || r.code() == 206) {
                     boolean append = r.code() == 206; // a 200 is the whole file: the server ignored the Range
-                    copy(r.body().byteStream(), part, append, progress);
+                    long offset = append ? have : 0;
+                    long announced = r.body().contentLength();
+                    if (file.size() != null && announced >= 0 && offset + announced > file.size()) {
+                        Files.deleteIfExists(part);
+                        throw oversized(file, " (" + (offset + announced) + ")");
+                    }
+                    long room = file.size() != null ? file.size() - offset : Long.MAX_VALUE;
+                    if (!copy(r.body().byteStream(), part, append, room, progress)) {
+                        Files.deleteIfExists(part);
+                        throw oversized(file, "");
+                    }
                     long expected = file.size() != null ? file.size() : totalLength(r, append ? have : 0);
                     if (expected < 0 || Files.size(part) == expected) {
                         break;
@@ -108,16 +119,30 @@ final class FileDownload {
         }
     }
 
-    private static void copy(InputStream in, Path part, boolean append, LongConsumer progress) throws IOException {
+    /** Copies at most {@code room} bytes; false (the part holding exactly {@code room} new bytes) when the body is longer. */
+    private static boolean copy(InputStream in, Path part, boolean append, long room, LongConsumer progress)
+            throws IOException {
         try (InputStream src = in;
                 OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                         append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
             byte[] buf = new byte[BUFFER];
+            long left = room;
             for (int n; (n = src.read(buf)) >= 0; ) {
+                if (n > left) {
+                    out.write(buf, 0, (int) left);
+                    return false;
+                }
                 out.write(buf, 0, n);
+                left -= n;
                 progress.accept(n);
             }
+            return true;
         }
+    }
+
+    private DownloadException oversized(RepoFile file, String sent) {
+        return new DownloadException(repo + "/" + file.name() + ": the server sends more than the " + file.size()
+                + " bytes the hub lists" + sent + "; the download was removed");
     }
 
     private static long rangeStart(String contentRange) {

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 /**
  * A Hugging Face hub on a loopback port with the hub's URL layout and headers: the revision API with siblings and
  * LFS sha256, resolve URLs that redirect LFS files to a CDN path honouring Range, 401/404 with X-Error-Code and
- * X-Error-Message, and faults on demand (a connection cut mid-body, a wrong listed sha256).
+ * X-Error-Message, and faults on demand (a connection cut mid-body, a wrong listed sha256 or size, chunked bodies).
  */
 final class FakeHub implements AutoCloseable {
     static final String REPO = "org/tiny";
@@ -37,6 +37,10 @@ final class FakeHub implements AutoCloseable {
     final List<Hit> hits = Collections.synchronizedList(new ArrayList<>());
     volatile String requiredToken;
     volatile String listedShaOverride;
+    /** Sizes the revision API lists instead of the real ones (the body served stays the real file). */
+    final Map<String, Integer> listedSizeOverride = new ConcurrentHashMap<>();
+    /** When set, bodies are sent chunked, without a Content-Length. */
+    volatile boolean chunked;
     private final HttpServer http;
 
     FakeHub() throws IOException {
@@ -142,7 +146,7 @@ final class FakeHub implements AutoCloseable {
         }
         ex.getResponseHeaders().set("ETag", "\"" + sha256(all) + "\"");
         ex.getResponseHeaders().set("Accept-Ranges", "bytes");
-        ex.sendResponseHeaders(range != null ? 206 : 200, all.length - from);
+        ex.sendResponseHeaders(range != null ? 206 : 200, chunked ? 0 : all.length - from);
         Integer cut = cutAfter.remove(file);
         OutputStream out = ex.getResponseBody();
         if (cut != null) {
@@ -160,11 +164,12 @@ final class FakeHub implements AutoCloseable {
         int i = 0;
         for (Map.Entry<String, byte[]> f : files.entrySet()) {
             s.append(i++ == 0 ? "" : ",").append("{\"rfilename\":\"").append(f.getKey()).append("\",\"size\":")
-                    .append(f.getValue().length).append(",\"blobId\":\"b").append(i).append('"');
+                    .append(listedSizeOverride.getOrDefault(f.getKey(), f.getValue().length)).append(",\"blobId\":\"b").append(i).append('"');
             String sha = lfsSha.get(f.getKey());
             if (sha != null) {
                 String listed = f.getKey().equals("model.safetensors") && listedShaOverride != null ? listedShaOverride : sha;
-                s.append(",\"lfs\":{\"sha256\":\"").append(listed).append("\",\"size\":").append(f.getValue().length)
+                s.append(",\"lfs\":{\"sha256\":\"").append(listed).append("\",\"size\":")
+                        .append(listedSizeOverride.getOrDefault(f.getKey(), f.getValue().length))
                         .append(",\"pointerSize\":134}");
             }
             s.append('}');

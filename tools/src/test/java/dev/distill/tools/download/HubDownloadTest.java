@@ -111,6 +111,23 @@ class HubDownloadTest {
     }
 
     @Test
+    void aBodyLongerThanTheListedSizeIsCutOffAndItsPartRemoved() throws IOException {
+        int real = hub.files.get("model.safetensors").length;
+        hub.listedSizeOverride.put("model.safetensors", 100_000);
+        Path out = tmp.resolve("model");
+        for (boolean chunked : new boolean[] {false, true}) { // with a Content-Length, and streamed without one
+            hub.chunked = chunked;
+            DownloadException e = assertThrows(DownloadException.class,
+                    () -> download(null, FakeHub.REPO, "main", List.of("model.safetensors"), out));
+            assertEquals("org/tiny/model.safetensors: the server sends more than the 100000 bytes the hub lists"
+                    + (chunked ? "" : " (" + real + ")") + "; the download was removed", e.getMessage());
+            assertFalse(Files.exists(out.resolve("model.safetensors.part")), "no oversized .part is left");
+            assertFalse(Files.exists(out.resolve("model.safetensors")));
+        }
+        assertEquals(2, hub.hitsUnder("/cdn/").size(), "refused at once, not retried");
+    }
+
+    @Test
     void aSha256MismatchFailsAndRemovesTheCorruptDownload() throws IOException {
         String wrong = "ab".repeat(32);
         hub.listedShaOverride = wrong;
