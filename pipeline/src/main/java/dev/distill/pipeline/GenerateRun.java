@@ -2,6 +2,7 @@ package dev.distill.pipeline;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
+import dev.distill.cli.UsageException;
 import dev.distill.data.RunDirectory;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
@@ -24,7 +25,7 @@ public final class GenerateRun {
 
     public static GenerateSummary run(GenerateSpec spec) throws IOException {
         boolean remote = spec.remote() != null;
-        Device device = remote ? null : Engines.device(spec.device());
+        Device device = remote ? null : UsageException.wrap(() -> Engines.device(spec.device()));
         DataType dtype = remote ? null : computeDtype(spec.dtype(), device);
         try (HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
             RunInputs inputs = RunInputs.resolve(spec, dtype, tokenizer);
@@ -75,10 +76,10 @@ public final class GenerateRun {
                 return DataType.FLOAT16;
             case "bf16":
             case "bfloat16":
-                throw new IllegalArgumentException("--dtype bf16: DJL's PyTorch engine has no bfloat16; bf16 checkpoints"
+                throw new UsageException("--dtype bf16: DJL's PyTorch engine has no bfloat16; bf16 checkpoints"
                         + " are widened on load, compute in fp16 (GPU) or fp32");
             default:
-                throw new IllegalArgumentException("--dtype: expected auto, fp32 or fp16, got '" + spec + "'");
+                throw new UsageException("--dtype: expected auto, fp32 or fp16, got '" + spec + "'");
         }
     }
 }
