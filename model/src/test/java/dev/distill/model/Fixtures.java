@@ -2,6 +2,7 @@ package dev.distill.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.distill.testing.RepoRoot;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -23,21 +24,8 @@ final class Fixtures {
 
     private Fixtures() {}
 
-    static Path repoRoot() {
-        String prop = System.getProperty("distill.repo.root");
-        if (prop != null && Files.isDirectory(Paths.get(prop, "fixtures"))) {
-            return Paths.get(prop);
-        }
-        for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("fixtures")) && Files.isRegularFile(p.resolve("pom.xml"))) {
-                return p;
-            }
-        }
-        throw new IllegalStateException("cannot find the repository root (a directory with fixtures/ and pom.xml)");
-    }
-
     static Path model(String variant) {
-        return repoRoot().resolve("fixtures/models").resolve(variant);
+        return RepoRoot.path().resolve("fixtures/models").resolve(variant);
     }
 
     /** The recorded transformers outputs of a variant. */

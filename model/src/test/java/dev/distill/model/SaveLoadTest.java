@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.distill.model.safetensors.SafetensorsFile;
 import dev.distill.model.safetensors.TensorInfo;
+import dev.distill.testing.RepoRoot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +38,7 @@ class SaveLoadTest {
     Path tmp;
 
     static Path roundtripDir(String variant) {
-        return Fixtures.repoRoot().resolve("model/target/roundtrip").resolve(variant);
+        return RepoRoot.path().resolve("model/target/roundtrip").resolve(variant);
     }
 
     @ParameterizedTest

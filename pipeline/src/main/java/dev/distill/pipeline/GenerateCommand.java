@@ -1,5 +1,6 @@
 package dev.distill.pipeline;
 
+import dev.distill.cli.UsageException;
 import dev.distill.pipeline.remote.ApiKeys;
 import dev.distill.pipeline.remote.RemoteOptions;
 import dev.distill.tokenizer.TemplateKwargs;
@@ -7,11 +8,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /** `distill generate`: run a teacher over a prompt corpus and write its top-k soft labels into shards. */
 @Command(
@@ -69,7 +70,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--mode", defaultValue = "sample", paramLabel = "sample|greedy|score",
             description = "sample or greedy: the teacher writes completions; score: teacher forcing over given responses. Default: ${DEFAULT-VALUE}.")
-    String mode;
+    Mode mode;
 
     @Option(names = "--top-k", defaultValue = "20", description = "Top-k log-probabilities kept per position. Default: ${DEFAULT-VALUE}.")
     int topK;
@@ -141,12 +142,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws java.io.IOException {
-        GenerateSummary summary;
-        try {
-            summary = GenerateRun.run(spec());
-        } catch (UsageException e) {
-            throw new CommandLine.ParameterException(commandSpec.commandLine(), e.getMessage(), e);
-        }
+        GenerateSummary summary = GenerateRun.run(spec());
         System.out.println(summary.format());
         return 0;
     }
@@ -154,7 +150,7 @@ public final class GenerateCommand implements Callable<Integer> {
     /** The parsed options, validated. */
     public GenerateSpec spec() {
         return new GenerateSpec(teacher, tokenizer == null ? teacher : tokenizer, prompts, out,
-                Mode.parse(mode), topK, maxNewTokens,
+                mode, topK, maxNewTokens,
                 temperature, topP, samplesPerPrompt, seed, shardSize, maxBatchTokens, dtype, device, !noChatTemplate,
                 chatTemplateFile, chatTemplateKwargs == null ? Map.of() : chatTemplateKwargs.values(), promptField,
                 responseField, numWorkers, workerIndex, skipInvalid, remote());
@@ -179,12 +175,12 @@ public final class GenerateCommand implements Callable<Integer> {
     private RemoteOptions remote() {
         if (teacherUrl == null) {
             if (teacherModel != null) {
-                throw new IllegalArgumentException("--teacher-model names a model on a --teacher-url server; give --teacher-url");
+                throw new UsageException("--teacher-model names a model on a --teacher-url server; give --teacher-url");
             }
             return null;
         }
         if (!(requestTimeout > 0)) {
-            throw new IllegalArgumentException("--request-timeout must be > 0, got " + requestTimeout);
+            throw new UsageException("--request-timeout must be > 0, got " + requestTimeout);
         }
         return RemoteOptions.of(teacherUrl, teacherModel, ApiKeys.resolve(apiKeyFile, System.getenv()), concurrency,
                 maxRetries, Duration.ofMillis(Math.round(requestTimeout * 1000)), vocabSize, contextLength);

@@ -2,6 +2,7 @@ package dev.distill.pipeline;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
+import dev.distill.cli.UsageException;
 import dev.distill.data.RunDirectory;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
@@ -24,8 +25,8 @@ public final class GenerateRun {
 
     public static GenerateSummary run(GenerateSpec spec) throws IOException {
         boolean remote = spec.remote() != null;
-        Device device = remote ? null : Engines.device(spec.device());
-        DataType dtype = remote ? null : Engines.computeDtype(spec.dtype(), device);
+        Device device = remote ? null : UsageException.wrap(() -> Engines.device(spec.device()));
+        DataType dtype = remote ? null : UsageException.wrap(() -> Engines.computeDtype(spec.dtype(), device));
         try (HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
             RunInputs inputs = RunInputs.resolve(spec, dtype, tokenizer);
             RunDirectory run = inputs.open(spec);

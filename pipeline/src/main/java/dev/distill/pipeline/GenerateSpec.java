@@ -1,11 +1,12 @@
 package dev.distill.pipeline;
 
+import dev.distill.cli.UsageException;
 import dev.distill.pipeline.remote.RemoteOptions;
 import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Everything `distill generate` was asked to do, validated. The teacher is either a local model directory
+ * Everything `distill generate` was asked to do, validated (a bad value is a {@link UsageException}). The teacher is either a local model directory
  * ({@code teacher}) or a server ({@code remote}, with {@code teacher} null). {@code chatTemplateFile} (null: the
  * tokenizer's own template) and {@code chatTemplateKwargs} (template values, empty when none) shape every chat prompt.
  */
@@ -61,8 +62,6 @@ public record GenerateSpec(
     }
 
     private static void require(boolean ok, String message) {
-        if (!ok) {
-            throw new IllegalArgumentException(message);
-        }
+        UsageException.require(ok, message);
     }
 }

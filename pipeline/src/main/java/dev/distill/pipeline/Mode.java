@@ -9,16 +9,6 @@ public enum Mode {
     /** Teacher forcing over a given response: top-k at every response position, no generation. */
     SCORE;
 
-    /** Parses --mode, naming the choices when the value is none of them. */
-    public static Mode parse(String value) {
-        for (Mode m : values()) {
-            if (m.id().equalsIgnoreCase(value.trim())) {
-                return m;
-            }
-        }
-        throw new IllegalArgumentException("--mode: expected sample, greedy or score, got '" + value + "'");
-    }
-
     /** The spelling used on the command line, in the manifest and in finish reasons. */
     public String id() {
         return name().toLowerCase(java.util.Locale.ROOT);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.cli.UsageException;
 import dev.distill.data.RunDirectory;
 import dev.distill.prompts.Corpus;
 import dev.distill.prompts.PromptSourceOptions;

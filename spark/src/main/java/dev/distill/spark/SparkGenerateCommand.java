@@ -1,7 +1,6 @@
 package dev.distill.spark;
 
 import dev.distill.pipeline.GenerateCommand;
-import dev.distill.pipeline.UsageException;
 import java.util.concurrent.Callable;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -45,8 +44,6 @@ public final class SparkGenerateCommand implements Callable<Integer> {
         try (JavaSparkContext jsc = new JavaSparkContext(conf)) {
             SparkGenerate.Result result = SparkGenerate.run(jsc, generate.spec(), args);
             System.out.println(result.format());
-        } catch (UsageException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
         return 0;
     }

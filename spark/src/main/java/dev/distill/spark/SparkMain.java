@@ -1,5 +1,6 @@
 package dev.distill.spark;
 
+import dev.distill.cli.CommandLines;
 import dev.distill.model.Engines;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,21 +23,9 @@ public final class SparkMain implements Runnable {
         System.exit(run(args));
     }
 
-    /** Runs the CLI and returns its exit code (tests call this instead of main). */
+    /** Runs the CLI and returns its exit code (tests call this instead of main); the exit codes are {@link CommandLines}'. */
     public static int run(String... args) {
         Engines.forceOffline();
-        return new CommandLine(new SparkMain())
-                .setExecutionExceptionHandler(SparkMain::reportError)
-                .execute(args);
-    }
-
-    /** A failure prints one line naming what is wrong; DISTILL_DEBUG=1 adds the stack trace. */
-    private static int reportError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
-        cmd.getErr().println("distill-spark " + cmd.getCommandName() + ": " + JobFailure.describe(e));
-        if (System.getenv("DISTILL_DEBUG") != null) {
-            e.printStackTrace(cmd.getErr());
-        }
-        cmd.getErr().flush();
-        return 1;
+        return CommandLines.create(new SparkMain(), "distill-spark", JobFailure::describe).execute(args);
     }
 }

@@ -16,12 +16,11 @@ import dev.distill.pipeline.GenerateSpec;
 import dev.distill.pipeline.LocalTeacher;
 import dev.distill.pipeline.RunInputs;
 import dev.distill.pipeline.serve.CompletionServer;
+import dev.distill.testing.CliRun;
+import dev.distill.testing.RepoRoot;
 import dev.distill.tokenizer.HfTokenizer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -65,14 +64,14 @@ class SparkGenerateTest {
                 "{\"prompt\": \"Tell me a fact about the sea.\"}",
                 "{\"prompt\": \"Why is the sky blue?\"}"));
         reference = tmp.resolve("reference");
-        Output r = capture(() -> new CommandLine(new GenerateCommand()).execute(args(reference).toArray(String[]::new)));
-        assertEquals(0, r.rc, r.err);
-        referenceSummary = r.out;
+        CliRun r = CliRun.of(new GenerateCommand(), args(reference));
+        assertEquals(0, r.exitCode(), r.err());
+        referenceSummary = r.out();
         assertTrue(referenceSummary.contains("shards: 3/3 committed (run complete)"), referenceSummary);
     }
 
     static List<String> args(Path out) {
-        Path root = repoRoot();
+        Path root = RepoRoot.path();
         return new ArrayList<>(List.of("--teacher", root.resolve("fixtures/models/llama").toString(),
                 "--tokenizer", root.resolve("fixtures/tokenizers/tiny").toString(), "--prompts", corpus.toString(),
                 "--out", out.toString(), "--mode", "sample", "--top-k", "5", "--max-new-tokens", "12",
@@ -80,14 +79,14 @@ class SparkGenerateTest {
     }
 
     /** `distill-spark generate --master MASTER <args>`, with the test hook failing the first attempt of {@code fail}. */
-    static Output sparkGenerate(String master, String fail, List<String> args) {
+    static CliRun sparkGenerate(String master, String fail, List<String> args) {
         List<String> cli = new ArrayList<>(List.of("generate", "--master", master));
         cli.addAll(args);
         if (fail != null) {
             System.setProperty(InjectedFailure.CONF, fail);
         }
         try {
-            return capture(() -> SparkMain.run(cli.toArray(String[]::new)));
+            return CliRun.capture(() -> SparkMain.run(cli.toArray(String[]::new)));
         } finally {
             System.clearProperty(InjectedFailure.CONF);
         }
@@ -96,22 +95,22 @@ class SparkGenerateTest {
     @Test
     void aSparkRunWritesTheBytesOfDistillGenerate() throws Exception {
         Path out = tmp.resolve("spark");
-        Output r = sparkGenerate("local[2]", null, args(out));
-        assertEquals(0, r.rc, r.err);
+        CliRun r = sparkGenerate("local[2]", null, args(out));
+        assertEquals(0, r.exitCode(), r.err());
         assertEquals(files(reference), files(out));
-        assertTrue(r.out.contains("shards: 3/3 committed (run complete)"), r.out);
-        assertTrue(r.out.contains("this process: 8 prompts"), r.out);
-        assertEquals(skipLine(referenceSummary), skipLine(r.out));
-        assertTrue(r.out.contains("spark: 3 shard tasks, 0 retried after a failure"), r.out);
+        assertTrue(r.out().contains("shards: 3/3 committed (run complete)"), r.out());
+        assertTrue(r.out().contains("this process: 8 prompts"), r.out());
+        assertEquals(skipLine(referenceSummary), skipLine(r.out()));
+        assertTrue(r.out().contains("spark: 3 shard tasks, 0 retried after a failure"), r.out());
         assertEquals(1, TeacherCache.size(), "one teacher per executor JVM, whatever the number of tasks");
     }
 
     @Test
     void aTaskThatFailsOnceIsRetriedToTheSameBytes() throws Exception {
         Path out = tmp.resolve("retried");
-        Output r = sparkGenerate("local[2,2]", "1", args(out));
-        assertEquals(0, r.rc, r.err);
-        assertTrue(r.out.contains("spark: 3 shard tasks, 1 retried after a failure"), r.out);
+        CliRun r = sparkGenerate("local[2,2]", "1", args(out));
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("spark: 3 shard tasks, 1 retried after a failure"), r.out());
         assertEquals(files(reference), files(out));
     }
 
@@ -119,37 +118,37 @@ class SparkGenerateTest {
     void aStoppedJobResubmittedGeneratesOnlyTheMissingShards() throws Exception {
         Path out = tmp.resolve("stopped");
         // local[1]: one task at a time in shard order, no retries; the last shard fails and the job stops.
-        Output stopped = sparkGenerate("local[1]", "2", args(out));
-        assertEquals(1, stopped.rc);
+        CliRun stopped = sparkGenerate("local[1]", "2", args(out));
+        assertEquals(1, stopped.exitCode());
         assertEquals("distill-spark generate: shard 2 (prompts 6..7): injected failure (" + InjectedFailure.CONF
-                + "): first attempt at shard 2", stopped.err.lines().reduce((a, b) -> b).orElse(""), stopped.err);
+                + "): first attempt at shard 2", stopped.err().lines().reduce((a, b) -> b).orElse(""), stopped.err());
         assertEquals(List.of("part-00000.parquet", "part-00001.parquet"), parts(out));
         JsonNode shards = new ObjectMapper().readTree(out.resolve("manifest.json").toFile()).get("shards");
         assertEquals(List.of("complete", "complete", "pending"), shards.findValuesAsText("status"));
         BasicFileAttributes first = Files.readAttributes(out.resolve("part-00000.parquet"), BasicFileAttributes.class);
 
-        Output resumed = sparkGenerate("local[2]", null, args(out));
-        assertEquals(0, resumed.rc, resumed.err);
-        assertTrue(resumed.out.contains("spark: 1 shard tasks"), resumed.out);
-        assertTrue(resumed.out.contains("this process: 2 prompts"), resumed.out);
+        CliRun resumed = sparkGenerate("local[2]", null, args(out));
+        assertEquals(0, resumed.exitCode(), resumed.err());
+        assertTrue(resumed.out().contains("spark: 1 shard tasks"), resumed.out());
+        assertTrue(resumed.out().contains("this process: 2 prompts"), resumed.out());
         BasicFileAttributes after = Files.readAttributes(out.resolve("part-00000.parquet"), BasicFileAttributes.class);
         assertEquals(first.fileKey(), after.fileKey());
         assertEquals(first.lastModifiedTime(), after.lastModifiedTime());
         assertEquals(files(reference), files(out));
 
-        Output again = sparkGenerate("local[2]", null, args(out));
-        assertEquals(0, again.rc, again.err);
-        assertTrue(again.out.contains("spark: 0 shard tasks"), again.out);
+        CliRun again = sparkGenerate("local[2]", null, args(out));
+        assertEquals(0, again.exitCode(), again.err());
+        assertTrue(again.out().contains("spark: 0 shard tasks"), again.out());
         List<String> changed = args(out);
         changed.set(changed.indexOf("--top-k") + 1, "7");
-        Output refused = sparkGenerate("local[2]", null, changed);
-        assertEquals(1, refused.rc);
-        assertTrue(refused.err.contains("top_k: 5 (run) vs 7 (now)"), refused.err);
+        CliRun refused = sparkGenerate("local[2]", null, changed);
+        assertEquals(1, refused.exitCode());
+        assertTrue(refused.err().contains("top_k: 5 (run) vs 7 (now)"), refused.err());
     }
 
     @Test
     void aRemoteTeacherRunWritesTheBytesOfDistillGenerateWithTheSameServer() throws Exception {
-        Path root = repoRoot();
+        Path root = RepoRoot.path();
         try (LocalTeacher teacher = new LocalTeacher(
                         CausalLM.load(root.resolve("fixtures/models/llama"), DataType.FLOAT32, Device.cpu()));
                 HfTokenizer tokenizer = HfTokenizer.load(root.resolve("fixtures/tokenizers/tiny"));
@@ -157,14 +156,13 @@ class SparkGenerateTest {
                         new CompletionServer.Settings("tiny-llama", "127.0.0.1", 0, 4096, null))) {
             Path single = tmp.resolve("remote-single");
             Path spark = tmp.resolve("remote-spark");
-            Output one = capture(() -> new CommandLine(new GenerateCommand())
-                    .execute(remoteArgs(server.baseUrl(), single).toArray(String[]::new)));
-            assertEquals(0, one.rc, one.err);
+            CliRun one = CliRun.of(new GenerateCommand(), remoteArgs(server.baseUrl(), single));
+            assertEquals(0, one.exitCode(), one.err());
             // One task and one request at a time: the server then batches exactly as for `distill generate` (concurrent
             // requests from several tasks share its batches, which moves log-probs by ~1e-5).
-            Output r = sparkGenerate("local[1]", null, remoteArgs(server.baseUrl(), spark));
-            assertEquals(0, r.rc, r.err);
-            assertTrue(r.out.contains("spark: 3 shard tasks"), r.out);
+            CliRun r = sparkGenerate("local[1]", null, remoteArgs(server.baseUrl(), spark));
+            assertEquals(0, r.exitCode(), r.err());
+            assertTrue(r.out().contains("spark: 3 shard tasks"), r.out());
             assertEquals(files(single), files(spark));
         }
     }
@@ -179,21 +177,21 @@ class SparkGenerateTest {
         Path spark = tmp.resolve("templated-spark");
         List<String> singleArgs = args(single);
         singleArgs.addAll(options);
-        Output one = capture(() -> new CommandLine(new GenerateCommand()).execute(singleArgs.toArray(String[]::new)));
-        assertEquals(0, one.rc, one.err);
+        CliRun one = CliRun.of(new GenerateCommand(), singleArgs);
+        assertEquals(0, one.exitCode(), one.err());
         List<String> sparkArgs = args(spark);
         sparkArgs.addAll(options);
-        Output r = sparkGenerate("local[2]", null, sparkArgs);
-        assertEquals(0, r.rc, r.err);
+        CliRun r = sparkGenerate("local[2]", null, sparkArgs);
+        assertEquals(0, r.exitCode(), r.err());
         assertEquals(files(single), files(spark));
         assertNotEquals(files(reference).get("part-00000.parquet"), files(spark).get("part-00000.parquet"));
 
         List<String> shadowing = args(tmp.resolve("never"));
         shadowing.addAll(List.of("--chat-template-kwargs", "{\"eos_token\": \"x\"}"));
-        Output refused = sparkGenerate("local[1]", null, shadowing);
-        assertEquals(2, refused.rc, refused.err);
-        assertTrue(refused.err.contains("--chat-template-kwargs: chat template kwarg 'eos_token' would shadow the"
-                + " tokenizer's special token eos_token ('<|im_end|>')"), refused.err);
+        CliRun refused = sparkGenerate("local[1]", null, shadowing);
+        assertEquals(2, refused.exitCode(), refused.err());
+        assertTrue(refused.err().contains("--chat-template-kwargs: chat template kwarg 'eos_token' would shadow the"
+                + " tokenizer's special token eos_token ('<|im_end|>')"), refused.err());
         assertFalse(Files.exists(tmp.resolve("never")));
     }
 
@@ -208,11 +206,11 @@ class SparkGenerateTest {
     void aMalformedLineFailsTheJobNamingTheShardFileAndLine() throws Exception {
         List<String> strict = args(tmp.resolve("strict"));
         strict.remove("--skip-invalid");
-        Output r = sparkGenerate("local[2]", null, strict);
-        assertEquals(1, r.rc);
-        String last = r.err.lines().reduce((a, b) -> b).orElse("");
+        CliRun r = sparkGenerate("local[2]", null, strict);
+        assertEquals(1, r.exitCode());
+        String last = r.err().lines().reduce((a, b) -> b).orElse("");
         assertTrue(last.startsWith("distill-spark generate: shard 1 (prompts 3..5): " + corpus + ":4: malformed_json: "),
-                r.err);
+                r.err());
     }
 
     @Test
@@ -267,37 +265,5 @@ class SparkGenerateTest {
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    static Path repoRoot() {
-        String prop = System.getProperty("distill.repo.root");
-        for (Path p = Path.of(prop != null ? prop : "").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("fixtures")) && Files.exists(p.resolve("pom.xml"))) {
-                return p;
-            }
-        }
-        throw new IllegalStateException("cannot find the repository's fixtures/ from " + prop);
-    }
-
-    record Output(int rc, String out, String err) {}
-
-    /** Runs {@code command} with System.out and System.err captured. */
-    static Output capture(java.util.function.IntSupplier command) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int rc;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            rc = command.getAsInt();
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        String e = err.toString(StandardCharsets.UTF_8);
-        oldErr.print(e);
-        return new Output(rc, out.toString(StandardCharsets.UTF_8), e);
     }
 }

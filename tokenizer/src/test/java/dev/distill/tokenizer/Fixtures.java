@@ -2,6 +2,7 @@ package dev.distill.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.distill.testing.RepoRoot;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -15,22 +16,8 @@ public final class Fixtures {
 
   private Fixtures() {}
 
-  /** The repository root: the {@code distill.repo.root} property, else the first parent holding fixtures/ and pom.xml. */
-  public static Path repoRoot() {
-    String property = System.getProperty("distill.repo.root");
-    if (property != null && Files.isDirectory(Path.of(property, "fixtures"))) {
-      return Path.of(property);
-    }
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      if (Files.isDirectory(dir.resolve("fixtures")) && Files.isRegularFile(dir.resolve("pom.xml"))) {
-        return dir;
-      }
-    }
-    throw new IllegalStateException("cannot find the repository root (a directory with fixtures/ and pom.xml)");
-  }
-
   public static Path tokenizers() {
-    return repoRoot().resolve("fixtures").resolve("tokenizers");
+    return RepoRoot.path().resolve("fixtures").resolve("tokenizers");
   }
 
   public static JsonNode readTree(Path file) {

@@ -3,6 +3,7 @@ package dev.distill.tools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.cli.UsageException;
 import dev.distill.data.cli.InspectCommand;
 import dev.distill.pipeline.GenerateCommand;
 import dev.distill.prompts.Corpus;
@@ -23,9 +24,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * `distill demo`: the whole product on a tiny embedded teacher and student, offline. It runs the
@@ -68,9 +69,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!(scale > 0)) {
-            throw new IllegalArgumentException("--scale must be > 0, got " + scale);
-        }
+        UsageException.require(scale > 0, "--scale must be > 0, got " + scale);
         Path w = work.toAbsolutePath().normalize();
         Dirs.deleteRecursively(w);
         Files.createDirectories(w);

@@ -2,6 +2,7 @@ package dev.distill.tools;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
+import dev.distill.cli.UsageException;
 import dev.distill.model.CausalLM;
 import dev.distill.model.ModelConfig;
 import dev.distill.tokenizer.HfTokenizer;
@@ -49,7 +50,7 @@ public final class InitModelCommand implements Callable<Integer> {
         try (HfTokenizer tok = HfTokenizer.load(tokenizerDir)) {
             int vocab = vocabSize != null ? vocabSize : (tok.vocabSize() + 63) / 64 * 64;
             if (vocab < tok.vocabSize()) {
-                throw new IllegalArgumentException("--vocab-size " + vocab + " is smaller than the tokenizer's vocabulary ("
+                throw new UsageException("--vocab-size " + vocab + " is smaller than the tokenizer's vocabulary ("
                         + tok.vocabSize() + " in " + tokenizerDir + ")");
             }
             config = preset.config(vocab, tok.eosIds(), tok.bosId().isPresent() ? tok.bosId().getAsInt() : null,

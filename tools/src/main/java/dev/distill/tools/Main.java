@@ -1,5 +1,6 @@
 package dev.distill.tools;
 
+import dev.distill.cli.CommandLines;
 import dev.distill.data.cli.InspectCommand;
 import dev.distill.data.cli.ValidateCommand;
 import dev.distill.model.Engines;
@@ -40,27 +41,10 @@ public final class Main implements Runnable {
         System.exit(run(args));
     }
 
-    /** Runs the CLI and returns its exit code (tests call this instead of main). */
+    /** Runs the CLI and returns its exit code (tests call this instead of main); the exit codes are {@link CommandLines}'. */
     public static int run(String... args) {
         Engines.forceOffline();
-        return new CommandLine(new Main())
-                .setExecutionExceptionHandler(Main::reportError)
-                .execute(args);
-    }
-
-    /** User-facing failures print one line naming what is wrong; DISTILL_DEBUG=1 adds the stack trace. */
-    private static int reportError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
-        cmd.getErr().println("distill " + cmd.getCommandName() + ": " + describe(e));
-        if (System.getenv("DISTILL_DEBUG") != null) {
-            e.printStackTrace(cmd.getErr());
-        }
-        cmd.getErr().flush();
-        return 1;
-    }
-
-    private static String describe(Throwable e) {
-        String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+        return CommandLines.create(new Main(), "distill").execute(args);
     }
 
     /** Prints the build's version from the jar manifest. */

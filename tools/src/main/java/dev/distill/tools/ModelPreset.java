@@ -1,5 +1,6 @@
 package dev.distill.tools;
 
+import dev.distill.cli.UsageException;
 import dev.distill.model.ModelConfig;
 import java.util.Arrays;
 import java.util.Locale;
@@ -43,7 +44,7 @@ public enum ModelPreset {
 
     public static ModelPreset parse(String s) {
         return Arrays.stream(values()).filter(p -> p.id().equalsIgnoreCase(s.trim())).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("--preset: expected one of "
+                .orElseThrow(() -> new UsageException("--preset: expected one of "
                         + Arrays.stream(values()).map(ModelPreset::id).toList() + ", got '" + s + "'"));
     }
 

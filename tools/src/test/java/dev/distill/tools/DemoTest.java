@@ -3,6 +3,7 @@ package dev.distill.tools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.distill.testing.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -24,9 +25,9 @@ class DemoTest {
     @Test
     void demoDistilsTheStudentTowardsTheTeacher() throws Exception {
         Path work = tmp.resolve("demo");
-        Object[] r = MainTest.runCli("demo", "--work", work.toString(), "--scale", "0.2", "--device", "cpu");
-        String out = (String) r[1];
-        assertEquals(0, r[0], out + r[2]);
+        CliRun r = MainTest.runCli("demo", "--work", work.toString(), "--scale", "0.2", "--device", "cpu");
+        String out = r.out();
+        assertEquals(0, r.exitCode(), out + r.err());
         double before = kl(out, "student before");
         double after = kl(out, "student after");
         assertTrue(after < 0.5 * before, "KL fell only from " + before + " to " + after);

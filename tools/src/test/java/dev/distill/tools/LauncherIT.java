@@ -3,6 +3,7 @@ package dev.distill.tools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.distill.testing.RepoRoot;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -13,12 +14,8 @@ import org.junit.jupiter.api.Test;
 /** Runs the real `tools/distill` launcher against the packaged application, as a user would. */
 class LauncherIT {
 
-    static Path repoRoot() {
-        return Path.of(System.getProperty("distill.repo.root", "..")).toAbsolutePath().normalize();
-    }
-
     static String[] launch(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new java.util.ArrayList<>(List.of(repoRoot().resolve("tools/distill").toString()));
+        List<String> cmd = new java.util.ArrayList<>(List.of(RepoRoot.path().resolve("tools/distill").toString()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

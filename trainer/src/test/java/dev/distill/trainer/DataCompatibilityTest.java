@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.distill.data.SoftLabelRow;
+import dev.distill.testing.CliRun;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,13 +16,13 @@ import org.junit.jupiter.api.io.TempDir;
 class DataCompatibilityTest {
     @TempDir Path tmp;
 
-    private Cli train(Path student, String data, String... extra) {
+    private CliRun train(Path student, String data, String... extra) {
         String[] base = {"--student", student.toString(), "--data", data, "--out", tmp.resolve("out").toString(),
             "--batch-tokens", "256", "--device", "cpu"};
         String[] args = new String[base.length + extra.length];
         System.arraycopy(base, 0, args, 0, base.length);
         System.arraycopy(extra, 0, args, base.length, extra.length);
-        return Cli.train(args);
+        return CliRun.of(new TrainCommand(), args);
     }
 
     @Test
@@ -31,7 +32,7 @@ class DataCompatibilityTest {
         Files.writeString(config, Files.readString(config).replaceFirst("\\{", "{\"model_max_length\": 77,"));
         String dataSha = Trainer.tokenizerSha256(SharedData.teacher(), "teacher");
         String studentSha = Trainer.tokenizerSha256(student, "student");
-        Cli r = train(student, SharedData.train().toString(), "--steps", "1");
+        CliRun r = train(student, SharedData.train().toString(), "--steps", "1");
         assertEquals(1, r.exitCode());
         assertEquals("distill train: tokenizer mismatch: " + SharedData.train() + "/part-00000.parquet was generated with"
                 + " tokenizer sha256 " + dataSha + ", but the student " + student + " has tokenizer sha256 " + studentSha
@@ -42,7 +43,7 @@ class DataCompatibilityTest {
     @Test
     void anEmbeddingPaddedBeyondTheTokenizerIsNotAMismatch() {
         Path student = TestModels.student(tmp.resolve("student"), TestModels.studentConfig(576, false), 1);
-        Cli r = train(student, SharedData.train().toString(), "--steps", "2");
+        CliRun r = train(student, SharedData.train().toString(), "--steps", "2");
         assertEquals(0, r.exitCode(), r.err());
     }
 
@@ -53,7 +54,7 @@ class DataCompatibilityTest {
         SoftLabelRow row = SoftLabelRow.of(0, 0, new int[] {5, 6}, new int[] {7, 8}, new float[] {-0.5f, -0.7f},
                 new int[] {7, 600, 9, 8}, new float[] {-0.5f, -1.5f, -0.1f, -0.7f}, SoftLabelRow.LENGTH);
         Path data = TeacherLabels.writeRun(tmp.resolve("data"), 2, sha, List.of(row), 4, 1, 0);
-        Cli r = train(student, data.toString(), "--steps", "1");
+        CliRun r = train(student, data.toString(), "--steps", "1");
         assertEquals(1, r.exitCode());
         assertEquals("distill train: " + data + "/part-00000.parquet: sample 0-0: topk_ids holds token id 600, outside the"
                 + " student's vocabulary [0, 512)\n", r.err());
@@ -63,7 +64,7 @@ class DataCompatibilityTest {
     void missingAndIncompleteDataDirectoriesAreNamed() throws IOException {
         Path student = TestModels.student(tmp.resolve("student"), 1);
         Path missing = tmp.resolve("nowhere");
-        Cli r = train(student, missing.toString(), "--steps", "1");
+        CliRun r = train(student, missing.toString(), "--steps", "1");
         assertEquals(1, r.exitCode());
         assertEquals("distill train: --data: run directory " + missing + " does not exist\n", r.err());
 
@@ -86,19 +87,19 @@ class DataCompatibilityTest {
     @Test
     void badOptionsExitWithCode2AndTheReason() {
         Path student = tmp.resolve("student-never-read");
-        Cli both = train(student, "d", "--steps", "3", "--epochs", "1");
+        CliRun both = train(student, "d", "--steps", "3", "--epochs", "1");
         assertEquals(2, both.exitCode());
         assertEquals("--steps and --epochs: give one of them, not both", both.err().lines().findFirst().orElseThrow());
-        Cli neither = train(student, "d");
+        CliRun neither = train(student, "d");
         assertEquals(2, neither.exitCode());
         assertEquals("--steps or --epochs: give one of them (a positive number)", neither.err().lines().findFirst().orElseThrow());
-        Cli loss = train(student, "d", "--steps", "3", "--loss", "kl");
+        CliRun loss = train(student, "d", "--steps", "3", "--loss", "kl");
         assertEquals(2, loss.exitCode());
         assertEquals("--loss: expected forward-kl, reverse-kl, jsd or tvd, got 'kl'", loss.err().lines().findFirst().orElseThrow());
-        Cli evalEvery = train(student, "d", "--steps", "3", "--eval-every", "2");
+        CliRun evalEvery = train(student, "d", "--steps", "3", "--eval-every", "2");
         assertEquals(2, evalEvery.exitCode());
         assertEquals("--eval-every needs --eval-data", evalEvery.err().lines().findFirst().orElseThrow());
-        Cli precision = train(student, "d", "--steps", "3", "--precision", "bf16");
+        CliRun precision = train(student, "d", "--steps", "3", "--precision", "bf16");
         assertEquals(2, precision.exitCode());
         assertEquals("--precision: expected fp32 or fp16, got 'bf16'", precision.err().lines().findFirst().orElseThrow());
     }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.distill.testing.CliRun;
+import dev.distill.testing.RepoRoot;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,7 +28,7 @@ class EvalTest {
 
     @Test
     void theTeacherOnItsOwnLabelsHasKlZeroAndTop1One() throws IOException {
-        Cli r = Cli.eval("--model", teacher.toString(), "--data", labels.toString(), "--device", "cpu", "--json",
+        CliRun r = CliRun.of(new EvalCommand(), "--model", teacher.toString(), "--data", labels.toString(), "--device", "cpu", "--json",
                 "--batch-tokens", "64");
         assertEquals(0, r.exitCode(), r.err());
         JsonNode m = new ObjectMapper().readTree(r.out());
@@ -41,7 +43,7 @@ class EvalTest {
     @Test
     void aRandomStudentIsFarFromTheTeacherAndTheTableNamesEveryMetric() {
         Path student = TestModels.student(tmp.resolve("student"), 8);
-        Cli r = Cli.eval("--model", student.toString(), "--data", labels.toString(), "--device", "cpu", "--max-rows", "5");
+        CliRun r = CliRun.of(new EvalCommand(), "--model", student.toString(), "--data", labels.toString(), "--device", "cpu", "--max-rows", "5");
         assertEquals(0, r.exitCode(), r.err());
         List<String> lines = r.out().lines().toList();
         assertEquals(List.of("model", "data", "rows", "tokens", "kl", "top1", "ce", "teacher_ce"),
@@ -53,8 +55,8 @@ class EvalTest {
 
     @Test
     void aModelWithoutTokenizerFilesIsRefused() {
-        Path bare = TestModels.repoRoot().resolve("fixtures/models/llama");
-        Cli r = Cli.eval("--model", bare.toString(), "--data", labels.toString(), "--device", "cpu");
+        Path bare = RepoRoot.path().resolve("fixtures/models/llama");
+        CliRun r = CliRun.of(new EvalCommand(), "--model", bare.toString(), "--data", labels.toString(), "--device", "cpu");
         assertEquals(1, r.exitCode());
         assertEquals("distill eval: model " + bare + " has no tokenizer.json: its tokenizer files are needed to check the"
                 + " soft labels were made with the same tokenizer\n", r.err());

@@ -3,6 +3,7 @@ package dev.distill.trainer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.distill.testing.CliRun;
 import dev.distill.trainer.metrics.MetricsLog;
 import java.nio.file.Path;
 import java.util.List;
@@ -56,7 +57,7 @@ class GradAccumulationTest {
         String[] args = new String[base.length + extra.length];
         System.arraycopy(base, 0, args, 0, base.length);
         System.arraycopy(extra, 0, args, base.length, extra.length);
-        Cli r = Cli.train(args);
+        CliRun r = CliRun.of(new TrainCommand(), args);
         assertEquals(0, r.exitCode(), r.err());
         return MetricsLog.read(out.resolve(MetricsLog.FILE));
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.distill.testing.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +36,7 @@ class HalfPrecisionTest {
     Path train(String precision) {
         Path student = TestModels.student(tmp.resolve("student-" + precision), 13);
         Path out = tmp.resolve("out-" + precision);
-        Cli r = Cli.train("--student", student.toString(), "--data", SharedData.train().toString(), "--out",
+        CliRun r = CliRun.of(new TrainCommand(), "--student", student.toString(), "--data", SharedData.train().toString(), "--out",
                 out.toString(), "--steps", "8", "--batch-tokens", "256", "--lr", "3e-3", "--precision", precision,
                 "--device", "cpu");
         assertEquals(0, r.exitCode(), r.err());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.distill.testing.CliRun;
 import dev.distill.trainer.metrics.MetricsLog;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,7 +41,7 @@ class KdVersusCeTest {
         String[] args = new String[base.length + weights.length];
         System.arraycopy(base, 0, args, 0, base.length);
         System.arraycopy(weights, 0, args, base.length, weights.length);
-        Cli r = Cli.train(args);
+        CliRun r = CliRun.of(new TrainCommand(), args);
         assertEquals(0, r.exitCode(), r.err());
         List<JsonNode> evals = MetricsLog.read(out.resolve(MetricsLog.FILE)).stream()
                 .filter(l -> l.path("eval").asBoolean(false)).toList();

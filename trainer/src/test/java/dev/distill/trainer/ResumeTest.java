@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.distill.testing.CliRun;
 import dev.distill.trainer.metrics.MetricsLog;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,7 +49,7 @@ class ResumeTest {
     static void trainWithoutInterruption() {
         student = TestModels.student(tmp.resolve("student"), 5);
         uninterrupted = tmp.resolve("uninterrupted");
-        Cli r = Cli.train(args(uninterrupted));
+        CliRun r = CliRun.of(new TrainCommand(), args(uninterrupted));
         assertEquals(0, r.exitCode(), r.err());
     }
 
@@ -62,7 +63,7 @@ class ResumeTest {
         Files.writeString(out.resolve(MetricsLog.FILE), "{\"step\":9,\"lo", StandardOpenOption.APPEND);
         Files.createDirectories(out.resolve(".checkpoint-8.tmp-123-456"));
 
-        Cli r = Cli.train(args(out, "--resume"));
+        CliRun r = CliRun.of(new TrainCommand(), args(out, "--resume"));
         assertEquals(0, r.exitCode(), r.err());
 
         List<JsonNode> expected = MetricsLog.read(uninterrupted.resolve(MetricsLog.FILE));
@@ -89,7 +90,7 @@ class ResumeTest {
     void resumeWithOtherTrainingOptionsIsRefused() {
         Path out = tmp.resolve("changed");
         TestModels.copyTree(uninterrupted.resolve("checkpoint-4"), out.resolve("checkpoint-4"));
-        Cli r = Cli.train(args(out, "--resume", "--lr", "2e-2", "--seed", "3"));
+        CliRun r = CliRun.of(new TrainCommand(), args(out, "--resume", "--lr", "2e-2", "--seed", "3"));
         assertEquals(1, r.exitCode());
         assertEquals("distill train: cannot resume from " + out.resolve("checkpoint-4") + ": the run was started with other"
                 + " options: lr: 0.01 (checkpoint) vs 0.02 (now); seed: 0 (checkpoint) vs 3 (now). Resume with the"
@@ -99,7 +100,7 @@ class ResumeTest {
     @Test
     void aNewRunDoesNotOverwriteAFinishedOne() throws IOException {
         byte[] before = Files.readAllBytes(uninterrupted.resolve("checkpoint-8/model.safetensors"));
-        Cli r = Cli.train(args(uninterrupted));
+        CliRun r = CliRun.of(new TrainCommand(), args(uninterrupted));
         assertEquals(1, r.exitCode());
         assertEquals("distill train: --out " + uninterrupted + " already holds a training run (checkpoint-4, checkpoint-8,"
                 + " metrics.jsonl, final); pass --resume to continue it, or choose a new --out\n", r.err());

@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill.model.CausalLM;
+import dev.distill.testing.RepoRoot;
 import dev.distill.trainer.checkpoint.CheckpointStore;
 import dev.distill.trainer.checkpoint.TrainerState;
 import java.io.IOException;
@@ -31,7 +32,7 @@ import picocli.CommandLine;
  */
 class SavedStudentTest {
     /** Where the Python check (tools/scripts/check_student_transformers.py) finds a trained run. */
-    static final Path PYTHON_CHECK = TestModels.repoRoot().resolve("trainer/target/student-check");
+    static final Path PYTHON_CHECK = RepoRoot.path().resolve("trainer/target/student-check");
     private static final long[] INPUT = {1, 17, 5, 33, 9, 2, 48, 100, 511, 7, 3, 4}; // [1, 12]
 
     @TempDir Path tmp;

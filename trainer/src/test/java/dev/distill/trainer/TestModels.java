@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import dev.distill.model.CausalLM;
 import dev.distill.model.ModelConfig;
+import dev.distill.testing.RepoRoot;
 import dev.distill.tokenizer.TokenizerFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,27 +20,14 @@ final class TestModels {
 
     private TestModels() {}
 
-    static Path repoRoot() {
-        String prop = System.getProperty("distill.repo.root");
-        if (prop != null && Files.isDirectory(Paths.get(prop, "fixtures"))) {
-            return Paths.get(prop);
-        }
-        for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("fixtures")) && Files.isRegularFile(p.resolve("pom.xml"))) {
-                return p;
-            }
-        }
-        throw new IllegalStateException("cannot find the repository root (a directory with fixtures/ and pom.xml)");
-    }
-
     /** fixtures/tokenizers/tiny: vocab 512, ChatML. */
     static Path tinyTokenizer() {
-        return repoRoot().resolve("fixtures/tokenizers/tiny");
+        return RepoRoot.path().resolve("fixtures/tokenizers/tiny");
     }
 
     /** The llama fixture (hidden 64, 2 layers, llama3 rope, vocab 512) with the tiny tokenizer beside it. */
     static Path fixtureTeacher(Path dir) {
-        copyTree(repoRoot().resolve("fixtures/models/llama"), dir);
+        copyTree(RepoRoot.path().resolve("fixtures/models/llama"), dir);
         copyTokenizer(dir);
         return dir;
     }

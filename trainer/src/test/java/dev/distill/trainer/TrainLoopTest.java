@@ -4,14 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.distill.testing.CliRun;
 import dev.distill.trainer.metrics.MetricsLog;
 import dev.distill.trainer.metrics.MetricsPlot;
+import dev.distill.trainer.optim.LrSchedule;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import javax.imageio.ImageIO;
-import dev.distill.trainer.optim.LrSchedule;
 import java.nio.file.Path;
 import java.util.List;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,7 +24,7 @@ class TrainLoopTest {
     void lossFallsAndEveryStepFollowsTheSchedule() throws IOException {
         Path student = TestModels.student(tmp.resolve("student"), 7);
         Path out = tmp.resolve("out");
-        Cli r = Cli.train("--student", student.toString(), "--data", SharedData.train().toString(), "--out", out.toString(),
+        CliRun r = CliRun.of(new TrainCommand(), "--student", student.toString(), "--data", SharedData.train().toString(), "--out", out.toString(),
                 "--steps", "12", "--batch-tokens", "256", "--lr", "1e-2", "--warmup-steps", "3", "--schedule", "cosine",
                 "--device", "cpu");
         assertEquals(0, r.exitCode(), r.err());

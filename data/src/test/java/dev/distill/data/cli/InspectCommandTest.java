@@ -10,6 +10,7 @@ import dev.distill.data.ShardMetadata;
 import dev.distill.data.ShardWriter;
 import dev.distill.data.SoftLabelRow;
 import dev.distill.data.TestRuns;
+import dev.distill.testing.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -44,7 +45,7 @@ class InspectCommandTest {
     void printsTheNumbersOfAKnownRun() throws Exception {
         Path dir = knownRun();
         long bytes = Files.size(dir.resolve("part-00000.parquet")) + Files.size(dir.resolve("part-00001.parquet"));
-        Cli r = Cli.run(new InspectCommand(), dir.toString());
+        CliRun r = CliRun.of(new InspectCommand(), dir.toString());
         assertEquals(0, r.exitCode(), r.err());
         String config = Manifest.pretty(new ObjectMapper().readTree(Files.readString(dir.resolve("manifest.json"))).get("config"));
         String expected = "run directory      " + dir + "\n"
@@ -66,7 +67,7 @@ class InspectCommandTest {
     @Test
     void jsonOutputCarriesTheSameNumbers() throws Exception {
         Path dir = knownRun();
-        Cli r = Cli.run(new InspectCommand(), "--json", dir.toString());
+        CliRun r = CliRun.of(new InspectCommand(), "--json", dir.toString());
         assertEquals(0, r.exitCode(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertEquals(3, j.get("rows").asLong());
@@ -82,7 +83,7 @@ class InspectCommandTest {
     @Test
     void aMissingDirectoryIsNamed() {
         Path missing = tmp.resolve("nope");
-        Cli r = Cli.run(new InspectCommand(), missing.toString());
+        CliRun r = CliRun.of(new InspectCommand(), missing.toString());
         assertEquals(1, r.exitCode());
         assertEquals("distill inspect: run directory " + missing + " does not exist\n", r.err());
     }

@@ -9,6 +9,7 @@ import dev.distill.data.RunDirectory;
 import dev.distill.data.SoftLabelRow;
 import dev.distill.data.TestRows;
 import dev.distill.data.TestRuns;
+import dev.distill.testing.CliRun;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +51,7 @@ class ValidateCommandTest {
     @Test
     void aValidRunPassesWithASummary() throws Exception {
         Path dir = completeRun();
-        Cli r = Cli.run(new ValidateCommand(), dir.toString());
+        CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         assertEquals(0, r.exitCode(), r.out() + r.err());
         long tokens = RunDirectory.existing(dir.toString()).readManifest().shards().stream().mapToLong(s -> s.completionTokens()).sum();
         assertEquals(String.format("valid: %s: 3 shards, 52 rows, %,d completion tokens, top_k 5, vocab_size 1000, schema version 1%n",
@@ -65,7 +66,7 @@ class ValidateCommandTest {
         try (RandomAccessFile f = new RandomAccessFile(shard.toFile(), "rw")) {
             f.setLength(f.length() / 2);
         }
-        Cli r = Cli.run(new ValidateCommand(), dir.toString());
+        CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         assertEquals(1, r.exitCode());
         String[] lines = r.out().split("\n");
         assertEquals("part-00002.parquet: sha256 is " + sha(shard) + ", manifest.json says " + recorded, lines[0]);
@@ -85,7 +86,7 @@ class ValidateCommandTest {
                 f.write(b ^ 0x5a);
             }
         }
-        Cli r = Cli.run(new ValidateCommand(), dir.toString());
+        CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         assertEquals(1, r.exitCode());
         String[] lines = r.out().split("\n");
         assertTrue(lines[0].startsWith("part-00000.parquet: sha256 is " + sha(shard) + ", manifest.json says "), lines[0]);
@@ -99,7 +100,7 @@ class ValidateCommandTest {
         String recorded = RunDirectory.existing(dir.toString()).readManifest().shards().get(1).sha256();
         String wrong = "0".repeat(64);
         Files.writeString(manifest, Files.readString(manifest).replace(recorded, wrong));
-        Cli r = Cli.run(new ValidateCommand(), dir.toString());
+        CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         assertEquals(1, r.exitCode());
         assertEquals("part-00001.parquet: sha256 is " + recorded + ", manifest.json says " + wrong + "\n"
                 + "invalid: 1 violation in " + dir + "\n", r.out());
@@ -110,7 +111,7 @@ class ValidateCommandTest {
         Path dir = completeRun();
         editShard1(dir, row -> row.promptIndex() == 13 ? withTopk(row, java.util.Arrays.copyOf(row.topkIds(), row.topkIds().length + 5),
                 row.topkLogprobs()) : row);
-        Cli r = Cli.run(new ValidateCommand(), dir.toString());
+        CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         int n = TestRows.row(13, 0).completionIds().length;
         assertEquals("part-00001.parquet row 4 (sample 13-0): topk_ids has " + (5 * n + 5) + " values, expected " + n
                 + " positions × top_k 5 = " + 5 * n + "\n"
@@ -132,7 +133,7 @@ class ValidateCommandTest {
             return withTopk(row, row.topkIds(), lp);
         });
         SoftLabelRow original = TestRows.row(12, 0);
-        Cli r = Cli.run(new ValidateCommand(), dir.toString());
+        CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         assertEquals("part-00001.parquet row 2 (sample 12-0): topk_logprobs: position 1 is not sorted descending ("
                 + original.topkLogprobs()[6] + " then " + original.topkLogprobs()[5] + ")\n"
                 + "invalid: 1 violation in " + dir + "\n", r.out());
@@ -150,7 +151,7 @@ class ValidateCommandTest {
             ids[3] = TestRows.VOCAB;
             return withTopk(row, ids, row.topkLogprobs());
         });
-        Cli r = Cli.run(new ValidateCommand(), dir.toString());
+        CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         assertEquals("part-00001.parquet row 0 (sample 11-0): topk_ids[3] = 1000 is not in [0, vocab_size 1000)\n"
                 + "invalid: 1 violation in " + dir + "\n", r.out());
         assertEquals(1, r.exitCode());
@@ -161,11 +162,11 @@ class ValidateCommandTest {
         Path dir = tmp.resolve("run");
         RunDirectory run = TestRuns.open(dir, PROMPTS, SHARD_SIZE);
         TestRuns.writeShard(run, 0);
-        Cli r = Cli.run(new ValidateCommand(), dir.toString());
+        CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         assertEquals("part-00001.parquet: shard 1 is pending: the run is incomplete\n"
                 + "part-00002.parquet: shard 2 is pending: the run is incomplete\n"
                 + "invalid: 2 violations in " + dir + "\n", r.out());
-        r = Cli.run(new ValidateCommand(), "--allow-incomplete", dir.toString());
+        r = CliRun.of(new ValidateCommand(), "--allow-incomplete", dir.toString());
         assertEquals(0, r.exitCode(), r.out());
         assertTrue(r.out().startsWith("valid: " + dir + ": 1 of 3 shards committed, 18 rows, "), r.out());
     }
@@ -173,7 +174,7 @@ class ValidateCommandTest {
     @Test
     void aMissingDirectoryIsNamed() {
         Path missing = tmp.resolve("nope");
-        Cli r = Cli.run(new ValidateCommand(), missing.toString());
+        CliRun r = CliRun.of(new ValidateCommand(), missing.toString());
         assertEquals(1, r.exitCode());
         assertEquals("distill validate: run directory " + missing + " does not exist\n", r.err());
     }

@@ -2,6 +2,7 @@ package dev.distill.pipeline.serve;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
+import dev.distill.cli.UsageException;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
 import dev.distill.pipeline.LocalTeacher;
@@ -63,12 +64,11 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (maxBatchTokens < 1) {
-            throw new IllegalArgumentException("--max-batch-tokens must be >= 1, got " + maxBatchTokens);
-        }
+        UsageException.require(maxBatchTokens >= 1, "--max-batch-tokens must be >= 1, got " + maxBatchTokens);
+        UsageException.require(port >= 0 && port <= 65535, "--port must be in [0, 65535], got " + port);
         String apiKey = ApiKeys.resolve(apiKeyFile, System.getenv());
-        Device dev = Engines.device(device);
-        DataType dt = Engines.computeDtype(dtype, dev);
+        Device dev = UsageException.wrap(() -> Engines.device(device));
+        DataType dt = UsageException.wrap(() -> Engines.computeDtype(dtype, dev));
         Path tokenizerDir = tokenizer != null ? tokenizer
                 : Files.isRegularFile(model.resolve("tokenizer.json")) ? model : null;
         String name = servedModelName != null ? servedModelName : model.toString();

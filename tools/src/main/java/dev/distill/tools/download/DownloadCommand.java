@@ -1,5 +1,6 @@
 package dev.distill.tools.download;
 
+import dev.distill.cli.UsageException;
 import dev.distill.pipeline.remote.RetryPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,10 +50,10 @@ public final class DownloadCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!repo.matches("[A-Za-z0-9][\\w.-]*(/[\\w.-]+)?")) {
-            throw new IllegalArgumentException("REPO_ID '" + repo + "' is not a repository id like org/name");
+            throw new UsageException("REPO_ID '" + repo + "' is not a repository id like org/name");
         }
         if (maxRetries < 0) {
-            throw new IllegalArgumentException("--max-retries must be >= 0, got " + maxRetries);
+            throw new UsageException("--max-retries must be >= 0, got " + maxRetries);
         }
         String hubUrl = endpoint != null ? endpoint
                 : System.getenv("HF_ENDPOINT") != null && !System.getenv("HF_ENDPOINT").isBlank()

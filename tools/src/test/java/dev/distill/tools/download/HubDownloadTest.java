@@ -7,11 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.distill.pipeline.remote.RetryPolicy;
+import dev.distill.testing.CliRun;
 import dev.distill.tools.Main;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -168,39 +166,27 @@ class HubDownloadTest {
         assertTrue(hub.hits.stream().allMatch(h -> "Bearer hf_right".equals(h.auth())));
     }
 
-    /** {exit code, stdout, stderr} of the distill command line in-process. */
-    static Object[] cli(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            int rc = Main.run(args);
-            return new Object[] {rc, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+    /** `distill ARGS` in-process, through the real entry point. */
+    static CliRun cli(String... args) {
+        return CliRun.capture(() -> Main.run(args));
     }
 
     @Test
     void theCommandLineDownloadsAndReportsErrorsInOneLine() throws IOException {
         Path out = tmp.resolve("cli");
-        Object[] ok = cli("download", FakeHub.REPO, "--out", out.toString(), "--endpoint", hub.endpoint());
-        assertEquals(0, ok[0], (String) ok[2]);
-        assertTrue(((String) ok[1]).contains("download: org/tiny@main (commit " + FakeHub.COMMIT + ") -> " + out
-                + "\n  fetched 4 file(s), 293.1 KiB; 0 already up to date"), (String) ok[1]);
+        CliRun ok = cli("download", FakeHub.REPO, "--out", out.toString(), "--endpoint", hub.endpoint());
+        assertEquals(0, ok.exitCode(), ok.err());
+        assertTrue(ok.out().contains("download: org/tiny@main (commit " + FakeHub.COMMIT + ") -> " + out
+                + "\n  fetched 4 file(s), 293.1 KiB; 0 already up to date"), ok.out());
         assertFilesEqualTheHubs(out, DEFAULT_FILES);
-        Object[] missing = cli("download", "org/nope", "--out", out.toString(), "--endpoint", hub.endpoint());
-        assertEquals(1, missing[0]);
-        assertTrue(((String) missing[2]).startsWith("distill download: org/nope: repository not found at "),
-                (String) missing[2]);
+        CliRun missing = cli("download", "org/nope", "--out", out.toString(), "--endpoint", hub.endpoint());
+        assertEquals(1, missing.exitCode());
+        assertTrue(missing.err().startsWith("distill download: org/nope: repository not found at "),
+                missing.err());
         for (String sub : new String[] {"download", "serve"}) {
-            Object[] help = cli(sub, "--help");
-            assertEquals(0, help[0], sub);
-            assertTrue(((String) help[1]).startsWith("Usage: distill " + sub), sub + ": " + help[1]);
+            CliRun help = cli(sub, "--help");
+            assertEquals(0, help.exitCode(), sub);
+            assertTrue(help.out().startsWith("Usage: distill " + sub), sub + ": " + help.out());
         }
     }
 }
