@@ -51,7 +51,7 @@ public final class ShardGenerator {
         GenerationParams params = new GenerationParams(spec.topK(),
                 new TokenSampler(spec.mode() != Mode.SAMPLE, spec.temperature(), spec.topP()),
                 teacher.stopTokens(tokenizer));
-        ShardMetadata meta = new ShardMetadata(1, spec.topK(), teacher.vocabSize(), run.configHash(),
+        ShardMetadata meta = ShardMetadata.of(spec.topK(), teacher.vocabSize(), run.configHash(),
                 spec.teacherName(), inputs.teacherSha256(), inputs.tokenizerSha256(),
                 inputs.chatTemplateSha256(), inputs.corpusSha256());
         PromptEncoder encoder = new PromptEncoder(tokenizer, inputs.chatTemplate(spec, tokenizer).orElse(null),
