@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -219,7 +220,7 @@ public final class RunDirectory {
 
     /** {@code part-NNNNN.parquet}. */
     public static String shardFileName(int i) {
-        return String.format("part-%05d.parquet", i);
+        return String.format(Locale.ROOT, "part-%05d.parquet", i);
     }
 
     /** The shard index of a committed shard's file name ({@code part-NNNNN.parquet}), or -1 for any other name. */
@@ -287,7 +288,7 @@ public final class RunDirectory {
         }
         Path tmpDir = new Path(dir, TMP_DIR);
         fs.mkdirs(tmpDir);
-        Path tmp = new Path(tmpDir, String.format("part-%05d.", i) + AtomicFiles.uniqueId() + ".parquet");
+        Path tmp = new Path(tmpDir, String.format(Locale.ROOT, "part-%05d.", i) + AtomicFiles.uniqueId() + ".parquet");
         long[] range = shardRange(i);
         return new ShardWriter(tmp, "shard " + i + " (" + shardFileName(i) + ")", metadata, rowGroupBytes, range[0], range[1],
                 new ShardWriter.Publisher() {

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -288,6 +289,27 @@ class RunDirectoryTest {
     private static List<String> list(Path dir) throws Exception {
         try (var s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /** Shard names are ASCII whatever the default locale: Devanagari or Arabic-Indic digits would hide committed shards. */
+    @Test
+    void committedShardsAreFoundUnderALocaleWithOtherDigits() throws Exception {
+        Locale saved = Locale.getDefault();
+        try {
+            for (String tag : List.of("hi-IN-u-nu-deva", "ar-SA")) {
+                Locale.setDefault(Locale.forLanguageTag(tag));
+                Path dir = tmp.resolve("run-" + tag);
+                RunDirectory run = TestRuns.open(dir, 10, 4);
+                TestRuns.writeShard(run, 1);
+                assertTrue(Files.isRegularFile(dir.resolve("part-00001.parquet")), tag);
+                assertTrue(run.isCommitted(1), tag);
+                assertEquals(List.of(0, 2), run.pendingShards(1, 0), tag);
+                assertEquals(List.of(1), RunDirectory.existing(dir.toString()).committedShards().stream()
+                        .map(p -> RunDirectory.shardIndex(p.getName())).toList(), tag);
+            }
+        } finally {
+            Locale.setDefault(saved);
         }
     }
 }

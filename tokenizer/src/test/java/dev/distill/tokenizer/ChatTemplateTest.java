@@ -2,6 +2,7 @@ package dev.distill.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -160,5 +161,22 @@ class ChatTemplateTest {
     ChatTemplate t = ChatTemplate.compile("{{ messages }}", "e.jinja");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> t.render(List.of(), true, Map.of()));
     assertEquals("Cannot apply chat template to an empty conversation. Provide at least one message.", e.getMessage());
+  }
+
+  /** Rendered dates and floats are data: ASCII digits under a locale with other digits too. */
+  @Test
+  void datesAndFloatsRenderWithAsciiDigitsUnderAnyLocale() {
+    ChatTemplate t = ChatTemplate.compile("{{ strftime_now('%d.%m.%y %H:%M:%S %j') }}|{{ 1.5e20 }}|{{ 2.5e-7 }}", "l.jinja");
+    Locale saved = Locale.getDefault();
+    try {
+      for (String tag : List.of("hi-IN-u-nu-deva", "ar-SA")) {
+        Locale.setDefault(Locale.forLanguageTag(tag));
+        String out = t.render(List.of(Map.of("role", "user", "content", "x")), false, Map.of());
+        assertTrue(out.matches("\\d\\d\\.\\d\\d\\.\\d\\d \\d\\d:\\d\\d:\\d\\d \\d{3}\\|1\\.5e\\+20\\|2\\.5e-07"),
+            tag + ": " + out);
+      }
+    } finally {
+      Locale.setDefault(saved);
+    }
   }
 }

@@ -10,6 +10,7 @@ import dev.distill.pipeline.remote.ApiKeys;
 import dev.distill.tokenizer.HfTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -78,7 +79,7 @@ public final class ServeCommand implements Callable<Integer> {
                 CompletionServer server = CompletionServer.start(teacher, tok,
                         new CompletionServer.Settings(name, host, port, maxBatchTokens, apiKey))) {
             Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "serve-shutdown"));
-            System.out.printf("distill serve: %s at %s (%s on %s, max_model_len %d, vocab_size %d%s%s)%n", name,
+            System.out.printf(Locale.ROOT, "distill serve: %s at %s (%s on %s, max_model_len %d, vocab_size %d%s%s)%n", name,
                     server.baseUrl(), dt == DataType.FLOAT16 ? "fp16" : "fp32", dev, teacher.contextLength(),
                     teacher.vocabSize(), tok == null ? ", no tokenizer: token-id prompts only" : "",
                     apiKey == null ? "" : ", API key required");

@@ -103,31 +103,31 @@ final class Globals {
           out.append(t.getYear());
           break;
         case 'y':
-          out.append(String.format("%02d", t.getYear() % 100));
+          out.append(String.format(Locale.ROOT, "%02d", t.getYear() % 100));
           break;
         case 'm':
-          out.append(String.format("%02d", t.getMonthValue()));
+          out.append(String.format(Locale.ROOT, "%02d", t.getMonthValue()));
           break;
         case 'd':
-          out.append(String.format("%02d", t.getDayOfMonth()));
+          out.append(String.format(Locale.ROOT, "%02d", t.getDayOfMonth()));
           break;
         case 'e':
-          out.append(String.format("%2d", t.getDayOfMonth()));
+          out.append(String.format(Locale.ROOT, "%2d", t.getDayOfMonth()));
           break;
         case 'j':
-          out.append(String.format("%03d", t.getDayOfYear()));
+          out.append(String.format(Locale.ROOT, "%03d", t.getDayOfYear()));
           break;
         case 'H':
-          out.append(String.format("%02d", t.getHour()));
+          out.append(String.format(Locale.ROOT, "%02d", t.getHour()));
           break;
         case 'I':
-          out.append(String.format("%02d", (t.getHour() + 11) % 12 + 1));
+          out.append(String.format(Locale.ROOT, "%02d", (t.getHour() + 11) % 12 + 1));
           break;
         case 'M':
-          out.append(String.format("%02d", t.getMinute()));
+          out.append(String.format(Locale.ROOT, "%02d", t.getMinute()));
           break;
         case 'S':
-          out.append(String.format("%02d", t.getSecond()));
+          out.append(String.format(Locale.ROOT, "%02d", t.getSecond()));
           break;
         case 'p':
           out.append(t.getHour() < 12 ? "AM" : "PM");

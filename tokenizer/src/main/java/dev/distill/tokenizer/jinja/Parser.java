@@ -4,6 +4,7 @@ import dev.distill.tokenizer.jinja.Token.Kind;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -58,7 +59,7 @@ final class Parser {
   private Token expect(Kind kind, String text) {
     Token t = current();
     if (t.kind() != kind || (text != null && !t.text().equals(text))) {
-      String wanted = text != null ? "'" + text + "'" : kind == Kind.NAME ? "a name" : kind.name().toLowerCase();
+      String wanted = text != null ? "'" + text + "'" : kind == Kind.NAME ? "a name" : kind.name().toLowerCase(Locale.ROOT);
       throw error("expected " + wanted + ", got " + t.describe(), t);
     }
     return next();

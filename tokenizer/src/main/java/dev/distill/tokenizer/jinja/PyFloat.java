@@ -3,6 +3,7 @@ package dev.distill.tokenizer.jinja;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
+import java.util.Locale;
 
 /** Python's {@code repr(float)}: the shortest digits that round-trip, fixed or exponent notation as CPython picks. */
 final class PyFloat {
@@ -35,7 +36,7 @@ final class PyFloat {
     if (decpt > 16 || decpt < -3) {
       String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
       int exponent = decpt - 1;
-      String exp = String.format("%02d", Math.abs(exponent));
+      String exp = String.format(Locale.ROOT, "%02d", Math.abs(exponent));
       return sign + mantissa + "e" + (exponent < 0 ? "-" : "+") + exp;
     }
     if (decpt <= 0) {

@@ -3,6 +3,7 @@ package dev.distill.tokenizer.jinja;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -178,7 +179,7 @@ final class PyJson {
           break;
         default:
           if (c < 0x20 || (ensureAscii && c > 0x7e)) {
-            out.append(String.format("\\u%04x", (int) c));
+            out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
           } else {
             out.append(c);
           }

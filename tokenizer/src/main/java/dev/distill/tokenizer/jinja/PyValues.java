@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -221,11 +222,11 @@ final class PyValues {
               } else if (isPrintable(cp)) {
                 out.appendCodePoint(cp);
               } else if (cp < 0x100) {
-                out.append(String.format("\\x%02x", cp));
+                out.append(String.format(Locale.ROOT, "\\x%02x", cp));
               } else if (cp < 0x10000) {
-                out.append(String.format("\\u%04x", cp));
+                out.append(String.format(Locale.ROOT, "\\u%04x", cp));
               } else {
-                out.append(String.format("\\U%08x", cp));
+                out.append(String.format(Locale.ROOT, "\\U%08x", cp));
               }
             });
     return out.append(quote).toString();
