@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import okhttp3.MediaType;
@@ -146,9 +147,14 @@ class RemoteGenerateTest {
 
     /**
      * One row per model call on both sides (local --max-batch-tokens 1, remote --concurrency 1), so the server runs
-     * exactly the computation of the local run and the shards must be equal bit for bit; returns the local run.
+     * exactly the computation of the local run and generated shards must be equal bit for bit; returns the local run.
      */
     Path assertRemoteEqualsLocal(Path corpus, String mode) throws IOException {
+        return assertRemoteEqualsLocal(corpus, mode, 0f);
+    }
+
+    /** As above, log-probs within {@code tolerance} (relative; 0: bit for bit). */
+    Path assertRemoteEqualsLocal(Path corpus, String mode, float tolerance) throws IOException {
         Path local = tmp.resolve(mode + "-local");
         Path remote = tmp.resolve(mode + "-remote");
         List<String> localArgs = args(corpus, local, mode, local());
@@ -162,7 +168,9 @@ class RemoteGenerateTest {
         assertTrue(r[1].contains("(run complete)"), r[1]);
         List<SoftLabelRow> localRows = rows(local);
         assertTrue(localRows.size() >= 4);
-        assertSameRows(localRows, rows(remote), 0f);
+        float maxDiff = assertSameRows(localRows, rows(remote), tolerance);
+        System.out.printf(Locale.ROOT, "%s through distill serve, one row per call: %d rows, max |log-prob difference| %.3g%n",
+                mode, localRows.size(), maxDiff);
         JsonNode config = new ObjectMapper().readTree(remote.resolve("manifest.json").toFile()).get("config");
         assertEquals(server.baseUrl(), config.get("teacher_url").asText());
         assertEquals("tiny-llama", config.get("teacher_model").asText());
@@ -194,13 +202,29 @@ class RemoteGenerateTest {
         assertRemoteEqualsLocal(chatCorpus(), "sample");
     }
 
+    /**
+     * Score mode: ids equal, log-probs equal up to float rounding only. vLLM's prompt_logprobs covers every prompt
+     * position (the protocol does not say where the response starts), so the server runs the LM head over all of
+     * them while the local teacher runs it over the response positions only; BLAS picks its kernel by matrix size,
+     * and once the rows differ enough (here two rows with 29-token prompts) the last bits move. 36 prompts of 1 to 29
+     * tokens, 12 shards.
+     */
     @Test
-    void scoreShardsEqualTheLocalTeachers() throws IOException {
-        assertRemoteEqualsLocal(corpus(
-                "{\"prompt\": \"What is two plus two?\", \"response\": \"Four.\"}",
-                "{\"messages\": [{\"role\": \"user\", \"content\": \"Say hi\"}, {\"role\": \"assistant\", \"content\": \"Hi there!\"}]}",
-                "{\"text\": \"The sky is\", \"response\": \" blue today\"}",
-                "{\"prompt\": \"Name a fruit.\", \"response\": \"An apple, usually red or green.\"}"), "score");
+    void scoreShardsEqualTheLocalTeachersUpToRounding() throws IOException {
+        String[] words = {"the", "prime", "rain", "fox", "number", "color", "river", "seven", "blue", "quick", "apple",
+            "sentence", "time", "count", "explain", "green"};
+        java.util.Random random = new java.util.Random(11);
+        String[] lines = new String[36];
+        for (int i = 0; i < lines.length; i++) {
+            StringBuilder text = new StringBuilder();
+            for (int w = 0, n = 1 + random.nextInt(14); w < n; w++) {
+                text.append(w == 0 ? "" : " ").append(words[random.nextInt(words.length)]);
+            }
+            String response = words[random.nextInt(words.length)] + " " + words[random.nextInt(words.length)];
+            lines[i] = "{\"" + (i % 3 == 0 ? "text" : "prompt") + "\": \"" + text + "\", \"response\": \" " + response
+                    + "\"}";
+        }
+        assertRemoteEqualsLocal(corpus(lines), "score", 1e-5f);
     }
 
     @Test
