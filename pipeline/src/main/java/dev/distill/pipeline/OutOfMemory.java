@@ -7,12 +7,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Device or host out-of-memory failures reported through DJL's engine, and the retry that halves a batch. */
-final class OutOfMemory {
+public final class OutOfMemory {
     private static final Logger LOG = LoggerFactory.getLogger(OutOfMemory.class);
 
     private OutOfMemory() {}
 
-    static boolean is(Throwable e) {
+    /** True when {@code e} or a cause is an out-of-memory failure (Java heap, CUDA or the CPU allocator). */
+    public static boolean is(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof OutOfMemoryError) {
                 return true;
@@ -31,10 +32,10 @@ final class OutOfMemory {
      * retries each (recursively, down to single items, whose failure is rethrown). Outputs keep the
      * batch's order.
      */
-    static List<TeacherOutput> retrySplitting(List<WorkItem> batch, Function<List<WorkItem>, List<TeacherOutput>> work) {
+    public static List<TeacherOutput> retrySplitting(List<WorkItem> batch, Function<List<WorkItem>, List<TeacherOutput>> work) {
         try {
             return work.apply(batch);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
             if (batch.size() == 1 || !is(e)) {
                 throw e;
             }
