@@ -41,11 +41,13 @@ record CompletionRequest(
     /**
      * Parses and checks a request body.
      *
+     * @param maxLogprobs the most logprobs / prompt_logprobs allowed (vLLM's --max-logprobs)
+     * @param maxPrompts the most prompts in one request
      * @param tokenizer encodes text prompts; null when the server has none (then prompts must be token ids)
      * @throws BadRequestException naming the parameter: 404 for another model, 400 for everything else
      */
     static CompletionRequest parse(JsonNode body, String servedModel, int vocabSize, int contextLength,
-            HfTokenizer tokenizer) {
+            int maxLogprobs, int maxPrompts, HfTokenizer tokenizer) {
         if (body == null || !body.isObject()) {
             throw new BadRequestException(null, "the request body must be a JSON object");
         }
@@ -53,7 +55,7 @@ record CompletionRequest(
         if (model != null && !model.isNull() && !model.asText().equals(servedModel)) {
             throw new BadRequestException(404, "model", "The model `" + model.asText() + "` does not exist.");
         }
-        List<int[]> prompts = prompts(body.get("prompt"), vocabSize, tokenizer);
+        List<int[]> prompts = prompts(body.get("prompt"), vocabSize, maxPrompts, tokenizer);
         int maxTokens = intParam(body, "max_tokens", 16, 0);
         float temperature = floatParam(body, "temperature", 1f);
         if (temperature < 0) {
@@ -72,6 +74,15 @@ record CompletionRequest(
         }
         Integer logprobs = present(body, "logprobs") ? intParam(body, "logprobs", 0, 0) : null;
         Integer promptLogprobs = present(body, "prompt_logprobs") ? intParam(body, "prompt_logprobs", 0, 0) : null;
+        // vLLM's messages; the bound keeps one request's top-k tables (positions x k) small
+        if (logprobs != null && logprobs > maxLogprobs) {
+            throw new BadRequestException("logprobs", "Requested sample logprobs of " + logprobs
+                    + ", which is greater than max allowed: " + maxLogprobs + " (distill serve --max-logprobs)");
+        }
+        if (promptLogprobs != null && promptLogprobs > maxLogprobs) {
+            throw new BadRequestException("prompt_logprobs", "Requested prompt logprobs of " + promptLogprobs
+                    + ", which is greater than max allowed: " + maxLogprobs + " (distill serve --max-logprobs)");
+        }
         for (int b = 0; b < prompts.size(); b++) {
             int n = prompts.get(b).length;
             if (n + maxTokens > contextLength) {
@@ -87,9 +98,13 @@ record CompletionRequest(
                 boolParam(body, "skip_special_tokens", true), ids(body.get("stop_token_ids"), "stop_token_ids", vocabSize));
     }
 
-    private static List<int[]> prompts(JsonNode p, int vocabSize, HfTokenizer tokenizer) {
+    private static List<int[]> prompts(JsonNode p, int vocabSize, int maxPrompts, HfTokenizer tokenizer) {
         if (p == null || p.isNull()) {
             throw new BadRequestException("prompt", "prompt is required");
+        }
+        if (p.isArray() && p.size() > maxPrompts && !p.get(0).isNumber()) {
+            throw new BadRequestException("prompt", "a request may hold at most " + maxPrompts + " prompts, got "
+                    + p.size() + "; send them in several requests");
         }
         List<int[]> out = new ArrayList<>();
         if (p.isTextual()) {
