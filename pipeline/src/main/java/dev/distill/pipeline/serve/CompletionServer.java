@@ -179,6 +179,10 @@ public final class CompletionServer implements AutoCloseable {
                         }
                         inFlight.incrementAndGet();
                         Content.Source.asByteArrayAsync(request, limits.maxBodyBytes())
+                                .exceptionally(readError -> {
+                                    throw new CompletionException(new BodyUnreadable(
+                                            readError instanceof CompletionException c ? c.getCause() : readError));
+                                })
                                 .thenCompose(CompletionServer.this::complete)
                                 .whenComplete((body, error) -> {
                                     try {
@@ -202,6 +206,13 @@ public final class CompletionServer implements AutoCloseable {
         }
     }
 
+    /** Reading the request body failed: too large, the client gone, or the idle timeout. */
+    private static final class BodyUnreadable extends RuntimeException {
+        BodyUnreadable(Throwable cause) {
+            super(cause);
+        }
+    }
+
     private BadRequestException tooLarge() {
         return new BadRequestException(413, null, "the request body exceeds " + limits.maxBodyBytes() + " bytes");
     }
@@ -209,11 +220,19 @@ public final class CompletionServer implements AutoCloseable {
     private void fail(Response response, Callback callback, String method, String path, Throwable error) {
         Throwable e = error instanceof CompletionException || error instanceof ExecutionException
                 ? error.getCause() : error;
-        if (e instanceof BadRequestException b) {
+        if (e instanceof BodyUnreadable unreadable) {
+            Throwable cause = unreadable.getCause();
+            if (cause instanceof IllegalStateException && cause.getMessage() != null
+                    && cause.getMessage().startsWith("Max size")) { // Content.Source's limit on a body without Content-Length
+                send(response, callback, 413, error(413, tooLarge().getMessage(), null));
+            } else if (cause instanceof TimeoutException) { // stalled past the idle timeout
+                send(response, callback, 408, error(408, "the request body did not arrive within --idle-timeout ("
+                        + limits.idleTimeout().toSeconds() + " s)", null));
+            } else { // the client went away, most likely: the write fails quietly if so
+                send(response, callback, 400, error(400, "the request body could not be read: " + cause, null));
+            }
+        } else if (e instanceof BadRequestException b) {
             send(response, callback, b.status, error(b.status, b.getMessage(), b.param));
-        } else if (e instanceof IllegalStateException && e.getMessage() != null
-                && e.getMessage().startsWith("Max size")) { // Content.Source's limit on a body without Content-Length
-            send(response, callback, 413, error(413, tooLarge().getMessage(), null));
         } else if (e instanceof TimeoutException) {
             String m = "the request did not finish within " + limits.requestTimeout().toSeconds() + " s (" + worker.queued()
                     + " rows waiting for the model); retry later, send fewer or shorter prompts, or raise"
