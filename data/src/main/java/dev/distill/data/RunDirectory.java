@@ -31,6 +31,7 @@ import org.apache.hadoop.fs.Path;
  * shard is committed by the resumed run, and no clock or liveness guess is needed.
  */
 public final class RunDirectory {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RunDirectory.class);
     public static final String MANIFEST = "manifest.json";
     public static final String TMP_DIR = "_tmp";
     /** The config key holding the shard size; {@link #open} adds it when the config lacks it. */
@@ -49,6 +50,8 @@ public final class RunDirectory {
     private final boolean ownsManifest;
     /** Entries of committed shards already computed or read by this process (a committed file never changes). */
     private final Map<Integer, Manifest.Shard> known = new HashMap<>();
+    /** Warnings about damaged shards moved aside by {@link #open}. */
+    private final List<String> repaired = new ArrayList<>();
 
     private RunDirectory(String location, Path dir, FileSystem fs, ObjectNode config, long promptsTotal, int shardSize,
             boolean ownsManifest) {
@@ -70,20 +73,130 @@ public final class RunDirectory {
      *     naming every differing option with both values
      */
     public static RunDirectory open(String location, ObjectNode config, long promptsTotal, int shardSize) throws IOException {
+        return open(location, config, promptsTotal, shardSize, false);
+    }
+
+    /**
+     * As {@link #open(String, ObjectNode, long, int)}. The first process to open a new run fixes its configuration
+     * atomically (manifest.json is created only if absent; a process that loses the race compares its configuration
+     * with the winner's). On resume every committed shard's footer is read and checked against the manifest (row
+     * count, config_hash), and with {@code verifyHashes} its sha256 too; a damaged shard is moved aside into
+     * {@code _tmp/} to be written again, with a warning naming it ({@link #repairedShards()}). A lost manifest.json is
+     * rebuilt from the shards' footers when they all carry this configuration's hash.
+     */
+    public static RunDirectory open(String location, ObjectNode config, long promptsTotal, int shardSize,
+            boolean verifyHashes) throws IOException {
         RunDirectory run = create(location, config, promptsTotal, shardSize, true);
-        Path dir = run.dir;
-        FileSystem fs = run.fs;
-        Path manifestPath = new Path(dir, MANIFEST);
-        if (fs.exists(manifestPath)) {
-            run.checkSameRun(Manifest.read(fs, manifestPath));
-        } else if (fs.exists(dir) && !run.listCommitted().isEmpty()) {
-            throw new IllegalArgumentException("run directory " + location + " has shard files but no " + MANIFEST
-                    + "; use a new --out directory");
+        Path manifestPath = new Path(run.dir, MANIFEST);
+        if (run.fs.exists(manifestPath)) {
+            Manifest recorded = Manifest.read(run.fs, manifestPath);
+            run.checkSameRun(recorded);
+            run.repairDamaged(recorded, verifyHashes);
         } else {
-            fs.mkdirs(dir);
+            run.requireFootersOfThisRun();
+            run.fs.mkdirs(run.dir);
+            run.fixConfiguration(manifestPath);
         }
         run.refreshManifest();
         return run;
+    }
+
+    /** Writes the first manifest only if none exists; when another process wrote one first, it must be this run's. */
+    private void fixConfiguration(Path manifestPath) throws IOException {
+        Path tmpDir = new Path(dir, TMP_DIR);
+        fs.mkdirs(tmpDir);
+        Path tmp = new Path(tmpDir, MANIFEST + "." + AtomicFiles.uniqueId());
+        try (java.io.OutputStream out = fs.create(tmp, false)) {
+            out.write(plannedManifest().toJson());
+        }
+        if (!AtomicFiles.publishIfAbsent(fs, tmp, manifestPath)) {
+            checkSameRun(Manifest.read(fs, manifestPath));
+        }
+    }
+
+    private Manifest plannedManifest() {
+        List<Manifest.Shard> shards = new ArrayList<>();
+        for (int i = 0; i < shardCount(); i++) {
+            shards.add(pendingEntry(i));
+        }
+        return new Manifest(ShardMetadata.SCHEMA_VERSION, config, configHash, promptsTotal, shards);
+    }
+
+    /** With no manifest.json, committed shards are kept only when every footer carries this run's config_hash. */
+    private void requireFootersOfThisRun() throws IOException {
+        for (FileStatus status : listCommitted().values()) {
+            String hash;
+            try (ShardReader reader = ShardReader.open(status.getPath(), List.of(ShardSchema.COMPLETION_IDS))) {
+                hash = reader.metadata().configHash();
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalArgumentException("run directory " + location + " has no " + MANIFEST + " and its shard "
+                        + status.getPath().getName() + " is unreadable (" + e.getMessage() + "); use a new --out directory", e);
+            }
+            if (!hash.equals(configHash)) {
+                throw new IllegalArgumentException("run directory " + location + " has no " + MANIFEST + " and its shard "
+                        + status.getPath().getName() + " was made with another configuration (config_hash " + hash
+                        + ", now " + configHash + "); use a new --out directory, or rerun with the original options");
+            }
+        }
+    }
+
+    /**
+     * Moves aside every committed shard whose footer is unreadable or disagrees with {@code recorded} (rows,
+     * config_hash), or, with {@code verifyHashes}, whose sha256 differs: it is pending again.
+     */
+    private void repairDamaged(Manifest recorded, boolean verifyHashes) throws IOException {
+        for (Map.Entry<Integer, FileStatus> e : listCommitted().entrySet()) {
+            int i = e.getKey();
+            Manifest.Shard entry = i < recorded.shards().size() ? recorded.shards().get(i) : null;
+            String problem = damage(e.getValue().getPath(), entry, verifyHashes);
+            if (problem != null) {
+                Path aside = new Path(new Path(dir, TMP_DIR), String.format(java.util.Locale.ROOT, "part-%05d.", i)
+                        + "damaged-" + AtomicFiles.uniqueId() + ".parquet");
+                fs.mkdirs(aside.getParent());
+                if (!fs.rename(e.getValue().getPath(), aside)) {
+                    throw new IOException("cannot move the damaged shard " + e.getValue().getPath() + " to " + aside);
+                }
+                String message = "shard " + i + " (" + shardFileName(i) + ") in " + location + " is damaged (" + problem
+                        + "): it will be written again";
+                LOG.warn(message);
+                repaired.add(message);
+            }
+        }
+    }
+
+    /** What is wrong with a committed shard file, or null when it matches its manifest entry. */
+    private String damage(Path file, Manifest.Shard entry, boolean verifyHashes) throws IOException {
+        try (ShardReader reader = ShardReader.open(file, List.of(ShardSchema.COMPLETION_IDS))) {
+            if (!reader.metadata().configHash().equals(configHash)) {
+                return "its config_hash " + reader.metadata().configHash() + " is not the run's " + configHash;
+            }
+            if (entry != null && entry.committed() && entry.rows() != null && entry.rows() != reader.rowCount()) {
+                return "its footer has " + reader.rowCount() + " rows, the manifest " + entry.rows();
+            }
+        } catch (IOException | RuntimeException e) {
+            return "unreadable: " + e.getMessage();
+        }
+        if (verifyHashes && entry != null && entry.committed() && entry.sha256() != null) {
+            String sha = HadoopFs.sha256(fs, file);
+            if (!sha.equals(entry.sha256())) {
+                return "sha256 " + sha + ", the manifest records " + entry.sha256();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Claims worker {@code workerIndex} of this run for this process until the lock is closed.
+     *
+     * @throws IllegalStateException naming the holder (pid, host) when another process has claimed it
+     */
+    public WorkerLock lockWorker(int workerIndex) throws IOException {
+        return WorkerLock.acquire(fs, dir, location, workerIndex);
+    }
+
+    /** The warnings about damaged shards that {@link #open} moved aside to be written again (empty when none). */
+    public List<String> repairedShards() {
+        return List.copyOf(repaired);
     }
 
     /**
@@ -306,6 +419,7 @@ public final class RunDirectory {
 
     private boolean commit(int i, ShardWriter writer, Path finished) throws IOException {
         Path target = shardPath(i);
+        requireFixedConfiguration(finished);
         boolean won = AtomicFiles.publishIfAbsent(fs, finished, target);
         if (!ownsManifest) {
             return won;
@@ -319,6 +433,25 @@ public final class RunDirectory {
         }
         refreshManifest();
         return won;
+    }
+
+    /**
+     * Refuses to commit when manifest.json (the configuration fixed by the run's first process) has another
+     * config_hash than this process's: a worker started with other options must not add its shards to the run.
+     */
+    private void requireFixedConfiguration(Path finished) throws IOException {
+        Path manifestPath = new Path(dir, MANIFEST);
+        if (!fs.exists(manifestPath)) {
+            return;
+        }
+        Manifest fixed = Manifest.read(fs, manifestPath);
+        if (!fixed.configHash().equals(configHash)) {
+            fs.delete(finished, false);
+            List<String> diffs = ConfigDiff.differences(fixed.config(), config);
+            throw new IllegalStateException("run directory " + location + " was fixed to another configuration by the"
+                    + " process that created it: " + (diffs.isEmpty() ? "config_hash " + fixed.configHash() + " (run) vs "
+                    + configHash + " (now)" : String.join("; ", diffs)) + "; this process's shard was not committed");
+        }
     }
 
     /**

@@ -18,9 +18,13 @@ import org.apache.parquet.io.OutputFile;
  * {@link RunDirectory}) renames it into place; {@link #close()} without a commit, e.g. when an exception leaves a
  * try-with-resources block, {@linkplain #abort() aborts} and deletes the partial file.
  *
- * <p>{@link #write} checks each row's structure (sample id, array lengths against top_k, finish reason, the
- * shard's prompt range and (prompt_index, sample_index) order) and throws {@link IllegalArgumentException} naming
- * the shard, row and field at fault.
+ * <p>{@link #write} checks each row against every row invariant of the format ({@link RowChecker}, the rules
+ * {@code distill validate} applies: lengths, ids in the vocabulary, log-probabilities finite and {@code <= 0}, sorted
+ * top-k, the shard's prompt range and order) and throws {@link IllegalArgumentException} naming the shard, row,
+ * sample, field, position and value, so the shard is never committed.
+ *
+ * <p>Any failure while writing or committing (an I/O error, a full disk, which Hadoop's local file system reports
+ * as the Error {@code FSError}) deletes the attempt's temporary file and surfaces as an {@link IOException}.
  */
 public final class ShardWriter implements AutoCloseable {
     /** Default row group size: a trainer streaming a shard holds about this much compressed data per shard. */
@@ -37,14 +41,11 @@ public final class ShardWriter implements AutoCloseable {
     private final Path file;
     private final String label;
     private final ShardMetadata metadata;
-    private final long promptStart;
-    private final long promptEnd;
     private final Publisher publisher;
     private final ParquetWriter<SoftLabelRow> parquet;
     private long rows;
     private long completionTokens;
-    private long lastPromptIndex = -1;
-    private int lastSampleIndex = -1;
+    private final RowChecker checker;
     private boolean finished;
 
     ShardWriter(Path file, String label, ShardMetadata metadata, long rowGroupBytes, long promptStart, long promptEnd,
@@ -55,9 +56,10 @@ public final class ShardWriter implements AutoCloseable {
         this.file = file;
         this.label = label;
         this.metadata = metadata;
-        this.promptStart = promptStart;
-        this.promptEnd = promptEnd;
         this.publisher = publisher;
+        this.checker = new RowChecker(label, metadata.topK(), metadata.vocabSize(), promptStart, promptEnd, message -> {
+            throw new IllegalArgumentException(message);
+        });
         Configuration conf = HadoopFs.conf();
         HadoopFs.fileSystem(file);
         this.parquet = new Builder(new StableFooterOutputFile(HadoopOutputFile.fromPath(file, conf)), metadata.toKeyValues())
@@ -90,53 +92,21 @@ public final class ShardWriter implements AutoCloseable {
         if (finished) {
             throw new IllegalStateException(label + ": write after commit or abort");
         }
-        check(row);
-        parquet.write(row);
+        checker.check(rows, row);
+        try {
+            parquet.write(row);
+        } catch (org.apache.hadoop.fs.FSError e) {
+            abort();
+            throw new IOException(label + ": cannot write " + file + ": " + describe(e), e);
+        }
         rows++;
         completionTokens += row.completionIds().length;
-        lastPromptIndex = row.promptIndex();
-        lastSampleIndex = row.sampleIndex();
     }
 
-    private void check(SoftLabelRow row) {
-        String where = label + ": row " + rows + " (sample " + row.sampleId() + "): ";
-        if (row.promptIndex() < 0 || row.sampleIndex() < 0) {
-            throw new IllegalArgumentException(where + "prompt_index and sample_index must be >= 0");
-        }
-        String expectedId = SoftLabelRow.sampleId(row.promptIndex(), row.sampleIndex());
-        if (!expectedId.equals(row.sampleId())) {
-            throw new IllegalArgumentException(where + "sample_id must be '" + expectedId + "'");
-        }
-        if (row.promptIndex() < promptStart || row.promptIndex() >= promptEnd) {
-            throw new IllegalArgumentException(where + "prompt_index " + row.promptIndex() + " is outside the shard's prompts ["
-                    + promptStart + ", " + promptEnd + ")");
-        }
-        if (row.promptIndex() < lastPromptIndex || (row.promptIndex() == lastPromptIndex && row.sampleIndex() <= lastSampleIndex)) {
-            throw new IllegalArgumentException(where + "rows must be ordered by (prompt_index, sample_index); previous row was "
-                    + SoftLabelRow.sampleId(lastPromptIndex, lastSampleIndex));
-        }
-        for (Object array : new Object[] {row.promptIds(), row.completionIds(), row.completionLogprobs(), row.topkIds(), row.topkLogprobs()}) {
-            if (array == null) {
-                throw new IllegalArgumentException(where + "an array column is null");
-            }
-        }
-        int n = row.completionIds().length;
-        if (row.completionLogprobs().length != n) {
-            throw new IllegalArgumentException(where + "completion_logprobs has " + row.completionLogprobs().length
-                    + " values, completion_ids has " + n);
-        }
-        long expectedTopk = (long) n * metadata.topK();
-        if (row.topkIds().length != expectedTopk) {
-            throw new IllegalArgumentException(where + "topk_ids has " + row.topkIds().length + " values, expected "
-                    + n + " positions × top_k " + metadata.topK() + " = " + expectedTopk);
-        }
-        if (row.topkLogprobs().length != expectedTopk) {
-            throw new IllegalArgumentException(where + "topk_logprobs has " + row.topkLogprobs().length + " values, expected "
-                    + n + " positions × top_k " + metadata.topK() + " = " + expectedTopk);
-        }
-        if (!SoftLabelRow.FINISH_REASONS.contains(row.finishReason())) {
-            throw new IllegalArgumentException(where + "finish_reason '" + row.finishReason() + "' is not one of stop, length, scored");
-        }
+    /** An FSError's cause, which says what failed (e.g. "No space left on device"). */
+    private static String describe(Throwable e) {
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
+        return cause.getMessage() != null ? cause.getMessage() : cause.toString();
     }
 
     /** Rows written so far. */
@@ -167,14 +137,28 @@ public final class ShardWriter implements AutoCloseable {
         finished = true;
         try {
             parquet.close();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | org.apache.hadoop.fs.FSError e) {
             deleteQuietly();
             if (publisher != null && publisher.isPublished()) {
                 return false;
             }
-            throw e;
+            if (e instanceof IOException io) {
+                throw io;
+            }
+            if (e instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException(label + ": cannot write " + file + ": " + describe(e), e);
         }
-        return publisher == null || publisher.publish(this, file);
+        try {
+            return publisher == null || publisher.publish(this, file);
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly();
+            throw e;
+        } catch (org.apache.hadoop.fs.FSError e) {
+            deleteQuietly();
+            throw new IOException(label + ": cannot commit " + file + ": " + describe(e), e);
+        }
     }
 
     /** Drops the shard: its partial file is deleted. Does nothing after a commit. */
@@ -185,7 +169,7 @@ public final class ShardWriter implements AutoCloseable {
         finished = true;
         try {
             parquet.close();
-        } catch (IOException | RuntimeException ignored) {
+        } catch (IOException | RuntimeException | org.apache.hadoop.fs.FSError ignored) {
             // The file is deleted below; a failure to finish it does not matter.
         }
         deleteQuietly();
@@ -194,8 +178,8 @@ public final class ShardWriter implements AutoCloseable {
     private void deleteQuietly() {
         try {
             HadoopFs.fileSystem(file).delete(file, false);
-        } catch (IOException ignored) {
-            // A leftover temporary file is cleaned by the next attempt at this shard.
+        } catch (IOException | RuntimeException | org.apache.hadoop.fs.FSError ignored) {
+            // A leftover temporary file is cleaned once its shard is committed.
         }
     }
 

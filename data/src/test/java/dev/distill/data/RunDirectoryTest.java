@@ -270,18 +270,18 @@ class RunDirectoryTest {
         RunDirectory run = TestRuns.open(tmp.resolve("run"), PROMPTS, SHARD_SIZE);
         try (ShardWriter w = run.openShard(1, TestRows.metadata(run.configHash()))) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.write(TestRows.row(3, 0)));
-            assertEquals("shard 1 (part-00001.parquet): row 0 (sample 3-0): prompt_index 3 is outside the shard's prompts [12, 24)",
+            assertEquals("shard 1 (part-00001.parquet) row 0 (sample 3-0): prompt_index 3 is outside the shard's prompts [12, 24)",
                     e.getMessage());
             w.write(TestRows.row(13, 1));
             e = assertThrows(IllegalArgumentException.class, () -> w.write(TestRows.row(13, 0)));
-            assertEquals("shard 1 (part-00001.parquet): row 1 (sample 13-0): rows must be ordered by (prompt_index, sample_index); "
-                    + "previous row was 13-1", e.getMessage());
+            assertEquals("shard 1 (part-00001.parquet) row 1 (sample 13-0): rows are not ordered by (prompt_index, sample_index): "
+                    + "follows 13-1", e.getMessage());
             SoftLabelRow r = TestRows.row(14, 0);
             SoftLabelRow shortTopk = new SoftLabelRow(r.sampleId(), 14, 0, r.promptIds(), r.completionIds(), r.completionLogprobs(),
                     java.util.Arrays.copyOf(r.topkIds(), r.topkIds().length - 1), r.topkLogprobs(), r.finishReason());
             e = assertThrows(IllegalArgumentException.class, () -> w.write(shortTopk));
             int n = r.completionIds().length;
-            assertEquals("shard 1 (part-00001.parquet): row 1 (sample 14-0): topk_ids has " + (n * 5 - 1) + " values, expected "
+            assertEquals("shard 1 (part-00001.parquet) row 1 (sample 14-0): topk_ids has " + (n * 5 - 1) + " values, expected "
                     + n + " positions × top_k 5 = " + n * 5, e.getMessage());
         }
     }

@@ -137,6 +137,11 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "Skip malformed corpus lines (counted by reason and reported) instead of stopping at the first.")
     boolean skipInvalid;
 
+    @Option(names = "--verify", negatable = false,
+            description = "On resume, check every committed shard's sha256 against the manifest (its footer is always"
+                    + " checked); a damaged shard is written again.")
+    boolean verify;
+
     @Spec
     CommandSpec commandSpec;
 
@@ -153,7 +158,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 mode, topK, maxNewTokens,
                 temperature, topP, samplesPerPrompt, seed, shardSize, maxBatchTokens, dtype, device, !noChatTemplate,
                 chatTemplateFile, chatTemplateKwargs == null ? Map.of() : chatTemplateKwargs.values(), promptField,
-                responseField, numWorkers, workerIndex, skipInvalid, remote());
+                responseField, numWorkers, workerIndex, skipInvalid, verify, remote());
     }
 
     /** --chat-template-kwargs as template values (a type of its own: picocli would read a Map option as key=value pairs). */

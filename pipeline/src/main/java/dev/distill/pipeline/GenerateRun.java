@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import dev.distill.cli.UsageException;
 import dev.distill.data.RunDirectory;
+import dev.distill.data.WorkerLock;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
 import dev.distill.pipeline.remote.RemoteSampling;
@@ -30,27 +31,34 @@ public final class GenerateRun {
         try (HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
             RunInputs inputs = RunInputs.resolve(spec, dtype, tokenizer);
             RunDirectory run = inputs.open(spec);
-            List<Integer> pending = run.pendingShards(spec.numWorkers(), spec.workerIndex());
-            if (pending.isEmpty()) {
-                LOG.info("{}: every shard of worker {}/{} is already complete", spec.out(), spec.workerIndex(),
-                        spec.numWorkers());
-                return GenerateSummary.of(run, new SkipReport(), 0, 0, 0);
+            try (WorkerLock lock = run.lockWorker(spec.workerIndex())) {
+                return generate(spec, device, dtype, tokenizer, inputs, run);
             }
-            try (Teacher teacher = openTeacher(spec, dtype, device)) {
-                ShardGenerator shards = ShardGenerator.create(spec, inputs, run, teacher, tokenizer);
-                long prompts = pending.stream().mapToLong(i -> run.shardRange(i)[1] - run.shardRange(i)[0]).sum();
-                SkipReport skips = new SkipReport();
-                long tokens = 0;
-                long start = System.nanoTime();
-                try (Progress progress = new Progress("generate", prompts, "prompts", Duration.ofSeconds(30));
-                        PromptSource source = shards.openPrompts()) {
-                    for (int shard : pending) {
-                        tokens += shards.generate(shard, source, skips, progress);
-                    }
+        }
+    }
+
+    private static GenerateSummary generate(GenerateSpec spec, Device device, DataType dtype, HfTokenizer tokenizer,
+            RunInputs inputs, RunDirectory run) throws IOException {
+        List<Integer> pending = run.pendingShards(spec.numWorkers(), spec.workerIndex());
+        if (pending.isEmpty()) {
+            LOG.info("{}: every shard of worker {}/{} is already complete", spec.out(), spec.workerIndex(),
+                    spec.numWorkers());
+            return GenerateSummary.of(run, new SkipReport(), 0, 0, 0);
+        }
+        try (Teacher teacher = openTeacher(spec, dtype, device)) {
+            ShardGenerator shards = ShardGenerator.create(spec, inputs, run, teacher, tokenizer);
+            long prompts = pending.stream().mapToLong(i -> run.shardRange(i)[1] - run.shardRange(i)[0]).sum();
+            SkipReport skips = new SkipReport();
+            long tokens = 0;
+            long start = System.nanoTime();
+            try (Progress progress = new Progress("generate", prompts, "prompts", Duration.ofSeconds(30));
+                    PromptSource source = shards.openPrompts()) {
+                for (int shard : pending) {
+                    tokens += shards.generate(shard, source, skips, progress);
                 }
-                double seconds = (System.nanoTime() - start) / 1e9;
-                return GenerateSummary.of(run, skips, prompts, tokens, seconds);
             }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            return GenerateSummary.of(run, skips, prompts, tokens, seconds);
         }
     }
 

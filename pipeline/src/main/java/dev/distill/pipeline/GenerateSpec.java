@@ -34,6 +34,7 @@ public record GenerateSpec(
         int numWorkers,
         int workerIndex,
         boolean skipInvalid,
+        boolean verify,
         RemoteOptions remote) {
 
     public GenerateSpec {

@@ -73,7 +73,7 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
      * @throws IllegalArgumentException when the run there was made with another configuration, naming the options
      */
     public RunDirectory open(GenerateSpec spec) throws IOException {
-        return RunDirectory.open(spec.out(), config(), promptsTotal, spec.shardSize());
+        return RunDirectory.open(spec.out(), config(), promptsTotal, spec.shardSize(), spec.verify());
     }
 
     /** The run directory {@code spec.out()}, which another process opened, for writing shards only. */

@@ -3,6 +3,7 @@ package dev.distill.data.cli;
 import dev.distill.data.CanonicalJson;
 import dev.distill.data.HadoopFs;
 import dev.distill.data.Manifest;
+import dev.distill.data.RowChecker;
 import dev.distill.data.RunDirectory;
 import dev.distill.data.ShardMetadata;
 import dev.distill.data.ShardReader;
@@ -151,7 +152,7 @@ final class RunValidator {
                 out.add(name + ": " + reader.rowCount() + " rows, manifest.json says " + entry.rows());
             }
             long[] range = run.shardRange(i);
-            RowChecker checker = new RowChecker(name, meta.topK(), meta.vocabSize(), range[0], range[1], out);
+            RowChecker checker = new RowChecker(name, meta.topK(), meta.vocabSize(), range[0], range[1], out::add);
             long row = 0;
             try {
                 for (Iterator<SoftLabelRow> it = reader.iterator(); it.hasNext(); row++) {

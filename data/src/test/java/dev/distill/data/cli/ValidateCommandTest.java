@@ -152,7 +152,7 @@ class ValidateCommandTest {
             return withTopk(row, ids, row.topkLogprobs());
         });
         CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
-        assertEquals("part-00001.parquet row 0 (sample 11-0): topk_ids[3] = 1000 is not in [0, vocab_size 1000)\n"
+        assertEquals("part-00001.parquet row 0 (sample 11-0): topk_ids[3] (position 0, rank 3) = 1000 is not in [0, vocab_size 1000)\n"
                 + "invalid: 1 violation in " + dir + "\n", r.out());
         assertEquals(1, r.exitCode());
     }

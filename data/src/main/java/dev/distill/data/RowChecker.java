@@ -1,0 +1,142 @@
+package dev.distill.data;
+
+import java.util.function.Consumer;
+
+/**
+ * The per-row invariants of the shard format, in one place: {@code distill validate} reports what they find, and
+ * {@link ShardWriter} refuses a row that breaks one, so no shard is committed that validate would reject. Rows are
+ * checked in file order; each violation goes to the sink as one message naming the file, row, sample, field,
+ * position and value.
+ */
+public final class RowChecker {
+    /** Tolerance for float32 rounding: log-probabilities may exceed 0, and top-k mass 1, by this much. */
+    public static final double EPSILON = 1e-4;
+
+    private final String file;
+    private final int topK;
+    private final int vocabSize;
+    private final long promptStart;
+    private final long promptEnd;
+    private final Consumer<String> out;
+    private long lastPrompt = -1;
+    private int lastSample = -1;
+    private long completionTokens;
+
+    /** A checker of the rows of {@code file} (a name for messages), each violation sent to {@code out}. */
+    public RowChecker(String file, int topK, int vocabSize, long promptStart, long promptEnd, Consumer<String> out) {
+        this.file = file;
+        this.topK = topK;
+        this.vocabSize = vocabSize;
+        this.promptStart = promptStart;
+        this.promptEnd = promptEnd;
+        this.out = out;
+    }
+
+    /** Completion tokens of the rows checked so far. */
+    public long completionTokens() {
+        return completionTokens;
+    }
+
+    /** Checks row number {@code rowNumber} (0-based in the file). */
+    public void check(long rowNumber, SoftLabelRow row) {
+        String where = file + " row " + rowNumber + " (sample " + row.sampleId() + "): ";
+        long p = row.promptIndex();
+        int s = row.sampleIndex();
+        for (Object array : new Object[] {row.promptIds(), row.completionIds(), row.completionLogprobs(), row.topkIds(),
+                row.topkLogprobs(), row.finishReason()}) {
+            if (array == null) {
+                out.accept(where + "a column is null");
+                return;
+            }
+        }
+        if (!SoftLabelRow.sampleId(p, s).equals(row.sampleId())) {
+            out.accept(where + "sample_id is not \"<prompt_index>-<sample_index>\" = \"" + SoftLabelRow.sampleId(p, s) + "\"");
+        }
+        if (s < 0) {
+            out.accept(where + "sample_index " + s + " is negative");
+        }
+        if (p < promptStart || p >= promptEnd) {
+            out.accept(where + "prompt_index " + p + " is outside the shard's prompts [" + promptStart + ", " + promptEnd + ")");
+        }
+        if (p < lastPrompt || (p == lastPrompt && s <= lastSample)) {
+            out.accept(where + "rows are not ordered by (prompt_index, sample_index): follows " + SoftLabelRow.sampleId(lastPrompt, lastSample));
+        }
+        if (!SoftLabelRow.FINISH_REASONS.contains(row.finishReason())) {
+            out.accept(where + "finish_reason \"" + row.finishReason() + "\" is not one of stop, length, scored");
+        }
+        ids(where, "prompt_ids", row.promptIds(), 0);
+        ids(where, "completion_ids", row.completionIds(), 0);
+        int n = row.completionIds().length;
+        if (row.completionLogprobs().length != n) {
+            out.accept(where + "completion_logprobs has " + row.completionLogprobs().length + " values, completion_ids has " + n);
+        } else {
+            logprobs(where, "completion_logprobs", row.completionLogprobs(), 0);
+        }
+        long expected = (long) n * topK;
+        boolean idsOk = lengthOk(where, "topk_ids", row.topkIds().length, n, expected);
+        boolean logprobsOk = lengthOk(where, "topk_logprobs", row.topkLogprobs().length, n, expected);
+        if (idsOk) {
+            ids(where, "topk_ids", row.topkIds(), topK);
+        }
+        if (logprobsOk && logprobs(where, "topk_logprobs", row.topkLogprobs(), topK)) {
+            topkRows(where, row.topkLogprobs());
+        }
+        lastPrompt = p;
+        lastSample = s;
+        completionTokens += n;
+    }
+
+    private boolean lengthOk(String where, String column, int length, int n, long expected) {
+        if (length != expected) {
+            out.accept(where + column + " has " + length + " values, expected " + n + " positions × top_k " + topK + " = " + expected);
+            return false;
+        }
+        return true;
+    }
+
+    /** " (position t, rank j)" of flat index i of a [positions x k] column; "" for a column of one value a position. */
+    private static String position(int i, int k) {
+        return k == 0 ? "" : " (position " + i / k + ", rank " + i % k + ")";
+    }
+
+    private void ids(String where, String column, int[] ids, int k) {
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocabSize) {
+                out.accept(where + column + "[" + i + "]" + position(i, k) + " = " + ids[i] + " is not in [0, vocab_size "
+                        + vocabSize + ")");
+                return;
+            }
+        }
+    }
+
+    /** Reports the first log-probability that is NaN or above 0 (+ epsilon); true when all are fine. */
+    private boolean logprobs(String where, String column, float[] values, int k) {
+        for (int i = 0; i < values.length; i++) {
+            if (!(values[i] <= EPSILON)) {
+                out.accept(where + column + "[" + i + "]" + position(i, k) + " = " + values[i]
+                        + " is not a log-probability (<= 0)");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void topkRows(String where, float[] logprobs) {
+        for (int t = 0; t < logprobs.length / topK; t++) {
+            double mass = 0;
+            for (int j = 0; j < topK; j++) {
+                float v = logprobs[t * topK + j];
+                if (j > 0 && v > logprobs[t * topK + j - 1]) {
+                    out.accept(where + "topk_logprobs: position " + t + " is not sorted descending (" + logprobs[t * topK + j - 1]
+                            + " then " + v + ")");
+                    return;
+                }
+                mass += Math.exp(v);
+            }
+            if (mass > 1 + EPSILON) {
+                out.accept(where + "topk_logprobs: position " + t + " has probability mass " + mass + " > 1");
+                return;
+            }
+        }
+    }
+}
