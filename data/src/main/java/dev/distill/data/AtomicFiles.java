@@ -45,6 +45,11 @@ final class AtomicFiles {
             } catch (FileNotFoundException e) {
                 last = e;
                 fs.delete(tmp, false);
+            } catch (org.apache.hadoop.fs.FSError e) {
+                // Hadoop's local file system reports a full disk as an Error: make it the IOException it is.
+                fs.delete(tmp, false);
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                throw new IOException("cannot write " + target + ": " + cause.getMessage(), e);
             }
         }
         throw last;

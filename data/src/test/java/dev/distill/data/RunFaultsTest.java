@@ -58,6 +58,26 @@ class RunFaultsTest {
     }
 
     @Test
+    void aFullDiskFailsTheShardWithOneMessageAndLeavesNoTemporaryFile() throws Exception {
+        Path dir = tmp.resolve("full");
+        for (boolean fsError : new boolean[] {false, true}) {
+            FullDiskFileSystem.fsError = fsError;
+            RunDirectory run = RunDirectory.open(FullDiskFileSystem.location(dir), TestRuns.config(TestRows.K, 0), PROMPTS,
+                    SHARD_SIZE);
+            IOException e = assertThrows(IOException.class, () -> {
+                try (ShardWriter w = run.openShard(0, TestRows.metadata(run.configHash()), 8 << 10)) {
+                    TestRuns.writeRows(run, 0, w, Long.MAX_VALUE);
+                    w.commit();
+                }
+            });
+            assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
+            assertEquals(List.of(), list(dir.resolve("_tmp")).stream().filter(f -> f.startsWith("part-")).toList(),
+                    "the attempt's temporary file is deleted (fsError " + fsError + ")");
+            assertFalse(run.isCommitted(0));
+        }
+    }
+
+    @Test
     void workersStartedTogetherWithDifferentConfigurationsCannotBothOpenTheRun() throws Exception {
         for (int round = 0; round < 10; round++) {
             Path dir = tmp.resolve("race-" + round);
