@@ -259,26 +259,8 @@ class RemoteGenerateTest {
         AtomicInteger completions = new AtomicInteger();
         AtomicInteger healthyFor = new AtomicInteger(2);
         OkHttpClient forward = new OkHttpClient();
-        try (MockWebServer proxy = new MockWebServer()) {
-            proxy.setDispatcher(new Dispatcher() {
-                @Override
-                public MockResponse dispatch(RecordedRequest r) throws InterruptedException {
-                    boolean completion = r.getPath().endsWith("/completions");
-                    if (completion && completions.incrementAndGet() > healthyFor.get()) {
-                        return new MockResponse().setResponseCode(200).setBody("{\"choices\": [{\"text\": ");
-                    }
-                    Request.Builder b = new Request.Builder().url(server.baseUrl() + r.getPath().substring(3));
-                    if (r.getMethod().equals("POST")) {
-                        b.post(RequestBody.create(r.getBody().readByteArray(), MediaType.get("application/json")));
-                    }
-                    try (Response resp = forward.newCall(b.build()).execute()) {
-                        return new MockResponse().setResponseCode(resp.code()).setBody(resp.body().string());
-                    } catch (IOException e) {
-                        return new MockResponse().setResponseCode(502).setBody(e.toString());
-                    }
-                }
-            });
-            proxy.start(java.net.InetAddress.getLoopbackAddress(), 0);
+        try (MockWebServer proxy = proxy(forward, body -> completions.incrementAndGet() > healthyFor.get()
+                ? "{\"choices\": [{\"text\": " : body)) {
             String url = proxy.url("/v1").toString();
             Path corpus = chatCorpus();
             Path out = tmp.resolve("flaky");
@@ -307,6 +289,51 @@ class RemoteGenerateTest {
             cleanArgs.set(cleanArgs.indexOf("--teacher-url") + 1, server.baseUrl());
             assertEquals("0", Fixtures.generate(cleanArgs)[0]);
             assertSameRows(rows(clean), rows(out), 0f);
+        } finally {
+            forward.dispatcher().executorService().shutdown();
+            forward.connectionPool().evictAll();
+        }
+    }
+
+    /** A proxy in front of the real server on a loopback port, passing each completion response through {@code rewrite}. */
+    static MockWebServer proxy(OkHttpClient forward, java.util.function.UnaryOperator<String> rewrite) throws IOException {
+        MockWebServer proxy = new MockWebServer();
+        proxy.setDispatcher(new Dispatcher() {
+            @Override
+            public MockResponse dispatch(RecordedRequest r) {
+                Request.Builder b = new Request.Builder().url(server.baseUrl() + r.getPath().substring(3));
+                if (r.getMethod().equals("POST")) {
+                    b.post(RequestBody.create(r.getBody().readByteArray(), MediaType.get("application/json")));
+                }
+                try (Response resp = forward.newCall(b.build()).execute()) {
+                    String body = resp.body().string();
+                    return new MockResponse().setResponseCode(resp.code())
+                            .setBody(r.getPath().endsWith("/completions") ? rewrite.apply(body) : body);
+                } catch (IOException e) {
+                    return new MockResponse().setResponseCode(502).setBody(e.toString());
+                }
+            }
+        });
+        proxy.start(java.net.InetAddress.getLoopbackAddress(), 0);
+        return proxy;
+    }
+
+    @Test
+    void aServerSendingPositiveLogprobsOrIdsOutsideTheVocabularyFailsTheShardNamingRowPositionAndValue() throws Exception {
+        OkHttpClient forward = new OkHttpClient();
+        Path corpus = chatCorpus();
+        try (MockWebServer positive = proxy(forward, body -> body.replace("\":-", "\":"));
+                MockWebServer outside = proxy(forward, body -> java.util.regex.Pattern.compile("token_id:(\\d+)").matcher(body)
+                        .replaceAll(m -> "token_id:" + (Integer.parseInt(m.group(1)) + 1000)))) {
+            for (MockWebServer proxy : List.of(positive, outside)) {
+                Path out = tmp.resolve("bad-values-" + proxy.getPort());
+                String[] r = Fixtures.generate(args(corpus, out, "greedy", remote(proxy.url("/v1").toString())));
+                assertEquals("1", r[0], r[2]);
+                String expected = proxy == positive ? "is not a log-probability (<= 0)" : "is not in [0, vocab_size 512)";
+                assertTrue(r[2].contains("distill generate: shard 0 (part-00000.parquet) row 0 (sample 0-0): ")
+                        && r[2].contains(expected), r[2]);
+                assertEquals(List.of(), parts(out), "no shard is committed");
+            }
         } finally {
             forward.dispatcher().executorService().shutdown();
             forward.connectionPool().evictAll();
