@@ -7,6 +7,7 @@ import dev.distill.data.RunDirectory;
 import dev.distill.data.WorkerLock;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
+import dev.distill.model.ModelConfig;
 import dev.distill.pipeline.remote.RemoteSampling;
 import dev.distill.pipeline.remote.RemoteTeacher;
 import dev.distill.prompts.PromptSource;
@@ -30,6 +31,7 @@ public final class GenerateRun {
         DataType dtype = remote ? null : UsageException.wrap(() -> Engines.computeDtype(spec.dtype(), device));
         try (HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
             RunInputs inputs = RunInputs.resolve(spec, dtype, tokenizer);
+            requireFitsTeacher(spec);
             RunDirectory run = inputs.open(spec);
             try (WorkerLock lock = run.lockWorker(spec.workerIndex())) {
                 return generate(spec, device, dtype, tokenizer, inputs, run);
@@ -60,6 +62,27 @@ public final class GenerateRun {
             double seconds = (System.nanoTime() - start) / 1e9;
             return GenerateSummary.of(run, skips, prompts, tokens, seconds);
         }
+    }
+
+    /**
+     * Checks the options that depend on the teacher against it before the run directory is created or changed (a
+     * value it cannot honour would otherwise fail at the first commit, with the run already fixed to it): --top-k
+     * must not exceed the vocabulary. The local teacher's config.json is read, the remote one asked for its model.
+     */
+    static void requireFitsTeacher(GenerateSpec spec) {
+        int vocab;
+        String teacher;
+        if (spec.remote() == null) {
+            vocab = ModelConfig.load(spec.teacher()).vocabSize();
+            teacher = spec.teacher() + "/config.json";
+        } else {
+            try (Teacher remote = openTeacher(spec, null, null)) {
+                vocab = remote.vocabSize();
+            }
+            teacher = "the --teacher-url model " + spec.remote().model();
+        }
+        UsageException.require(spec.topK() <= vocab, "--top-k " + spec.topK() + " exceeds the teacher's vocabulary of "
+                + vocab + " ids (" + teacher + ")");
     }
 
     /** The teacher: the server behind --teacher-url, or the local model loaded as {@code dtype} on {@code device}. */

@@ -227,11 +227,11 @@ public class ChatTemplateOptionsTest {
         Path missing = tmp.resolve("missing.jinja");
         String[] r = Fixtures.generate(args(Fixtures.tinyTokenizer(), corpus, out, "--chat-template", missing.toString()));
         assertEquals("1", r[0]);
-        assertTrue(r[2].startsWith("--chat-template: chat template file not found: " + missing + "\n"), r[2]);
+        assertTrue(r[2].startsWith("distill generate: --chat-template: chat template file not found: " + missing + "\n"), r[2]);
         Path broken = file("broken.jinja", "{% for m in messages %}\n{{ m.content }}\n{% endif %}\n");
         r = Fixtures.generate(args(Fixtures.tinyTokenizer(), corpus, out, "--chat-template", broken.toString()));
         assertEquals("1", r[0]);
-        assertTrue(r[2].startsWith("--chat-template: chat template does not compile: " + broken + ", line 3: unknown tag"
+        assertTrue(r[2].startsWith("distill generate: --chat-template: chat template does not compile: " + broken + ", line 3: unknown tag"
                 + " 'endif'; expected 'endfor' or 'else' to close the 'for' tag of line 1\n"), r[2]);
         r = Fixtures.generate(args(Fixtures.tinyTokenizer(), corpus, out, "--chat-template", file("ok.jinja",
                 TAGGED_TEMPLATE).toString(), "--no-chat-template"));

@@ -95,7 +95,7 @@ class GenerateCommandTest {
         Path corpus = mixedCorpus();
         String[] r = Fixtures.generate(baseArgs(corpus, tmp.resolve("run")));
         assertEquals("1", r[0]);
-        assertTrue(r[2].startsWith(corpus + ":4: malformed_json: "), r[2]);
+        assertTrue(r[2].startsWith("distill generate: " + corpus + ":4: malformed_json: "), r[2]);
         // the shard before the bad line was committed and is kept
         assertTrue(Files.exists(tmp.resolve("run/part-00000.parquet")));
         assertFalse(Files.exists(tmp.resolve("run/part-00001.parquet")));
@@ -116,6 +116,50 @@ class GenerateCommandTest {
         String[] refused = Fixtures.generate(changed);
         assertEquals("1", refused[0]);
         assertTrue(refused[2].contains("top_k: 5 (run) vs 7 (now)"), refused[2]);
+    }
+
+    @Test
+    void aTopKAboveTheVocabularyIsAUsageErrorBeforeTheRunDirectoryExists() throws Exception {
+        Path out = tmp.resolve("run");
+        List<String> args = baseArgs(mixedCorpus(), out, "--skip-invalid");
+        args.set(args.indexOf("--top-k") + 1, "600");
+        String[] r = Fixtures.generate(args);
+        assertEquals("2", r[0], r[2]);
+        assertTrue(r[2].contains("--top-k 600 exceeds the teacher's vocabulary of 512 ids (" + Fixtures.model("llama")
+                + "/config.json)"), r[2]);
+        assertFalse(Files.exists(out), "the run directory is not created");
+    }
+
+    @Test
+    void aTruncatedShardIsDetectedAndWrittenAgainOnRerun() throws Exception {
+        Path corpus = mixedCorpus();
+        Path out = tmp.resolve("run");
+        assertEquals("0", Fixtures.generate(baseArgs(corpus, out, "--skip-invalid"))[0]);
+        Path part = out.resolve("part-00001.parquet");
+        byte[] before = Files.readAllBytes(part);
+        Files.write(part, java.util.Arrays.copyOf(before, before.length - 100));
+        String[] again = Fixtures.generate(baseArgs(corpus, out, "--skip-invalid"));
+        assertEquals("0", again[0], again[2]);
+        assertTrue(again[2].contains("shard 1 (part-00001.parquet) in " + out + " is damaged (unreadable: "), again[2]);
+        assertTrue(again[1].contains("this process: 3 prompts"), again[1]);
+        assertArrayEquals(before, Files.readAllBytes(part));
+    }
+
+    @Test
+    void aSecondGenerateOnTheSameRunIsRefusedNamingTheHolder() throws Exception {
+        Path corpus = mixedCorpus();
+        Path out = tmp.resolve("run");
+        List<String> first = baseArgs(corpus, out, "--skip-invalid");
+        first.set(first.indexOf("--shard-size") + 1, "100");
+        assertEquals("0", Fixtures.generate(first)[0]);
+        Files.delete(out.resolve("part-00000.parquet"));
+        try (var lock = dev.distill.data.RunDirectory.existing(out.toString()).lockWorker(0)) {
+            String[] r = Fixtures.generate(first);
+            assertEquals("1", r[0], r[2]);
+            assertTrue(r[2].contains("distill generate: run directory " + out + " is being written by another process as"
+                    + " worker 0 (pid " + ProcessHandle.current().pid() + " on host "), r[2]);
+        }
+        assertEquals("0", Fixtures.generate(first)[0], "a released lock does not block the rerun");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.distill.spark;
 
+import dev.distill.cli.CommandLines;
 import dev.distill.data.HadoopFs;
 import dev.distill.pipeline.GenerateCommand;
 import dev.distill.pipeline.GenerateSpec;
@@ -7,7 +8,6 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ParseResult;
@@ -46,7 +46,7 @@ record GenerateArgs(List<String> args) implements Serializable {
     /** The validated spec these arguments describe. */
     GenerateSpec spec() {
         GenerateCommand command = new GenerateCommand();
-        new CommandLine(command).parseArgs(args.toArray(String[]::new));
+        CommandLines.create(command, "distill").parseArgs(args.toArray(String[]::new));
         return command.spec();
     }
 }

@@ -3,6 +3,7 @@ package dev.distill.tools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.cli.CommandLines;
 import dev.distill.cli.UsageException;
 import dev.distill.data.cli.InspectCommand;
 import dev.distill.pipeline.GenerateCommand;
@@ -151,8 +152,7 @@ public final class DemoCommand implements Callable<Integer> {
         for (int i = 0; i < args.length; i++) {
             a[i] = String.valueOf(args[i]);
         }
-        CommandLine cli = new CommandLine(command);
-        cli.setExecutionExceptionHandler(DemoCommand::report);
+        CommandLine cli = CommandLines.create(command, "distill");
         int rc = cli.execute(a);
         if (rc != 0) {
             throw new IllegalStateException("demo step '" + cli.getCommandName() + " " + String.join(" ", a)
@@ -160,18 +160,11 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static int report(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
-        cmd.getErr().println("distill " + cmd.getCommandName() + ": " + e.getMessage());
-        cmd.getErr().flush();
-        return 1;
-    }
-
     /** The eval metrics of a model on a run, as JSON. */
     private static JsonNode eval(Path model, Path data) throws IOException {
         StringWriter sw = new StringWriter();
-        CommandLine cli = new CommandLine(new EvalCommand());
+        CommandLine cli = CommandLines.create(new EvalCommand(), "distill");
         cli.setOut(new PrintWriter(sw));
-        cli.setExecutionExceptionHandler(DemoCommand::report);
         if (cli.execute("--model", model.toString(), "--data", data.toString(), "--json") != 0) {
             throw new IllegalStateException("demo step 'eval --model " + model + "' failed");
         }

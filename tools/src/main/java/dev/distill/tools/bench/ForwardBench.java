@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.distill.cli.CommandLines;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
 import dev.distill.model.KvCache;
@@ -14,7 +15,6 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -58,7 +58,7 @@ public final class ForwardBench implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new ForwardBench()).execute(args));
+        System.exit(CommandLines.create(new ForwardBench(), "bench").execute(args));
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.distill.tools.bench;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.util.cuda.CudaUtils;
+import dev.distill.cli.CommandLines;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
 import dev.distill.pipeline.GenerationParams;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -61,7 +61,7 @@ public final class PipelineBench implements Callable<Integer> {
     int topK;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new PipelineBench()).execute(args));
+        System.exit(CommandLines.create(new PipelineBench(), "bench").execute(args));
     }
 
     @Override

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.cli.CommandLines;
 import dev.distill.data.RunDirectory;
 import dev.distill.data.ShardMetadata;
 import dev.distill.data.ShardWriter;
@@ -19,7 +20,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -53,7 +53,7 @@ public final class TrainBench implements Callable<Integer> {
     String device;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new TrainBench()).execute(args));
+        System.exit(CommandLines.create(new TrainBench(), "bench").execute(args));
     }
 
     @Override
@@ -64,7 +64,7 @@ public final class TrainBench implements Callable<Integer> {
             Dirs.deleteRecursively(p);
         }
         writeLabels(data);
-        int rc = new CommandLine(new TrainCommand()).execute("--student", model.toString(), "--data", data.toString(),
+        int rc = CommandLines.create(new TrainCommand(), "distill").execute("--student", model.toString(), "--data", data.toString(),
                 "--out", out.toString(), "--steps", String.valueOf(steps + 1), "--batch-tokens",
                 String.valueOf(batch * len), "--lr", "1e-5", "--tail", "zero", "--shuffle-buffer", "1",
                 "--device", device);
