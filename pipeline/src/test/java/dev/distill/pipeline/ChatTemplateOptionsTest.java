@@ -235,7 +235,7 @@ public class ChatTemplateOptionsTest {
                 + " 'endif'; expected 'endfor' or 'else' to close the 'for' tag of line 1\n"), r[2]);
         r = Fixtures.generate(args(Fixtures.tinyTokenizer(), corpus, out, "--chat-template", file("ok.jinja",
                 TAGGED_TEMPLATE).toString(), "--no-chat-template"));
-        assertEquals("1", r[0]);
+        assertEquals("2", r[0], "a usage error");
         assertTrue(r[2].startsWith("--chat-template and --no-chat-template exclude each other\n"), r[2]);
         assertFalse(Files.exists(out), "nothing is written");
     }
