@@ -109,12 +109,12 @@ public final class RowChecker {
         }
     }
 
-    /** Reports the first log-probability that is NaN or above 0 (+ epsilon); true when all are fine. */
+    /** Reports the first log-probability that is NaN, infinite or above 0 (+ epsilon); true when all are fine. */
     private boolean logprobs(String where, String column, float[] values, int k) {
         for (int i = 0; i < values.length; i++) {
-            if (!(values[i] <= EPSILON)) {
+            if (!(values[i] <= EPSILON) || values[i] == Float.NEGATIVE_INFINITY) {
                 out.accept(where + column + "[" + i + "]" + position(i, k) + " = " + values[i]
-                        + " is not a log-probability (<= 0)");
+                        + " is not a finite log-probability (<= 0)");
                 return false;
             }
         }

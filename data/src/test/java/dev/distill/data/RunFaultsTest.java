@@ -43,8 +43,8 @@ class RunFaultsTest {
                 new SoftLabelRow(r.sampleId(), 0, 0, r.promptIds(), r.completionIds(), positive, r.topkIds(), r.topkLogprobs(), r.finishReason()),
                 new SoftLabelRow(r.sampleId(), 0, 0, r.promptIds(), r.completionIds(), r.completionLogprobs(), oov, r.topkLogprobs(), r.finishReason()));
         List<String> expected = List.of(
-                "shard 0 (part-00000.parquet) row 0 (sample 0-0): topk_logprobs[6] (position 1, rank 1) = NaN is not a log-probability (<= 0)",
-                "shard 0 (part-00000.parquet) row 0 (sample 0-0): completion_logprobs[0] = 5.0 is not a log-probability (<= 0)",
+                "shard 0 (part-00000.parquet) row 0 (sample 0-0): topk_logprobs[6] (position 1, rank 1) = NaN is not a finite log-probability (<= 0)",
+                "shard 0 (part-00000.parquet) row 0 (sample 0-0): completion_logprobs[0] = 5.0 is not a finite log-probability (<= 0)",
                 "shard 0 (part-00000.parquet) row 0 (sample 0-0): topk_ids[2] (position 0, rank 2) = 1007 is not in [0, vocab_size 1000)");
         for (int c = 0; c < bad.size(); c++) {
             SoftLabelRow row = bad.get(c);

@@ -111,17 +111,39 @@ public final class Trainer implements AutoCloseable {
             }
         }
         this.startStep = step;
-        this.metrics = MetricsLog.open(options.out(), resumed != null ? step : -1);
-        if (resumed != null) {
-            for (JsonNode line : MetricsLog.read(options.out().resolve(MetricsLog.FILE))) {
-                if (line.path("eval").asBoolean(false) && line.path("step").asLong() == step) {
-                    lastEvalStep = step;
+        MetricsLog log = null;
+        RowStream rows = null;
+        try {
+            log = MetricsLog.open(options.out(), resumed != null ? step : -1);
+            if (resumed != null) {
+                for (JsonNode line : MetricsLog.read(options.out().resolve(MetricsLog.FILE))) {
+                    if (line.path("eval").asBoolean(false) && line.path("step").asLong() == step) {
+                        lastEvalStep = step;
+                    }
+                }
+            }
+            long epochs = options.epochs() > 0 ? options.epochs() : Long.MAX_VALUE;
+            rows = RowStream.shuffled(data, ShardSchema.COLUMNS, options.seed(), options.shuffleBuffer(), epochs, position);
+            this.batcher = new TokenBudgetBatcher(rows, limits, options.batchTokens(), data.rows());
+        } catch (RuntimeException e) {
+            closeAll(e, rows, log, optimizer);
+            throw e;
+        }
+        this.metrics = log;
+        this.stream = rows;
+    }
+
+    /** Closes what set-up had opened when it failed ({@code failure} keeps any error of theirs as suppressed). */
+    private static void closeAll(RuntimeException failure, AutoCloseable... opened) {
+        for (AutoCloseable c : opened) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    failure.addSuppressed(e);
                 }
             }
         }
-        long epochs = options.epochs() > 0 ? options.epochs() : Long.MAX_VALUE;
-        this.stream = RowStream.shuffled(data, ShardSchema.COLUMNS, options.seed(), options.shuffleBuffer(), epochs, position);
-        this.batcher = new TokenBudgetBatcher(stream, limits, options.batchTokens(), data.rows());
     }
 
     /**
@@ -160,8 +182,9 @@ public final class Trainer implements AutoCloseable {
             evalData.requireTokenizer(sha, modelDir, "student");
         }
         StudentWeights weights = StudentWeights.load(modelDir, options.precision(), device);
+        Trainer t = null;
         try {
-            Trainer t = new Trainer(options, engine, weights, modelDir, sha, data, evalData, resumed, checkpoints);
+            t = new Trainer(options, engine, weights, modelDir, sha, data, evalData, resumed, checkpoints);
             if (resumed != null) {
                 try (NDManager scratch = weights.master().manager().newSubManager()) {
                     t.optimizer.loadState(CheckpointStore.readOptimizer(modelDir, scratch), weights.masterParameters());
@@ -169,7 +192,7 @@ public final class Trainer implements AutoCloseable {
             }
             return t;
         } catch (RuntimeException e) {
-            weights.close();
+            closeAll(e, t != null ? t : weights);
             throw e;
         }
     }

@@ -3,6 +3,9 @@ package dev.distill.trainer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.distill.data.CorruptShards;
+import dev.distill.data.ShardMetadata;
+import dev.distill.data.ShardReader;
 import dev.distill.data.SoftLabelRow;
 import dev.distill.testing.CliRun;
 import java.io.IOException;
@@ -40,6 +43,56 @@ class DataCompatibilityTest {
         assertTrue(!dataSha.equals(studentSha));
     }
 
+    /** A copy of the shared training data whose shard 0 is {@code edit} of its rows, written without the writer's checks. */
+    private Path corrupted(String name, java.util.function.UnaryOperator<List<SoftLabelRow>> edit, boolean otherConfig)
+            throws IOException {
+        Path data = tmp.resolve(name);
+        TestModels.copyTree(SharedData.train(), data);
+        List<SoftLabelRow> rows = new java.util.ArrayList<>();
+        ShardMetadata meta;
+        try (ShardReader reader = ShardReader.open(data.resolve("part-00000.parquet").toString())) {
+            meta = reader.metadata();
+            reader.forEach(rows::add);
+        }
+        if (otherConfig) {
+            meta = ShardMetadata.of(meta.topK(), meta.vocabSize(), "0".repeat(64), meta.teacher(), meta.teacherSha256(),
+                    meta.tokenizerSha256(), meta.chatTemplateSha256(), meta.corpusSha256());
+        }
+        CorruptShards.replaceShard(data, 0, edit.apply(rows), meta);
+        return data;
+    }
+
+    @Test
+    void shardsWithNonFiniteOrPositiveLogprobsAreRefusedNamingFileRowAndValue() throws IOException {
+        Path student = TestModels.student(tmp.resolve("student"), 1);
+        for (float bad : new float[] {Float.NaN, 5f, Float.POSITIVE_INFINITY}) {
+            Path data = corrupted("bad-" + bad, rows -> {
+                SoftLabelRow r = rows.get(1);
+                float[] lp = r.topkLogprobs().clone();
+                lp[0] = bad;
+                rows.set(1, new SoftLabelRow(r.sampleId(), r.promptIndex(), r.sampleIndex(), r.promptIds(), r.completionIds(),
+                        r.completionLogprobs(), r.topkIds(), lp, r.finishReason()));
+                return rows;
+            }, false);
+            SharedData.deleteTree(tmp.resolve("out"));
+            CliRun r = train(student, data.toString(), "--steps", "1", "--shuffle-buffer", "1");
+            assertEquals(1, r.exitCode(), r.err());
+            assertTrue(r.err().startsWith("distill train: " + data + "/part-00000.parquet row 1 (sample "), r.err());
+            assertTrue(r.err().contains("topk_logprobs[0] (position 0, rank 0) = " + bad + " is not a finite log-probability"),
+                    r.err());
+        }
+    }
+
+    @Test
+    void aRunWhoseShardsCarryAnotherConfigurationIsRefused() throws IOException {
+        Path student = TestModels.student(tmp.resolve("student"), 1);
+        Path data = corrupted("mixed", rows -> rows, true);
+        CliRun r = train(student, data.toString(), "--steps", "1");
+        assertEquals(1, r.exitCode(), r.err());
+        assertTrue(r.err().startsWith("distill train: --data: " + data + "/part-00000.parquet was made with another"
+                + " configuration than its run (config_hash 0000"), r.err());
+    }
+
     @Test
     void anEmbeddingPaddedBeyondTheTokenizerIsNotAMismatch() {
         Path student = TestModels.student(tmp.resolve("student"), TestModels.studentConfig(576, false), 1);
@@ -52,8 +105,8 @@ class DataCompatibilityTest {
         Path student = TestModels.student(tmp.resolve("student"), 1);
         String sha = Trainer.tokenizerSha256(student, "student");
         SoftLabelRow row = SoftLabelRow.of(0, 0, new int[] {5, 6}, new int[] {7, 8}, new float[] {-0.5f, -0.7f},
-                new int[] {7, 600, 9, 8}, new float[] {-0.5f, -1.5f, -0.1f, -0.7f}, SoftLabelRow.LENGTH);
-        Path data = TeacherLabels.writeRun(tmp.resolve("data"), 2, sha, List.of(row), 4, 1, 0);
+                new int[] {7, 600, 9, 8}, new float[] {-0.5f, -1.5f, -0.9f, -1.7f}, SoftLabelRow.LENGTH);
+        Path data = TeacherLabels.writeRun(tmp.resolve("data"), 2, 1024, sha, List.of(row), 4, 1, 0);
         CliRun r = train(student, data.toString(), "--steps", "1");
         assertEquals(1, r.exitCode());
         assertEquals("distill train: " + data + "/part-00000.parquet: sample 0-0: topk_ids holds token id 600, outside the"

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill.testing.CliRun;
+import dev.distill.trainer.checkpoint.CheckpointStore;
 import dev.distill.trainer.metrics.MetricsLog;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,6 +52,36 @@ class ResumeTest {
         uninterrupted = tmp.resolve("uninterrupted");
         CliRun r = CliRun.of(new TrainCommand(), args(uninterrupted));
         assertEquals(0, r.exitCode(), r.err());
+    }
+
+    @Test
+    void aResumeThatFailsDuringSetUpLeavesNoFileOpen() throws IOException {
+        Path out = tmp.resolve("bad-optimizer");
+        TestModels.copyTree(uninterrupted.resolve("checkpoint-4"), out.resolve("checkpoint-4"));
+        Files.copy(uninterrupted.resolve(MetricsLog.FILE), out.resolve(MetricsLog.FILE));
+        Files.writeString(out.resolve("checkpoint-4/" + CheckpointStore.OPTIMIZER_FILE), "not safetensors");
+        CliRun r = CliRun.of(new TrainCommand(), args(out, "--resume"));
+        assertEquals(1, r.exitCode(), r.err());
+        assertTrue(r.err().contains(CheckpointStore.OPTIMIZER_FILE), r.err());
+        assertEquals(List.of(), openFilesUnder(out), "the metrics writer and the shard readers are closed");
+    }
+
+    /** The files under {@code dir} this process has open (Linux: /proc/self/fd). */
+    static List<String> openFilesUnder(Path dir) throws IOException {
+        List<String> open = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                try {
+                    Path target = Files.readSymbolicLink(fd);
+                    if (target.startsWith(dir) || target.startsWith(SharedData.train())) {
+                        open.add(target.toString());
+                    }
+                } catch (IOException e) {
+                    // closed meanwhile
+                }
+            }
+        }
+        return open;
     }
 
     @Test

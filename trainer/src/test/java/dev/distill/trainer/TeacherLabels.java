@@ -197,13 +197,19 @@ final class TeacherLabels {
      */
     static Path writeRun(Path out, int topK, String tokenizerSha, List<SoftLabelRow> rows, int shardSize, int committedShards,
             long seed) {
+        return writeRun(out, topK, TestModels.VOCAB, tokenizerSha, rows, shardSize, committedShards, seed);
+    }
+
+    /** As above, for a teacher of {@code vocabSize} ids. */
+    static Path writeRun(Path out, int topK, int vocabSize, String tokenizerSha, List<SoftLabelRow> rows, int shardSize,
+            int committedShards, long seed) {
         ObjectNode config = new ObjectMapper().createObjectNode();
         config.put("generator", "trainer test");
         config.put("seed", seed);
         config.put("top_k", topK);
         try {
             RunDirectory run = RunDirectory.open(out.toString(), config, rows.size(), shardSize);
-            ShardMetadata meta = ShardMetadata.of(topK, TestModels.VOCAB, run.configHash(), "test teacher",
+            ShardMetadata meta = ShardMetadata.of(topK, vocabSize, run.configHash(), "test teacher",
                     "teacher-sha", tokenizerSha, ShardMetadata.NO_CHAT_TEMPLATE, "corpus-sha");
             for (int s = 0; s < Math.min(run.shardCount(), committedShards); s++) {
                 long[] range = run.shardRange(s);

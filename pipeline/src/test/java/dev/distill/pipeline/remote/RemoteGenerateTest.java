@@ -329,7 +329,7 @@ class RemoteGenerateTest {
                 Path out = tmp.resolve("bad-values-" + proxy.getPort());
                 String[] r = Fixtures.generate(args(corpus, out, "greedy", remote(proxy.url("/v1").toString())));
                 assertEquals("1", r[0], r[2]);
-                String expected = proxy == positive ? "is not a log-probability (<= 0)" : "is not in [0, vocab_size 512)";
+                String expected = proxy == positive ? "is not a finite log-probability (<= 0)" : "is not in [0, vocab_size 512)";
                 assertTrue(r[2].contains("distill generate: shard 0 (part-00000.parquet) row 0 (sample 0-0): ")
                         && r[2].contains(expected), r[2]);
                 assertEquals(List.of(), parts(out), "no shard is committed");

@@ -1,5 +1,6 @@
 package dev.distill.trainer.data;
 
+import dev.distill.data.RowChecker;
 import dev.distill.data.ShardReader;
 import dev.distill.data.ShardSchema;
 import dev.distill.data.SoftLabelRow;
@@ -38,6 +39,9 @@ public final class RowStream implements AutoCloseable {
     private ShardRef currentShard;
     private ShardReader reader;
     private Iterator<SoftLabelRow> rows;
+    /** The current shard's row checker (null when only some columns are read) and the next row's number in it. */
+    private RowChecker checker;
+    private long rowInShard;
     private final List<Buffered> buffer = new ArrayList<>();
 
     /** A row waiting in the shuffle buffer; it gets its position when it leaves. */
@@ -158,11 +162,27 @@ public final class RowStream implements AutoCloseable {
                 currentShard = shardOrder.next();
                 reader = ShardReader.open(currentShard.file(), columns);
                 rows = reader.iterator();
+                rowInShard = 0;
+                checker = columns.containsAll(ShardSchema.COLUMNS) ? checker(currentShard) : null;
             }
-            return rows.next();
+            SoftLabelRow row = rows.next();
+            if (checker != null) {
+                checker.check(rowInShard, row);
+            }
+            rowInShard++;
+            return row;
         } catch (IOException e) {
             throw new UncheckedIOException(currentShard.label() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The format's row rules for a shard's rows: a violation (e.g. a NaN or positive log-prob) stops the run naming it. */
+    private static RowChecker checker(ShardRef shard) {
+        return new RowChecker(shard.label(), shard.metadata().topK(), shard.metadata().vocabSize(), 0, Long.MAX_VALUE,
+                message -> {
+                    throw new IllegalArgumentException(message + "; the shard breaks the format, so it is not used"
+                            + " (distill validate lists every violation)");
+                });
     }
 
     private void closeReader() {

@@ -32,7 +32,8 @@ public final class SoftLabelData {
      *
      * @param option the CLI option the directories came from, for messages ({@code --data})
      * @throws IllegalArgumentException naming the directory when it is missing, has no manifest, is
-     *     incomplete or holds no rows, or naming two shards whose top-k differ
+     *     incomplete or holds no rows, naming a shard whose footer carries another config_hash than its run's
+     *     manifest, or naming two shards whose top-k differ
      */
     public static SoftLabelData open(List<String> locations, String option) {
         if (locations.isEmpty()) {
@@ -52,6 +53,12 @@ public final class SoftLabelData {
                 for (Path file : committed) {
                     try (ShardReader reader = ShardReader.open(file, List.of(ShardSchema.PROMPT_INDEX))) {
                         ShardRef ref = new ShardRef(location, file, reader.metadata(), reader.rowCount());
+                        if (!ref.metadata().configHash().equals(run.configHash())) {
+                            throw new IllegalArgumentException(option + ": " + ref.label() + " was made with another"
+                                    + " configuration than its run (config_hash " + ref.metadata().configHash()
+                                    + ", manifest.json " + run.configHash() + "): the run mixes configurations;"
+                                    + " 'distill validate " + location + "' lists them");
+                        }
                         shards.add(ref);
                         rows += ref.rows();
                     }
