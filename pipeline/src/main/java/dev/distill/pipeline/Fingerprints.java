@@ -37,13 +37,17 @@ public final class Fingerprints {
                 md.update(safetensorsHeader(w));
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot fingerprint teacher " + modelDir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("--teacher " + modelDir + ": " + e.getMessage(), e);
         }
         return HexFormat.of().formatHex(md.digest());
     }
 
     private static byte[] safetensorsHeader(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file)) {
+            if (ch.size() < 8) {
+                throw new IOException(file + ": empty or truncated safetensors file (" + ch.size() + " bytes; it must"
+                        + " start with an 8-byte header length)");
+            }
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             ch.read(len, 0);
             long n = len.flip().getLong();

@@ -8,6 +8,7 @@ import dev.distill.data.WorkerLock;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
 import dev.distill.model.ModelConfig;
+import dev.distill.model.ModelFormatException;
 import dev.distill.pipeline.remote.RemoteSampling;
 import dev.distill.pipeline.remote.RemoteTeacher;
 import dev.distill.prompts.PromptSource;
@@ -29,9 +30,9 @@ public final class GenerateRun {
         boolean remote = spec.remote() != null;
         Device device = remote ? null : UsageException.wrap(() -> Engines.device(spec.device()));
         DataType dtype = remote ? null : UsageException.wrap(() -> Engines.computeDtype(spec.dtype(), device));
+        requireFitsTeacher(spec);
         try (HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
             RunInputs inputs = RunInputs.resolve(spec, dtype, tokenizer);
-            requireFitsTeacher(spec);
             RunDirectory run = inputs.open(spec);
             try (WorkerLock lock = run.lockWorker(spec.workerIndex())) {
                 return generate(spec, device, dtype, tokenizer, inputs, run);
@@ -73,7 +74,11 @@ public final class GenerateRun {
         int vocab;
         String teacher;
         if (spec.remote() == null) {
-            vocab = ModelConfig.load(spec.teacher()).vocabSize();
+            try {
+                vocab = ModelConfig.load(spec.teacher()).vocabSize();
+            } catch (ModelFormatException e) {
+                throw new IllegalArgumentException("--teacher " + e.getMessage(), e);
+            }
             teacher = spec.teacher() + "/config.json";
         } else {
             try (Teacher remote = openTeacher(spec, null, null)) {

@@ -131,6 +131,28 @@ class GenerateCommandTest {
     }
 
     @Test
+    void aBrokenTeacherDirectoryIsNamedWithWhatIsWrong() throws Exception {
+        Path teacher = tmp.resolve("teacher");
+        Files.createDirectories(teacher);
+        for (String f : new String[] {"config.json", "model.safetensors"}) {
+            Files.copy(Fixtures.model("llama").resolve(f), teacher.resolve(f));
+        }
+        Files.write(teacher.resolve("model.safetensors"), new byte[0]);
+        Path corpus = mixedCorpus();
+        List<String> args = baseArgs(corpus, tmp.resolve("run"), "--skip-invalid");
+        args.set(args.indexOf("--teacher") + 1, teacher.toString());
+        String[] r = Fixtures.generate(args);
+        assertEquals("1", r[0], r[2]);
+        assertTrue(r[2].contains("distill generate: --teacher " + teacher + ": " + teacher.resolve("model.safetensors")
+                + ": empty or truncated safetensors file (0 bytes; it must start with an 8-byte header length)"), r[2]);
+        Files.delete(teacher.resolve("config.json"));
+        r = Fixtures.generate(args);
+        assertEquals("1", r[0], r[2]);
+        assertTrue(r[2].contains("distill generate: --teacher " + teacher + ": no config.json"), r[2]);
+        assertFalse(Files.exists(tmp.resolve("run")), "the run directory is not created");
+    }
+
+    @Test
     void aTruncatedShardIsDetectedAndWrittenAgainOnRerun() throws Exception {
         Path corpus = mixedCorpus();
         Path out = tmp.resolve("run");

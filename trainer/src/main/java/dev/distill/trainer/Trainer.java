@@ -199,6 +199,10 @@ public final class Trainer implements AutoCloseable {
 
     /** The hash the data must carry: tokenizer.json + tokenizer_config.json (+ chat template) of a model directory. */
     static String tokenizerSha256(Path modelDir, String role) {
+        if (!Files.isDirectory(modelDir)) {
+            throw new IllegalArgumentException("--" + role + " " + modelDir + (Files.exists(modelDir) ? " is not a directory"
+                    : " does not exist") + ": give a Hugging Face model directory (config.json, *.safetensors, tokenizer.json)");
+        }
         if (!Files.isRegularFile(modelDir.resolve("tokenizer.json"))) {
             throw new IllegalArgumentException(role + " " + modelDir + " has no tokenizer.json: its tokenizer files are needed"
                     + " to check the soft labels were made with the same tokenizer");

@@ -94,6 +94,15 @@ class DataCompatibilityTest {
     }
 
     @Test
+    void aMissingStudentDirectoryIsNamedAsMissing() {
+        Path missing = tmp.resolve("nonexistent");
+        CliRun r = train(missing, SharedData.train().toString(), "--steps", "1");
+        assertEquals(1, r.exitCode(), r.err());
+        assertEquals("distill train: --student " + missing + " does not exist: give a Hugging Face model directory"
+                + " (config.json, *.safetensors, tokenizer.json)\n", r.err());
+    }
+
+    @Test
     void anEmbeddingPaddedBeyondTheTokenizerIsNotAMismatch() {
         Path student = TestModels.student(tmp.resolve("student"), TestModels.studentConfig(576, false), 1);
         CliRun r = train(student, SharedData.train().toString(), "--steps", "2");

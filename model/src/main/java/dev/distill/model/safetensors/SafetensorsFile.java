@@ -66,6 +66,10 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         try {
             long size = ch.size();
+            if (size < 8) {
+                throw new SafetensorsException(path + ": empty or truncated safetensors file (" + size + " bytes; it must"
+                        + " start with an 8-byte header length)");
+            }
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, len, 0);
             long headerLen = len.getLong(0);

@@ -118,6 +118,12 @@ class SafetensorsTest {
         assertEquals(notSafetensors + ": not a safetensors file (header length " + asLength + ", file size 30)",
                 e.getMessage());
 
+        Path empty = dir.resolve("empty.safetensors");
+        Files.write(empty, new byte[0]);
+        e = assertThrows(SafetensorsException.class, () -> SafetensorsFile.open(empty));
+        assertEquals(empty + ": empty or truncated safetensors file (0 bytes; it must start with an 8-byte header length)",
+                e.getMessage());
+
         Path outside = writeRaw("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", new byte[12]);
         e = assertThrows(SafetensorsException.class, () -> SafetensorsFile.open(outside));
         assertEquals(outside + ": tensor 'w': data_offsets [0,16] outside the 12-byte data section", e.getMessage());
