@@ -55,7 +55,7 @@ class SavedStudentTest {
         assertEquals(10, liveArrays.size());
         assertEquals(liveArrays.get(2), liveArrays.get(9), "live NDArrays after steps 3..10: " + liveArrays);
 
-        for (Path dir : List.of(out.resolve("final"), out.resolve("checkpoint-10"))) {
+        for (Path dir : List.of(out, out.resolve("final"), out.resolve("checkpoint-10"))) {
             try (CausalLM reloaded = CausalLM.load(dir, DataType.FLOAT32, Device.cpu())) {
                 assertArrayEquals(inMemory, logits(reloaded), dir + " logits");
             }
@@ -66,7 +66,12 @@ class SavedStudentTest {
         Set<String> checkpoint = new java.util.HashSet<>(model);
         checkpoint.add(CheckpointStore.OPTIMIZER_FILE);
         assertEquals(checkpoint, files(out.resolve("checkpoint-5")));
-        assertEquals(Set.of("checkpoint-5", "checkpoint-10", "final", "metrics.jsonl", "metrics.png"), files(out));
+        Set<String> root = new java.util.HashSet<>(model);
+        root.addAll(Set.of("checkpoint-5", "checkpoint-10", "final", "metrics.jsonl", "metrics.png"));
+        assertEquals(root, files(out), "OUT is the final model directory, checkpoints beside it");
+        for (String f : model) {
+            assertTrue(Files.isSameFile(out.resolve(f), out.resolve("final").resolve(f)), f + " is one file, linked");
+        }
         assertArrayEquals(Files.readAllBytes(student.resolve("tokenizer.json")),
                 Files.readAllBytes(out.resolve("final/tokenizer.json")));
         TrainerState state = TrainerState.read(out.resolve("checkpoint-5"));
@@ -74,13 +79,22 @@ class SavedStudentTest {
         assertEquals(10, state.totalSteps());
         assertTrue(state.position().row() > 0);
 
-        writePythonCheck(out.resolve("final"), inMemory);
+        writePythonCheck(out, inMemory);
     }
 
-    /** Copies the final model and its Java logits where tools/scripts/check_student_transformers.py reads them. */
-    private static void writePythonCheck(Path finalDir, float[] logits) throws IOException {
+    /**
+     * Copies the final model (OUT/final, and the files of OUT itself as OUT/out) and its Java logits where
+     * tools/scripts/check_student_transformers.py reads them.
+     */
+    private static void writePythonCheck(Path out, float[] logits) throws IOException {
         SharedData.deleteTree(PYTHON_CHECK);
-        TestModels.copyTree(finalDir, PYTHON_CHECK.resolve("final"));
+        TestModels.copyTree(out.resolve("final"), PYTHON_CHECK.resolve("final"));
+        Files.createDirectories(PYTHON_CHECK.resolve("out"));
+        try (var files = Files.list(out)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(f, PYTHON_CHECK.resolve("out").resolve(f.getFileName().toString()));
+            }
+        }
         ObjectNode ref = new ObjectMapper().createObjectNode();
         var ids = ref.putArray("input_ids");
         for (long id : INPUT) {

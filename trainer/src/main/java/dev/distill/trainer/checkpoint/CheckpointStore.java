@@ -25,8 +25,8 @@ import java.util.stream.Stream;
 
 /**
  * The checkpoints of a training run in its output directory: {@code checkpoint-<step>/} (a loadable
- * model directory plus trainer_state.json and optimizer.safetensors) and {@code final/} (the
- * finished model). Each is written into a temporary directory and renamed into place, so a crash
+ * model directory plus trainer_state.json and optimizer.safetensors), {@code final/} (the
+ * finished model) and the finished model's files in the output directory itself. Each is written into a temporary directory and renamed into place, so a crash
  * never leaves a half-written checkpoint under a real name and never touches a finished one.
  */
 public final class CheckpointStore {
@@ -109,12 +109,32 @@ public final class CheckpointStore {
         });
     }
 
-    /** Writes (or replaces) {@code final/}: the finished model with its tokenizer files and trainer_state.json. */
+    /**
+     * Writes (or replaces) {@code final/}: the finished model with its tokenizer files and trainer_state.json; then
+     * makes {@code OUT} itself that model directory, as Hugging Face Trainer's output directory is
+     * ({@code from_pretrained(OUT)}): each file of {@code final/} is hard-linked (copied where the file system has no
+     * hard links) into {@code OUT}, replacing the previous one atomically.
+     */
     public Path saveFinal(CausalLM model, Path tokenizerDir, TrainerState state) {
-        return publish(FINAL, tmp -> {
+        Path dir = publish(FINAL, tmp -> {
             writeModel(tmp, model, tokenizerDir);
             state.write(tmp);
         });
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Path link = out.resolve("." + f.getFileName() + TMP_MARK + ProcessHandle.current().pid() + "-" + System.nanoTime());
+                try {
+                    Files.createLink(link, f);
+                } catch (UnsupportedOperationException | IOException e) {
+                    Files.copy(f, link, StandardCopyOption.REPLACE_EXISTING);
+                }
+                Files.move(link, out.resolve(f.getFileName().toString()), StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(out + ": cannot place the final model's files: " + e.getMessage(), e);
+        }
+        return dir;
     }
 
     private interface Content {
