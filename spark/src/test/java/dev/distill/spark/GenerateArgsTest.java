@@ -2,6 +2,7 @@ package dev.distill.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.distill.cli.CommandLines;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +14,7 @@ import picocli.CommandLine.ParseResult;
 class GenerateArgsTest {
     @Test
     void tasksGetTheGenerateOptionsWithAQualifiedOutAndNoMaster() throws Exception {
-        CommandLine cli = new CommandLine(new SparkGenerateCommand());
+        CommandLine cli = CommandLines.create(new SparkGenerateCommand(), "distill-spark");
         ParseResult parsed = cli.parseArgs("--master", "local[2]", "--teacher", "models/t", "--prompts", "p.jsonl",
                 "--out", "runs/a", "--top-k", "7", "--no-chat-template", "--skip-invalid");
         GenerateArgs args = GenerateArgs.of(cli.getCommandSpec().mixins().get("generate"), parsed);
@@ -27,7 +28,7 @@ class GenerateArgsTest {
 
     @Test
     void tasksGetTheChatTemplateOptions() throws Exception {
-        CommandLine cli = new CommandLine(new SparkGenerateCommand());
+        CommandLine cli = CommandLines.create(new SparkGenerateCommand(), "distill-spark");
         ParseResult parsed = cli.parseArgs("--teacher", "models/t", "--prompts", "p.jsonl", "--out", "runs/a",
                 "--chat-template", "t.jinja", "--chat-template-kwargs", "{\"enable_thinking\": false, \"n\": [1, 2.5]}");
         GenerateArgs args = GenerateArgs.of(cli.getCommandSpec().mixins().get("generate"), parsed);

@@ -30,7 +30,8 @@ class ExitCodesTest {
                 Arguments.of(gen + " --top-p 2", "--top-p must be in (0, 1], got 2.0"),
                 Arguments.of(gen + " --shard-size 0", "--shard-size must be >= 1, got 0"),
                 Arguments.of(gen + " --max-new-tokens 0", "--max-new-tokens must be >= 1, got 0"),
-                Arguments.of(gen + " --mode foo", "Invalid value for option '--mode': expected one of [SAMPLE, GREEDY, SCORE]"),
+                Arguments.of(gen + " --mode foo",
+                        "Invalid value for option '--mode': expected one of [SAMPLE, GREEDY, SCORE] (case-insensitive) but was 'foo'"),
                 Arguments.of(gen + " --chat-template t.jinja --no-chat-template",
                         "--chat-template and --no-chat-template exclude each other"),
                 Arguments.of(gen + " --dtype foo", "--dtype: expected auto, fp32 or fp16, got 'foo'"),
@@ -45,13 +46,19 @@ class ExitCodesTest {
                 Arguments.of("download org/name --out OUT --max-retries -1", "--max-retries must be >= 0, got -1"),
                 Arguments.of("download not/a/repo --out OUT", "REPO_ID 'not/a/repo' is not a repository id like org/name"),
                 Arguments.of("demo --work OUT --scale 0", "--scale must be > 0, got 0.0"),
-                Arguments.of("train --student S --data D --out OUT --steps 1 --precision bf16", "--precision"),
-                Arguments.of("train --student S --data D --out OUT --steps 1 --schedule foo", "--schedule"),
-                Arguments.of("train --student S --data D --out OUT --steps 1 --tail foo", "--tail"),
+                Arguments.of("train --student S --data D --out OUT --steps 1 --precision bf16",
+                        "Invalid value for option '--precision': expected one of [FP32, FP16] (case-insensitive) but was 'bf16'"),
+                Arguments.of("train --student S --data D --out OUT --steps 1 --schedule foo",
+                        "expected one of [COSINE, LINEAR, CONSTANT] (case-insensitive) but was 'foo'"),
+                Arguments.of("train --student S --data D --out OUT --steps 1 --tail foo",
+                        "Invalid value for option '--tail': expected one of [ZERO, BUCKET] (case-insensitive) but was 'foo'"),
                 Arguments.of("train --student S --data D --out OUT --steps 1 --epochs 1",
                         "--steps and --epochs: give one of them, not both"),
                 Arguments.of("eval --model M --data D --batch-tokens 0", "--batch-tokens must be positive"),
-                Arguments.of("eval --model M --data D --precision bf16", "--precision"));
+                Arguments.of("eval --model M --data D --precision bf16",
+                        "Invalid value for option '--precision': expected one of [FP32, FP16] (case-insensitive) but was 'bf16'"),
+                Arguments.of("train --student S --data D --out OUT --steps 1 --schedule Linear --tail BUCKET --precision x",
+                        "Invalid value for option '--precision'"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -3,6 +3,7 @@ package dev.distill.trainer;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.cli.UsageException;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
 import dev.distill.trainer.TrainOptions.Precision;
@@ -38,7 +39,7 @@ public final class EvalCommand implements Callable<Integer> {
     String device;
 
     @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P", description = "fp32 or fp16. Default: ${DEFAULT-VALUE}.")
-    String precision;
+    Precision precision;
 
     @Option(names = "--max-rows", defaultValue = "0", paramLabel = "N",
             description = "Evaluate the first N rows only (0: all). Default: ${DEFAULT-VALUE}.")
@@ -49,15 +50,8 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Precision p;
-        try {
-            p = Precision.parse(precision);
-            if (batchTokens < 1 || maxRows < 0) {
-                throw new IllegalArgumentException("--batch-tokens must be positive and --max-rows >= 0");
-            }
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
-        }
+        UsageException.require(batchTokens >= 1 && maxRows >= 0, "--batch-tokens must be positive and --max-rows >= 0");
+        Precision p = precision;
         List<String> locations = TrainCommand.absolute(data);
         String sha = Trainer.tokenizerSha256(model, "model");
         SoftLabelData labels = SoftLabelData.open(locations, "--data");

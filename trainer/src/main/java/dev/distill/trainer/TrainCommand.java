@@ -1,6 +1,8 @@
 package dev.distill.trainer;
 
 import dev.distill.trainer.TrainOptions.Precision;
+import dev.distill.trainer.loss.TailMode;
+import dev.distill.trainer.optim.LrSchedule;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,7 +55,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = {"--schedule", "--lr-schedule"}, defaultValue = "cosine", paramLabel = "KIND",
             description = "cosine, linear or constant after warmup. Default: ${DEFAULT-VALUE}.")
-    String schedule;
+    LrSchedule.Kind schedule;
 
     @Option(names = "--min-lr-ratio", defaultValue = "0", paramLabel = "R",
             description = "Cosine only: floor of the learning rate as a fraction of --lr. Default: ${DEFAULT-VALUE}.")
@@ -89,7 +91,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--tail", defaultValue = "bucket", paramLabel = "MODE",
             description = "Mass outside the teacher's top-k: zero (renormalise both) or bucket (one extra outcome). Default: ${DEFAULT-VALUE}.")
-    String tail;
+    TailMode tail;
 
     @Option(names = "--eval-data", split = ",", paramLabel = "DIR",
             description = "Held-out soft-label run directories to evaluate on (KL, top-1, CE).")
@@ -112,7 +114,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P",
             description = "fp32, or fp16: forward/backward on a half-precision copy of fp32 master weights with dynamic loss"
                     + " scaling (skipped steps and the scale are in metrics.jsonl). Default: ${DEFAULT-VALUE}.")
-    String precision;
+    Precision precision;
 
     @Option(names = "--shuffle-buffer", defaultValue = "1024", paramLabel = "ROWS",
             description = "Rows held for shuffling (memory is bounded by this, not the data size). Default: ${DEFAULT-VALUE}.")
@@ -146,9 +148,9 @@ public final class TrainCommand implements Callable<Integer> {
     /** The parsed options (paths made absolute so a resumed run compares equal however they were spelled). */
     TrainOptions options() {
         return new TrainOptions(student.toAbsolutePath().normalize(), absolute(data), out.toAbsolutePath().normalize(),
-                steps, epochs, batchTokens, gradAccum, lr, warmupSteps, schedule, minLrRatio, weightDecay, maxGradNorm,
-                loss, jsdBeta, kdTemperature, ceWeight, kdWeight, tail, absolute(evalData), evalEvery, saveEvery, seed,
-                device, Precision.parse(precision), shuffleBuffer, resume);
+                steps, epochs, batchTokens, gradAccum, lr, warmupSteps, schedule.cliName(), minLrRatio, weightDecay, maxGradNorm,
+                loss, jsdBeta, kdTemperature, ceWeight, kdWeight, tail.cliName(), absolute(evalData), evalEvery, saveEvery, seed,
+                device, precision, shuffleBuffer, resume);
     }
 
     /** Local paths become absolute; URIs with a scheme (hdfs://, s3a://, file://) are kept as given. */

@@ -64,15 +64,6 @@ public record TrainOptions(
         FP32,
         FP16;
 
-        /** Parses {@code --precision fp32|fp16}. */
-        public static Precision parse(String s) {
-            return switch (s == null ? "" : s.trim().toLowerCase(java.util.Locale.ROOT)) {
-                case "fp32" -> FP32;
-                case "fp16" -> FP16;
-                default -> throw new IllegalArgumentException("--precision: expected fp32 or fp16, got '" + s + "'");
-            };
-        }
-
         /** The CLI spelling. */
         public String cliName() {
             return name().toLowerCase(java.util.Locale.ROOT);

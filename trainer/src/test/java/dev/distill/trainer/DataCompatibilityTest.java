@@ -163,6 +163,7 @@ class DataCompatibilityTest {
         assertEquals("--eval-every needs --eval-data", evalEvery.err().lines().findFirst().orElseThrow());
         CliRun precision = train(student, "d", "--steps", "3", "--precision", "bf16");
         assertEquals(2, precision.exitCode());
-        assertEquals("--precision: expected fp32 or fp16, got 'bf16'", precision.err().lines().findFirst().orElseThrow());
+        assertEquals("Invalid value for option '--precision': expected one of [FP32, FP16] (case-insensitive) but was 'bf16'",
+                precision.err().lines().findFirst().orElseThrow());
     }
 }

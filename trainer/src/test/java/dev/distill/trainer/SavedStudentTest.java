@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.cli.CommandLines;
 import dev.distill.model.CausalLM;
 import dev.distill.testing.RepoRoot;
 import dev.distill.trainer.checkpoint.CheckpointStore;
@@ -24,7 +25,6 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The trained student is saved as a loadable model directory whose logits are exactly those of the
@@ -42,7 +42,7 @@ class SavedStudentTest {
         Path student = TestModels.student(tmp.resolve("student"), TestModels.studentConfig(TestModels.VOCAB, true), 21);
         Path out = tmp.resolve("out");
         TrainCommand cmd = new TrainCommand();
-        new CommandLine(cmd).parseArgs("--student", student.toString(), "--data", SharedData.train().toString(),
+        CommandLines.create(cmd, "distill").parseArgs("--student", student.toString(), "--data", SharedData.train().toString(),
                 "--out", out.toString(), "--steps", "10", "--save-every", "5", "--batch-tokens", "256", "--lr", "1e-2",
                 "--device", "cpu");
         List<Integer> liveArrays = new ArrayList<>();
