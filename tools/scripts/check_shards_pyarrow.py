@@ -99,7 +99,10 @@ def check_shard(path, entry, manifest, problems):
                 if a.size and (a.min() < 0 or a.max() >= vocab):
                     problems.append(f"{where}: {column} outside [0, {vocab})")
             lp = np.asarray(r["topk_logprobs"], dtype=np.float32).reshape(n, k)
-            if n and (lp.max() > EPS or np.asarray(r["completion_logprobs"]).max() > EPS):
+            clp = np.asarray(r["completion_logprobs"], dtype=np.float32)
+            if n and not (np.isfinite(lp).all() and np.isfinite(clp).all()):
+                problems.append(f"{where}: a log-probability is not finite")
+            elif n and (lp.max() > EPS or clp.max() > EPS):
                 problems.append(f"{where}: a log-probability is > 0")
             if n and (np.diff(lp, axis=1) > 0).any():
                 problems.append(f"{where}: top-k not sorted descending")
