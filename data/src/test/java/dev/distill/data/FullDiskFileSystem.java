@@ -16,14 +16,14 @@ import org.apache.hadoop.fs.permission.FsPermission;
  */
 public final class FullDiskFileSystem extends RawLocalFileSystem {
     public static final String SCHEME = "fulldisk";
-    static volatile boolean fsError;
+    public static volatile boolean fsError;
 
     static {
         HadoopFs.conf().set("fs." + SCHEME + ".impl", FullDiskFileSystem.class.getName());
     }
 
     /** {@code fulldisk://} + the local absolute path. */
-    static String location(java.nio.file.Path local) {
+    public static String location(java.nio.file.Path local) {
         return SCHEME + "://" + local.toAbsolutePath();
     }
 

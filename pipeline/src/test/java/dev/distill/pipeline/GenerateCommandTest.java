@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.distill.data.FullDiskFileSystem;
 import dev.distill.data.ShardReader;
 import dev.distill.data.SoftLabelRow;
 import dev.distill.data.cli.ValidateCommand;
@@ -150,6 +151,26 @@ class GenerateCommandTest {
         assertEquals("1", r[0], r[2]);
         assertTrue(r[2].contains("distill generate: --teacher " + teacher + ": no config.json"), r[2]);
         assertFalse(Files.exists(tmp.resolve("run")), "the run directory is not created");
+    }
+
+    @Test
+    void aFullDiskIsOneLineAndExit1AndARetryFindsNoLeftovers() throws Exception {
+        Path dir = tmp.resolve("full");
+        FullDiskFileSystem.fsError = true; // as Hadoop's local file system reports ENOSPC
+        List<String> args = baseArgs(mixedCorpus(), dir, "--skip-invalid");
+        args.set(args.indexOf("--out") + 1, FullDiskFileSystem.location(dir));
+        for (int attempt = 0; attempt < 2; attempt++) {
+            String[] r = Fixtures.generate(args);
+            assertEquals("1", r[0], r[2]);
+            List<String> lines = r[2].lines().filter(l -> l.startsWith("distill generate:")).toList();
+            assertEquals(1, lines.size(), r[2]);
+            assertTrue(lines.get(0).contains("shard 0 (part-00000.parquet): cannot write ")
+                    && lines.get(0).endsWith(": No space left on device"), lines.get(0));
+            assertFalse(r[2].contains("\tat "), "no stack trace: " + r[2]);
+            try (var s = Files.list(dir.resolve("_tmp"))) {
+                assertEquals(List.of(), s.filter(p -> p.getFileName().toString().startsWith("part-")).toList());
+            }
+        }
     }
 
     @Test
