@@ -19,6 +19,7 @@ import dev.distill.pipeline.serve.CompletionServer;
 import dev.distill.testing.CliRun;
 import dev.distill.testing.RepoRoot;
 import dev.distill.tokenizer.HfTokenizer;
+import dev.distill.data.WorkerLock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -236,11 +237,16 @@ class SparkGenerateTest {
         assertFalse(Files.exists(out.resolve("part-00001.parquet")));
     }
 
-    /** Every file of a run directory (relative path) with its SHA-256. */
+    /**
+     * Every file of a run directory (relative path) with its SHA-256, less the worker locks that a {@code distill
+     * generate} process holds while it runs (Spark's driver coordinates its tasks and takes none).
+     */
     static Map<String, String> files(Path dir) throws IOException {
         Map<String, String> out = new TreeMap<>();
         try (Stream<Path> s = Files.walk(dir)) {
-            for (Path f : s.filter(Files::isRegularFile).toList()) {
+            for (Path f : s.filter(Files::isRegularFile)
+                    .filter(f -> !dir.relativize(f).startsWith(WorkerLock.LOCK_DIR))
+                    .toList()) {
                 out.put(dir.relativize(f).toString(), sha256(f));
             }
         }
