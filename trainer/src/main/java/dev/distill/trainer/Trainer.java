@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill.data.ShardSchema;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
+import dev.distill.model.LayerTaps;
 import dev.distill.model.ModelConfig;
 import dev.distill.tokenizer.HfTokenizer;
 import dev.distill.trainer.TrainOptions.Precision;
@@ -25,18 +26,25 @@ import dev.distill.trainer.data.RowStream;
 import dev.distill.trainer.data.SoftLabelData;
 import dev.distill.trainer.data.TokenBudgetBatcher;
 import dev.distill.trainer.loss.DistillObjective;
+import dev.distill.trainer.loss.FeatureLoss;
+import dev.distill.trainer.online.FeatureProjections;
+import dev.distill.trainer.online.InternalDistillation;
+import dev.distill.trainer.online.LayerMap;
+import dev.distill.trainer.online.OnlineTeacher;
 import dev.distill.trainer.metrics.MetricsLog;
 import dev.distill.trainer.metrics.MetricsPlot;
 import dev.distill.trainer.metrics.TrainProgress;
 import dev.distill.trainer.optim.AdamW;
 import dev.distill.trainer.optim.AdamWState;
 import dev.distill.trainer.optim.GradClip;
+import dev.distill.trainer.optim.Gradients;
 import dev.distill.trainer.optim.LossScaler;
 import dev.distill.trainer.optim.LrSchedule;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -77,6 +85,14 @@ public final class Trainer implements AutoCloseable {
     private long lastSavedStep = -1;
     private EvalMetrics lastEval;
     private LongConsumer afterStep = s -> {};
+    private Online online;
+
+    /**
+     * The online teacher of {@code --teacher} with what uses its internals: the feature and attention
+     * terms (null when off) and the feature projections (null without --feature-loss), which train with the
+     * student and live in the trainer state.
+     */
+    private record Online(OnlineTeacher teacher, InternalDistillation internals, FeatureProjections projections) {}
 
     /** What a finished run reports. */
     public record Result(long steps, long totalSteps, long skippedSteps, long trainTokens, Path finalModel,
@@ -162,16 +178,72 @@ public final class Trainer implements AutoCloseable {
         StudentWeights weights = StudentWeights.load(modelDir, options.precision(), device);
         try {
             Trainer t = new Trainer(options, engine, weights, modelDir, sha, data, evalData, resumed, checkpoints);
-            if (resumed != null) {
-                try (NDManager scratch = weights.master().manager().newSubManager()) {
-                    t.optimizer.loadState(CheckpointStore.readOptimizer(modelDir, scratch), weights.masterParameters());
+            try {
+                if (options.online() != null) {
+                    t.online = openOnline(options, weights.master(), sha, modelDir, resumed != null ? modelDir : null, device);
                 }
+                if (resumed != null) {
+                    try (NDManager scratch = weights.master().manager().newSubManager()) {
+                        t.optimizer.loadState(CheckpointStore.readOptimizer(modelDir, scratch), t.trainedParameters());
+                    }
+                }
+            } catch (RuntimeException e) {
+                t.close();
+                throw e;
             }
             return t;
         } catch (RuntimeException e) {
             weights.close();
             throw e;
         }
+    }
+
+    /**
+     * Loads the online teacher (its tokenizer must be the student's) and sets up the feature and attention
+     * terms; the projections are read from {@code resumeDir} when resuming, else initialised.
+     */
+    private static Online openOnline(TrainOptions options, CausalLM student, String studentSha, Path studentDir,
+            Path resumeDir, Device device) {
+        TeacherOptions o = options.online();
+        String teacherSha = tokenizerSha256(o.teacher(), "teacher");
+        if (!teacherSha.equals(studentSha)) {
+            throw new IllegalArgumentException("tokenizer mismatch: the teacher " + o.teacher() + " has tokenizer sha256 "
+                    + teacherSha + ", but the student " + studentDir + " has tokenizer sha256 " + studentSha
+                    + "; online distillation needs the same tokenizer");
+        }
+        ModelConfig sc = student.config();
+        OnlineTeacher teacher = OnlineTeacher.load(o.teacher(), o.dtype(), device, sc, o.topK());
+        try {
+            ModelConfig tc = teacher.model().config();
+            FeatureLoss featureLoss = o.featureLoss() == null ? null : FeatureLoss.parse(o.featureLoss());
+            LayerMap featureMap = featureLoss == null ? null
+                    : LayerMap.parse(o.layerMap(), sc.numLayers(), tc.numLayers(), "--layer-map");
+            LayerMap attentionMap = o.attentionLoss() == null ? null
+                    : LayerMap.parse(o.attentionLayers(), sc.numLayers(), tc.numLayers(), "--attention-layers");
+            FeatureProjections projections = null;
+            if (featureMap != null) {
+                projections = resumeDir != null
+                        ? FeatureProjections.read(resumeDir, featureMap, sc.hiddenSize(), tc.hiddenSize(), student.manager())
+                        : FeatureProjections.init(featureMap, sc.hiddenSize(), tc.hiddenSize(), options.seed(), student.manager());
+            }
+            InternalDistillation internals = featureMap == null && attentionMap == null ? null
+                    : new InternalDistillation(featureLoss, o.featureWeight(), featureMap, projections, o.attentionWeight(),
+                            attentionMap, sc.numLayers(), tc.numLayers());
+            return new Online(teacher, internals, projections);
+        } catch (RuntimeException e) {
+            teacher.close();
+            throw e;
+        }
+    }
+
+    /** Everything the optimizer updates: the student's fp32 master weights and the feature projections. */
+    private Map<String, NDArray> trainedParameters() {
+        if (online == null || online.projections() == null) {
+            return weights.masterParameters();
+        }
+        Map<String, NDArray> all = new LinkedHashMap<>(weights.masterParameters());
+        all.putAll(online.projections().parameters());
+        return all;
     }
 
     /** The hash the data must carry: tokenizer.json + tokenizer_config.json (+ chat template) of a model directory. */
@@ -261,22 +333,45 @@ public final class Trainer implements AutoCloseable {
         long started = System.nanoTime();
         long stepTokens = micro.stream().mapToLong(MicroBatch::trainTokens).sum();
         long inputTokens = micro.stream().mapToLong(MicroBatch::budgetTokens).sum();
+        long stepInputTokens = micro.stream().mapToLong(MicroBatch::inputTokens).sum();
         double loss = 0;
         double kd = 0;
         double ce = 0;
+        double feature = 0;
+        double attention = 0;
         CausalLM forward = weights.forward();
+        InternalDistillation internals = online == null ? null : online.internals();
         for (MicroBatch mb : micro) {
             try (NDManager m = forward.manager().newSubManager(); NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning(); // closes what the step creates on the parameters' manager
                 BatchTensors t = mb.tensors(m);
+                NDArray ids = t.topkIds();
+                NDArray logprobs = t.topkLogprobs();
+                LayerTaps teacherTaps = internals == null ? null : internals.teacherTaps();
+                if (online != null) { // before the collector: the teacher records no graph
+                    OnlineTeacher.Targets targets = online.teacher().run(t, teacherTaps);
+                    ids = targets.ids();
+                    logprobs = targets.logprobs();
+                }
                 try (GradientCollector collector = engine.newGradientCollector()) {
-                    NDArray logits = CompletionLogits.of(forward, t, true); // [N, V]
-                    DistillObjective.Terms terms = objective.compute(logits, t.topkIds(), t.topkLogprobs(), t.targets(),
-                            t.weights(), stepTokens);
-                    collector.backward(scaler == null ? terms.total() : scaler.scale(terms.total()));
-                    loss += terms.total().getFloat();
+                    LayerTaps studentTaps = internals == null ? null : internals.studentTaps();
+                    NDArray logits = CompletionLogits.of(forward, t, true, studentTaps); // [N, V]
+                    DistillObjective.Terms terms = objective.compute(logits, ids, logprobs, t.targets(), t.weights(),
+                            stepTokens);
+                    NDArray total = terms.total();
+                    InternalDistillation.Terms inner = null;
+                    if (internals != null) {
+                        inner = internals.compute(studentTaps, teacherTaps, t.attentionMask(), stepInputTokens);
+                        total = total.add(inner.weighted());
+                    }
+                    collector.backward(scaler == null ? total : scaler.scale(total));
+                    loss += total.getFloat();
                     kd += terms.kd() == null ? 0 : terms.kd().getFloat();
                     ce += terms.ce() == null ? 0 : terms.ce().getFloat();
+                    if (inner != null) {
+                        feature += inner.feature() == null ? 0 : inner.feature().getFloat();
+                        attention += inner.attention() == null ? 0 : inner.attention().getFloat();
+                    }
                 }
             }
         }
@@ -289,6 +384,14 @@ public final class Trainer implements AutoCloseable {
             if (step == startStep) {
                 requireEveryParameterTrains(grads);
             }
+            if (online != null && online.projections() != null) {
+                online.projections().parameters().forEach((name, p) -> {
+                    NDArray g = Gradients.of(p);
+                    if (g != null) {
+                        grads.put(name, g);
+                    }
+                });
+            }
             boolean finite = scaler == null || scaler.unscale(grads.values());
             norm = finite ? GradClip.globalNorm(grads.values(), options.maxGradNorm()) : Float.NaN;
             finite = finite && Float.isFinite(norm);
@@ -298,10 +401,13 @@ public final class Trainer implements AutoCloseable {
             }
             applied = scaler == null || scaler.update(finite);
             if (applied) {
-                optimizer.step(weights.masterParameters(), grads, lr);
+                optimizer.step(trainedParameters(), grads, lr);
                 weights.afterUpdate();
             }
             weights.zeroGradients();
+            if (online != null && online.projections() != null) {
+                Gradients.zero(online.projections().parameters());
+            }
         }
         step++;
         trainTokens += stepTokens;
@@ -315,6 +421,12 @@ public final class Trainer implements AutoCloseable {
         line.put("loss", loss);
         line.put("kd", kd);
         line.put("ce", ce);
+        if (internals != null && online.projections() != null) {
+            line.put("feature", feature);
+        }
+        if (internals != null && options.online().attentionLoss() != null) {
+            line.put("attention", attention);
+        }
         line.put("lr", lr);
         line.put("grad_norm", norm);
         line.put("tokens", stepTokens);
@@ -354,7 +466,8 @@ public final class Trainer implements AutoCloseable {
 
     private void save(TrainProgress progress) {
         AdamWState opt = optimizer.state();
-        Path dir = checkpoints.save(step, weights.master(), tokenizerSource, state(), opt);
+        Path dir = checkpoints.save(step, weights.master(), tokenizerSource, state(), opt,
+                online == null || online.projections() == null ? null : online.projections()::write);
         lastSavedStep = step;
         progress.note("train: saved " + dir);
     }
@@ -371,6 +484,9 @@ public final class Trainer implements AutoCloseable {
             stream.close();
             metrics.close();
             optimizer.close();
+            if (online != null) {
+                online.teacher().close();
+            }
         } finally {
             weights.close();
         }
