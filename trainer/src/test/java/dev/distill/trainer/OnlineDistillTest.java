@@ -217,6 +217,16 @@ class OnlineDistillTest {
                 "checkpoint-4/" + FeatureProjections.FILE, "final/model.safetensors")) {
             assertArrayEquals(Files.readAllBytes(full.resolve(file)), Files.readAllBytes(resumed.resolve(file)), file);
         }
+        java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(full.resolve("metrics.png").toFile());
+        for (int rgb : new int[] {0xff7f0e, 0x2ca02c, 0x9467bd, 0x8c564b}) { // kd, ce, feature, attention curves
+            int pixels = 0;
+            for (int y = 0; y < png.getHeight() / 2; y++) {
+                for (int x = 0; x < png.getWidth(); x++) {
+                    pixels += (png.getRGB(x, y) & 0xffffff) == rgb ? 1 : 0;
+                }
+            }
+            assertTrue(pixels > 50, "the top panel draws the term of colour " + Integer.toHexString(rgb) + ": " + pixels);
+        }
         // The projection trains (it is in the optimizer state) but stays out of the model directory.
         try (SafetensorsFile f = SafetensorsFile.open(full.resolve("checkpoint-4/optimizer.safetensors"))) {
             assertTrue(f.tensors().containsKey("exp_avg/" + FeatureProjections.name(0)));
