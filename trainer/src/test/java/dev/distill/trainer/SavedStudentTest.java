@@ -74,13 +74,13 @@ class SavedStudentTest {
         assertEquals(10, state.totalSteps());
         assertTrue(state.position().row() > 0);
 
-        writePythonCheck(out.resolve("final"), inMemory);
+        writePythonCheck(out.resolve("final"), inMemory, PYTHON_CHECK);
     }
 
-    /** Copies the final model and its Java logits where tools/scripts/check_student_transformers.py reads them. */
-    private static void writePythonCheck(Path finalDir, float[] logits) throws IOException {
-        SharedData.deleteTree(PYTHON_CHECK);
-        TestModels.copyTree(finalDir, PYTHON_CHECK.resolve("final"));
+    /** Copies the final model and its Java logits into {@code checkDir}, where tools/scripts/check_student_transformers.py reads them. */
+    static void writePythonCheck(Path finalDir, float[] logits, Path checkDir) throws IOException {
+        SharedData.deleteTree(checkDir);
+        TestModels.copyTree(finalDir, checkDir.resolve("final"));
         ObjectNode ref = new ObjectMapper().createObjectNode();
         var ids = ref.putArray("input_ids");
         for (long id : INPUT) {
@@ -91,7 +91,7 @@ class SavedStudentTest {
             arr.add(f);
         }
         ref.put("vocab_size", TestModels.VOCAB);
-        new ObjectMapper().writeValue(PYTHON_CHECK.resolve("java_logits.json").toFile(), ref);
+        new ObjectMapper().writeValue(checkDir.resolve("java_logits.json").toFile(), ref);
     }
 
     /** Logits [1, 12, V] of {@link #INPUT}, flattened. */
