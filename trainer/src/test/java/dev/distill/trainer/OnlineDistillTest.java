@@ -17,6 +17,7 @@ import dev.distill.model.Engines;
 import dev.distill.model.LayerTaps;
 import dev.distill.model.ModelConfig;
 import dev.distill.model.safetensors.SafetensorsFile;
+import dev.distill.testing.CliRun;
 import dev.distill.trainer.data.BatchTensors;
 import dev.distill.trainer.data.MicroBatch;
 import dev.distill.trainer.data.PositionedRow;
@@ -127,7 +128,7 @@ class OnlineDistillTest {
     void selfDistillationFromAnExactCopyStartsAtZeroFeatureAndAttentionLoss() {
         Path teacher = TestModels.fixtureTeacher(tmp.resolve("fixture-teacher"));
         Path out = tmp.resolve("self");
-        Cli r = Cli.train("--student", teacher.toString(), "--teacher", teacher.toString(), "--data",
+        CliRun r = CliRun.of(new TrainCommand(), "--student", teacher.toString(), "--teacher", teacher.toString(), "--data",
                 SharedData.train().toString(), "--out", out.toString(), "--steps", "1", "--batch-tokens", "256", "--lr", "1e-4",
                 "--feature-loss", "mse", "--layer-map", "auto", "--attention-loss", "kl", "--attention-layers", "auto",
                 "--device", "cpu");
@@ -146,8 +147,8 @@ class OnlineDistillTest {
             SharedData.train().toString(), "--steps", "20", "--batch-tokens", "256", "--lr", "1e-2", "--device", "cpu"};
         Path logitsOnly = tmp.resolve("logits-only");
         Path withFeatures = tmp.resolve("with-features");
-        assertEquals(0, Cli.train(concat(common, "--out", logitsOnly.toString())).exitCode());
-        Cli r = Cli.train(concat(common, "--out", withFeatures.toString(), "--feature-loss", "mse", "--feature-weight", "20",
+        assertEquals(0, CliRun.of(new TrainCommand(), concat(common, "--out", logitsOnly.toString())).exitCode());
+        CliRun r = CliRun.of(new TrainCommand(), concat(common, "--out", withFeatures.toString(), "--feature-loss", "mse", "--feature-weight", "20",
                 "--attention-loss", "kl", "--attention-weight", "0.1"));
         assertEquals(0, r.exitCode(), r.err());
         double before = hiddenDistance(student, null, teacher);
@@ -195,11 +196,11 @@ class OnlineDistillTest {
             SharedData.train().toString(), "--steps", "4", "--save-every", "2", "--batch-tokens", "256", "--lr", "1e-2",
             "--shuffle-buffer", "8", "--ce-weight", "0.5", "--feature-loss", "cosine", "--layer-map", "0:0",
             "--attention-loss", "kl", "--device", "cpu"};
-        assertEquals(0, Cli.train(concat(args, "--out", full.toString())).exitCode());
+        assertEquals(0, CliRun.of(new TrainCommand(), concat(args, "--out", full.toString())).exitCode());
         Path resumed = tmp.resolve("resume-killed");
         TestModels.copyTree(full.resolve("checkpoint-2"), resumed.resolve("checkpoint-2"));
         Files.copy(full.resolve(MetricsLog.FILE), resumed.resolve(MetricsLog.FILE));
-        Cli r = Cli.train(concat(args, "--out", resumed.toString(), "--resume"));
+        CliRun r = CliRun.of(new TrainCommand(), concat(args, "--out", resumed.toString(), "--resume"));
         assertEquals(0, r.exitCode(), r.err());
 
         List<JsonNode> expected = MetricsLog.read(full.resolve(MetricsLog.FILE));
@@ -247,21 +248,43 @@ class OnlineDistillTest {
         }
     }
 
+    /** The GPU path's branches on the CPU: a half-precision teacher and a half-precision student follow the fp32 run. */
+    @Test
+    void halfPrecisionTeacherAndStudentFollowTheFp32Run() {
+        Path teacher = deepTeacher(tmp.resolve("fp16-teacher"));
+        Path student = TestModels.student(tmp.resolve("fp16-student"), 6);
+        String[] args = {"--student", student.toString(), "--teacher", teacher.toString(), "--data",
+            SharedData.train().toString(), "--steps", "2", "--batch-tokens", "256", "--lr", "1e-3", "--feature-loss", "mse",
+            "--attention-loss", "kl", "--attention-layers", "auto", "--device", "cpu"};
+        assertEquals(0, CliRun.of(new TrainCommand(), concat(args, "--out", tmp.resolve("fp32").toString())).exitCode());
+        CliRun r = CliRun.of(new TrainCommand(), concat(args, "--out", tmp.resolve("fp16").toString(), "--teacher-dtype", "fp16",
+                "--precision", "fp16"));
+        assertEquals(0, r.exitCode(), r.err());
+        List<JsonNode> full = MetricsLog.read(tmp.resolve("fp32").resolve(MetricsLog.FILE));
+        List<JsonNode> half = MetricsLog.read(tmp.resolve("fp16").resolve(MetricsLog.FILE));
+        for (String key : List.of("kd", "feature", "attention")) {
+            double a = full.get(0).get(key).asDouble();
+            double b = half.get(0).get(key).asDouble();
+            assertTrue(a > 0 && Math.abs(a - b) < 0.02 * a, key + ": fp32 " + a + ", fp16 " + b);
+        }
+        assertFalse(half.get(1).get("skipped").asBoolean(), half.get(1).toString());
+    }
+
     @Test
     void badOnlineOptionsAreRefusedNamingTheOption() {
         Path student = TestModels.student(tmp.resolve("opt-student"), 2);
         String[] base = {"--student", student.toString(), "--data", SharedData.train().toString(), "--out",
             tmp.resolve("opt-out").toString(), "--steps", "1", "--device", "cpu"};
-        Cli r = Cli.train(concat(base, "--feature-loss", "mse"));
+        CliRun r = CliRun.of(new TrainCommand(), concat(base, "--feature-loss", "mse"));
         assertEquals(2, r.exitCode());
         assertTrue(r.err().startsWith("--feature-loss needs --teacher (the teacher's internals are computed online)"), r.err());
-        r = Cli.train(concat(base, "--teacher", SharedData.teacher().toString(), "--feature-loss", "l1"));
+        r = CliRun.of(new TrainCommand(), concat(base, "--teacher", SharedData.teacher().toString(), "--feature-loss", "l1"));
         assertEquals(2, r.exitCode());
         assertTrue(r.err().startsWith("--feature-loss: expected mse or cosine, got 'l1'"), r.err());
-        r = Cli.train(concat(base, "--teacher", SharedData.teacher().toString(), "--feature-loss", "mse", "--layer-map", "0-1"));
+        r = CliRun.of(new TrainCommand(), concat(base, "--teacher", SharedData.teacher().toString(), "--feature-loss", "mse", "--layer-map", "0-1"));
         assertEquals(2, r.exitCode());
         assertTrue(r.err().startsWith("--layer-map: expected auto, last or \"s:t,s:t,...\""), r.err());
-        r = Cli.train(concat(base, "--teacher", SharedData.teacher().toString(), "--feature-loss", "mse", "--layer-map", "0:5"));
+        r = CliRun.of(new TrainCommand(), concat(base, "--teacher", SharedData.teacher().toString(), "--feature-loss", "mse", "--layer-map", "0:5"));
         assertEquals(1, r.exitCode());
         assertEquals("distill train: --layer-map: teacher layer 5 in '0:5' does not exist (the teacher has layers 0..0)\n",
                 r.err());

@@ -7,11 +7,11 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.distill.model.CausalLM;
+import dev.distill.model.Engines;
 import dev.distill.model.LayerTaps;
 import dev.distill.model.ModelConfig;
 import dev.distill.trainer.data.BatchTensors;
 import java.nio.file.Path;
-import java.util.Locale;
 
 /**
  * The teacher of {@code distill train --teacher DIR}: a frozen model in the training process that runs
@@ -47,14 +47,13 @@ public final class OnlineTeacher implements AutoCloseable {
         return new OnlineTeacher(model, student.vocabSize(), topK);
     }
 
-    /** {@code --teacher-dtype}: auto is fp16 on a GPU and fp32 on the CPU (where fp16 is slow). */
+    /** {@code --teacher-dtype}: auto is fp16 on a GPU and fp32 on the CPU (where fp16 is slow), as generate's --dtype. */
     public static DataType dataType(String dtype, Device device) {
-        return switch (dtype == null ? "" : dtype.trim().toLowerCase(Locale.ROOT)) {
-            case "auto" -> device.isGpu() ? DataType.FLOAT16 : DataType.FLOAT32;
-            case "fp32" -> DataType.FLOAT32;
-            case "fp16" -> DataType.FLOAT16;
-            default -> throw new IllegalArgumentException("--teacher-dtype: expected auto, fp32 or fp16, got '" + dtype + "'");
-        };
+        try {
+            return Engines.computeDtype(dtype == null ? "" : dtype, device);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().replaceFirst("^--dtype", "--teacher-dtype"), e);
+        }
     }
 
     public CausalLM model() {
