@@ -14,6 +14,7 @@ import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
 import dev.distill.model.LayerTaps;
 import dev.distill.model.ModelConfig;
+import dev.distill.prompts.PromptEncoder;
 import dev.distill.tokenizer.HfTokenizer;
 import dev.distill.trainer.TrainOptions.Precision;
 import dev.distill.trainer.checkpoint.CheckpointStore;
@@ -44,12 +45,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.LongConsumer;
+import java.util.stream.Collectors;
 
 /**
  * One training run of {@code distill train}: streams soft-label batches, runs the student forward at
@@ -86,6 +90,7 @@ public final class Trainer implements AutoCloseable {
     private EvalMetrics lastEval;
     private LongConsumer afterStep = s -> {};
     private Online online;
+    private HfTokenizer corpusTokenizer; // with --teacher: encodes corpus files given as --data
 
     /**
      * The online teacher of {@code --teacher} with what uses its internals: the feature and attention
@@ -109,7 +114,9 @@ public final class Trainer implements AutoCloseable {
         this.evalData = evalData;
         this.checkpoints = checkpoints;
         ModelConfig config = weights.master().config();
-        RowLimits limits = new RowLimits(config.vocabSize(), config.maxPositionEmbeddings(), data.topK(), "student");
+        // An online teacher makes the targets: only the rows' prompt and completion ids are read.
+        int topK = options.online() != null ? 0 : data.topK();
+        RowLimits limits = new RowLimits(config.vocabSize(), config.maxPositionEmbeddings(), topK, "student");
         this.totalSteps = resumed != null ? resumed.totalSteps()
                 : options.steps() > 0 ? options.steps() : StepPlan.count(data, options, limits.lengthsOnly());
         this.schedule = options.schedule(totalSteps);
@@ -136,7 +143,10 @@ public final class Trainer implements AutoCloseable {
             }
         }
         long epochs = options.epochs() > 0 ? options.epochs() : Long.MAX_VALUE;
-        this.stream = RowStream.shuffled(data, ShardSchema.COLUMNS, options.seed(), options.shuffleBuffer(), epochs, position);
+        List<String> columns = options.online() != null ? ShardSchema.COLUMNS.stream()
+                .filter(c -> !c.equals(ShardSchema.TOPK_IDS) && !c.equals(ShardSchema.TOPK_LOGPROBS)).toList()
+                : ShardSchema.COLUMNS;
+        this.stream = RowStream.shuffled(data, columns, options.seed(), options.shuffleBuffer(), epochs, position);
         this.batcher = new TokenBudgetBatcher(stream, limits, options.batchTokens(), data.rows());
     }
 
@@ -168,7 +178,17 @@ public final class Trainer implements AutoCloseable {
             refuseExistingRun(options.out(), checkpoints);
         }
         String sha = tokenizerSha256(modelDir, "student");
-        SoftLabelData data = SoftLabelData.open(options.data(), "--data");
+        HfTokenizer corpusTokenizer = options.online() == null ? null : HfTokenizer.load(modelDir);
+        SoftLabelData data;
+        try {
+            data = SoftLabelData.open(options.data(), "--data", corpusTokenizer == null ? null
+                    : scoreEncoder(corpusTokenizer, ModelConfig.load(modelDir)));
+        } catch (RuntimeException e) {
+            if (corpusTokenizer != null) {
+                corpusTokenizer.close();
+            }
+            throw e;
+        }
         data.requireTokenizer(sha, modelDir, "student");
         SoftLabelData evalData = null;
         if (!options.evalData().isEmpty()) {
@@ -178,6 +198,7 @@ public final class Trainer implements AutoCloseable {
         StudentWeights weights = StudentWeights.load(modelDir, options.precision(), device);
         try {
             Trainer t = new Trainer(options, engine, weights, modelDir, sha, data, evalData, resumed, checkpoints);
+            t.corpusTokenizer = corpusTokenizer;
             try {
                 if (options.online() != null) {
                     t.online = openOnline(options, weights.master(), sha, modelDir, resumed != null ? modelDir : null, device);
@@ -194,8 +215,22 @@ public final class Trainer implements AutoCloseable {
             return t;
         } catch (RuntimeException e) {
             weights.close();
+            if (corpusTokenizer != null) {
+                corpusTokenizer.close();
+            }
             throw e;
         }
+    }
+
+    /**
+     * How a --data corpus file becomes rows: as 'distill generate --mode score' encodes it, with the student's
+     * tokenizer and chat template; the response ends at the first of the model's eos ids. No context limit:
+     * an overlong row loses the end of its response, as any row does.
+     */
+    private static PromptEncoder scoreEncoder(HfTokenizer tokenizer, ModelConfig config) {
+        Set<Integer> eos = Arrays.stream(config.eosTokenIds()).boxed().collect(Collectors.toSet());
+        return new PromptEncoder(tokenizer, tokenizer.chatTemplate().orElse(null), Map.of(), true, true, Integer.MAX_VALUE,
+                eos::contains);
     }
 
     /**
@@ -486,6 +521,9 @@ public final class Trainer implements AutoCloseable {
             optimizer.close();
             if (online != null) {
                 online.teacher().close();
+            }
+            if (corpusTokenizer != null) {
+                corpusTokenizer.close();
             }
         } finally {
             weights.close();

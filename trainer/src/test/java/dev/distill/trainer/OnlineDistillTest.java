@@ -290,6 +290,79 @@ class OnlineDistillTest {
                 r.err());
     }
 
+    /** --data accepts a prompt/response corpus with --teacher: rows are templated and tokenized as score mode does. */
+    @Test
+    void aJsonlCorpusIsTrainedOnWithTheChatTemplate() throws IOException {
+        Path corpus = tmp.resolve("corpus.jsonl");
+        Files.writeString(corpus, String.join("\n",
+                "{\"prompt\": \"hello there\", \"response\": \"general kenobi\"}",
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"2+2?\"}, {\"role\": \"assistant\", \"content\": \"4\"}]}",
+                "{\"text\": \"once upon\", \"response\": \" a time\"}") + "\n");
+        Path student = TestModels.student(tmp.resolve("corpus-student"), 9);
+        try (dev.distill.tokenizer.HfTokenizer tok = dev.distill.tokenizer.HfTokenizer.load(student);
+                CorpusReader reader = new CorpusReader(corpus, student)) {
+            List<dev.distill.data.SoftLabelRow> rows = reader.rows;
+            assertEquals(3, rows.size());
+            List<Map<String, Object>> user = List.of(Map.of("role", "user", "content", "hello there"));
+            assertArrayEquals(tok.encodeChat(user, true), rows.get(0).promptIds());
+            List<Map<String, Object>> full = List.of(user.get(0), Map.of("role", "assistant", "content", "general kenobi"));
+            int[] all = tok.encodeChat(full, false);
+            int[] both = concatIds(rows.get(0).promptIds(), rows.get(0).completionIds());
+            assertArrayEquals(java.util.Arrays.copyOf(all, both.length), both, "prompt ++ response is the templated conversation");
+            assertEquals(0, rows.get(0).topkIds().length, "corpus rows carry no soft labels");
+            assertArrayEquals(tok.encode("once upon", true), rows.get(2).promptIds());
+            assertArrayEquals(tok.encode(" a time", false), rows.get(2).completionIds());
+        }
+        Path out = tmp.resolve("corpus-run");
+        CliRun r = CliRun.of(new TrainCommand(), "--student", student.toString(), "--teacher", SharedData.teacher().toString(),
+                "--data", corpus.toString(), "--out", out.toString(), "--epochs", "2", "--batch-tokens", "64", "--lr", "1e-3",
+                "--device", "cpu");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(MetricsLog.read(out.resolve(MetricsLog.FILE)).get(0).get("kd").asDouble() > 0);
+
+        r = CliRun.of(new TrainCommand(), "--student", student.toString(), "--data", corpus.toString(), "--out",
+                tmp.resolve("corpus-offline").toString(), "--steps", "1", "--device", "cpu");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("--data " + corpus + ": a prompt/response corpus has no soft labels; train on it with an"
+                + " online teacher (--teacher DIR)"), r.err());
+
+        Path bad = tmp.resolve("bad.jsonl");
+        Files.writeString(bad, "{\"prompt\": \"a\", \"response\": \"b\"}\n{\"prompt\": \"no response\"}\n");
+        r = CliRun.of(new TrainCommand(), "--student", student.toString(), "--teacher", SharedData.teacher().toString(),
+                "--data", bad.toString(), "--out", tmp.resolve("bad-run").toString(), "--steps", "1", "--device", "cpu");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains(bad + ":2: "), r.err());
+    }
+
+    /** The rows a corpus file gives the trainer, read as the trainer reads them. */
+    private static final class CorpusReader implements AutoCloseable {
+        final List<dev.distill.data.SoftLabelRow> rows = new ArrayList<>();
+        private final dev.distill.tokenizer.HfTokenizer tokenizer;
+
+        CorpusReader(Path corpus, Path student) {
+            tokenizer = dev.distill.tokenizer.HfTokenizer.load(student);
+            dev.distill.prompts.PromptEncoder encoder = new dev.distill.prompts.PromptEncoder(tokenizer,
+                    tokenizer.chatTemplate().orElseThrow(), Map.of(), true, true, Integer.MAX_VALUE, id -> id == TeacherLabels.EOS);
+            SoftLabelData d = SoftLabelData.open(List.of(corpus.toString()), "--data", encoder);
+            try (RowStream s = RowStream.inOrder(d, Long.MAX_VALUE)) {
+                for (PositionedRow p = s.next(); p != null; p = s.next()) {
+                    rows.add(p.row());
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            tokenizer.close();
+        }
+    }
+
+    private static int[] concatIds(int[] a, int[] b) {
+        int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     private static String[] concat(String[] a, String... b) {
         List<String> all = new ArrayList<>(List.of(a));
         all.addAll(List.of(b));

@@ -37,6 +37,7 @@ public final class RowStream implements AutoCloseable {
     private Iterator<ShardRef> shardOrder;
     private ShardRef currentShard;
     private ShardReader reader;
+    private CorpusFile.Rows corpusRows;
     private Iterator<SoftLabelRow> rows;
     private final List<Buffered> buffer = new ArrayList<>();
 
@@ -156,8 +157,13 @@ public final class RowStream implements AutoCloseable {
                     return null;
                 }
                 currentShard = shardOrder.next();
-                reader = ShardReader.open(currentShard.file(), columns);
-                rows = reader.iterator();
+                if (currentShard.corpus() != null) {
+                    corpusRows = currentShard.corpus().open();
+                    rows = corpusRows;
+                } else {
+                    reader = ShardReader.open(currentShard.file(), columns);
+                    rows = reader.iterator();
+                }
             }
             return rows.next();
         } catch (IOException e) {
@@ -166,6 +172,11 @@ public final class RowStream implements AutoCloseable {
     }
 
     private void closeReader() {
+        if (corpusRows != null) {
+            corpusRows.close();
+            corpusRows = null;
+            rows = null;
+        }
         if (reader != null) {
             try {
                 reader.close();
