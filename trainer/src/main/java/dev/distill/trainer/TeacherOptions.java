@@ -19,10 +19,12 @@ import java.util.Objects;
  * @param layerMap {@code --layer-map} auto|"s:t,..."
  * @param attentionLoss {@code --attention-loss} kl, or null for none
  * @param attentionWeight {@code --attention-weight}
- * @param attentionLayers {@code --attention-layers} last|auto|"s:t,..."
+ * @param attentionLayers {@code --attention-layers} last|auto|"s:t,...": also the value-relation pairs
+ * @param valueRelationWeight {@code --value-relation-weight}: 0 for no value-relation term
+ * @param relationHeads {@code --relation-heads}: 0 for the student's KV head count
  */
 public record TeacherOptions(Path teacher, String dtype, int topK, String featureLoss, double featureWeight, String layerMap,
-        String attentionLoss, double attentionWeight, String attentionLayers) {
+        String attentionLoss, double attentionWeight, String attentionLayers, double valueRelationWeight, int relationHeads) {
 
     public TeacherOptions {
         Objects.requireNonNull(teacher, "--teacher");
@@ -45,6 +47,15 @@ public record TeacherOptions(Path teacher, String dtype, int topK, String featur
                 throw new IllegalArgumentException("--attention-loss: expected kl, got '" + attentionLoss + "'");
             }
             weight(attentionWeight, "--attention-weight");
+        }
+        if (valueRelationWeight != 0) {
+            weight(valueRelationWeight, "--value-relation-weight");
+        }
+        if (relationHeads < 0) {
+            throw new IllegalArgumentException("--relation-heads: expected a positive number (0: the student's KV heads), got "
+                    + relationHeads);
+        }
+        if (attentionLoss != null || valueRelationWeight != 0) {
             LayerMap.checkSyntax(attentionLayers, "--attention-layers");
         }
     }
@@ -68,7 +79,13 @@ public record TeacherOptions(Path teacher, String dtype, int topK, String featur
         if (attentionLoss != null) {
             o.put("attention_loss", attentionLoss);
             o.put("attention_weight", attentionWeight);
+        }
+        if (attentionLoss != null || valueRelationWeight != 0) {
             o.put("attention_layers", attentionLayers);
+        }
+        if (valueRelationWeight != 0) {
+            o.put("value_relation_weight", valueRelationWeight);
+            o.put("relation_heads", relationHeads);
         }
     }
 }

@@ -157,8 +157,17 @@ public final class TrainCommand implements Callable<Integer> {
     double attentionWeight;
 
     @Option(names = "--attention-layers", defaultValue = "last", paramLabel = "last|auto|s:t,...",
-            description = "Student:teacher layer pairs for --attention-loss. Default: ${DEFAULT-VALUE}.")
+            description = "Student:teacher layer pairs for --attention-loss and --value-relation-weight. Default: ${DEFAULT-VALUE}.")
     String attentionLayers;
+
+    @Option(names = "--value-relation-weight", defaultValue = "0", paramLabel = "W",
+            description = "Weight of MiniLM's value-relation KL on the --attention-layers pairs (needs --teacher; 0: off)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    double valueRelationWeight;
+
+    @Option(names = "--relation-heads", defaultValue = "0", paramLabel = "R",
+            description = "Relation heads the values are re-split into (MiniLMv2); 0: the student's KV heads. Default: ${DEFAULT-VALUE}.")
+    int relationHeads;
 
     @Override
     public Integer call() {
@@ -193,14 +202,15 @@ public final class TrainCommand implements Callable<Integer> {
     /** The online-teacher options, or null without --teacher (then the feature and attention options are refused). */
     private TeacherOptions teacherOptions() {
         if (teacher == null) {
-            if (featureLoss != null || attentionLoss != null) {
-                throw new IllegalArgumentException((featureLoss != null ? "--feature-loss" : "--attention-loss")
-                        + " needs --teacher (the teacher's internals are computed online)");
+            if (featureLoss != null || attentionLoss != null || valueRelationWeight != 0) {
+                throw new IllegalArgumentException((featureLoss != null ? "--feature-loss" : attentionLoss != null
+                        ? "--attention-loss" : "--value-relation-weight") + " needs --teacher (the teacher's internals are"
+                        + " computed online)");
             }
             return null;
         }
         return new TeacherOptions(teacher.toAbsolutePath().normalize(), teacherDtype, teacherTopK, featureLoss, featureWeight,
-                layerMap, attentionLoss, attentionWeight, attentionLayers);
+                layerMap, attentionLoss, attentionWeight, attentionLayers, valueRelationWeight, relationHeads);
     }
 
     /** Local paths become absolute; URIs with a scheme (hdfs://, s3a://, file://) are kept as given. */

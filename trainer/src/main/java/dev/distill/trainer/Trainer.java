@@ -28,6 +28,7 @@ import dev.distill.trainer.data.SoftLabelData;
 import dev.distill.trainer.data.TokenBudgetBatcher;
 import dev.distill.trainer.loss.DistillObjective;
 import dev.distill.trainer.loss.FeatureLoss;
+import dev.distill.trainer.loss.ValueRelationLoss;
 import dev.distill.trainer.online.FeatureProjections;
 import dev.distill.trainer.online.InternalDistillation;
 import dev.distill.trainer.online.LayerMap;
@@ -180,36 +181,46 @@ public final class Trainer implements AutoCloseable {
         String sha = tokenizerSha256(modelDir, "student");
         HfTokenizer corpusTokenizer = options.online() == null ? null : HfTokenizer.load(modelDir);
         SoftLabelData data;
+        SoftLabelData evalData = null;
+        StudentWeights weights;
         try {
             data = SoftLabelData.open(options.data(), "--data", corpusTokenizer == null ? null
                     : scoreEncoder(corpusTokenizer, ModelConfig.load(modelDir)));
+            data.requireTokenizer(sha, modelDir, "student");
+            if (!options.evalData().isEmpty()) {
+                evalData = SoftLabelData.open(options.evalData(), "--eval-data");
+                evalData.requireTokenizer(sha, modelDir, "student");
+            }
+            weights = StudentWeights.load(modelDir, options.precision(), device);
         } catch (RuntimeException e) {
             if (corpusTokenizer != null) {
                 corpusTokenizer.close();
             }
             throw e;
         }
-        data.requireTokenizer(sha, modelDir, "student");
-        SoftLabelData evalData = null;
-        if (!options.evalData().isEmpty()) {
-            evalData = SoftLabelData.open(options.evalData(), "--eval-data");
-            evalData.requireTokenizer(sha, modelDir, "student");
-        }
-        StudentWeights weights = StudentWeights.load(modelDir, options.precision(), device);
         try {
-            Trainer t = new Trainer(options, engine, weights, modelDir, sha, data, evalData, resumed, checkpoints);
-            t.corpusTokenizer = corpusTokenizer;
+            // The teacher and its options are checked before the run writes anything into --out.
+            Online online = options.online() == null ? null
+                    : openOnline(options, weights.master(), sha, modelDir, resumed != null ? modelDir : null, device);
+            Trainer t;
             try {
-                if (options.online() != null) {
-                    t.online = openOnline(options, weights.master(), sha, modelDir, resumed != null ? modelDir : null, device);
+                t = new Trainer(options, engine, weights, modelDir, sha, data, evalData, resumed, checkpoints);
+            } catch (RuntimeException e) {
+                if (online != null) {
+                    online.teacher().close();
                 }
+                throw e;
+            }
+            t.corpusTokenizer = corpusTokenizer;
+            t.online = online;
+            try {
                 if (resumed != null) {
                     try (NDManager scratch = weights.master().manager().newSubManager()) {
                         t.optimizer.loadState(CheckpointStore.readOptimizer(modelDir, scratch), t.trainedParameters());
                     }
                 }
             } catch (RuntimeException e) {
-                t.close();
+                t.closeRun(); // the weights and the tokenizer are closed below
                 throw e;
             }
             return t;
@@ -255,15 +266,26 @@ public final class Trainer implements AutoCloseable {
                     : LayerMap.parse(o.layerMap(), sc.numLayers(), tc.numLayers(), "--layer-map");
             LayerMap attentionMap = o.attentionLoss() == null ? null
                     : LayerMap.parse(o.attentionLayers(), sc.numLayers(), tc.numLayers(), "--attention-layers");
+            LayerMap valueMap = o.valueRelationWeight() == 0 ? null
+                    : LayerMap.parse(o.attentionLayers(), sc.numLayers(), tc.numLayers(), "--attention-layers");
             FeatureProjections projections = null;
             if (featureMap != null) {
                 projections = resumeDir != null
                         ? FeatureProjections.read(resumeDir, featureMap, sc.hiddenSize(), tc.hiddenSize(), student.manager())
                         : FeatureProjections.init(featureMap, sc.hiddenSize(), tc.hiddenSize(), options.seed(), student.manager());
             }
-            InternalDistillation internals = featureMap == null && attentionMap == null ? null
+            int relationHeads = o.relationHeads() > 0 ? o.relationHeads() : sc.numKvHeads();
+            if (valueMap != null) {
+                for (ModelConfig c : List.of(sc, tc)) {
+                    String role = c == sc ? "student" : "teacher";
+                    ValueRelationLoss.requireDivides(relationHeads, (long) c.numKvHeads() * c.headDim(), role + "'s value width "
+                            + c.numKvHeads() * c.headDim() + " (" + c.numKvHeads() + " KV heads x " + c.headDim() + ")");
+                }
+            }
+            InternalDistillation internals = featureMap == null && attentionMap == null && valueMap == null ? null
                     : new InternalDistillation(featureLoss, o.featureWeight(), featureMap, projections, o.attentionWeight(),
-                            attentionMap, sc.numLayers(), tc.numLayers());
+                            attentionMap, o.valueRelationWeight(), valueMap,
+                            relationHeads, sc.numLayers(), tc.numLayers());
             return new Online(teacher, internals, projections);
         } catch (RuntimeException e) {
             teacher.close();
@@ -374,6 +396,7 @@ public final class Trainer implements AutoCloseable {
         double ce = 0;
         double feature = 0;
         double attention = 0;
+        double valueRelation = 0;
         CausalLM forward = weights.forward();
         InternalDistillation internals = online == null ? null : online.internals();
         for (MicroBatch mb : micro) {
@@ -406,6 +429,7 @@ public final class Trainer implements AutoCloseable {
                     if (inner != null) {
                         feature += inner.feature() == null ? 0 : inner.feature().getFloat();
                         attention += inner.attention() == null ? 0 : inner.attention().getFloat();
+                        valueRelation += inner.valueRelation() == null ? 0 : inner.valueRelation().getFloat();
                     }
                 }
             }
@@ -462,6 +486,9 @@ public final class Trainer implements AutoCloseable {
         if (internals != null && options.online().attentionLoss() != null) {
             line.put("attention", attention);
         }
+        if (internals != null && options.online().valueRelationWeight() != 0) {
+            line.put("value_relation", valueRelation);
+        }
         line.put("lr", lr);
         line.put("grad_norm", norm);
         line.put("tokens", stepTokens);
@@ -513,15 +540,20 @@ public final class Trainer implements AutoCloseable {
                 options.toJson());
     }
 
+    /** Closes what the run opened besides the student's weights and the corpus tokenizer. */
+    private void closeRun() {
+        stream.close();
+        metrics.close();
+        optimizer.close();
+        if (online != null) {
+            online.teacher().close();
+        }
+    }
+
     @Override
     public void close() {
         try {
-            stream.close();
-            metrics.close();
-            optimizer.close();
-            if (online != null) {
-                online.teacher().close();
-            }
+            closeRun();
             if (corpusTokenizer != null) {
                 corpusTokenizer.close();
             }

@@ -131,11 +131,12 @@ class OnlineDistillTest {
         CliRun r = CliRun.of(new TrainCommand(), "--student", teacher.toString(), "--teacher", teacher.toString(), "--data",
                 SharedData.train().toString(), "--out", out.toString(), "--steps", "1", "--batch-tokens", "256", "--lr", "1e-4",
                 "--feature-loss", "mse", "--layer-map", "auto", "--attention-loss", "kl", "--attention-layers", "auto",
-                "--device", "cpu");
+                "--value-relation-weight", "1", "--device", "cpu");
         assertEquals(0, r.exitCode(), r.err());
         JsonNode step1 = MetricsLog.read(out.resolve(MetricsLog.FILE)).get(0);
         assertTrue(step1.get("feature").asDouble() < 1e-10, step1.toString());
         assertTrue(step1.get("attention").asDouble() < 1e-6, step1.toString());
+        assertTrue(step1.get("value_relation").asDouble() < 1e-6, step1.toString());
         assertTrue(step1.get("kd").asDouble() < 1e-5, step1.toString());
     }
 
@@ -195,7 +196,7 @@ class OnlineDistillTest {
         String[] args = {"--student", student.toString(), "--teacher", teacher.toString(), "--data",
             SharedData.train().toString(), "--steps", "4", "--save-every", "2", "--batch-tokens", "256", "--lr", "1e-2",
             "--shuffle-buffer", "8", "--ce-weight", "0.5", "--feature-loss", "cosine", "--layer-map", "0:0",
-            "--attention-loss", "kl", "--device", "cpu"};
+            "--attention-loss", "kl", "--value-relation-weight", "0.5", "--relation-heads", "2", "--device", "cpu"};
         assertEquals(0, CliRun.of(new TrainCommand(), concat(args, "--out", full.toString())).exitCode());
         Path resumed = tmp.resolve("resume-killed");
         TestModels.copyTree(full.resolve("checkpoint-2"), resumed.resolve("checkpoint-2"));
@@ -211,7 +212,7 @@ class OnlineDistillTest {
             ((com.fasterxml.jackson.databind.node.ObjectNode) actual.get(i)).remove("tokens_per_s");
             assertEquals(expected.get(i), actual.get(i), "metrics of the resumed run, line " + i);
         }
-        for (String key : List.of("loss", "kd", "ce", "feature", "attention")) {
+        for (String key : List.of("loss", "kd", "ce", "feature", "attention", "value_relation")) {
             assertTrue(expected.get(3).get(key).asDouble() > 0, key + " is logged: " + expected.get(3));
         }
         for (String file : List.of("checkpoint-4/model.safetensors", "checkpoint-4/optimizer.safetensors",
@@ -219,7 +220,7 @@ class OnlineDistillTest {
             assertArrayEquals(Files.readAllBytes(full.resolve(file)), Files.readAllBytes(resumed.resolve(file)), file);
         }
         java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(full.resolve("metrics.png").toFile());
-        for (int rgb : new int[] {0xff7f0e, 0x2ca02c, 0x9467bd, 0x8c564b}) { // kd, ce, feature, attention curves
+        for (int rgb : new int[] {0xff7f0e, 0x2ca02c, 0x9467bd, 0x8c564b, 0xe377c2}) { // kd, ce, feature, attention, value relations
             int pixels = 0;
             for (int y = 0; y < png.getHeight() / 2; y++) {
                 for (int x = 0; x < png.getWidth(); x++) {
@@ -287,6 +288,11 @@ class OnlineDistillTest {
         r = CliRun.of(new TrainCommand(), concat(base, "--teacher", SharedData.teacher().toString(), "--feature-loss", "mse", "--layer-map", "0:5"));
         assertEquals(1, r.exitCode());
         assertEquals("distill train: --layer-map: teacher layer 5 in '0:5' does not exist (the teacher has layers 0..0)\n",
+                r.err());
+        r = CliRun.of(new TrainCommand(), concat(base, "--teacher", SharedData.teacher().toString(), "--value-relation-weight", "1",
+                "--relation-heads", "3"));
+        assertEquals(1, r.exitCode());
+        assertEquals("distill train: --relation-heads 3 does not divide the student's value width 16 (1 KV heads x 16)\n",
                 r.err());
     }
 

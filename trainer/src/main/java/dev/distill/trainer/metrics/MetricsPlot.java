@@ -43,9 +43,9 @@ public final class MetricsPlot {
     record Series(String title, String yLabel, Color color, List<double[]> points) {}
 
     /** The unweighted loss terms a step line may carry, drawn beside the loss when a run has two or more. */
-    private static final List<String> TERMS = List.of("kd", "ce", "feature", "attention");
+    private static final List<String> TERMS = List.of("kd", "ce", "feature", "attention", "value_relation");
     private static final List<Color> TERM_COLORS = List.of(new Color(0xff7f0e), new Color(0x2ca02c), new Color(0x9467bd),
-            new Color(0x8c564b));
+            new Color(0x8c564b), new Color(0xe377c2));
 
     /** Reads {@code out/metrics.jsonl} and writes {@code out/metrics.png}. */
     public static Path write(Path out) {

@@ -7,11 +7,13 @@ import dev.distill.trainer.loss.AttentionLoss;
 import dev.distill.trainer.loss.FeatureLoss;
 import dev.distill.trainer.loss.LossInputs;
 import dev.distill.trainer.loss.Reduction;
+import dev.distill.trainer.loss.ValueRelationLoss;
 
 /**
  * The terms that need the teacher's internals: feature distillation (hidden states of the mapped layers
  * through the learned projections, {@code --feature-loss}) and attention distillation (attention
- * distributions of the mapped layers, {@code --attention-loss kl}). Each is averaged over its layer pairs,
+ * distributions of the mapped layers, {@code --attention-loss kl}) and value relations (MiniLM/MiniLMv2,
+ * {@code --value-relation-weight}, on the attention layer pairs). Each is averaged over its layer pairs,
  * summed over the real input tokens (prompt and completion) and divided by the real input tokens of the
  * whole optimizer step, so gradient accumulation stays exact.
  */
@@ -22,16 +24,24 @@ public final class InternalDistillation {
     private final FeatureProjections projections;
     private final double attentionWeight;
     private final LayerMap attentionMap;
+    private final double valueWeight;
+    private final LayerMap valueMap;
+    private final int relationHeads;
     private final int studentLayers;
     private final int teacherLayers;
 
     /**
      * @param featureLoss null for no feature term
      * @param attentionMap null for no attention term
+     * @param valueMap null for no value-relation term
+     * @param relationHeads the value relations' R
      */
     public InternalDistillation(FeatureLoss featureLoss, double featureWeight, LayerMap featureMap,
-            FeatureProjections projections, double attentionWeight, LayerMap attentionMap, int studentLayers,
-            int teacherLayers) {
+            FeatureProjections projections, double attentionWeight, LayerMap attentionMap, double valueWeight,
+            LayerMap valueMap, int relationHeads, int studentLayers, int teacherLayers) {
+        this.valueWeight = valueWeight;
+        this.valueMap = valueMap;
+        this.relationHeads = relationHeads;
         this.featureLoss = featureLoss;
         this.featureWeight = featureWeight;
         this.featureMap = featureMap;
@@ -45,17 +55,19 @@ public final class InternalDistillation {
     /** What the student's forward must record. */
     public LayerTaps studentTaps() {
         return new LayerTaps(studentLayers, featureLoss == null ? new int[0] : featureMap.studentLayers(),
-                attentionMap == null ? new int[0] : attentionMap.studentLayers(), new int[0]);
+                attentionMap == null ? new int[0] : attentionMap.studentLayers(),
+                valueMap == null ? new int[0] : valueMap.studentLayers());
     }
 
     /** What the teacher's forward must record. */
     public LayerTaps teacherTaps() {
         return new LayerTaps(teacherLayers, featureLoss == null ? new int[0] : featureMap.teacherLayers(),
-                attentionMap == null ? new int[0] : attentionMap.teacherLayers(), new int[0]);
+                attentionMap == null ? new int[0] : attentionMap.teacherLayers(),
+                valueMap == null ? new int[0] : valueMap.teacherLayers());
     }
 
     /** The unweighted terms of one micro-batch (null when off) and their weighted sum. */
-    public record Terms(NDArray feature, NDArray attention, NDArray weighted) {}
+    public record Terms(NDArray feature, NDArray attention, NDArray valueRelation, NDArray weighted) {}
 
     /**
      * @param attentionMask the batch's [B, L] mask (nonzero for real tokens)
@@ -87,6 +99,18 @@ public final class InternalDistillation {
             NDArray w = attention.mul((float) attentionWeight);
             weighted = weighted == null ? w : weighted.add(w);
         }
-        return new Terms(feature, attention, weighted);
+        NDArray valueRelation = null;
+        if (valueMap != null) {
+            NDArray sum = null;
+            for (LayerMap.Pair p : valueMap.pairs()) {
+                NDArray term = ValueRelationLoss.sum(teacher.values(p.teacher()), student.values(p.student()), attentionMask,
+                        mask, relationHeads);
+                sum = sum == null ? term : sum.add(term);
+            }
+            valueRelation = Reduction.perToken(sum.div((float) valueMap.pairs().size()), stepInputTokens);
+            NDArray w = valueRelation.mul((float) valueWeight);
+            weighted = weighted == null ? w : weighted.add(w);
+        }
+        return new Terms(feature, attention, valueRelation, weighted);
     }
 }
