@@ -164,7 +164,7 @@ public final class MetricsPlot {
             curve(g, one, xAxis, yAxis);
         }
         if (all.size() > 1) {
-            legend(g, all, x0 + w - 150, y0 + 10);
+            legend(g, all, x0 + w - 180, y0 + 10);
         }
     }
 
@@ -173,9 +173,9 @@ public final class MetricsPlot {
         g.setFont(TICK);
         int row = g.getFontMetrics().getHeight() + 2;
         g.setColor(Color.WHITE);
-        g.fillRect(x, y, 140, row * all.size() + 8);
+        g.fillRect(x, y, 170, row * all.size() + 8);
         g.setColor(Color.GRAY);
-        g.drawRect(x, y, 140, row * all.size() + 8);
+        g.drawRect(x, y, 170, row * all.size() + 8);
         for (int i = 0; i < all.size(); i++) {
             int ly = y + 4 + row * i + row / 2;
             g.setColor(all.get(i).color());
