@@ -192,17 +192,35 @@ public final class CausalLM implements AutoCloseable {
      * @param cache null, or a cache from {@link #newCache} whose slots [P, P + T) this call fills
      */
     public NDArray hidden(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache) {
+        return hidden(inputIds, positionIds, attentionMask, cache, null);
+    }
+
+    /**
+     * {@link #hidden(NDArray, NDArray, NDArray, KvCache)} that also records, for the layers {@code taps}
+     * names, their output hidden states, attention probabilities and values into {@code taps} (null:
+     * nothing is recorded).
+     */
+    public NDArray hidden(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache, LayerTaps taps) {
         int past = cache == null ? 0 : cache.length();
         int t = checkInputs(inputIds, positionIds, attentionMask, cache, past);
+        if (taps != null && taps.layers() != layers.length) {
+            throw new IllegalArgumentException("taps are for " + taps.layers() + " layers; the model has " + layers.length);
+        }
         NDArray out = scoped(inputIds.getManager(), () -> {
             NDArray x = Ops.embedding(inputIds, embed); // [B, T, H]
             RotaryTables rope = RotaryTables.of(positionIds, invFreq, dtype);
             NDArray[] biases = biases(attentionMask, past, t); // per layer [B, 1, T, P+T]
             for (int i = 0; i < layers.length; i++) {
-                x = layerScoped(layers[i], x, rope, biases[i], cache, past);
+                x = layerScoped(layers[i], x, rope, biases[i], cache, past, taps);
+            }
+            if (taps != null) {
+                taps.detach();
             }
             return Ops.rmsNorm(x, finalNorm, constants.eps(), constants.minusHalf()); // [B, T, H]
         });
+        if (taps != null) {
+            taps.adopt(inputIds.getManager());
+        }
         if (cache != null) {
             cache.advance(t);
         }
@@ -238,18 +256,23 @@ public final class CausalLM implements AutoCloseable {
     /**
      * One decoder layer in its own NDScope: its intermediates are released as soon as it returns
      * (autograd keeps what backward needs), so a forward holds one layer's activations at a time
-     * instead of every layer's. Its input is released too.
+     * instead of every layer's. Its input is released too, unless {@code taps} recorded it.
      */
     private static NDArray layerScoped(DecoderLayer layer, NDArray x, RotaryTables rope, NDArray bias, KvCache cache,
-            int past) {
+            int past, LayerTaps taps) {
         NDArray out;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            out = layer.forward(x, rope, bias, cache, past); // [B, T, H]
+            out = layer.forward(x, rope, bias, cache, past, taps); // [B, T, H]
             NDScope.unregister(out);
         }
         NDScope.register(out);
-        x.close();
+        if (taps == null || !taps.holds(x)) {
+            x.close();
+        }
+        if (taps != null && taps.wantsHidden(layer.index())) {
+            taps.recordHidden(layer.index(), out);
+        }
         return out;
     }
 

@@ -56,7 +56,7 @@ final class DecoderLayer {
      * x [B, T, H] -> [B, T, H]. {@code bias} [B, 1, T, S] float32; with a cache, this layer's
      * keys/values are written at slots [past, past + T) and attention reads slots [0, past + T).
      */
-    NDArray forward(NDArray x, RotaryTables rope, NDArray bias, KvCache cache, int past) {
+    NDArray forward(NDArray x, RotaryTables rope, NDArray bias, KvCache cache, int past, LayerTaps taps) {
         Shape s = x.getShape();
         long b = s.get(0);
         long t = s.get(1);
@@ -73,6 +73,9 @@ final class DecoderLayer {
         NDList qAndK = rope.apply(qk).split(new long[] {heads}, 2);
         NDArray keys = qAndK.get(1).transpose(0, 2, 1, 3); // [B, Hkv, T, D]
         NDArray values = qkAndV.get(1).transpose(0, 2, 1, 3); // [B, Hkv, T, D]
+        if (taps != null && taps.wantsValues(index)) {
+            taps.recordValues(index, values);
+        }
         if (cache != null) {
             cache.write(index, past, keys, values);
             keys = cache.keys(index, (int) span); // [B, Hkv, S, D]
@@ -88,6 +91,9 @@ final class DecoderLayer {
                 ? Ops.softmaxFloat(scores.add(bias), -1) // [B, Hkv, G, S] float32
                 : Ops.softmaxFloat(scores.reshape(b, kvHeads, groups, t, span).add(bias.expandDims(1)), -1)
                         .reshape(b, kvHeads, groups * t, span); // [B, Hkv, G*T, S] float32
+        if (taps != null && taps.wantsAttention(index)) {
+            taps.recordAttention(index, probs.reshape(b, heads, t, span)); // [B, Hq, T, S]; query head = kv * G + g
+        }
         probs = Ops.cast(probs, x.getDataType());
         NDArray context = probs.matMul(values); // [B, Hkv, G*T, D]
         context = t == 1 ? context.reshape(b, 1, (long) heads * headDim) // [B, 1, Hq*D]
@@ -100,6 +106,10 @@ final class DecoderLayer {
         NDArray gate = gateAndUp.get(0);
         NDArray act = gate.mul(Ops.sigmoid(gate)).mul(gateAndUp.get(1)); // silu(gate) * up
         return x.add(Ops.linear(act, down, null));
+    }
+
+    int index() {
+        return index;
     }
 
     private static long[] headKinds(int queryHeads, int keyHeads) {

@@ -5,6 +5,7 @@ import dev.distill.data.ShardMetadata;
 import dev.distill.data.ShardWriter;
 import dev.distill.data.SoftLabelRow;
 import dev.distill.prompts.InvalidPromptException;
+import dev.distill.prompts.PromptEncoder;
 import dev.distill.prompts.PromptRecord;
 import dev.distill.prompts.PromptSource;
 import dev.distill.prompts.SkipReport;

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import dev.distill.model.CausalLM;
+import dev.distill.model.LayerTaps;
 import dev.distill.trainer.data.BatchTensors;
 import java.util.Map;
 
@@ -20,7 +21,12 @@ final class CompletionLogits {
      *     CausalLM#logits} would widen it to float32 through the differentiable {@code Ops.cast})
      */
     static NDArray of(CausalLM model, BatchTensors batch, boolean training) {
-        NDArray hidden = model.hidden(batch.inputIds(), batch.positionIds(), batch.attentionMask(), null); // [B, L, H]
+        return of(model, batch, training, null);
+    }
+
+    /** {@link #of(CausalLM, BatchTensors, boolean)} that also records into {@code taps} (null: nothing). */
+    static NDArray of(CausalLM model, BatchTensors batch, boolean training, LayerTaps taps) {
+        NDArray hidden = model.hidden(batch.inputIds(), batch.positionIds(), batch.attentionMask(), null, taps); // [B, L, H]
         long h = hidden.getShape().get(2);
         NDArray picked = hidden.reshape(-1, h).get(new NDIndex("{}", batch.gatherIndex())); // [N, H]
         if (!training || model.dtype() == DataType.FLOAT32) {

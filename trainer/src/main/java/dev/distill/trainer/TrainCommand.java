@@ -123,6 +123,54 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from the latest checkpoint in --out.")
     boolean resume;
 
+    @Option(names = "--teacher", paramLabel = "DIR",
+            description = "Online teacher (same tokenizer, frozen): it runs on every micro-batch and gives the soft targets;"
+                    + " --data then needs only prompt and completion ids.")
+    Path teacher;
+
+    @Option(names = "--teacher-dtype", defaultValue = "auto", paramLabel = "auto|fp32|fp16",
+            description = "The online teacher's dtype: fp16 on GPU, fp32 on CPU when auto. Default: ${DEFAULT-VALUE}.")
+    String teacherDtype;
+
+    @Option(names = "--teacher-top-k", defaultValue = "0", paramLabel = "K",
+            description = "Online targets: 0 = the teacher's full-vocabulary distribution, K = its top-K (as 'distill"
+                    + " generate' stores). Default: ${DEFAULT-VALUE}.")
+    int teacherTopK;
+
+    @Option(names = "--feature-loss", paramLabel = "mse|cosine",
+            description = "Hidden-state distillation through learned projections (needs --teacher).")
+    String featureLoss;
+
+    @Option(names = "--feature-weight", defaultValue = "1.0", paramLabel = "W",
+            description = "Weight of the feature term. Default: ${DEFAULT-VALUE}.")
+    double featureWeight;
+
+    @Option(names = "--layer-map", defaultValue = "auto", paramLabel = "auto|s:t,...",
+            description = "Student:teacher layer pairs for --feature-loss; auto spreads the student's layers uniformly over"
+                    + " the teacher's. Default: ${DEFAULT-VALUE}.")
+    String layerMap;
+
+    @Option(names = "--attention-loss", paramLabel = "kl",
+            description = "MiniLM-style KL between teacher and student attention distributions (needs --teacher).")
+    String attentionLoss;
+
+    @Option(names = "--attention-weight", defaultValue = "1.0", paramLabel = "W",
+            description = "Weight of the attention term. Default: ${DEFAULT-VALUE}.")
+    double attentionWeight;
+
+    @Option(names = "--attention-layers", defaultValue = "last", paramLabel = "last|auto|s:t,...",
+            description = "Student:teacher layer pairs for --attention-loss and --value-relation-weight. Default: ${DEFAULT-VALUE}.")
+    String attentionLayers;
+
+    @Option(names = "--value-relation-weight", defaultValue = "0", paramLabel = "W",
+            description = "Weight of MiniLM's value-relation KL on the --attention-layers pairs (needs --teacher; 0: off)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    double valueRelationWeight;
+
+    @Option(names = "--relation-heads", defaultValue = "0", paramLabel = "R",
+            description = "Relation heads the values are re-split into (MiniLMv2); 0: the student's KV heads. Default: ${DEFAULT-VALUE}.")
+    int relationHeads;
+
     @Override
     public Integer call() {
         TrainOptions options;
@@ -150,7 +198,21 @@ public final class TrainCommand implements Callable<Integer> {
         return new TrainOptions(student.toAbsolutePath().normalize(), absolute(data), out.toAbsolutePath().normalize(),
                 steps, epochs, batchTokens, gradAccum, lr, warmupSteps, schedule.cliName(), minLrRatio, weightDecay, maxGradNorm,
                 loss, jsdBeta, kdTemperature, ceWeight, kdWeight, tail.cliName(), absolute(evalData), evalEvery, saveEvery, seed,
-                device, precision, shuffleBuffer, resume);
+                device, precision, shuffleBuffer, resume, teacherOptions());
+    }
+
+    /** The online-teacher options, or null without --teacher (then the feature and attention options are refused). */
+    private TeacherOptions teacherOptions() {
+        if (teacher == null) {
+            if (featureLoss != null || attentionLoss != null || valueRelationWeight != 0) {
+                throw new IllegalArgumentException((featureLoss != null ? "--feature-loss" : attentionLoss != null
+                        ? "--attention-loss" : "--value-relation-weight") + " needs --teacher (the teacher's internals are"
+                        + " computed online)");
+            }
+            return null;
+        }
+        return new TeacherOptions(teacher.toAbsolutePath().normalize(), teacherDtype, teacherTopK, featureLoss, featureWeight,
+                layerMap, attentionLoss, attentionWeight, attentionLayers, valueRelationWeight, relationHeads);
     }
 
     /** Local paths become absolute; URIs with a scheme (hdfs://, s3a://, file://) are kept as given. */

@@ -24,6 +24,7 @@ import java.util.Set;
  * @param evalEvery evaluate every N steps (0: only at the start and the end); needs evalData
  * @param saveEvery checkpoint every N steps (0: only at the end)
  * @param shuffleBuffer rows held in the shuffle buffer (1: no row shuffling, shards still shuffled)
+ * @param online the online teacher ({@code --teacher}), or null when the targets come from the data
  */
 public record TrainOptions(
         Path student,
@@ -52,7 +53,8 @@ public record TrainOptions(
         String device,
         Precision precision,
         int shuffleBuffer,
-        boolean resume) {
+        boolean resume,
+        TeacherOptions online) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -116,6 +118,9 @@ public record TrainOptions(
         if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
             throw new IllegalArgumentException("--weight-decay: expected a number >= 0, got " + weightDecay);
         }
+        if (online != null) {
+            online.validate();
+        }
         return this;
     }
 
@@ -166,6 +171,9 @@ public record TrainOptions(
         o.put("precision", precision.cliName());
         o.put("shuffle_buffer", shuffleBuffer);
         o.put("resume", resume);
+        if (online != null) {
+            online.toJson(o.putObject("teacher"));
+        }
         return o;
     }
 
@@ -198,6 +206,9 @@ public record TrainOptions(
             if (old == null || !old.equals(e.getValue())) {
                 diffs.add(e.getKey() + ": " + (old == null ? "(absent)" : old) + " (checkpoint) vs " + e.getValue() + " (now)");
             }
+        }
+        if (saved.has("teacher") && !now.has("teacher")) {
+            diffs.add("teacher: " + saved.get("teacher") + " (checkpoint) vs (absent) (now)");
         }
         return diffs;
     }

@@ -12,7 +12,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill.data.ShardSchema;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
+import dev.distill.model.LayerTaps;
 import dev.distill.model.ModelConfig;
+import dev.distill.prompts.PromptEncoder;
 import dev.distill.tokenizer.HfTokenizer;
 import dev.distill.trainer.TrainOptions.Precision;
 import dev.distill.trainer.checkpoint.CheckpointStore;
@@ -25,23 +27,34 @@ import dev.distill.trainer.data.RowStream;
 import dev.distill.trainer.data.SoftLabelData;
 import dev.distill.trainer.data.TokenBudgetBatcher;
 import dev.distill.trainer.loss.DistillObjective;
+import dev.distill.trainer.loss.FeatureLoss;
+import dev.distill.trainer.loss.ValueRelationLoss;
+import dev.distill.trainer.online.FeatureProjections;
+import dev.distill.trainer.online.InternalDistillation;
+import dev.distill.trainer.online.LayerMap;
+import dev.distill.trainer.online.OnlineTeacher;
 import dev.distill.trainer.metrics.MetricsLog;
 import dev.distill.trainer.metrics.MetricsPlot;
 import dev.distill.trainer.metrics.TrainProgress;
 import dev.distill.trainer.optim.AdamW;
 import dev.distill.trainer.optim.AdamWState;
 import dev.distill.trainer.optim.GradClip;
+import dev.distill.trainer.optim.Gradients;
 import dev.distill.trainer.optim.LossScaler;
 import dev.distill.trainer.optim.LrSchedule;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.LongConsumer;
+import java.util.stream.Collectors;
 
 /**
  * One training run of {@code distill train}: streams soft-label batches, runs the student forward at
@@ -77,6 +90,15 @@ public final class Trainer implements AutoCloseable {
     private long lastSavedStep = -1;
     private EvalMetrics lastEval;
     private LongConsumer afterStep = s -> {};
+    private Online online;
+    private HfTokenizer corpusTokenizer; // with --teacher: encodes corpus files given as --data
+
+    /**
+     * The online teacher of {@code --teacher} with what uses its internals: the feature and attention
+     * terms (null when off) and the feature projections (null without --feature-loss), which train with the
+     * student and live in the trainer state.
+     */
+    private record Online(OnlineTeacher teacher, InternalDistillation internals, FeatureProjections projections) {}
 
     /** What a finished run reports. */
     public record Result(long steps, long totalSteps, long skippedSteps, long trainTokens, Path finalModel,
@@ -93,7 +115,9 @@ public final class Trainer implements AutoCloseable {
         this.evalData = evalData;
         this.checkpoints = checkpoints;
         ModelConfig config = weights.master().config();
-        RowLimits limits = new RowLimits(config.vocabSize(), config.maxPositionEmbeddings(), data.topK(), "student");
+        // An online teacher makes the targets: only the rows' prompt and completion ids are read.
+        int topK = options.online() != null ? 0 : data.topK();
+        RowLimits limits = new RowLimits(config.vocabSize(), config.maxPositionEmbeddings(), topK, "student");
         this.totalSteps = resumed != null ? resumed.totalSteps()
                 : options.steps() > 0 ? options.steps() : StepPlan.count(data, options, limits.lengthsOnly());
         this.schedule = options.schedule(totalSteps);
@@ -123,7 +147,10 @@ public final class Trainer implements AutoCloseable {
                 }
             }
             long epochs = options.epochs() > 0 ? options.epochs() : Long.MAX_VALUE;
-            rows = RowStream.shuffled(data, ShardSchema.COLUMNS, options.seed(), options.shuffleBuffer(), epochs, position);
+            List<String> columns = options.online() != null ? ShardSchema.COLUMNS.stream()
+                    .filter(c -> !c.equals(ShardSchema.TOPK_IDS) && !c.equals(ShardSchema.TOPK_LOGPROBS)).toList()
+                    : ShardSchema.COLUMNS;
+            rows = RowStream.shuffled(data, columns, options.seed(), options.shuffleBuffer(), epochs, position);
             this.batcher = new TokenBudgetBatcher(rows, limits, options.batchTokens(), data.rows());
         } catch (RuntimeException e) {
             closeAll(e, rows, log, optimizer);
@@ -174,27 +201,128 @@ public final class Trainer implements AutoCloseable {
             refuseExistingRun(options.out(), checkpoints);
         }
         String sha = tokenizerSha256(modelDir, "student");
-        SoftLabelData data = SoftLabelData.open(options.data(), "--data");
-        data.requireTokenizer(sha, modelDir, "student");
+        HfTokenizer corpusTokenizer = options.online() == null ? null : HfTokenizer.load(modelDir);
+        SoftLabelData data;
         SoftLabelData evalData = null;
-        if (!options.evalData().isEmpty()) {
-            evalData = SoftLabelData.open(options.evalData(), "--eval-data");
-            evalData.requireTokenizer(sha, modelDir, "student");
+        StudentWeights weights;
+        try {
+            data = SoftLabelData.open(options.data(), "--data", corpusTokenizer == null ? null
+                    : scoreEncoder(corpusTokenizer, ModelConfig.load(modelDir)));
+            data.requireTokenizer(sha, modelDir, "student");
+            if (!options.evalData().isEmpty()) {
+                evalData = SoftLabelData.open(options.evalData(), "--eval-data");
+                evalData.requireTokenizer(sha, modelDir, "student");
+            }
+            weights = StudentWeights.load(modelDir, options.precision(), device);
+        } catch (RuntimeException e) {
+            if (corpusTokenizer != null) {
+                corpusTokenizer.close();
+            }
+            throw e;
         }
-        StudentWeights weights = StudentWeights.load(modelDir, options.precision(), device);
         Trainer t = null;
         try {
-            t = new Trainer(options, engine, weights, modelDir, sha, data, evalData, resumed, checkpoints);
-            if (resumed != null) {
-                try (NDManager scratch = weights.master().manager().newSubManager()) {
-                    t.optimizer.loadState(CheckpointStore.readOptimizer(modelDir, scratch), weights.masterParameters());
+            // The teacher and its options are checked before the run writes anything into --out.
+            Online online = options.online() == null ? null
+                    : openOnline(options, weights.master(), sha, modelDir, resumed != null ? modelDir : null, device);
+            try {
+                t = new Trainer(options, engine, weights, modelDir, sha, data, evalData, resumed, checkpoints);
+            } catch (RuntimeException e) {
+                if (online != null) {
+                    online.teacher().close();
                 }
+                throw e;
+            }
+            t.corpusTokenizer = corpusTokenizer;
+            t.online = online;
+            try {
+                if (resumed != null) {
+                    try (NDManager scratch = weights.master().manager().newSubManager()) {
+                        t.optimizer.loadState(CheckpointStore.readOptimizer(modelDir, scratch), t.trainedParameters());
+                    }
+                }
+            } catch (RuntimeException e) {
+                t.closeRun(); // the weights and the tokenizer are closed below
+                throw e;
             }
             return t;
         } catch (RuntimeException e) {
-            closeAll(e, t != null ? t : weights);
+            weights.close();
+            if (corpusTokenizer != null) {
+                corpusTokenizer.close();
+            }
             throw e;
         }
+    }
+
+    /**
+     * How a --data corpus file becomes rows: as 'distill generate --mode score' encodes it, with the student's
+     * tokenizer and chat template; the response ends at the first of the model's eos ids. No context limit:
+     * an overlong row loses the end of its response, as any row does.
+     */
+    private static PromptEncoder scoreEncoder(HfTokenizer tokenizer, ModelConfig config) {
+        Set<Integer> eos = Arrays.stream(config.eosTokenIds()).boxed().collect(Collectors.toSet());
+        return new PromptEncoder(tokenizer, tokenizer.chatTemplate().orElse(null), Map.of(), true, true, Integer.MAX_VALUE,
+                eos::contains);
+    }
+
+    /**
+     * Loads the online teacher (its tokenizer must be the student's) and sets up the feature and attention
+     * terms; the projections are read from {@code resumeDir} when resuming, else initialised.
+     */
+    private static Online openOnline(TrainOptions options, CausalLM student, String studentSha, Path studentDir,
+            Path resumeDir, Device device) {
+        TeacherOptions o = options.online();
+        String teacherSha = tokenizerSha256(o.teacher(), "teacher");
+        if (!teacherSha.equals(studentSha)) {
+            throw new IllegalArgumentException("tokenizer mismatch: the teacher " + o.teacher() + " has tokenizer sha256 "
+                    + teacherSha + ", but the student " + studentDir + " has tokenizer sha256 " + studentSha
+                    + "; online distillation needs the same tokenizer");
+        }
+        ModelConfig sc = student.config();
+        OnlineTeacher teacher = OnlineTeacher.load(o.teacher(), o.dtype(), device, sc, o.topK());
+        try {
+            ModelConfig tc = teacher.model().config();
+            FeatureLoss featureLoss = o.featureLoss() == null ? null : FeatureLoss.parse(o.featureLoss());
+            LayerMap featureMap = featureLoss == null ? null
+                    : LayerMap.parse(o.layerMap(), sc.numLayers(), tc.numLayers(), "--layer-map");
+            LayerMap attentionMap = o.attentionLoss() == null ? null
+                    : LayerMap.parse(o.attentionLayers(), sc.numLayers(), tc.numLayers(), "--attention-layers");
+            LayerMap valueMap = o.valueRelationWeight() == 0 ? null
+                    : LayerMap.parse(o.attentionLayers(), sc.numLayers(), tc.numLayers(), "--attention-layers");
+            FeatureProjections projections = null;
+            if (featureMap != null) {
+                projections = resumeDir != null
+                        ? FeatureProjections.read(resumeDir, featureMap, sc.hiddenSize(), tc.hiddenSize(), student.manager())
+                        : FeatureProjections.init(featureMap, sc.hiddenSize(), tc.hiddenSize(), options.seed(), student.manager());
+            }
+            int relationHeads = o.relationHeads() > 0 ? o.relationHeads() : sc.numKvHeads();
+            if (valueMap != null) {
+                for (ModelConfig c : List.of(sc, tc)) {
+                    String role = c == sc ? "student" : "teacher";
+                    ValueRelationLoss.requireDivides(relationHeads, (long) c.numKvHeads() * c.headDim(), role + "'s value width "
+                            + c.numKvHeads() * c.headDim() + " (" + c.numKvHeads() + " KV heads x " + c.headDim() + ")");
+                }
+            }
+            InternalDistillation internals = featureMap == null && attentionMap == null && valueMap == null ? null
+                    : new InternalDistillation(featureLoss, o.featureWeight(), featureMap, projections, o.attentionWeight(),
+                            attentionMap, o.valueRelationWeight(), valueMap,
+                            relationHeads, sc.numLayers(), tc.numLayers());
+            return new Online(teacher, internals, projections);
+        } catch (RuntimeException e) {
+            teacher.close();
+            throw e;
+        }
+    }
+
+    /** Everything the optimizer updates: the student's fp32 master weights and the feature projections. */
+    private Map<String, NDArray> trainedParameters() {
+        if (online == null || online.projections() == null) {
+            return weights.masterParameters();
+        }
+        Map<String, NDArray> all = new LinkedHashMap<>(weights.masterParameters());
+        all.putAll(online.projections().parameters());
+        return all;
     }
 
     /** The hash the data must carry: tokenizer.json + tokenizer_config.json (+ chat template) of a model directory. */
@@ -288,22 +416,47 @@ public final class Trainer implements AutoCloseable {
         long started = System.nanoTime();
         long stepTokens = micro.stream().mapToLong(MicroBatch::trainTokens).sum();
         long inputTokens = micro.stream().mapToLong(MicroBatch::budgetTokens).sum();
+        long stepInputTokens = micro.stream().mapToLong(MicroBatch::inputTokens).sum();
         double loss = 0;
         double kd = 0;
         double ce = 0;
+        double feature = 0;
+        double attention = 0;
+        double valueRelation = 0;
         CausalLM forward = weights.forward();
+        InternalDistillation internals = online == null ? null : online.internals();
         for (MicroBatch mb : micro) {
             try (NDManager m = forward.manager().newSubManager(); NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning(); // closes what the step creates on the parameters' manager
                 BatchTensors t = mb.tensors(m);
+                NDArray ids = t.topkIds();
+                NDArray logprobs = t.topkLogprobs();
+                LayerTaps teacherTaps = internals == null ? null : internals.teacherTaps();
+                if (online != null) { // before the collector: the teacher records no graph
+                    OnlineTeacher.Targets targets = online.teacher().run(t, teacherTaps);
+                    ids = targets.ids();
+                    logprobs = targets.logprobs();
+                }
                 try (GradientCollector collector = engine.newGradientCollector()) {
-                    NDArray logits = CompletionLogits.of(forward, t, true); // [N, V]
-                    DistillObjective.Terms terms = objective.compute(logits, t.topkIds(), t.topkLogprobs(), t.targets(),
-                            t.weights(), stepTokens);
-                    collector.backward(scaler == null ? terms.total() : scaler.scale(terms.total()));
-                    loss += terms.total().getFloat();
+                    LayerTaps studentTaps = internals == null ? null : internals.studentTaps();
+                    NDArray logits = CompletionLogits.of(forward, t, true, studentTaps); // [N, V]
+                    DistillObjective.Terms terms = objective.compute(logits, ids, logprobs, t.targets(), t.weights(),
+                            stepTokens);
+                    NDArray total = terms.total();
+                    InternalDistillation.Terms inner = null;
+                    if (internals != null) {
+                        inner = internals.compute(studentTaps, teacherTaps, t.attentionMask(), stepInputTokens);
+                        total = total.add(inner.weighted());
+                    }
+                    collector.backward(scaler == null ? total : scaler.scale(total));
+                    loss += total.getFloat();
                     kd += terms.kd() == null ? 0 : terms.kd().getFloat();
                     ce += terms.ce() == null ? 0 : terms.ce().getFloat();
+                    if (inner != null) {
+                        feature += inner.feature() == null ? 0 : inner.feature().getFloat();
+                        attention += inner.attention() == null ? 0 : inner.attention().getFloat();
+                        valueRelation += inner.valueRelation() == null ? 0 : inner.valueRelation().getFloat();
+                    }
                 }
             }
         }
@@ -316,6 +469,14 @@ public final class Trainer implements AutoCloseable {
             if (step == startStep) {
                 requireEveryParameterTrains(grads);
             }
+            if (online != null && online.projections() != null) {
+                online.projections().parameters().forEach((name, p) -> {
+                    NDArray g = Gradients.of(p);
+                    if (g != null) {
+                        grads.put(name, g);
+                    }
+                });
+            }
             boolean finite = scaler == null || scaler.unscale(grads.values());
             norm = finite ? GradClip.globalNorm(grads.values(), options.maxGradNorm()) : Float.NaN;
             finite = finite && Float.isFinite(norm);
@@ -325,10 +486,13 @@ public final class Trainer implements AutoCloseable {
             }
             applied = scaler == null || scaler.update(finite);
             if (applied) {
-                optimizer.step(weights.masterParameters(), grads, lr);
+                optimizer.step(trainedParameters(), grads, lr);
                 weights.afterUpdate();
             }
             weights.zeroGradients();
+            if (online != null && online.projections() != null) {
+                Gradients.zero(online.projections().parameters());
+            }
         }
         step++;
         trainTokens += stepTokens;
@@ -342,6 +506,15 @@ public final class Trainer implements AutoCloseable {
         line.put("loss", loss);
         line.put("kd", kd);
         line.put("ce", ce);
+        if (internals != null && online.projections() != null) {
+            line.put("feature", feature);
+        }
+        if (internals != null && options.online().attentionLoss() != null) {
+            line.put("attention", attention);
+        }
+        if (internals != null && options.online().valueRelationWeight() != 0) {
+            line.put("value_relation", valueRelation);
+        }
         line.put("lr", lr);
         line.put("grad_norm", norm);
         line.put("tokens", stepTokens);
@@ -381,7 +554,8 @@ public final class Trainer implements AutoCloseable {
 
     private void save(TrainProgress progress) {
         AdamWState opt = optimizer.state();
-        Path dir = checkpoints.save(step, weights.master(), tokenizerSource, state(), opt);
+        Path dir = checkpoints.save(step, weights.master(), tokenizerSource, state(), opt,
+                online == null || online.projections() == null ? null : online.projections()::write);
         lastSavedStep = step;
         progress.note("train: saved " + dir);
     }
@@ -392,12 +566,23 @@ public final class Trainer implements AutoCloseable {
                 options.toJson());
     }
 
+    /** Closes what the run opened besides the student's weights and the corpus tokenizer. */
+    private void closeRun() {
+        stream.close();
+        metrics.close();
+        optimizer.close();
+        if (online != null) {
+            online.teacher().close();
+        }
+    }
+
     @Override
     public void close() {
         try {
-            stream.close();
-            metrics.close();
-            optimizer.close();
+            closeRun();
+            if (corpusTokenizer != null) {
+                corpusTokenizer.close();
+            }
         } finally {
             weights.close();
         }

@@ -79,20 +79,20 @@ class SavedStudentTest {
         assertEquals(10, state.totalSteps());
         assertTrue(state.position().row() > 0);
 
-        writePythonCheck(out, inMemory);
+        writePythonCheck(out, inMemory, PYTHON_CHECK);
     }
 
     /**
-     * Copies the final model (OUT/final, and the files of OUT itself as OUT/out) and its Java logits where
-     * tools/scripts/check_student_transformers.py reads them.
+     * Copies a training run's final model (OUT/final, and the files of OUT itself as OUT/out) and its Java logits into
+     * {@code checkDir}, where tools/scripts/check_student_transformers.py reads them.
      */
-    private static void writePythonCheck(Path out, float[] logits) throws IOException {
-        SharedData.deleteTree(PYTHON_CHECK);
-        TestModels.copyTree(out.resolve("final"), PYTHON_CHECK.resolve("final"));
-        Files.createDirectories(PYTHON_CHECK.resolve("out"));
+    static void writePythonCheck(Path out, float[] logits, Path checkDir) throws IOException {
+        SharedData.deleteTree(checkDir);
+        TestModels.copyTree(out.resolve("final"), checkDir.resolve("final"));
+        Files.createDirectories(checkDir.resolve("out"));
         try (var files = Files.list(out)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
-                Files.copy(f, PYTHON_CHECK.resolve("out").resolve(f.getFileName().toString()));
+                Files.copy(f, checkDir.resolve("out").resolve(f.getFileName().toString()));
             }
         }
         ObjectNode ref = new ObjectMapper().createObjectNode();
@@ -105,7 +105,7 @@ class SavedStudentTest {
             arr.add(f);
         }
         ref.put("vocab_size", TestModels.VOCAB);
-        new ObjectMapper().writeValue(PYTHON_CHECK.resolve("java_logits.json").toFile(), ref);
+        new ObjectMapper().writeValue(checkDir.resolve("java_logits.json").toFile(), ref);
     }
 
     /** Logits [1, 12, V] of {@link #INPUT}, flattened. */

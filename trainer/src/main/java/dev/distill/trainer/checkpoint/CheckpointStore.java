@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -102,9 +103,23 @@ public final class CheckpointStore {
      * tokenizer files of {@code tokenizerDir}, trainer_state.json and optimizer.safetensors.
      */
     public Path save(long step, CausalLM model, Path tokenizerDir, TrainerState state, AdamWState optimizer) {
+        return save(step, model, tokenizerDir, state, optimizer, null);
+    }
+
+    /**
+     * {@link #save(long, CausalLM, Path, TrainerState, AdamWState)} plus trainer-side parameters that are
+     * no part of the model (feature projections): {@code extra} writes them into the checkpoint directory.
+     *
+     * @param extra writes further trainer state into the directory, or null
+     */
+    public Path save(long step, CausalLM model, Path tokenizerDir, TrainerState state, AdamWState optimizer,
+            Consumer<Path> extra) {
         return publish(PREFIX + step, tmp -> {
             writeModel(tmp, model, tokenizerDir);
             writeOptimizer(tmp.resolve(OPTIMIZER_FILE), optimizer);
+            if (extra != null) {
+                extra.accept(tmp);
+            }
             state.write(tmp);
         });
     }

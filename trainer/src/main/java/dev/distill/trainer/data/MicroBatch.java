@@ -21,6 +21,11 @@ public record MicroBatch(List<TrainRow> rows, int topK) {
         return rows.stream().mapToLong(TrainRow::budgetTokens).sum();
     }
 
+    /** Real input positions the student reads (prompt plus completion minus its last token): the normaliser of per-token terms over all inputs. */
+    public long inputTokens() {
+        return rows.stream().mapToLong(TrainRow::inputLength).sum();
+    }
+
     /** The teacher's own negative log-likelihood of its tokens, summed over the trained positions. */
     public double teacherNll() {
         double sum = 0;

@@ -38,6 +38,7 @@ public final class RowStream implements AutoCloseable {
     private Iterator<ShardRef> shardOrder;
     private ShardRef currentShard;
     private ShardReader reader;
+    private CorpusFile.Rows corpusRows;
     private Iterator<SoftLabelRow> rows;
     /** The current shard's row checker (null when only some columns are read) and the next row's number in it. */
     private RowChecker checker;
@@ -160,10 +161,16 @@ public final class RowStream implements AutoCloseable {
                     return null;
                 }
                 currentShard = shardOrder.next();
-                reader = ShardReader.open(currentShard.file(), columns);
-                rows = reader.iterator();
+                if (currentShard.corpus() != null) {
+                    corpusRows = currentShard.corpus().open();
+                    rows = corpusRows;
+                    checker = null;
+                } else {
+                    reader = ShardReader.open(currentShard.file(), columns);
+                    rows = reader.iterator();
+                    checker = columns.containsAll(ShardSchema.COLUMNS) ? checker(currentShard) : null;
+                }
                 rowInShard = 0;
-                checker = columns.containsAll(ShardSchema.COLUMNS) ? checker(currentShard) : null;
             }
             SoftLabelRow row = rows.next();
             if (checker != null) {
@@ -186,6 +193,11 @@ public final class RowStream implements AutoCloseable {
     }
 
     private void closeReader() {
+        if (corpusRows != null) {
+            corpusRows.close();
+            corpusRows = null;
+            rows = null;
+        }
         if (reader != null) {
             try {
                 reader.close();

@@ -3,8 +3,10 @@ package dev.distill.trainer.data;
 import dev.distill.data.RunDirectory;
 import dev.distill.data.ShardReader;
 import dev.distill.data.ShardSchema;
+import dev.distill.prompts.PromptEncoder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
@@ -36,6 +38,16 @@ public final class SoftLabelData {
      *     manifest, or naming two shards whose top-k differ
      */
     public static SoftLabelData open(List<String> locations, String option) {
+        return open(locations, option, null);
+    }
+
+    /**
+     * {@link #open(List, String)} where a location may also be a prompt/response corpus file (JSONL, text or
+     * Parquet records as 'distill generate --mode score' reads them), given as rows without soft labels.
+     *
+     * @param corpusEncoder turns corpus records into ids; null refuses corpus files (offline training needs soft labels)
+     */
+    public static SoftLabelData open(List<String> locations, String option, PromptEncoder corpusEncoder) {
         if (locations.isEmpty()) {
             throw new IllegalArgumentException(option + ": give at least one soft-label run directory");
         }
@@ -43,6 +55,18 @@ public final class SoftLabelData {
         long rows = 0;
         try {
             for (String location : locations) {
+                if (!location.contains("://") && Files.isRegularFile(java.nio.file.Path.of(location))) {
+                    if (corpusEncoder == null) {
+                        throw new IllegalArgumentException(option + " " + location + ": a prompt/response corpus has no soft"
+                                + " labels; train on it with an online teacher (--teacher DIR), or label it with 'distill"
+                                + " generate --mode score' first");
+                    }
+                    CorpusFile corpus = new CorpusFile(java.nio.file.Path.of(location), corpusEncoder);
+                    ShardRef ref = new ShardRef(location, new Path(location), null, corpus.count(), corpus);
+                    shards.add(ref);
+                    rows += ref.rows();
+                    continue;
+                }
                 RunDirectory run = existing(location, option);
                 List<Path> committed = run.committedShards();
                 if (committed.size() != run.shardCount()) {
@@ -70,15 +94,17 @@ public final class SoftLabelData {
         if (rows == 0) {
             throw new IllegalArgumentException(option + " " + String.join(",", locations) + ": the data holds no rows");
         }
-        ShardRef first = shards.get(0);
-        for (ShardRef s : shards) {
+        List<ShardRef> labelled = shards.stream().filter(s -> s.corpus() == null).toList();
+        ShardRef first = labelled.isEmpty() ? null : labelled.get(0);
+        for (ShardRef s : labelled) {
             if (s.metadata().topK() != first.metadata().topK()) {
                 throw new IllegalArgumentException(option + ": shards have different top-k: " + first.label() + " has "
                         + first.metadata().topK() + ", " + s.label() + " has " + s.metadata().topK()
                         + "; train on data generated with one --top-k");
             }
         }
-        return new SoftLabelData(List.copyOf(locations), List.copyOf(shards), first.metadata().topK(), rows);
+        return new SoftLabelData(List.copyOf(locations), List.copyOf(shards), first == null ? 0 : first.metadata().topK(),
+                rows);
     }
 
     private static RunDirectory existing(String location, String option) throws IOException {
@@ -99,7 +125,7 @@ public final class SoftLabelData {
         return shards;
     }
 
-    /** The top-k of every shard. */
+    /** The top-k of every shard (0 when the data is only corpus files). */
     public int topK() {
         return topK;
     }
@@ -120,6 +146,9 @@ public final class SoftLabelData {
      */
     public void requireTokenizer(String modelSha256, java.nio.file.Path modelDir, String role) {
         for (ShardRef s : shards) {
+            if (s.corpus() != null) {
+                continue; // tokenized with the student's own tokenizer
+            }
             String dataSha = s.metadata().tokenizerSha256();
             if (!dataSha.equals(modelSha256)) {
                 throw new IllegalArgumentException("tokenizer mismatch: " + s.label() + " was generated with tokenizer sha256 "

@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /** Shape/dtype checks and device-safe helpers shared by the losses; errors name the offending tensor. */
-final class LossInputs {
+public final class LossInputs {
     private LossInputs() {}
 
     /** Returns the student logits as a [N, V] float32 array, promoting half precision without cutting autograd. */
@@ -22,8 +22,15 @@ final class LossInputs {
         if (!t.isFloating()) {
             throw new IllegalArgumentException("student_logits: expected a floating-point tensor, got " + t);
         }
-        // toType() detaches in DJL; adding a float32 [1] zero promotes the dtype and keeps the graph.
-        return logits.add(zeros(logits, new Shape(1)));
+        return float32Differentiable(logits);
+    }
+
+    /**
+     * {@code a} as float32 without cutting the autograd graph (half precision is promoted by adding a
+     * float32 [1] zero; DJL's toType would detach).
+     */
+    public static NDArray float32Differentiable(NDArray a) {
+        return a.getDataType() == DataType.FLOAT32 ? a : a.add(zeros(a, new Shape(1)));
     }
 
     /** Checks ids are [N, cols] with N matching the logits, and returns them as int64 (what gather needs). */

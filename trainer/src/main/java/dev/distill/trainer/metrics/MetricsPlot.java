@@ -14,8 +14,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import javax.imageio.ImageIO;
 
 /**
@@ -40,19 +42,36 @@ public final class MetricsPlot {
     /** A plotted series: x = step, y = value. */
     record Series(String title, String yLabel, Color color, List<double[]> points) {}
 
+    /** The unweighted loss terms a step line may carry, drawn beside the loss when a run has two or more. */
+    private static final List<String> TERMS = List.of("kd", "ce", "feature", "attention", "value_relation");
+    private static final List<Color> TERM_COLORS = List.of(new Color(0xff7f0e), new Color(0x2ca02c), new Color(0x9467bd),
+            new Color(0x8c564b), new Color(0xe377c2));
+
     /** Reads {@code out/metrics.jsonl} and writes {@code out/metrics.png}. */
     public static Path write(Path out) {
         List<double[]> loss = new ArrayList<>();
         List<double[]> kl = new ArrayList<>();
+        Map<String, List<double[]>> terms = new LinkedHashMap<>();
         for (JsonNode line : MetricsLog.read(out.resolve(MetricsLog.FILE))) {
             if (line.path("eval").asBoolean(false)) {
                 kl.add(new double[] {line.path("step").asDouble(), line.path("kl").asDouble()});
             } else if (line.path("loss").isNumber()) {
                 loss.add(new double[] {line.path("step").asDouble(), line.path("loss").asDouble()});
+                for (String t : TERMS) {
+                    if (line.path(t).isNumber()) {
+                        terms.computeIfAbsent(t, k -> new ArrayList<>()).add(
+                                new double[] {line.path("step").asDouble(), line.path(t).asDouble()});
+                    }
+                }
             }
         }
-        BufferedImage image = render(
-                new Series("Training loss", "loss per token", new Color(0x1f77b4), loss),
+        List<Series> top = new ArrayList<>();
+        top.add(new Series("Training loss", "loss per token", new Color(0x1f77b4), loss));
+        terms.values().removeIf(points -> points.stream().allMatch(p -> p[1] == 0)); // a term whose weight is 0
+        if (terms.size() >= 2) {
+            terms.forEach((name, points) -> top.add(new Series(name, "", TERM_COLORS.get(TERMS.indexOf(name)), points)));
+        }
+        BufferedImage image = render(top,
                 new Series("Eval: KL(teacher || student)", "KL per token (nats)", new Color(0xd62728), kl));
         Path file = out.resolve(FILE);
         try {
@@ -64,6 +83,11 @@ public final class MetricsPlot {
     }
 
     static BufferedImage render(Series top, Series bottom) {
+        return render(List.of(top), bottom);
+    }
+
+    /** {@code top}: the first series names the panel; further ones are drawn on the same axes with a legend. */
+    static BufferedImage render(List<Series> top, Series bottom) {
         System.setProperty("java.awt.headless", "true"); // servers and CI have no display
         BufferedImage image = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
@@ -72,10 +96,10 @@ public final class MetricsPlot {
             g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
             g.setColor(Color.WHITE);
             g.fillRect(0, 0, WIDTH, HEIGHT);
-            double[] xRange = xRange(top, bottom);
+            double[] xRange = xRange(top.get(0), bottom);
             int panelHeight = (HEIGHT - TOP - GAP - BOTTOM) / 2;
             panel(g, top, xRange, TOP, panelHeight);
-            panel(g, bottom, xRange, TOP + panelHeight + GAP, panelHeight);
+            panel(g, List.of(bottom), xRange, TOP + panelHeight + GAP, panelHeight);
         } finally {
             g.dispose();
         }
@@ -95,7 +119,8 @@ public final class MetricsPlot {
         return Double.isInfinite(lo) ? new double[] {0, 1} : new double[] {lo, hi};
     }
 
-    private static void panel(Graphics2D g, Series s, double[] xRange, int y0, int h) {
+    private static void panel(Graphics2D g, List<Series> all, double[] xRange, int y0, int h) {
+        Series s = all.get(0);
         int x0 = LEFT;
         int w = WIDTH - LEFT - RIGHT;
         g.setColor(Color.BLACK);
@@ -108,7 +133,7 @@ public final class MetricsPlot {
         FontMetrics fm = g.getFontMetrics();
         g.drawString(xLabel, x0 + (w - fm.stringWidth(xLabel)) / 2, y0 + h + 40);
         drawVertical(g, s.yLabel(), 22, y0 + h / 2);
-        List<double[]> pts = s.points().stream().filter(p -> Double.isFinite(p[1])).toList();
+        List<double[]> pts = all.stream().flatMap(x -> x.points().stream()).filter(p -> Double.isFinite(p[1])).toList();
         if (pts.isEmpty()) {
             g.setColor(Color.GRAY);
             String msg = "no data";
@@ -134,6 +159,36 @@ public final class MetricsPlot {
             gridLine(g, x0, y, x0 + w, y);
             String label = Ticks.format(t, yTicks);
             g.drawString(label, x0 - 6 - tfm.stringWidth(label), y + tfm.getAscent() / 2 - 1);
+        }
+        for (Series one : all) {
+            curve(g, one, xAxis, yAxis);
+        }
+        if (all.size() > 1) {
+            legend(g, all, x0 + w - 180, y0 + 10);
+        }
+    }
+
+    /** A box in the panel's top-right corner naming each series in its colour. */
+    private static void legend(Graphics2D g, List<Series> all, int x, int y) {
+        g.setFont(TICK);
+        int row = g.getFontMetrics().getHeight() + 2;
+        g.setColor(Color.WHITE);
+        g.fillRect(x, y, 170, row * all.size() + 8);
+        g.setColor(Color.GRAY);
+        g.drawRect(x, y, 170, row * all.size() + 8);
+        for (int i = 0; i < all.size(); i++) {
+            int ly = y + 4 + row * i + row / 2;
+            g.setColor(all.get(i).color());
+            g.fillRect(x + 8, ly - 2, 20, 4);
+            g.setColor(Color.BLACK);
+            g.drawString(i == 0 ? "loss (weighted total)" : all.get(i).title(), x + 34, ly + 4);
+        }
+    }
+
+    private static void curve(Graphics2D g, Series s, Axis xAxis, Axis yAxis) {
+        List<double[]> pts = s.points().stream().filter(p -> Double.isFinite(p[1])).toList();
+        if (pts.isEmpty()) {
+            return;
         }
         g.setColor(s.color());
         g.setStroke(new BasicStroke(2f));

@@ -1,8 +1,5 @@
-package dev.distill.pipeline;
+package dev.distill.prompts;
 
-import dev.distill.prompts.PromptKind;
-import dev.distill.prompts.PromptRecord;
-import dev.distill.prompts.SkipReport;
 import dev.distill.tokenizer.ChatTemplate;
 import dev.distill.tokenizer.HfTokenizer;
 import java.util.ArrayList;
@@ -15,11 +12,12 @@ import java.util.function.IntPredicate;
  * Turns corpus records into exactly the token ids the teacher sees: chat conversations and (unless
  * --no-chat-template) plain prompts through the chat template (the teacher's, or --chat-template's) with the
  * generation prompt and the --chat-template-kwargs, raw text as is. In score mode the response's ids are what the
- * template renders after the prompt, up to and including the first stop token.
+ * template renders after the prompt, up to and including the first stop token. Used by 'distill generate' and by
+ * 'distill train --teacher' on a JSONL corpus.
  */
-final class PromptEncoder {
+public final class PromptEncoder {
     /** A record's ids, or why it is skipped (a {@code SkipReport} reason key). */
-    record Encoded(int[] promptIds, int[] responseIds, String skipReason, String detail) {
+    public record Encoded(int[] promptIds, int[] responseIds, String skipReason, String detail) {
         static Encoded skip(String reason, String detail) {
             return new Encoded(null, null, reason, detail);
         }
@@ -38,7 +36,7 @@ final class PromptEncoder {
      * @param kwargs extra template variables (--chat-template-kwargs)
      * @param useTemplate whether {"prompt"} records go through the template
      */
-    PromptEncoder(HfTokenizer tokenizer, ChatTemplate template, Map<String, Object> kwargs, boolean useTemplate,
+    public PromptEncoder(HfTokenizer tokenizer, ChatTemplate template, Map<String, Object> kwargs, boolean useTemplate,
             boolean score, int contextLength, IntPredicate isStop) {
         this.tokenizer = tokenizer;
         this.template = template;
@@ -49,7 +47,7 @@ final class PromptEncoder {
         this.isStop = isStop;
     }
 
-    Encoded encode(PromptRecord r) {
+    public Encoded encode(PromptRecord r) {
         List<Map<String, Object>> chat = conversation(r);
         int[] prompt;
         int[] response = null;
