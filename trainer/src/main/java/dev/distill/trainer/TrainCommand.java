@@ -68,7 +68,8 @@ public final class TrainCommand implements Callable<Integer> {
     double maxGradNorm;
 
     @Option(names = "--loss", defaultValue = "forward-kl", paramLabel = "NAME",
-            description = "forward-kl, reverse-kl, jsd or tvd. Default: ${DEFAULT-VALUE}.")
+            description = "forward-kl, reverse-kl, jsd, tvd (over the teacher's top-k), or sampled-rkl (on-policy: the"
+                    + " student's sampled tokens, needs data scored by the teacher). Default: ${DEFAULT-VALUE}.")
     String loss;
 
     @Option(names = {"--jsd-beta", "--beta"}, defaultValue = "0.5", paramLabel = "BETA",

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill.trainer.loss.DistillLoss;
 import dev.distill.trainer.loss.DistillObjective;
+import dev.distill.trainer.loss.SampledReverseKl;
 import dev.distill.trainer.optim.LrSchedule;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -141,6 +142,13 @@ public record TrainOptions(
 
     /** The training objective: kdWeight * KD(loss, tail, T) + ceWeight * CE. */
     public DistillObjective objective() {
+        if (SampledReverseKl.NAME.equals(loss)) {
+            if (kdTemperature != 1.0) {
+                throw new IllegalArgumentException("--kd-temperature: " + SampledReverseKl.NAME + " uses the sampled"
+                        + " tokens' log-probs at temperature 1; got " + kdTemperature);
+            }
+            return DistillObjective.sampled(new SampledReverseKl(), kdWeight, ceWeight);
+        }
         DistillLoss kd = kdWeight == 0 ? null : DistillLoss.of(loss, tail, kdTemperature, jsdBeta);
         return new DistillObjective(kd, kdWeight, ceWeight);
     }

@@ -272,7 +272,7 @@ public final class Trainer implements AutoCloseable {
                 try (GradientCollector collector = engine.newGradientCollector()) {
                     NDArray logits = CompletionLogits.of(forward, t, true); // [N, V]
                     DistillObjective.Terms terms = objective.compute(logits, t.topkIds(), t.topkLogprobs(), t.targets(),
-                            t.weights(), stepTokens);
+                            t.targetLogprobs(), t.weights(), stepTokens);
                     collector.backward(scaler == null ? terms.total() : scaler.scale(terms.total()));
                     loss += terms.total().getFloat();
                     kd += terms.kd() == null ? 0 : terms.kd().getFloat();

@@ -95,7 +95,7 @@ class DataCompatibilityTest {
         assertEquals("--steps or --epochs: give one of them (a positive number)", neither.err().lines().findFirst().orElseThrow());
         CliRun loss = train(student, "d", "--steps", "3", "--loss", "kl");
         assertEquals(2, loss.exitCode());
-        assertEquals("--loss: expected forward-kl, reverse-kl, jsd or tvd, got 'kl'", loss.err().lines().findFirst().orElseThrow());
+        assertEquals("--loss: expected forward-kl, reverse-kl, jsd, tvd or sampled-rkl, got 'kl'", loss.err().lines().findFirst().orElseThrow());
         CliRun evalEvery = train(student, "d", "--steps", "3", "--eval-every", "2");
         assertEquals(2, evalEvery.exitCode());
         assertEquals("--eval-every needs --eval-data", evalEvery.err().lines().findFirst().orElseThrow());
