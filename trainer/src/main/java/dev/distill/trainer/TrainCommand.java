@@ -23,7 +23,8 @@ public final class TrainCommand implements Callable<Integer> {
     Path student;
 
     @Option(names = "--data", required = true, split = ",", paramLabel = "DIR",
-            description = "Soft-label run directories from 'distill generate' (comma-separated or repeated).")
+            description = "Soft-label run directories from 'distill generate' (comma-separated or repeated): read one after"
+                    + " the other, or mixed by weight with DIR:W (e.g. onpolicy-run:0.7,offline-run:0.3; needs --steps).")
     List<String> data;
 
     @Option(names = "--out", required = true, paramLabel = "DIR",

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.trainer.data.DataMix;
 import dev.distill.trainer.loss.DistillLoss;
 import dev.distill.trainer.loss.DistillObjective;
 import dev.distill.trainer.loss.SampledReverseKl;
@@ -104,6 +105,10 @@ public record TrainOptions(
         }
         if (steps < 0 || epochs < 0) {
             throw new IllegalArgumentException("--steps/--epochs: expected a positive number");
+        }
+        if (DataMix.parse(data).weighted() && epochs > 0) {
+            throw new IllegalArgumentException("--data with weights mixes the runs by sampling, without epochs: give"
+                    + " --steps, not --epochs");
         }
         positive(batchTokens, "--batch-tokens");
         positive(gradAccum, "--grad-accum");

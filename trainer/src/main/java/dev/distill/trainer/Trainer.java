@@ -18,9 +18,12 @@ import dev.distill.trainer.TrainOptions.Precision;
 import dev.distill.trainer.checkpoint.CheckpointStore;
 import dev.distill.trainer.checkpoint.TrainerState;
 import dev.distill.trainer.data.BatchTensors;
+import dev.distill.trainer.data.DataMix;
 import dev.distill.trainer.data.DataPosition;
 import dev.distill.trainer.data.MicroBatch;
+import dev.distill.trainer.data.MixedRowStream;
 import dev.distill.trainer.data.RowLimits;
+import dev.distill.trainer.data.RowSource;
 import dev.distill.trainer.data.RowStream;
 import dev.distill.trainer.data.SoftLabelData;
 import dev.distill.trainer.data.TokenBudgetBatcher;
@@ -67,7 +70,7 @@ public final class Trainer implements AutoCloseable {
     private final LossScaler scaler;
     private final CheckpointStore checkpoints;
     private final MetricsLog metrics;
-    private final RowStream stream;
+    private final RowSource stream;
     private final TokenBudgetBatcher batcher;
     private long step;
     private final long startStep;
@@ -120,7 +123,11 @@ public final class Trainer implements AutoCloseable {
             }
         }
         long epochs = options.epochs() > 0 ? options.epochs() : Long.MAX_VALUE;
-        this.stream = RowStream.shuffled(data, ShardSchema.COLUMNS, options.seed(), options.shuffleBuffer(), epochs, position);
+        DataMix mix = DataMix.parse(options.data());
+        this.stream = mix.weighted()
+                ? new MixedRowStream(mix.locations().stream().map(l -> SoftLabelData.open(List.of(l), "--data")).toList(),
+                        mix.weights(), ShardSchema.COLUMNS, options.seed(), options.shuffleBuffer(), position)
+                : RowStream.shuffled(data, ShardSchema.COLUMNS, options.seed(), options.shuffleBuffer(), epochs, position);
         this.batcher = new TokenBudgetBatcher(stream, limits, options.batchTokens(), data.rows());
     }
 
@@ -152,7 +159,7 @@ public final class Trainer implements AutoCloseable {
             refuseExistingRun(options.out(), checkpoints);
         }
         String sha = tokenizerSha256(modelDir, "student");
-        SoftLabelData data = SoftLabelData.open(options.data(), "--data");
+        SoftLabelData data = SoftLabelData.open(DataMix.parse(options.data()).locations(), "--data");
         data.requireTokenizer(sha, modelDir, "student");
         SoftLabelData evalData = null;
         if (!options.evalData().isEmpty()) {
