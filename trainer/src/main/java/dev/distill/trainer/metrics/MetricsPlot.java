@@ -37,8 +37,8 @@ public final class MetricsPlot {
 
     private MetricsPlot() {}
 
-    /** A plotted series: x = step, y = value. */
-    record Series(String title, String yLabel, Color color, List<double[]> points) {}
+    /** A plotted series: x = step (or round), y = value. */
+    public record Series(String title, String yLabel, Color color, List<double[]> points) {}
 
     /** Reads {@code out/metrics.jsonl} and writes {@code out/metrics.png}. */
     public static Path write(Path out) {
@@ -51,10 +51,14 @@ public final class MetricsPlot {
                 loss.add(new double[] {line.path("step").asDouble(), line.path("loss").asDouble()});
             }
         }
-        BufferedImage image = render(
+        return write(out.resolve(FILE), "step",
                 new Series("Training loss", "loss per token", new Color(0x1f77b4), loss),
                 new Series("Eval: KL(teacher || student)", "KL per token (nats)", new Color(0xd62728), kl));
-        Path file = out.resolve(FILE);
+    }
+
+    /** Writes two panels sharing the x axis ({@code top} above {@code bottom}, x named {@code xLabel}) as PNG {@code file}. */
+    public static Path write(Path file, String xLabel, Series top, Series bottom) {
+        BufferedImage image = render(xLabel, top, bottom);
         try {
             ImageIO.write(image, "png", file.toFile());
         } catch (IOException e) {
@@ -63,7 +67,7 @@ public final class MetricsPlot {
         return file;
     }
 
-    static BufferedImage render(Series top, Series bottom) {
+    static BufferedImage render(String xLabel, Series top, Series bottom) {
         System.setProperty("java.awt.headless", "true"); // servers and CI have no display
         BufferedImage image = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
@@ -74,8 +78,8 @@ public final class MetricsPlot {
             g.fillRect(0, 0, WIDTH, HEIGHT);
             double[] xRange = xRange(top, bottom);
             int panelHeight = (HEIGHT - TOP - GAP - BOTTOM) / 2;
-            panel(g, top, xRange, TOP, panelHeight);
-            panel(g, bottom, xRange, TOP + panelHeight + GAP, panelHeight);
+            panel(g, xLabel, top, xRange, TOP, panelHeight);
+            panel(g, xLabel, bottom, xRange, TOP + panelHeight + GAP, panelHeight);
         } finally {
             g.dispose();
         }
@@ -95,7 +99,7 @@ public final class MetricsPlot {
         return Double.isInfinite(lo) ? new double[] {0, 1} : new double[] {lo, hi};
     }
 
-    private static void panel(Graphics2D g, Series s, double[] xRange, int y0, int h) {
+    private static void panel(Graphics2D g, String xLabel, Series s, double[] xRange, int y0, int h) {
         int x0 = LEFT;
         int w = WIDTH - LEFT - RIGHT;
         g.setColor(Color.BLACK);
@@ -104,7 +108,6 @@ public final class MetricsPlot {
         g.setStroke(new BasicStroke(1f));
         g.drawRect(x0, y0, w, h);
         g.setFont(LABEL);
-        String xLabel = "step";
         FontMetrics fm = g.getFontMetrics();
         g.drawString(xLabel, x0 + (w - fm.stringWidth(xLabel)) / 2, y0 + h + 40);
         drawVertical(g, s.yLabel(), 22, y0 + h / 2);
