@@ -154,7 +154,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** Local paths become absolute; URIs with a scheme (hdfs://, s3a://, file://) are kept as given. */
-    static List<String> absolute(List<String> locations) {
+    public static List<String> absolute(List<String> locations) {
         List<String> out = new ArrayList<>();
         for (String l : locations == null ? List.<String>of() : locations) {
             out.add(l.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") ? l : Path.of(l).toAbsolutePath().normalize().toString());
