@@ -92,9 +92,9 @@ public final class OnPolicyCommand implements Callable<Integer> {
     boolean noChatTemplate;
 
     // training
-    @Option(names = "--loss", defaultValue = "sampled-rkl", paramLabel = "NAME",
-            description = "sampled-rkl (per-token reverse KL on the sampled tokens), reverse-kl or jsd over the teacher's"
-                    + " top-k (GKD), forward-kl, tvd. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--loss", defaultValue = "jsd", paramLabel = "NAME",
+            description = "jsd or reverse-kl over the teacher's top-k (GKD), sampled-rkl (per-token reverse KL on the"
+                    + " sampled tokens: needs only the teacher's log-prob of each token), forward-kl, tvd. Default: ${DEFAULT-VALUE}.")
     String loss;
 
     @Option(names = {"--jsd-beta", "--beta"}, defaultValue = "0.5", description = "jsd only: the teacher's weight. Default: ${DEFAULT-VALUE}.")
@@ -184,7 +184,7 @@ public final class OnPolicyCommand implements Callable<Integer> {
     }
 
     /** The options, validated, as the stages' arguments and the recorded configuration. */
-    OnPolicyPlan plan() {
+    OnPolicyPlan plan() throws IOException {
         if ((teacher == null) == (teacherUrl == null)) {
             throw new IllegalArgumentException("give the teacher: --teacher DIR or --teacher-url URL (one of them)");
         }
@@ -196,6 +196,9 @@ public final class OnPolicyCommand implements Callable<Integer> {
         }
         if (!(temperature > 0)) {
             throw new IllegalArgumentException("--temperature: the student samples, expected > 0, got " + temperature);
+        }
+        if (!java.nio.file.Files.isRegularFile(prompts)) {
+            throw new IllegalArgumentException("--prompts " + prompts + ": no such file");
         }
         Path studentDir = student.toAbsolutePath().normalize();
         List<String> teacherArgs = new ArrayList<>();
@@ -230,6 +233,7 @@ public final class OnPolicyCommand implements Callable<Integer> {
         c.set("teacher", options(teacherArgs));
         c.put("student", studentDir.toString());
         c.put("prompts", prompts.toAbsolutePath().normalize().toString());
+        c.put("prompts_sha256", dev.distill.prompts.Corpus.sha256(prompts));
         c.put("prompts_per_round", promptsPerRound);
         c.put("steps_per_round", stepsPerRound);
         c.put("seed", seed);

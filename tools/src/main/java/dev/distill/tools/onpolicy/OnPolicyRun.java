@@ -279,10 +279,17 @@ final class OnPolicyRun {
     /** Runs a subcommand in this process; its failure surfaces with the subcommand's own message. */
     private static void command(Object command, String name, List<String> args) {
         CommandLine cli = new CommandLine(command);
+        RuntimeException[] failure = new RuntimeException[1];
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            throw e;
+            failure[0] = e instanceof RuntimeException re ? re
+                    : e instanceof IOException io ? new UncheckedIOException(io.getMessage(), io)
+                    : new IllegalStateException(e.getMessage(), e);
+            return 1;
         });
         int rc = cli.execute(args.toArray(String[]::new));
+        if (failure[0] != null) {
+            throw failure[0];
+        }
         if (rc != 0) {
             throw new IllegalStateException("'distill " + name + " " + String.join(" ", args) + "' exited with " + rc);
         }

@@ -23,19 +23,15 @@ class SampledReverseKlTest {
     static final float[] WEIGHTS = {1, 1, 0};
 
     static double[] logSoftmax(float[] z) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : z) {
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        for (float v : z) {
-            sum += Math.exp(v - max);
-        }
-        double[] out = new double[z.length];
+        double[] x = new double[z.length];
         for (int i = 0; i < z.length; i++) {
-            out[i] = z[i] - max - Math.log(sum);
+            x[i] = z[i];
         }
-        return out;
+        double lse = DoubleReference.logSumExp(x);
+        for (int i = 0; i < x.length; i++) {
+            x[i] -= lse;
+        }
+        return x;
     }
 
     @Test
