@@ -75,7 +75,7 @@ class ResponsesFromTest {
         String[] r = Fixtures.generate(args(Fixtures.model("qwen3"), Fixtures.tinyTokenizer(), student, "--prompts",
                 corpus.toString()));
         assertEquals("0", r[0], r[2]);
-        Path variant = Fixtures.root().resolve("fixtures/tokenizers/tiny_variant");
+        Path variant = dev.distill.testing.RepoRoot.resolve("fixtures/tokenizers/tiny_variant");
         r = Fixtures.generate(args(Fixtures.model("llama"), variant, tmp.resolve("x"), "--responses-from",
                 student.toString()));
         assertEquals("1", r[0]);
@@ -89,12 +89,12 @@ class ResponsesFromTest {
         Path corpus = Fixtures.corpus(tmp, "{\"text\": \"a\", \"response\": \" b\"}");
         String[] r = Fixtures.generate(List.of("--teacher", Fixtures.model("llama").toString(), "--out",
                 tmp.resolve("o").toString(), "--mode", "sample", "--responses-from", tmp.toString()));
-        assertTrue(!r[0].equals("0"));
+        assertEquals("2", r[0], "a usage error");
         assertTrue(r[2].contains("--responses-from needs --mode score"), r[2]);
         r = Fixtures.generate(List.of("--teacher", Fixtures.model("llama").toString(), "--out",
                 tmp.resolve("o").toString(), "--mode", "score", "--responses-from", tmp.toString(), "--prompts",
                 corpus.toString()));
-        assertTrue(!r[0].equals("0"));
+        assertEquals("2", r[0], "a usage error");
         assertTrue(r[2].contains("--prompts and --responses-from exclude each other"), r[2]);
     }
 }

@@ -2,6 +2,7 @@ package dev.distill.tools.onpolicy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.cli.UsageException;
 import dev.distill.trainer.TrainCommand;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -10,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -150,12 +150,7 @@ public final class OnPolicyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        OnPolicyPlan plan;
-        try {
-            plan = plan();
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
-        }
+        OnPolicyPlan plan = plan();
         long t0 = System.nanoTime();
         OnPolicyRun.Result r = new OnPolicyRun(plan, System.err).run();
         PrintWriter o = spec.commandLine().getOut();
@@ -186,19 +181,19 @@ public final class OnPolicyCommand implements Callable<Integer> {
     /** The options, validated, as the stages' arguments and the recorded configuration. */
     OnPolicyPlan plan() throws IOException {
         if ((teacher == null) == (teacherUrl == null)) {
-            throw new IllegalArgumentException("give the teacher: --teacher DIR or --teacher-url URL (one of them)");
+            throw new UsageException("give the teacher: --teacher DIR or --teacher-url URL (one of them)");
         }
         positive(rounds, "--rounds");
         positive(promptsPerRound, "--prompts-per-round");
         positive(stepsPerRound, "--steps-per-round");
         if (offlineData != null && !(offlineWeight > 0 && offlineWeight < 1)) {
-            throw new IllegalArgumentException("--offline-weight: expected a share in (0, 1), got " + offlineWeight);
+            throw new UsageException("--offline-weight: expected a share in (0, 1), got " + offlineWeight);
         }
         if (!(temperature > 0)) {
-            throw new IllegalArgumentException("--temperature: the student samples, expected > 0, got " + temperature);
+            throw new UsageException("--temperature: the student samples, expected > 0, got " + temperature);
         }
         if (!java.nio.file.Files.isRegularFile(prompts)) {
-            throw new IllegalArgumentException("--prompts " + prompts + ": no such file");
+            throw new UsageException("--prompts " + prompts + ": no such file");
         }
         Path studentDir = student.toAbsolutePath().normalize();
         List<String> teacherArgs = new ArrayList<>();
@@ -263,7 +258,7 @@ public final class OnPolicyCommand implements Callable<Integer> {
 
     private static void positive(long v, String name) {
         if (v < 1) {
-            throw new IllegalArgumentException(name + ": expected a positive number, got " + v);
+            throw new UsageException(name + ": expected a positive number, got " + v);
         }
     }
 

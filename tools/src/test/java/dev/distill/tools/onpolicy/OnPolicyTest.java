@@ -11,7 +11,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.distill.prompts.Corpus;
 import dev.distill.tools.DemoCommand;
 import dev.distill.tools.InitModelCommand;
-import dev.distill.tools.MainTest;
+import dev.distill.testing.CliRun;
+import dev.distill.tools.Main;
 import dev.distill.tools.ModelPreset;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,10 +55,10 @@ class OnPolicyTest {
         Path tok = DemoCommand.extractTokenizer(shared.resolve("tokenizer"));
         InitModelCommand.write(ModelPreset.SMALL, tok, shared.resolve("teacher-init"), null, 1);
         Path text = DemoCommand.teacherCorpus(Corpus.samplePath(), tok, shared.resolve("teacher-corpus.jsonl"));
-        ok(MainTest.runCli("generate", "--teacher", shared.resolve("teacher-init").toString(), "--prompts", text.toString(),
+        ok(cli("generate", "--teacher", shared.resolve("teacher-init").toString(), "--prompts", text.toString(),
                 "--out", shared.resolve("teacher-corpus-run").toString(), "--mode", "score", "--top-k", "1",
                 "--skip-invalid", "--device", "cpu"));
-        ok(MainTest.runCli("train", "--student", shared.resolve("teacher-init").toString(), "--data",
+        ok(cli("train", "--student", shared.resolve("teacher-init").toString(), "--data",
                 shared.resolve("teacher-corpus-run").toString(), "--out", shared.resolve("teacher").toString(), "--steps",
                 "30", "--batch-tokens", "2048", "--lr", "5e-3", "--warmup-steps", "10", "--kd-weight", "0", "--ce-weight",
                 "1", "--device", "cpu"));
@@ -68,9 +69,13 @@ class OnPolicyTest {
         corpus = Files.write(shared.resolve("prompts.jsonl"), Files.readAllLines(Corpus.samplePath()).subList(0, 24));
     }
 
-    static String ok(Object[] r) {
-        assertEquals(0, r[0], "stdout:\n" + r[1] + "\nstderr:\n" + r[2]);
-        return (String) r[1];
+    static String ok(CliRun r) {
+        assertEquals(0, r.exitCode(), "stdout:\n" + r.out() + "\nstderr:\n" + r.err());
+        return r.out();
+    }
+
+    static CliRun cli(String... args) {
+        return CliRun.capture(() -> Main.run(args));
     }
 
     static List<String> args(Path out, int rounds, String... more) {
@@ -82,8 +87,8 @@ class OnPolicyTest {
         return a;
     }
 
-    static Object[] run(List<String> args) {
-        return MainTest.runCli(args.toArray(String[]::new));
+    static CliRun run(List<String> args) {
+        return cli(args.toArray(String[]::new));
     }
 
     static JsonNode eval(Path out, int round) throws Exception {
@@ -117,9 +122,9 @@ class OnPolicyTest {
         assertTrue(samples.get("config").get("teacher").asText().endsWith("round-0001/student/final"));
 
         // rerun: nothing is redone
-        Object[] again = run(args(out, 3));
+        CliRun again = run(args(out, 3));
         ok(again);
-        assertEquals(12, ((String) again[2]).split("done already", -1).length - 1, (String) again[2]);
+        assertEquals(12, again.err().split("done already", -1).length - 1, again.err());
         System.err.println(summary);
     }
 
@@ -181,25 +186,25 @@ class OnPolicyTest {
                         throw new IllegalStateException("injected failure after " + s);
                     }
                 };
-                Object[] r = run(args(out, 2, "--save-every", "2"));
-                assertEquals(1, r[0], (String) r[2]);
-                assertTrue(((String) r[2]).contains("injected failure after " + stage), (String) r[2]);
+                CliRun r = run(args(out, 2, "--save-every", "2"));
+                assertEquals(1, r.exitCode(), r.err());
+                assertTrue(r.err().contains("injected failure after " + stage), r.err());
                 if (stage.equals("round-0001/scores")) {
                     // a changed option is refused, naming it, before any work
                     List<String> changed = args(out, 2, "--save-every", "2");
                     changed.set(changed.indexOf("--lr") + 1, "0.01");
-                    Object[] refused = run(changed);
-                    assertEquals(1, refused[0]);
-                    assertTrue(((String) refused[2]).contains("holds an on-policy run made with other options:"
-                            + " training.lr: 0.002 (run) vs 0.01 (now)"), (String) refused[2]);
+                    CliRun refused = run(changed);
+                    assertEquals(1, refused.exitCode());
+                    assertTrue(refused.err().contains("holds an on-policy run made with other options:"
+                            + " training.lr: 0.002 (run) vs 0.01 (now)"), refused.err());
                 }
             }
         } finally {
             OnPolicyRun.afterStage = s -> {};
         }
-        Object[] r = run(args(out, 2, "--save-every", "2"));
+        CliRun r = run(args(out, 2, "--save-every", "2"));
         ok(r);
-        assertEquals(7, ((String) r[2]).split("done already", -1).length - 1, "finished stages are not redone:\n" + r[2]);
+        assertEquals(7, r.err().split("done already", -1).length - 1, "finished stages are not redone:\n" + r.err());
         assertSameOutputs(clean(), out);
     }
 
@@ -209,7 +214,7 @@ class OnPolicyTest {
         List<String> a = args(out, 2, "--save-every", "2");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dai.djl.pytorch.num_threads=1", "-cp", System.getProperty("java.class.path"),
-                dev.distill.tools.Main.class.getName()));
+                Main.class.getName()));
         cmd.addAll(a);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile());
         pb.environment().put("DJL_OFFLINE", "true");
@@ -224,26 +229,26 @@ class OnPolicyTest {
         child.waitFor();
         assertTrue(Files.exists(checkpoint), "exit " + child.exitValue() + ": " + Files.readString(tmp.resolve("child.log")));
         assertFalse(Files.exists(out.resolve("round-0001/student/final")), "the child finished training before the kill");
-        Object[] r = run(a);
+        CliRun r = run(a);
         ok(r);
-        assertTrue(((String) r[2]).contains("round 1/2 samples: done already"), (String) r[2]);
+        assertTrue(r.err().contains("round 1/2 samples: done already"), r.err());
         assertSameOutputs(clean(), out);
     }
 
     @Test
     void usageErrorsNameTheOption() {
-        Object[] r = run(List.of("onpolicy", "--teacher", "t", "--teacher-url", "http://x", "--student", "s", "--prompts",
+        CliRun r = run(List.of("onpolicy", "--teacher", "t", "--teacher-url", "http://x", "--student", "s", "--prompts",
                 "p", "--out", "o", "--rounds", "1", "--prompts-per-round", "1", "--steps-per-round", "1"));
-        assertEquals(2, r[0]);
-        assertTrue(((String) r[2]).contains("give the teacher: --teacher DIR or --teacher-url URL (one of them)"), (String) r[2]);
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("give the teacher: --teacher DIR or --teacher-url URL (one of them)"), r.err());
         r = run(List.of("onpolicy", "--teacher", "t", "--student", "s", "--prompts", "p", "--out", "o", "--rounds", "0",
                 "--prompts-per-round", "1", "--steps-per-round", "1"));
-        assertEquals(2, r[0]);
-        assertTrue(((String) r[2]).contains("--rounds: expected a positive number, got 0"), (String) r[2]);
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--rounds: expected a positive number, got 0"), r.err());
         r = run(List.of("onpolicy", "--teacher", "t", "--student", "s", "--prompts", "p", "--out", "o", "--rounds", "1",
                 "--prompts-per-round", "1", "--steps-per-round", "1", "--offline-data", "d", "--offline-weight", "1.5"));
-        assertEquals(2, r[0]);
-        assertTrue(((String) r[2]).contains("--offline-weight: expected a share in (0, 1), got 1.5"), (String) r[2]);
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--offline-weight: expected a share in (0, 1), got 1.5"), r.err());
     }
 
     @Test
