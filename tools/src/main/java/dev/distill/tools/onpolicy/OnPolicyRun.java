@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.cli.CommandLines;
 import dev.distill.data.CanonicalJson;
 import dev.distill.data.ConfigDiff;
 import dev.distill.data.Manifest;
@@ -278,7 +279,7 @@ final class OnPolicyRun {
 
     /** Runs a subcommand in this process; its failure surfaces with the subcommand's own message. */
     private static void command(Object command, String name, List<String> args) {
-        CommandLine cli = new CommandLine(command);
+        CommandLine cli = CommandLines.create(command, "distill"); // the CLI's parsing rules (enum values any case)
         RuntimeException[] failure = new RuntimeException[1];
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             failure[0] = e instanceof RuntimeException re ? re
