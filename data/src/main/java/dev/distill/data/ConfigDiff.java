@@ -7,13 +7,13 @@ import java.util.List;
 import java.util.Map;
 
 /** The options that differ between two configurations, as {@code "key: a (run) vs b (now)"} (nested keys dotted). */
-final class ConfigDiff {
+public final class ConfigDiff {
     private static final String ABSENT = "(absent)";
 
     private ConfigDiff() {}
 
     /** Differences in the order of {@code now}'s keys, then keys only {@code run} has. */
-    static List<String> differences(JsonNode run, JsonNode now) {
+    public static List<String> differences(JsonNode run, JsonNode now) {
         Map<String, JsonNode> before = flatten(run);
         Map<String, JsonNode> after = flatten(now);
         List<String> out = new ArrayList<>();

@@ -60,9 +60,14 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "Time limit of one request to the server. Default: ${DEFAULT-VALUE}.")
     double requestTimeout;
 
-    @Option(names = "--prompts", required = true, paramLabel = "FILE",
+    @Option(names = "--prompts", paramLabel = "FILE",
             description = "Prompt corpus: .jsonl[.gz] ({\"prompt\"}, {\"messages\"}, {\"text\"}), .txt (a prompt a line) or .parquet.")
     Path prompts;
+
+    @Option(names = "--responses-from", paramLabel = "RUN_DIR",
+            description = "Score mode: score the completions of another run (e.g. a student's samples) row by row, with"
+                    + " the same prompt and completion ids, instead of reading --prompts.")
+    String responsesFrom;
 
     @Option(names = "--out", required = true, paramLabel = "DIR",
             description = "Run directory (a local path or any Hadoop FileSystem URI).")
@@ -158,7 +163,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 mode, topK, maxNewTokens,
                 temperature, topP, samplesPerPrompt, seed, shardSize, maxBatchTokens, dtype, device, !noChatTemplate,
                 chatTemplateFile, chatTemplateKwargs == null ? Map.of() : chatTemplateKwargs.values(), promptField,
-                responseField, numWorkers, workerIndex, skipInvalid, verify, remote());
+                responseField, numWorkers, workerIndex, skipInvalid, verify, remote(), responsesFrom);
     }
 
     /** --chat-template-kwargs as template values (a type of its own: picocli would read a Map option as key=value pairs). */

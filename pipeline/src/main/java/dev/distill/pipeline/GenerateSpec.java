@@ -9,6 +9,8 @@ import java.util.Map;
  * Everything `distill generate` was asked to do, validated (a bad value is a {@link UsageException}). The teacher is either a local model directory
  * ({@code teacher}) or a server ({@code remote}, with {@code teacher} null). {@code chatTemplateFile} (null: the
  * tokenizer's own template) and {@code chatTemplateKwargs} (template values, empty when none) shape every chat prompt.
+ * {@code responsesFrom} (score mode only, instead of {@code prompts}) is another run directory whose rows are scored
+ * with their own prompt and completion ids.
  */
 public record GenerateSpec(
         Path teacher,
@@ -35,7 +37,8 @@ public record GenerateSpec(
         int workerIndex,
         boolean skipInvalid,
         boolean verify,
-        RemoteOptions remote) {
+        RemoteOptions remote,
+        String responsesFrom) {
 
     public GenerateSpec {
         require(teacher != null || remote != null, "give the teacher: --teacher DIR, or --teacher-url URL");
@@ -54,6 +57,11 @@ public record GenerateSpec(
         require(topP > 0 && topP <= 1, "--top-p must be in (0, 1], got " + topP);
         require(mode != Mode.SCORE || samplesPerPrompt == 1, "--samples-per-prompt must be 1 in score mode");
         require(chatTemplateFile == null || chatTemplate, "--chat-template and --no-chat-template exclude each other");
+        require(responsesFrom == null || mode == Mode.SCORE, "--responses-from needs --mode score");
+        require(responsesFrom == null || prompts == null,
+                "--prompts and --responses-from exclude each other: the responses come with their prompts");
+        require(responsesFrom != null || prompts != null, "give the corpus: --prompts FILE (or --responses-from RUN_DIR"
+                + " with --mode score)");
         chatTemplateKwargs = chatTemplateKwargs == null ? Map.of() : chatTemplateKwargs;
     }
 

@@ -50,8 +50,11 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
                 throw new IllegalArgumentException("--chat-template: " + e.getMessage(), e);
             }
         }
-        long promptsTotal = Corpus.count(spec.prompts(), promptOptions(spec));
         String teacherSha = spec.remote() != null ? spec.remote().fingerprint() : Fingerprints.teacherSha256(spec.teacher());
+        if (spec.responsesFrom() != null) {
+            return responses(spec, dtype, teacherSha, tokenizer.sha256());
+        }
+        long promptsTotal = Corpus.count(spec.prompts(), promptOptions(spec));
         String templateSha = !spec.chatTemplate() ? "none"
                 : override != null ? override.sha256()
                 : tokenizer.chatTemplate().map(ChatTemplate::sha256).orElse("none");
@@ -59,6 +62,35 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
         ObjectNode config = config(spec, dtype, teacherSha, tokenizer.sha256(), templateSha, corpusSha);
         return new RunInputs(config.toString(), promptsTotal, teacherSha, tokenizer.sha256(), templateSha,
                 override == null ? null : override.source(), corpusSha);
+    }
+
+    /**
+     * The inputs of a run scoring another run's completions: its prompts total and shard size, its chat template and
+     * corpus fingerprints (the prompt ids were made with them), and its config hash, recorded as
+     * {@code responses_config_hash}.
+     */
+    private static RunInputs responses(GenerateSpec spec, DataType dtype, String teacherSha, String tokenizerSha)
+            throws IOException {
+        RunDirectory source = ResponsesRun.open(spec.responsesFrom(), tokenizerSha).run();
+        String templateSha = source.config().path("chat_template_sha256").asText("none");
+        String corpusSha = source.config().path("corpus_sha256").asText(source.configHash());
+        ObjectNode c = teacher(spec, teacherSha);
+        c.put("tokenizer_sha256", tokenizerSha);
+        c.put("chat_template_sha256", templateSha);
+        c.put("responses_from", location(spec.responsesFrom()));
+        c.put("responses_config_hash", source.configHash());
+        c.put("mode", spec.mode().id());
+        c.put("top_k", spec.topK());
+        c.put(RunDirectory.SHARD_SIZE_KEY, source.shardSize());
+        if (dtype != null) {
+            c.put("dtype", dtype == DataType.FLOAT16 ? "fp16" : "fp32");
+        }
+        return new RunInputs(c.toString(), source.promptsTotal(), teacherSha, tokenizerSha, templateSha, null, corpusSha);
+    }
+
+    /** A local path made absolute and normal; a URI with a scheme (hdfs://, s3a://, file://) as given. */
+    private static String location(String l) {
+        return l.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") ? l : java.nio.file.Path.of(l).toAbsolutePath().normalize().toString();
     }
 
     /** The template chat prompts are rendered with: the --chat-template file's, else the tokenizer's own (if any). */
@@ -73,12 +105,17 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
      * @throws IllegalArgumentException when the run there was made with another configuration, naming the options
      */
     public RunDirectory open(GenerateSpec spec) throws IOException {
-        return RunDirectory.open(spec.out(), config(), promptsTotal, spec.shardSize(), spec.verify());
+        return RunDirectory.open(spec.out(), config(), promptsTotal, shardSize(), spec.verify());
     }
 
     /** The run directory {@code spec.out()}, which another process opened, for writing shards only. */
     public RunDirectory attach(GenerateSpec spec) throws IOException {
-        return RunDirectory.forShardWriters(spec.out(), config(), promptsTotal, spec.shardSize());
+        return RunDirectory.forShardWriters(spec.out(), config(), promptsTotal, shardSize());
+    }
+
+    /** Prompts per shard: --shard-size, or the scored run's with --responses-from. */
+    public int shardSize() {
+        return config().get(RunDirectory.SHARD_SIZE_KEY).asInt();
     }
 
     /** The run configuration as recorded in manifest.json. */
@@ -100,9 +137,8 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
         return new PromptSourceOptions(null, spec.promptField(), spec.responseField(), spec.mode() == Mode.SCORE);
     }
 
-    /** Every option that changes the data, as recorded in manifest.json (its hash guards resume). */
-    private static ObjectNode config(GenerateSpec spec, DataType dtype, String teacherSha, String tokenizerSha,
-            String templateSha, String corpusSha) {
+    /** The config's first entries: the teacher (its URL and model name, or its directory and fingerprint). */
+    private static ObjectNode teacher(GenerateSpec spec, String teacherSha) {
         ObjectNode c = JsonNodeFactory.instance.objectNode();
         if (spec.remote() != null) {
             c.put("teacher_url", spec.remote().url());
@@ -111,6 +147,13 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
             c.put("teacher", spec.teacher().toAbsolutePath().normalize().toString());
             c.put("teacher_sha256", teacherSha);
         }
+        return c;
+    }
+
+    /** Every option that changes the data, as recorded in manifest.json (its hash guards resume). */
+    private static ObjectNode config(GenerateSpec spec, DataType dtype, String teacherSha, String tokenizerSha,
+            String templateSha, String corpusSha) {
+        ObjectNode c = teacher(spec, teacherSha);
         c.put("tokenizer_sha256", tokenizerSha);
         c.put("chat_template", spec.chatTemplate());
         c.put("chat_template_sha256", templateSha);

@@ -30,9 +30,11 @@ public final class ShardGenerator {
     private final BatchPlanner planner;
     private final GenerationParams params;
     private final ShardMetadata meta;
+    /** The run whose completions are scored (--responses-from), or null when prompts come from the corpus. */
+    private final ResponsesRun responses;
 
     private ShardGenerator(GenerateSpec spec, RunDirectory run, Teacher teacher, PromptEncoder encoder,
-            BatchPlanner planner, GenerationParams params, ShardMetadata meta) {
+            BatchPlanner planner, GenerationParams params, ShardMetadata meta, ResponsesRun responses) {
         this.spec = spec;
         this.run = run;
         this.teacher = teacher;
@@ -40,6 +42,7 @@ public final class ShardGenerator {
         this.planner = planner;
         this.params = params;
         this.meta = meta;
+        this.responses = responses;
     }
 
     /**
@@ -62,12 +65,21 @@ public final class ShardGenerator {
         // a server batches on its side: hand a remote teacher the whole shard, which it keeps --concurrency requests deep
         BatchPlanner planner = spec.remote() != null ? new BatchPlanner(Integer.MAX_VALUE, Integer.MAX_VALUE)
                 : new BatchPlanner(budget, MAX_BATCH_SIZE);
-        return new ShardGenerator(spec, run, teacher, encoder, planner, params, meta);
+        ResponsesRun responses;
+        try {
+            responses = spec.responsesFrom() == null ? null : ResponsesRun.open(spec.responsesFrom(), inputs.tokenizerSha256());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("--responses-from " + spec.responsesFrom() + ": " + e.getMessage(), e);
+        }
+        return new ShardGenerator(spec, run, teacher, encoder, planner, params, meta, responses);
     }
 
-    /** Opens the corpus for {@link #generate} (one source serves any number of shards in increasing order). */
+    /**
+     * Opens the corpus for {@link #generate} (one source serves any number of shards in increasing order); null with
+     * --responses-from, whose prompts come with the scored rows.
+     */
     public PromptSource openPrompts() throws IOException {
-        return PromptSource.open(spec.prompts(), RunInputs.promptOptions(spec));
+        return responses != null ? null : PromptSource.open(spec.prompts(), RunInputs.promptOptions(spec));
     }
 
     /**
@@ -76,12 +88,18 @@ public final class ShardGenerator {
      */
     public long generate(int index, PromptSource source, SkipReport skips, Progress progress) throws IOException {
         long[] range = run.shardRange(index);
+        List<WorkItem> items = responses != null
+                ? responses.items(index, teacher.contextLength(), spec.skipInvalid(), skips)
+                : corpusItems(range, source, skips);
+        return label(index, items, range[1] - range[0], progress);
+    }
+
+    /** The work items of the corpus prompts in {@code range}: encoded, with this run's samples per prompt. */
+    private List<WorkItem> corpusItems(long[] range, PromptSource source, SkipReport skips) throws IOException {
         source.skipTo(range[0]);
         List<WorkItem> items = new ArrayList<>();
-        long prompts = 0;
         for (long p = range[0]; p < range[1]; p++) {
             PromptRecord r = source.next();
-            prompts++;
             if (!r.valid()) {
                 if (!spec.skipInvalid()) {
                     throw source.invalid(r);
@@ -103,6 +121,11 @@ public final class ShardGenerator {
                         WorkItem.rowSeed(spec.seed(), r.index(), s)));
             }
         }
+        return items;
+    }
+
+    /** Runs the teacher over {@code items} and writes and commits shard {@code index}; returns its completion tokens. */
+    private long label(int index, List<WorkItem> items, long prompts, Progress progress) throws IOException {
         List<TeacherOutput> outputs = new ArrayList<>(items.size());
         for (List<WorkItem> batch : planner.plan(items)) {
             List<TeacherOutput> done = OutOfMemory.retrySplitting(batch, b -> spec.mode() == Mode.SCORE

@@ -200,7 +200,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     /** The embedded tiny tokenizer (vocabulary 512, ChatML template), written to {@code dir}. */
-    static Path extractTokenizer(Path dir) throws IOException {
+    public static Path extractTokenizer(Path dir) throws IOException {
         Files.createDirectories(dir);
         for (String f : TOKENIZER_FILES) {
             try (InputStream in = DemoCommand.class.getResourceAsStream(TOKENIZER_RESOURCE + f)) {
@@ -227,7 +227,7 @@ public final class DemoCommand implements Callable<Integer> {
      * The teacher's pretraining text: every sample conversation rendered with the chat template (and
      * its response, when it has one), as score-mode records {"text": first token, "response": rest}.
      */
-    static Path teacherCorpus(Path corpus, Path tokenizerDir, Path out) throws IOException {
+    public static Path teacherCorpus(Path corpus, Path tokenizerDir, Path out) throws IOException {
         ObjectMapper json = new ObjectMapper();
         try (HfTokenizer tok = HfTokenizer.load(tokenizerDir);
                 BufferedWriter w = Files.newBufferedWriter(out, StandardCharsets.UTF_8)) {

@@ -7,6 +7,7 @@ import dev.distill.model.Engines;
 import dev.distill.pipeline.GenerateCommand;
 import dev.distill.pipeline.serve.ServeCommand;
 import dev.distill.tools.download.DownloadCommand;
+import dev.distill.tools.onpolicy.OnPolicyCommand;
 import dev.distill.trainer.EvalCommand;
 import dev.distill.trainer.TrainCommand;
 import picocli.CommandLine;
@@ -25,6 +26,7 @@ import picocli.CommandLine.Command;
             DownloadCommand.class,
             TrainCommand.class,
             EvalCommand.class,
+            OnPolicyCommand.class,
             InspectCommand.class,
             ValidateCommand.class,
             InitModelCommand.class,

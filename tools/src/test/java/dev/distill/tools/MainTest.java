@@ -22,7 +22,7 @@ class MainTest {
 
     @Test
     void everySubcommandHasHelp() {
-        for (String sub : new String[] {"demo", "generate", "train", "eval", "inspect", "validate", "init-model"}) {
+        for (String sub : new String[] {"demo", "generate", "train", "eval", "onpolicy", "inspect", "validate", "init-model"}) {
             CliRun r = runCli(sub, "--help");
             assertEquals(0, r.exitCode(), sub);
             assertTrue(r.out().startsWith("Usage: distill " + sub), sub + ": " + r.out());

@@ -25,7 +25,8 @@ public final class TrainCommand implements Callable<Integer> {
     Path student;
 
     @Option(names = "--data", required = true, split = ",", paramLabel = "DIR",
-            description = "Soft-label run directories from 'distill generate' (comma-separated or repeated).")
+            description = "Soft-label run directories from 'distill generate' (comma-separated or repeated): read one after"
+                    + " the other, or mixed by weight with DIR:W (e.g. onpolicy-run:0.7,offline-run:0.3; needs --steps).")
     List<String> data;
 
     @Option(names = "--out", required = true, paramLabel = "DIR",
@@ -70,7 +71,8 @@ public final class TrainCommand implements Callable<Integer> {
     double maxGradNorm;
 
     @Option(names = "--loss", defaultValue = "forward-kl", paramLabel = "NAME",
-            description = "forward-kl, reverse-kl, jsd or tvd. Default: ${DEFAULT-VALUE}.")
+            description = "forward-kl, reverse-kl, jsd, tvd (over the teacher's top-k), or sampled-rkl (on-policy: the"
+                    + " student's sampled tokens, needs data scored by the teacher). Default: ${DEFAULT-VALUE}.")
     String loss;
 
     @Option(names = {"--jsd-beta", "--beta"}, defaultValue = "0.5", paramLabel = "BETA",
@@ -216,7 +218,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** Local paths become absolute; URIs with a scheme (hdfs://, s3a://, file://) are kept as given. */
-    static List<String> absolute(List<String> locations) {
+    public static List<String> absolute(List<String> locations) {
         List<String> out = new ArrayList<>();
         for (String l : locations == null ? List.<String>of() : locations) {
             out.add(l.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") ? l : Path.of(l).toAbsolutePath().normalize().toString());

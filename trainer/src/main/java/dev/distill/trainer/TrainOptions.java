@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.trainer.data.DataMix;
 import dev.distill.trainer.loss.DistillLoss;
 import dev.distill.trainer.loss.DistillObjective;
+import dev.distill.trainer.loss.SampledReverseKl;
 import dev.distill.trainer.optim.LrSchedule;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -97,6 +99,10 @@ public record TrainOptions(
         if (steps < 0 || epochs < 0) {
             throw new IllegalArgumentException("--steps/--epochs: expected a positive number");
         }
+        if (DataMix.parse(data).weighted() && epochs > 0) {
+            throw new IllegalArgumentException("--data with weights mixes the runs by sampling, without epochs: give"
+                    + " --steps, not --epochs");
+        }
         positive(batchTokens, "--batch-tokens");
         positive(gradAccum, "--grad-accum");
         positive(shuffleBuffer, "--shuffle-buffer");
@@ -137,6 +143,13 @@ public record TrainOptions(
 
     /** The training objective: kdWeight * KD(loss, tail, T) + ceWeight * CE. */
     public DistillObjective objective() {
+        if (SampledReverseKl.NAME.equals(loss)) {
+            if (kdTemperature != 1.0) {
+                throw new IllegalArgumentException("--kd-temperature: " + SampledReverseKl.NAME + " uses the sampled"
+                        + " tokens' log-probs at temperature 1; got " + kdTemperature);
+            }
+            return DistillObjective.sampled(new SampledReverseKl(), kdWeight, ceWeight);
+        }
         DistillLoss kd = kdWeight == 0 ? null : DistillLoss.of(loss, tail, kdTemperature, jsdBeta);
         return new DistillObjective(kd, kdWeight, ceWeight);
     }

@@ -20,9 +20,12 @@ import dev.distill.trainer.TrainOptions.Precision;
 import dev.distill.trainer.checkpoint.CheckpointStore;
 import dev.distill.trainer.checkpoint.TrainerState;
 import dev.distill.trainer.data.BatchTensors;
+import dev.distill.trainer.data.DataMix;
 import dev.distill.trainer.data.DataPosition;
 import dev.distill.trainer.data.MicroBatch;
+import dev.distill.trainer.data.MixedRowStream;
 import dev.distill.trainer.data.RowLimits;
+import dev.distill.trainer.data.RowSource;
 import dev.distill.trainer.data.RowStream;
 import dev.distill.trainer.data.SoftLabelData;
 import dev.distill.trainer.data.TokenBudgetBatcher;
@@ -80,7 +83,7 @@ public final class Trainer implements AutoCloseable {
     private final LossScaler scaler;
     private final CheckpointStore checkpoints;
     private final MetricsLog metrics;
-    private final RowStream stream;
+    private final RowSource stream;
     private final TokenBudgetBatcher batcher;
     private long step;
     private final long startStep;
@@ -136,7 +139,7 @@ public final class Trainer implements AutoCloseable {
         }
         this.startStep = step;
         MetricsLog log = null;
-        RowStream rows = null;
+        RowSource rows = null;
         try {
             log = MetricsLog.open(options.out(), resumed != null ? step : -1);
             if (resumed != null) {
@@ -150,7 +153,11 @@ public final class Trainer implements AutoCloseable {
             List<String> columns = options.online() != null ? ShardSchema.COLUMNS.stream()
                     .filter(c -> !c.equals(ShardSchema.TOPK_IDS) && !c.equals(ShardSchema.TOPK_LOGPROBS)).toList()
                     : ShardSchema.COLUMNS;
-            rows = RowStream.shuffled(data, columns, options.seed(), options.shuffleBuffer(), epochs, position);
+            DataMix mix = DataMix.parse(options.data());
+            rows = mix.weighted()
+                    ? new MixedRowStream(mix.locations().stream().map(l -> SoftLabelData.open(List.of(l), "--data")).toList(),
+                            mix.weights(), columns, options.seed(), options.shuffleBuffer(), position)
+                    : RowStream.shuffled(data, columns, options.seed(), options.shuffleBuffer(), epochs, position);
             this.batcher = new TokenBudgetBatcher(rows, limits, options.batchTokens(), data.rows());
         } catch (RuntimeException e) {
             closeAll(e, rows, log, optimizer);
@@ -206,7 +213,7 @@ public final class Trainer implements AutoCloseable {
         SoftLabelData evalData = null;
         StudentWeights weights;
         try {
-            data = SoftLabelData.open(options.data(), "--data", corpusTokenizer == null ? null
+            data = SoftLabelData.open(DataMix.parse(options.data()).locations(), "--data", corpusTokenizer == null ? null
                     : scoreEncoder(corpusTokenizer, ModelConfig.load(modelDir)));
             data.requireTokenizer(sha, modelDir, "student");
             if (!options.evalData().isEmpty()) {
@@ -440,8 +447,8 @@ public final class Trainer implements AutoCloseable {
                 try (GradientCollector collector = engine.newGradientCollector()) {
                     LayerTaps studentTaps = internals == null ? null : internals.studentTaps();
                     NDArray logits = CompletionLogits.of(forward, t, true, studentTaps); // [N, V]
-                    DistillObjective.Terms terms = objective.compute(logits, ids, logprobs, t.targets(), t.weights(),
-                            stepTokens);
+                    DistillObjective.Terms terms = objective.compute(logits, ids, logprobs, t.targets(),
+                            t.targetLogprobs(), t.weights(), stepTokens);
                     NDArray total = terms.total();
                     InternalDistillation.Terms inner = null;
                     if (internals != null) {

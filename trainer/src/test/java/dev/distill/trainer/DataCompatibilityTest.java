@@ -157,7 +157,19 @@ class DataCompatibilityTest {
         assertEquals("--steps or --epochs: give one of them (a positive number)", neither.err().lines().findFirst().orElseThrow());
         CliRun loss = train(student, "d", "--steps", "3", "--loss", "kl");
         assertEquals(2, loss.exitCode());
-        assertEquals("--loss: expected forward-kl, reverse-kl, jsd or tvd, got 'kl'", loss.err().lines().findFirst().orElseThrow());
+        assertEquals("--loss: expected forward-kl, reverse-kl, jsd, tvd or sampled-rkl, got 'kl'", loss.err().lines().findFirst().orElseThrow());
+        CliRun mixEpochs = train(student, "a:0.7,b:0.3", "--epochs", "1");
+        assertEquals(2, mixEpochs.exitCode());
+        assertEquals("--data with weights mixes the runs by sampling, without epochs: give --steps, not --epochs",
+                mixEpochs.err().lines().findFirst().orElseThrow());
+        CliRun someWeights = train(student, "a:0.7,b", "--steps", "3");
+        assertEquals(2, someWeights.exitCode());
+        assertTrue(someWeights.err().lines().findFirst().orElseThrow().contains("/b: give every run a weight (A:0.7,B:0.3)"
+                + " or none"), someWeights.err());
+        CliRun sampledT = train(student, "d", "--steps", "3", "--loss", "sampled-rkl", "--kd-temperature", "2");
+        assertEquals(2, sampledT.exitCode());
+        assertEquals("--kd-temperature: sampled-rkl uses the sampled tokens' log-probs at temperature 1; got 2.0",
+                sampledT.err().lines().findFirst().orElseThrow());
         CliRun evalEvery = train(student, "d", "--steps", "3", "--eval-every", "2");
         assertEquals(2, evalEvery.exitCode());
         assertEquals("--eval-every needs --eval-data", evalEvery.err().lines().findFirst().orElseThrow());

@@ -13,6 +13,7 @@ import ai.djl.ndarray.NDArray;
  * @param topkIds [N, k] int64: the teacher's top-k ids there
  * @param topkLogprobs [N, k] float32: their log-probabilities
  * @param weights [N] float32 ones (every gathered position is real)
+ * @param targetLogprobs [N] float32: the teacher's log-probability of each target token ({@code completion_logprobs})
  */
 public record BatchTensors(
         NDArray inputIds,
@@ -22,4 +23,5 @@ public record BatchTensors(
         NDArray targets,
         NDArray topkIds,
         NDArray topkLogprobs,
-        NDArray weights) {}
+        NDArray weights,
+        NDArray targetLogprobs) {}

@@ -51,6 +51,7 @@ public record MicroBatch(List<TrainRow> rows, int topK) {
         long[] mask = new long[b * len];
         long[] gather = new long[n];
         long[] targets = new long[n];
+        float[] targetLogprobs = new float[n];
         long[] topkIds = new long[n * topK];
         float[] topkLogprobs = new float[n * topK];
         int out = 0;
@@ -70,6 +71,7 @@ public record MicroBatch(List<TrainRow> rows, int topK) {
             for (int t = r.first(); t < r.end(); t++, out++) {
                 gather[out] = (long) i * len + p - 1 + t;
                 targets[out] = row.completionIds()[t];
+                targetLogprobs[out] = row.completionLogprobs()[t];
                 for (int c = 0; c < topK; c++) {
                     topkIds[out * topK + c] = row.topkIds()[t * topK + c];
                     topkLogprobs[out * topK + c] = row.topkLogprobs()[t * topK + c];
@@ -84,6 +86,7 @@ public record MicroBatch(List<TrainRow> rows, int topK) {
                 manager.create(targets, new Shape(n)), // [N]
                 manager.create(topkIds, new Shape(n, topK)), // [N, k]
                 manager.create(topkLogprobs, new Shape(n, topK)), // [N, k]
-                manager.ones(new Shape(n))); // [N]
+                manager.ones(new Shape(n)), // [N]
+                manager.create(targetLogprobs, new Shape(n))); // [N]
     }
 }

@@ -23,7 +23,7 @@ import java.util.SplittableRandom;
  * a {@link DataPosition} replays its epoch up to that row and continues exactly as an uninterrupted
  * stream would.
  */
-public final class RowStream implements AutoCloseable {
+public final class RowStream implements RowSource {
     private final List<ShardRef> shards;
     private final List<String> columns;
     private final long seed;
@@ -94,6 +94,7 @@ public final class RowStream implements AutoCloseable {
     }
 
     /** The next row, or null when the last epoch is exhausted. */
+    @Override
     public PositionedRow next() {
         while (epoch < epochs) {
             PositionedRow row = nextInEpoch();
@@ -122,6 +123,7 @@ public final class RowStream implements AutoCloseable {
     }
 
     /** The position of the next row {@link #next()} returns. */
+    @Override
     public DataPosition position() {
         return new DataPosition(epoch, rowInEpoch);
     }

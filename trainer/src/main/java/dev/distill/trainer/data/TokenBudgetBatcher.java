@@ -9,14 +9,14 @@ import java.util.List;
  * budget forms a batch alone. Rows with nothing to train on are dropped (they still count as consumed).
  */
 public final class TokenBudgetBatcher {
-    private final RowStream stream;
+    private final RowSource stream;
     private final RowLimits limits;
     private final int batchTokens;
     private final long rowsPerEpoch;
     private TrainRow pending;
 
     /** @param rowsPerEpoch rows in one epoch, to detect data with no trainable row at all */
-    public TokenBudgetBatcher(RowStream stream, RowLimits limits, int batchTokens, long rowsPerEpoch) {
+    public TokenBudgetBatcher(RowSource stream, RowLimits limits, int batchTokens, long rowsPerEpoch) {
         if (batchTokens < 1) {
             throw new IllegalArgumentException("--batch-tokens: expected a positive number, got " + batchTokens);
         }

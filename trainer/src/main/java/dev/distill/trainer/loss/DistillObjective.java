@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
  */
 public final class DistillObjective {
     private final DistillLoss kd;
+    private final SampledReverseKl sampled;
     private final double kdWeight;
     private final double ceWeight;
 
@@ -17,14 +18,24 @@ public final class DistillObjective {
      * @param ceWeight weight of the hard-label CE term ({@code --ce-weight}), >= 0
      */
     public DistillObjective(DistillLoss kd, double kdWeight, double ceWeight) {
+        this(kd, null, kdWeight, ceWeight);
+    }
+
+    /** The objective whose KD term is the on-policy estimator on the sampled tokens ({@code --loss sampled-rkl}). */
+    public static DistillObjective sampled(SampledReverseKl sampled, double kdWeight, double ceWeight) {
+        return new DistillObjective(null, sampled, kdWeight, ceWeight);
+    }
+
+    private DistillObjective(DistillLoss kd, SampledReverseKl sampled, double kdWeight, double ceWeight) {
         if (!(kdWeight >= 0) || !(ceWeight >= 0) || kdWeight + ceWeight == 0 || Double.isInfinite(kdWeight + ceWeight)) {
             throw new IllegalArgumentException("loss weights: expected finite kd weight >= 0 and --ce-weight >= 0,"
                     + " not both 0; got kd " + kdWeight + ", ce " + ceWeight);
         }
-        if (kd == null && kdWeight > 0) {
+        if (kd == null && sampled == null && kdWeight > 0) {
             throw new IllegalArgumentException("loss weights: kd weight " + kdWeight + " needs a distillation loss");
         }
         this.kd = kd;
+        this.sampled = sampled;
         this.kdWeight = kdWeight;
         this.ceWeight = ceWeight;
     }
@@ -44,7 +55,20 @@ public final class DistillObjective {
      */
     public Terms compute(NDArray studentLogits, NDArray topkIds, NDArray topkLogprobs, NDArray targetIds,
             NDArray weights, double stepTokens) {
+        return compute(studentLogits, topkIds, topkLogprobs, targetIds, null, weights, stepTokens);
+    }
+
+    /**
+     * As {@link #compute(NDArray, NDArray, NDArray, NDArray, NDArray, double)}, with the teacher's log-prob of each
+     * target token.
+     *
+     * @param targetLogprobs [N] teacher log-probs of {@code targetIds}; used (required) by the sampled-rkl term only
+     */
+    public Terms compute(NDArray studentLogits, NDArray topkIds, NDArray topkLogprobs, NDArray targetIds,
+            NDArray targetLogprobs, NDArray weights, double stepTokens) {
         NDArray kdTerm = kdWeight == 0 ? null
+                : sampled != null
+                ? Reduction.perToken(sampled.perPosition(studentLogits, targetIds, targetLogprobs, weights), stepTokens)
                 : Reduction.perToken(kd.perPosition(studentLogits, topkIds, topkLogprobs, weights), stepTokens);
         NDArray ceTerm = ceWeight == 0 ? null
                 : Reduction.perToken(CrossEntropy.perPosition(studentLogits, targetIds, weights), stepTokens);

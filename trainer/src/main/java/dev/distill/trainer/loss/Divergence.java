@@ -37,7 +37,7 @@ public interface Divergence {
                 return new TotalVariation();
             default:
                 throw new IllegalArgumentException(
-                        "--loss: expected forward-kl, reverse-kl, jsd or tvd, got '" + name + "'");
+                        "--loss: expected forward-kl, reverse-kl, jsd, tvd or sampled-rkl, got '" + name + "'");
         }
     }
 }

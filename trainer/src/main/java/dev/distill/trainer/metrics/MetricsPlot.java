@@ -39,8 +39,8 @@ public final class MetricsPlot {
 
     private MetricsPlot() {}
 
-    /** A plotted series: x = step, y = value. */
-    record Series(String title, String yLabel, Color color, List<double[]> points) {}
+    /** A plotted series: x = step (or round), y = value. */
+    public record Series(String title, String yLabel, Color color, List<double[]> points) {}
 
     /** The unweighted loss terms a step line may carry, drawn beside the loss when a run has two or more. */
     private static final List<String> TERMS = List.of("kd", "ce", "feature", "attention", "value_relation");
@@ -71,9 +71,18 @@ public final class MetricsPlot {
         if (terms.size() >= 2) {
             terms.forEach((name, points) -> top.add(new Series(name, "", TERM_COLORS.get(TERMS.indexOf(name)), points)));
         }
-        BufferedImage image = render(top,
+        return write(out.resolve(FILE), "step", top,
                 new Series("Eval: KL(teacher || student)", "KL per token (nats)", new Color(0xd62728), kl));
-        Path file = out.resolve(FILE);
+    }
+
+    /** Writes two panels sharing the x axis ({@code top} above {@code bottom}, x named {@code xLabel}) as PNG {@code file}. */
+    public static Path write(Path file, String xLabel, Series top, Series bottom) {
+        return write(file, xLabel, List.of(top), bottom);
+    }
+
+    /** As {@link #write(Path, String, Series, Series)}, with further series drawn on the top panel's axes. */
+    public static Path write(Path file, String xLabel, List<Series> top, Series bottom) {
+        BufferedImage image = render(xLabel, top, bottom);
         try {
             ImageIO.write(image, "png", file.toFile());
         } catch (IOException e) {
@@ -82,12 +91,8 @@ public final class MetricsPlot {
         return file;
     }
 
-    static BufferedImage render(Series top, Series bottom) {
-        return render(List.of(top), bottom);
-    }
-
     /** {@code top}: the first series names the panel; further ones are drawn on the same axes with a legend. */
-    static BufferedImage render(List<Series> top, Series bottom) {
+    static BufferedImage render(String xLabel, List<Series> top, Series bottom) {
         System.setProperty("java.awt.headless", "true"); // servers and CI have no display
         BufferedImage image = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
@@ -98,8 +103,8 @@ public final class MetricsPlot {
             g.fillRect(0, 0, WIDTH, HEIGHT);
             double[] xRange = xRange(top.get(0), bottom);
             int panelHeight = (HEIGHT - TOP - GAP - BOTTOM) / 2;
-            panel(g, top, xRange, TOP, panelHeight);
-            panel(g, List.of(bottom), xRange, TOP + panelHeight + GAP, panelHeight);
+            panel(g, xLabel, top, xRange, TOP, panelHeight);
+            panel(g, xLabel, List.of(bottom), xRange, TOP + panelHeight + GAP, panelHeight);
         } finally {
             g.dispose();
         }
@@ -119,7 +124,7 @@ public final class MetricsPlot {
         return Double.isInfinite(lo) ? new double[] {0, 1} : new double[] {lo, hi};
     }
 
-    private static void panel(Graphics2D g, List<Series> all, double[] xRange, int y0, int h) {
+    private static void panel(Graphics2D g, String xLabel, List<Series> all, double[] xRange, int y0, int h) {
         Series s = all.get(0);
         int x0 = LEFT;
         int w = WIDTH - LEFT - RIGHT;
@@ -129,7 +134,6 @@ public final class MetricsPlot {
         g.setStroke(new BasicStroke(1f));
         g.drawRect(x0, y0, w, h);
         g.setFont(LABEL);
-        String xLabel = "step";
         FontMetrics fm = g.getFontMetrics();
         g.drawString(xLabel, x0 + (w - fm.stringWidth(xLabel)) / 2, y0 + h + 40);
         drawVertical(g, s.yLabel(), 22, y0 + h / 2);

@@ -49,7 +49,7 @@ class LossInputValidationTest {
 
     @Test
     void optionsAreCheckedByFlag() {
-        fails("--loss: expected forward-kl, reverse-kl, jsd or tvd, got 'kl'", () -> DistillLoss.of("kl", "zero", 1, 0.5));
+        fails("--loss: expected forward-kl, reverse-kl, jsd, tvd or sampled-rkl, got 'kl'", () -> DistillLoss.of("kl", "zero", 1, 0.5));
         fails("--tail: expected zero or bucket, got 'none'", () -> DistillLoss.of("jsd", "none", 1, 0.5));
         fails("--kd-temperature: expected a positive number, got 0.0", () -> DistillLoss.of("tvd", "zero", 0, 0.5));
         fails("--beta: expected a value in [0, 1], got 1.5", () -> DistillLoss.of("jsd", "zero", 1, 1.5));
