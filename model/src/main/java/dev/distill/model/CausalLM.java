@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -71,10 +72,14 @@ public final class CausalLM implements AutoCloseable {
 
     /**
      * Loads a Hugging Face model directory (config.json, optional generation_config.json, and
-     * model.safetensors or a sharded index) as {@code dtype} (FLOAT32 or FLOAT16) on {@code device}.
+     * model.safetensors or a sharded index) as {@code dtype} (FLOAT32 or FLOAT16) on {@code device};
+     * a {@code .gguf} file loads dequantised instead ({@link dev.distill.model.gguf.GgufModel}).
      * Tensors are copied one at a time from memory-mapped chunks straight into the parameters.
      */
     public static CausalLM load(Path modelDir, DataType dtype, Device device) {
+        if (dev.distill.model.gguf.GgufModel.isGguf(modelDir)) {
+            return dev.distill.model.gguf.GgufModel.load(modelDir, dtype, device);
+        }
         checkDtype(dtype);
         ModelConfig config = ModelConfig.load(modelDir);
         List<Param> layout = ParameterLayout.of(config);
@@ -88,6 +93,40 @@ public final class CausalLM implements AutoCloseable {
                 for (Part part : p.parts()) {
                     checkpoint.readInto(part.hfName(), dest, offset);
                     offset += part.numel();
+                }
+                dest.setName(p.name());
+                params.put(p.name(), dest);
+            }
+            return new CausalLM(config, dtype, manager, layout, params);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A model from float32 HF tensors (row-major, HF layout) that {@code tensors} supplies per
+     * checkpoint tensor: how {@link dev.distill.model.gguf.GgufModel} loads a dequantised GGUF file.
+     */
+    public static CausalLM fromHfTensors(ModelConfig config, Function<Part, float[]> tensors, DataType dtype,
+            Device device) {
+        checkDtype(dtype);
+        List<Param> layout = ParameterLayout.of(config);
+        NDManager manager = Engines.pytorch().newBaseManager(device);
+        try {
+            ByteBuffer chunk = ByteBuffer.allocateDirect(INIT_CHUNK * 4).order(ByteOrder.nativeOrder());
+            LinkedHashMap<String, NDArray> params = new LinkedHashMap<>();
+            for (Param p : layout) {
+                NDArray dest = manager.create(new Shape(p.shape()), dtype); // [p.shape]
+                long offset = 0;
+                for (Part part : p.parts()) {
+                    float[] data = tensors.apply(part);
+                    for (int e = 0; e < data.length; e += INIT_CHUNK) {
+                        int m = Math.min(INIT_CHUNK, data.length - e);
+                        chunk.clear().asFloatBuffer().put(data, e, m);
+                        TensorCopy.copyInto(dest, offset + e, chunk.clear(), DataType.FLOAT32, m);
+                    }
+                    offset += data.length;
                 }
                 dest.setName(p.name());
                 params.put(p.name(), dest);

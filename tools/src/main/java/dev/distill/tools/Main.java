@@ -8,6 +8,7 @@ import dev.distill.pipeline.GenerateCommand;
 import dev.distill.pipeline.serve.ServeCommand;
 import dev.distill.tools.download.DownloadCommand;
 import dev.distill.tools.onpolicy.OnPolicyCommand;
+import dev.distill.tools.export.ExportCommand;
 import dev.distill.trainer.EvalCommand;
 import dev.distill.trainer.TrainCommand;
 import picocli.CommandLine;
@@ -27,6 +28,7 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             EvalCommand.class,
             OnPolicyCommand.class,
+            ExportCommand.class,
             InspectCommand.class,
             ValidateCommand.class,
             InitModelCommand.class,

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill.cli.UsageException;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
+import dev.distill.model.gguf.GgufModel;
 import dev.distill.trainer.TrainOptions.Precision;
 import dev.distill.trainer.data.SoftLabelData;
 import java.nio.file.Path;
@@ -23,8 +24,9 @@ import picocli.CommandLine.Spec;
 public final class EvalCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Model directory (config.json, weights, tokenizer files): a student, a checkpoint or the teacher.")
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE.gguf",
+            description = "Model directory (config.json, weights, tokenizer files): a student, a checkpoint or the teacher;"
+                    + " or a GGUF file from 'distill export' (evaluated on its dequantised weights).")
     Path model;
 
     @Option(names = "--data", required = true, split = ",", paramLabel = "DIR",
@@ -53,7 +55,7 @@ public final class EvalCommand implements Callable<Integer> {
         UsageException.require(batchTokens >= 1 && maxRows >= 0, "--batch-tokens must be positive and --max-rows >= 0");
         Precision p = precision;
         List<String> locations = TrainCommand.absolute(data);
-        String sha = Trainer.tokenizerSha256(model, "model");
+        String sha = GgufModel.isGguf(model) ? GgufModel.tokenizerSha256(model) : Trainer.tokenizerSha256(model, "model");
         SoftLabelData labels = SoftLabelData.open(locations, "--data");
         labels.requireTokenizer(sha, model, "model");
         DataType dtype = p == Precision.FP16 ? DataType.FLOAT16 : DataType.FLOAT32;
