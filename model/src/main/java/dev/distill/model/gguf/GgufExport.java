@@ -8,6 +8,8 @@ import dev.distill.model.ParameterLayout.Param;
 import dev.distill.model.ParameterLayout.Part;
 import dev.distill.model.RopeConfig;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 
@@ -33,12 +35,16 @@ public final class GgufExport {
         };
     }
 
+    /** What was written: the file size and the matrices stored as the fallback type. */
+    public record Result(long bytes, List<String> fellBack) {}
+
     /**
      * Writes {@code lm} to {@code out} with its matrices as {@code type}; {@code tokenizer} adds the
-     * tokenizer.* keys. Returns the file size. Fails naming the tensor whose rows are not a multiple of
-     * the type's block size.
+     * tokenizer.* keys. A matrix whose rows are not a multiple of the type's block size is stored as
+     * {@code fallback} (as convert_hf_to_gguf.py falls back to f16), or, when that is null, fails naming it.
      */
-    public static long write(CausalLM lm, GgmlType type, String name, Consumer<GgufWriter> tokenizer, Path out) {
+    public static Result write(CausalLM lm, GgmlType type, GgmlType fallback, String name, Consumer<GgufWriter> tokenizer,
+            Path out) {
         ModelConfig c = lm.config();
         GgufArchitecture arch = GgufArchitecture.ofModelType(c.modelType());
         String a = arch.ggufName;
@@ -75,11 +81,16 @@ public final class GgufExport {
                     () -> factors));
         }
         HfTensors hf = new HfTensors(lm);
+        List<String> fellBack = new ArrayList<>();
         for (Param p : lm.layout()) {
             for (Part part : p.parts()) {
                 long[] shape = part.shape();
-                GgmlType t = shape.length == 1 ? GgmlType.F32 : type;
                 String gg = GgufArchitecture.ggufTensorName(part.hfName());
+                GgmlType t = shape.length == 1 ? GgmlType.F32 : type;
+                if (fallback != null && shape[shape.length - 1] % t.blockSize != 0) {
+                    t = fallback;
+                    fellBack.add(gg);
+                }
                 w.addTensor(new GgufWriter.Tensor(gg, shape, t, () -> {
                     float[] data = hf.get(p, part);
                     if (arch.permuteQk && part.hfName().endsWith("self_attn.q_proj.weight")) {
@@ -92,7 +103,7 @@ public final class GgufExport {
                 }));
             }
         }
-        return w.write(out);
+        return new Result(w.write(out), fellBack);
     }
 
     /** convert_hf_to_gguf's rope_freqs for llama3 scaling: per frequency, the divisor llama.cpp applies. */

@@ -6,6 +6,7 @@ import dev.distill.model.Engines;
 import dev.distill.model.ModelConfig;
 import dev.distill.model.gguf.GgmlType;
 import dev.distill.model.gguf.GgufArchitecture;
+import dev.distill.model.gguf.GgufException;
 import dev.distill.model.gguf.GgufExport;
 import dev.distill.tokenizer.HfTokenizer;
 import dev.distill.trainer.EvalMetrics;
@@ -45,6 +46,11 @@ public final class ExportCommand implements Callable<Integer> {
             description = "Type of the weight matrices: f32, f16, q8_0 or q4_0 (norms and biases stay f32).")
     String quant;
 
+    @Option(names = "--fallback", paramLabel = "TYPE",
+            description = "Store matrices whose rows are not a multiple of the block size (32) as this type (f16 or f32),"
+                    + " as llama.cpp's converter does, instead of failing.")
+    String fallback;
+
     @Option(names = "--force", description = "Replace --out if it exists.")
     boolean force;
 
@@ -71,6 +77,18 @@ public final class ExportCommand implements Callable<Integer> {
             type = GgufExport.parseType(quant.toLowerCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--quant " + e.getMessage(), e);
+        }
+        GgmlType fallbackType = null;
+        if (fallback != null) {
+            try {
+                fallbackType = GgufExport.parseType(fallback.toLowerCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--fallback " + e.getMessage(), e);
+            }
+            if (fallbackType.blockSize != 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--fallback " + fallback + " has blocks itself (supported: f16, f32)");
+            }
         }
         if (Files.exists(out) && !force) {
             throw new CommandLine.ParameterException(spec.commandLine(),
@@ -100,8 +118,20 @@ public final class ExportCommand implements Callable<Integer> {
                 throw new UncheckedIOException("--out " + out + ": cannot create its directory: " + e.getMessage(), e);
             }
             String n = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
-            size = GgufExport.write(lm, type, n, w -> GgufVocab.write(model, tokenizer, config.vocabSize(), w), out);
+            GgufExport.Result r;
+            try {
+                r = GgufExport.write(lm, type, fallbackType, n,
+                        w -> GgufVocab.write(model, tokenizer, config.vocabSize(), w), out);
+            } catch (GgufException e) {
+                throw new GgufException(model + ": " + e.getMessage()
+                        + (e.getMessage().contains("block size") ? " (--fallback f16 stores such tensors as f16)" : ""), e);
+            }
+            size = r.bytes();
             log.printf(Locale.ROOT, "wrote %s (%s, %s)%n", out, type.name().toLowerCase(Locale.ROOT), mb(size));
+            if (!r.fellBack().isEmpty()) {
+                log.printf(Locale.ROOT, "%d tensors stored as %s (rows not a multiple of %d): %s%n", r.fellBack().size(),
+                        fallback, type.blockSize, String.join(", ", r.fellBack()));
+            }
             if (labels != null) {
                 long rows = maxRows == 0 ? Long.MAX_VALUE : maxRows;
                 EvalMetrics hf = Evaluator.evaluate(lm, labels, batchTokens, rows, "model");
