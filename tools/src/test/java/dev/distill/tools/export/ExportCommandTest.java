@@ -1,0 +1,111 @@
+package dev.distill.tools.export;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.distill.model.gguf.GgufFile;
+import dev.distill.tools.MainTest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `distill export` end to end: the file's tokenizer keys, --eval-data, `eval` on a .gguf, and every refusal. */
+class ExportCommandTest {
+    @TempDir Path tmp;
+
+    private Path tinyLlama() throws Exception {
+        return LlamaCppTest.modelDir(tmp, "llama", Path.of("").toAbsolutePath().getParent().resolve("fixtures/tokenizers/tiny"));
+    }
+
+    @Test
+    void exportWritesTheTokenizerAndEvalOnTheFileMatchesTheModelDirectory() throws Exception {
+        Path model = tinyLlama();
+        Path prompts = Files.writeString(tmp.resolve("prompts.txt"), "Why is the sky blue?\nWrite a short poem.\n");
+        Path run = tmp.resolve("run");
+        Object[] r = MainTest.runCli("generate", "--teacher", model.toString(), "--prompts", prompts.toString(), "--out",
+                run.toString(), "--mode", "greedy", "--top-k", "8", "--max-new-tokens", "6", "--device", "cpu");
+        assertEquals(0, r[0], (String) r[2]);
+
+        Path f32 = tmp.resolve("m-f32.gguf");
+        r = MainTest.runCli("export", "--model", model.toString(), "--out", f32.toString(), "--quant", "f32",
+                "--eval-data", run.toString());
+        assertEquals(0, r[0], (String) r[2]);
+        String out = (String) r[1];
+        assertTrue(out.contains("wrote " + f32 + " (f32, "), out);
+        String[] lines = out.strip().split("\n");
+        String hfRow = lines[lines.length - 2];
+        String ggufRow = lines[lines.length - 1];
+        assertTrue(hfRow.startsWith("| " + model + " | "), out);
+        assertTrue(ggufRow.startsWith("| " + f32 + " (f32) | "), out);
+        // f32 holds the same weights: KL, top-1 and CE are identical
+        assertEquals(hfRow.substring(hfRow.indexOf(" MB |")), ggufRow.substring(ggufRow.indexOf(" MB |")), out);
+
+        try (GgufFile f = GgufFile.open(f32)) {
+            assertEquals("gpt2", f.metadata().get("tokenizer.ggml.model"));
+            assertEquals("gpt-2", f.metadata().get("tokenizer.ggml.pre"));
+            List<?> tokens = (List<?>) f.metadata().get("tokenizer.ggml.tokens");
+            List<?> types = (List<?>) f.metadata().get("tokenizer.ggml.token_type");
+            assertEquals(512, tokens.size());
+            assertEquals(List.of("<|endoftext|>", "<|im_start|>", "<|im_end|>"), tokens.subList(0, 3));
+            assertEquals(List.of(3L, 3L, 3L, 1L), types.subList(0, 4));
+            assertEquals(2L, f.metadata().get("tokenizer.ggml.eos_token_id"));
+            assertEquals(0L, f.metadata().get("tokenizer.ggml.padding_token_id"));
+            assertEquals(false, f.metadata().get("tokenizer.ggml.add_bos_token"));
+            assertTrue(((String) f.metadata().get("tokenizer.chat_template")).contains("<|im_start|>"));
+            assertEquals(0L, f.metadata().get("general.file_type"));
+        }
+
+        Path q4 = tmp.resolve("m-q4_0.gguf");
+        assertEquals(0, MainTest.runCli("export", "--model", model.toString(), "--out", q4.toString(), "--quant", "q4_0")[0]);
+        r = MainTest.runCli("eval", "--model", q4.toString(), "--data", run.toString(), "--json");
+        assertEquals(0, r[0], (String) r[2]);
+        JsonNode q4Metrics = new ObjectMapper().readTree((String) r[1]);
+        r = MainTest.runCli("eval", "--model", model.toString(), "--data", run.toString(), "--json");
+        JsonNode hfMetrics = new ObjectMapper().readTree((String) r[1]);
+        assertEquals(hfMetrics.get("tokens"), q4Metrics.get("tokens"));
+        double kl = q4Metrics.get("kl").asDouble();
+        assertTrue(kl != hfMetrics.get("kl").asDouble() && Math.abs(kl - hfMetrics.get("kl").asDouble()) < 0.05,
+                "q4_0 " + q4Metrics + " vs " + hfMetrics);
+    }
+
+    @Test
+    void refusalsNameTheOptionFileOrTensor() throws Exception {
+        Path model = tinyLlama();
+        Path out = tmp.resolve("m.gguf");
+        Object[] r = MainTest.runCli("export", "--model", model.toString(), "--out", out.toString(), "--quant", "q5_1");
+        assertEquals(2, r[0]);
+        assertTrue(((String) r[2]).contains("--quant 'q5_1' (supported: f32, f16, q8_0, q4_0)"), (String) r[2]);
+
+        Files.writeString(out, "x");
+        r = MainTest.runCli("export", "--model", model.toString(), "--out", out.toString(), "--quant", "f16");
+        assertEquals(2, r[0]);
+        assertTrue(((String) r[2]).contains("--out " + out + " already exists; pass --force to replace it"), (String) r[2]);
+        r = MainTest.runCli("export", "--model", model.toString(), "--out", out.toString(), "--quant", "f16", "--force");
+        assertEquals(0, r[0], (String) r[2]);
+
+        Path tiny = tmp.resolve("tiny");
+        assertEquals(0, MainTest.runCli("init-model", "--preset", "tiny", "--tokenizer",
+                Path.of("").toAbsolutePath().getParent().resolve("fixtures/tokenizers/tiny").toString(), "--out", tiny.toString())[0]);
+        Path q8 = tmp.resolve("tiny-q8.gguf");
+        r = MainTest.runCli("export", "--model", tiny.toString(), "--out", q8.toString(), "--quant", "q8_0");
+        assertEquals(1, r[0]);
+        assertEquals("distill export: " + tiny + ": tensor 'blk.0.ffn_down.weight' [64, 176]: row length 176 is not a"
+                + " multiple of the q8_0 block size 32 (--fallback f16 stores such tensors as f16)", ((String) r[2]).strip());
+        assertTrue(Files.notExists(q8));
+        r = MainTest.runCli("export", "--model", tiny.toString(), "--out", q8.toString(), "--quant", "q8_0", "--fallback", "f16");
+        assertEquals(0, r[0], (String) r[2]);
+        assertTrue(((String) r[1]).contains("2 tensors stored as f16 (rows not a multiple of 32): blk.0.ffn_down.weight,"
+                + " blk.1.ffn_down.weight"), (String) r[1]);
+
+        Path gpt2 = Files.createDirectories(tmp.resolve("gpt2"));
+        Files.writeString(gpt2.resolve("config.json"), Files.readString(model.resolve("config.json"))
+                .replace("\"model_type\": \"llama\"", "\"model_type\": \"gpt2\""));
+        r = MainTest.runCli("export", "--model", gpt2.toString(), "--out", tmp.resolve("g.gguf").toString(), "--quant", "f16");
+        assertEquals(1, r[0]);
+        assertTrue(((String) r[2]).contains(gpt2.resolve("config.json") + ": model_type 'gpt2' is not supported"), (String) r[2]);
+    }
+}
