@@ -80,27 +80,10 @@ public final class CausalLM implements AutoCloseable {
         if (dev.distill.model.gguf.GgufModel.isGguf(modelDir)) {
             return dev.distill.model.gguf.GgufModel.load(modelDir, dtype, device);
         }
-        checkDtype(dtype);
         ModelConfig config = ModelConfig.load(modelDir);
-        List<Param> layout = ParameterLayout.of(config);
-        NDManager manager = Engines.pytorch().newBaseManager(device);
         try (Checkpoint checkpoint = Checkpoint.open(modelDir)) {
-            checkpoint.validate(layout);
-            LinkedHashMap<String, NDArray> params = new LinkedHashMap<>();
-            for (Param p : layout) {
-                NDArray dest = manager.create(new Shape(p.shape()), dtype); // [p.shape]
-                long offset = 0;
-                for (Part part : p.parts()) {
-                    checkpoint.readInto(part.hfName(), dest, offset);
-                    offset += part.numel();
-                }
-                dest.setName(p.name());
-                params.put(p.name(), dest);
-            }
-            return new CausalLM(config, dtype, manager, layout, params);
-        } catch (RuntimeException e) {
-            manager.close();
-            throw e;
+            checkpoint.validate(ParameterLayout.of(config));
+            return assemble(config, dtype, device, (part, dest, offset) -> checkpoint.readInto(part.hfName(), dest, offset));
         }
     }
 
@@ -110,23 +93,35 @@ public final class CausalLM implements AutoCloseable {
      */
     public static CausalLM fromHfTensors(ModelConfig config, Function<Part, float[]> tensors, DataType dtype,
             Device device) {
+        ByteBuffer chunk = ByteBuffer.allocateDirect(INIT_CHUNK * 4).order(ByteOrder.nativeOrder());
+        return assemble(config, dtype, device, (part, dest, offset) -> {
+            float[] data = tensors.apply(part);
+            for (int e = 0; e < data.length; e += INIT_CHUNK) {
+                int m = Math.min(INIT_CHUNK, data.length - e);
+                chunk.clear().asFloatBuffer().put(data, e, m);
+                TensorCopy.copyInto(dest, offset + e, chunk.clear(), DataType.FLOAT32, m);
+            }
+        });
+    }
+
+    /** Writes one HF tensor into elements [offset, offset + numel) of a parameter. */
+    private interface PartSource {
+        void copyInto(Part part, NDArray dest, long offset);
+    }
+
+    /** Allocates each parameter once on the device and fills it, HF part by HF part, from {@code source}. */
+    private static CausalLM assemble(ModelConfig config, DataType dtype, Device device, PartSource source) {
         checkDtype(dtype);
         List<Param> layout = ParameterLayout.of(config);
         NDManager manager = Engines.pytorch().newBaseManager(device);
         try {
-            ByteBuffer chunk = ByteBuffer.allocateDirect(INIT_CHUNK * 4).order(ByteOrder.nativeOrder());
             LinkedHashMap<String, NDArray> params = new LinkedHashMap<>();
             for (Param p : layout) {
                 NDArray dest = manager.create(new Shape(p.shape()), dtype); // [p.shape]
                 long offset = 0;
                 for (Part part : p.parts()) {
-                    float[] data = tensors.apply(part);
-                    for (int e = 0; e < data.length; e += INIT_CHUNK) {
-                        int m = Math.min(INIT_CHUNK, data.length - e);
-                        chunk.clear().asFloatBuffer().put(data, e, m);
-                        TensorCopy.copyInto(dest, offset + e, chunk.clear(), DataType.FLOAT32, m);
-                    }
-                    offset += data.length;
+                    source.copyInto(part, dest, offset);
+                    offset += part.numel();
                 }
                 dest.setName(p.name());
                 params.put(p.name(), dest);
