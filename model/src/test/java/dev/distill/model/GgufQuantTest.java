@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.distill.model.gguf.GgmlType;
 import dev.distill.model.gguf.Half;
+import dev.distill.testing.RepoRoot;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 class GgufQuantTest {
     static Path gguf(String name) {
-        return Fixtures.repoRoot().resolve("fixtures/gguf").resolve(name);
+        return RepoRoot.resolve("fixtures/gguf").resolve(name);
     }
 
     static float[] floats(Path p) throws IOException {

@@ -58,7 +58,10 @@ class ExitCodesTest {
                 Arguments.of("eval --model M --data D --precision bf16",
                         "Invalid value for option '--precision': expected one of [FP32, FP16] (case-insensitive) but was 'bf16'"),
                 Arguments.of("train --student S --data D --out OUT --steps 1 --schedule Linear --tail BUCKET --precision x",
-                        "Invalid value for option '--precision'"));
+                        "Invalid value for option '--precision'"),
+                Arguments.of("export --model M --out O.gguf --quant q5_1", "--quant 'q5_1' (supported: f32, f16, q8_0, q4_0)"),
+                Arguments.of("export --model M --out O.gguf --quant q4_0 --fallback q8_0",
+                        "--fallback q8_0 has blocks itself (supported: f16, f32)"));
     }
 
     @ParameterizedTest(name = "{0}")

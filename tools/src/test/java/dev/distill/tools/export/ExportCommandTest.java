@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.distill.model.gguf.GgufFile;
+import dev.distill.testing.CliRun;
 import dev.distill.tools.MainTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,15 +28,15 @@ class ExportCommandTest {
         Path model = tinyLlama();
         Path prompts = Files.writeString(tmp.resolve("prompts.txt"), "Why is the sky blue?\nWrite a short poem.\n");
         Path run = tmp.resolve("run");
-        Object[] r = MainTest.runCli("generate", "--teacher", model.toString(), "--prompts", prompts.toString(), "--out",
+        CliRun r = MainTest.runCli("generate", "--teacher", model.toString(), "--prompts", prompts.toString(), "--out",
                 run.toString(), "--mode", "greedy", "--top-k", "8", "--max-new-tokens", "6", "--device", "cpu");
-        assertEquals(0, r[0], (String) r[2]);
+        assertEquals(0, r.exitCode(), r.err());
 
         Path f32 = tmp.resolve("m-f32.gguf");
         r = MainTest.runCli("export", "--model", model.toString(), "--out", f32.toString(), "--quant", "f32",
                 "--eval-data", run.toString());
-        assertEquals(0, r[0], (String) r[2]);
-        String out = (String) r[1];
+        assertEquals(0, r.exitCode(), r.err());
+        String out = r.out();
         assertTrue(out.contains("wrote " + f32 + " (f32, "), out);
         String[] lines = out.strip().split("\n");
         String hfRow = lines[lines.length - 2];
@@ -65,15 +66,15 @@ class ExportCommandTest {
         String[] quants = {"q8_0", "q4_0"};
         for (int i = 0; i < 2; i++) {
             Path q = tmp.resolve("m-" + quants[i] + ".gguf");
-            assertEquals(0, MainTest.runCli("export", "--model", model.toString(), "--out", q.toString(), "--quant", quants[i])[0]);
+            assertEquals(0, MainTest.runCli("export", "--model", model.toString(), "--out", q.toString(), "--quant", quants[i]).exitCode());
             r = MainTest.runCli("eval", "--model", q.toString(), "--data", run.toString(), "--json");
-            assertEquals(0, r[0], (String) r[2]);
-            JsonNode m = new ObjectMapper().readTree((String) r[1]);
-            assertEquals(12, m.get("tokens").asInt(), (String) r[1]);
+            assertEquals(0, r.exitCode(), r.err());
+            JsonNode m = new ObjectMapper().readTree(r.out());
+            assertEquals(12, m.get("tokens").asInt(), r.out());
             kl[i] = m.get("kl").asDouble();
         }
         r = MainTest.runCli("eval", "--model", model.toString(), "--data", run.toString(), "--json");
-        double hfKl = new ObjectMapper().readTree((String) r[1]).get("kl").asDouble();
+        double hfKl = new ObjectMapper().readTree(r.out()).get("kl").asDouble();
         assertTrue(Math.abs(hfKl) < 1e-6 && hfKl < kl[0] && kl[0] < kl[1], hfKl + " " + Arrays.toString(kl));
     }
 
@@ -81,36 +82,36 @@ class ExportCommandTest {
     void refusalsNameTheOptionFileOrTensor() throws Exception {
         Path model = tinyLlama();
         Path out = tmp.resolve("m.gguf");
-        Object[] r = MainTest.runCli("export", "--model", model.toString(), "--out", out.toString(), "--quant", "q5_1");
-        assertEquals(2, r[0]);
-        assertTrue(((String) r[2]).contains("--quant 'q5_1' (supported: f32, f16, q8_0, q4_0)"), (String) r[2]);
+        CliRun r = MainTest.runCli("export", "--model", model.toString(), "--out", out.toString(), "--quant", "q5_1");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--quant 'q5_1' (supported: f32, f16, q8_0, q4_0)"), r.err());
 
         Files.writeString(out, "x");
         r = MainTest.runCli("export", "--model", model.toString(), "--out", out.toString(), "--quant", "f16");
-        assertEquals(2, r[0]);
-        assertTrue(((String) r[2]).contains("--out " + out + " already exists; pass --force to replace it"), (String) r[2]);
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--out " + out + " already exists; pass --force to replace it"), r.err());
         r = MainTest.runCli("export", "--model", model.toString(), "--out", out.toString(), "--quant", "f16", "--force");
-        assertEquals(0, r[0], (String) r[2]);
+        assertEquals(0, r.exitCode(), r.err());
 
         Path tiny = tmp.resolve("tiny");
         assertEquals(0, MainTest.runCli("init-model", "--preset", "tiny", "--tokenizer",
-                Path.of("").toAbsolutePath().getParent().resolve("fixtures/tokenizers/tiny").toString(), "--out", tiny.toString())[0]);
+                Path.of("").toAbsolutePath().getParent().resolve("fixtures/tokenizers/tiny").toString(), "--out", tiny.toString()).exitCode());
         Path q8 = tmp.resolve("tiny-q8.gguf");
         r = MainTest.runCli("export", "--model", tiny.toString(), "--out", q8.toString(), "--quant", "q8_0");
-        assertEquals(1, r[0]);
+        assertEquals(1, r.exitCode());
         assertEquals("distill export: " + tiny + ": tensor 'blk.0.ffn_down.weight' [64, 176]: row length 176 is not a"
-                + " multiple of the q8_0 block size 32 (--fallback f16 stores such tensors as f16)", ((String) r[2]).strip());
+                + " multiple of the q8_0 block size 32 (--fallback f16 stores such tensors as f16)", r.err().strip());
         assertTrue(Files.notExists(q8));
         r = MainTest.runCli("export", "--model", tiny.toString(), "--out", q8.toString(), "--quant", "q8_0", "--fallback", "f16");
-        assertEquals(0, r[0], (String) r[2]);
-        assertTrue(((String) r[1]).contains("2 tensors stored as f16 (rows not a multiple of 32): blk.0.ffn_down.weight,"
-                + " blk.1.ffn_down.weight"), (String) r[1]);
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("2 tensors stored as f16 (rows not a multiple of 32): blk.0.ffn_down.weight,"
+                + " blk.1.ffn_down.weight"), r.out());
 
         Path gpt2 = Files.createDirectories(tmp.resolve("gpt2"));
         Files.writeString(gpt2.resolve("config.json"), Files.readString(model.resolve("config.json"))
                 .replace("\"model_type\": \"llama\"", "\"model_type\": \"gpt2\""));
         r = MainTest.runCli("export", "--model", gpt2.toString(), "--out", tmp.resolve("g.gguf").toString(), "--quant", "f16");
-        assertEquals(1, r[0]);
-        assertTrue(((String) r[2]).contains(gpt2.resolve("config.json") + ": model_type 'gpt2' is not supported"), (String) r[2]);
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains(gpt2.resolve("config.json") + ": model_type 'gpt2' is not supported"), r.err());
     }
 }

@@ -13,6 +13,7 @@ import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
 import dev.distill.tokenizer.HfTokenizer;
 import dev.distill.tokenizer.NpmTokenizers;
+import dev.distill.testing.CliRun;
 import dev.distill.tools.MainTest;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -74,8 +75,8 @@ class LlamaCppTest {
             prompts.put(fixture, prompt);
             for (String quant : List.of("f16", "q8_0", "q4_0")) {
                 Path out = tmp.resolve(fixture + "-" + quant + ".gguf");
-                Object[] r = MainTest.runCli("export", "--model", dir.toString(), "--out", out.toString(), "--quant", quant);
-                assertEquals(0, r[0], (String) r[2]);
+                CliRun r = MainTest.runCli("export", "--model", dir.toString(), "--out", out.toString(), "--quant", quant);
+                assertEquals(0, r.exitCode(), r.err());
                 Map<String, Object> job = new LinkedHashMap<>();
                 job.put("model", out.toString());
                 job.put("tokenize", TEXTS);
@@ -127,13 +128,13 @@ class LlamaCppTest {
         List<Path> dirs = new ArrayList<>();
         for (String id : List.of("qwen3", "llama3")) {
             Path dir = tmp.resolve(id);
-            Object[] r = MainTest.runCli("init-model", "--preset", "tiny", "--tokenizer", NpmTokenizers.models(id).toString(),
+            CliRun r = MainTest.runCli("init-model", "--preset", "tiny", "--tokenizer", NpmTokenizers.models(id).toString(),
                     "--out", dir.toString());
-            assertEquals(0, r[0], (String) r[2]);
+            assertEquals(0, r.exitCode(), r.err());
             Path out = tmp.resolve(id + ".gguf");
             r = MainTest.runCli("export", "--model", dir.toString(), "--out", out.toString(), "--quant", "q8_0",
                     "--fallback", "f16");
-            assertEquals(0, r[0], (String) r[2]);
+            assertEquals(0, r.exitCode(), r.err());
             jobs.add(Map.of("model", out.toString(), "tokenize", TEXTS));
             dirs.add(dir);
         }
