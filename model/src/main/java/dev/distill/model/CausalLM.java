@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill.model.ParameterLayout.Param;
@@ -35,6 +36,11 @@ import java.util.function.Supplier;
  * the HF names.
  */
 public final class CausalLM implements AutoCloseable {
+    /**
+     * Whether attention runs in libtorch's fused kernel ({@link FusedAttention}, also under autograd);
+     * {@code -Ddistill.attention=explicit} computes the float32 softmax explicitly instead (to compare).
+     */
+    private static final boolean FUSED = !"explicit".equals(System.getProperty("distill.attention"));
     private static final int INIT_CHUNK = 1 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -45,10 +51,11 @@ public final class CausalLM implements AutoCloseable {
     private final List<Param> layout;
     private final NDArray embed;
     private final NDArray finalNorm;
-    private final NDArray lmHead;
+    private final Linear lmHead;
     private final DecoderLayer[] layers;
     private final DecoderLayer.Constants constants;
-    private final NDArray invFreq;
+    private final RotaryTables rope;
+    private final FusedAttention fused;
 
     private CausalLM(ModelConfig config, DataType dtype, NDManager manager, List<Param> layout,
             LinkedHashMap<String, NDArray> params) {
@@ -59,11 +66,16 @@ public final class CausalLM implements AutoCloseable {
         this.params = params;
         embed = params.get("model.embed_tokens.weight");
         finalNorm = params.get("model.norm.weight");
-        lmHead = config.tieWordEmbeddings() ? embed : params.get("lm_head.weight");
+        lmHead = new Linear(config.tieWordEmbeddings() ? embed : params.get("lm_head.weight"), null);
         int d = config.headDim();
+        NDArray visible = manager.create(0f);
+        NDArray masked = manager.create(AttentionBias.MASKED);
         constants = new DecoderLayer.Constants(manager.create((float) config.rmsNormEps()), manager.create(-0.5f),
-                manager.create((float) (1.0 / Math.sqrt(d))), manager.create(0f), manager.create(AttentionBias.MASKED));
-        invFreq = manager.create(config.rope().inverseFrequencies(d)); // [D/2] float32
+                manager.create((float) (1.0 / Math.sqrt(d))), visible, masked, visible.toType(dtype, true),
+                manager.create(dtype == DataType.FLOAT16 ? -65504f : AttentionBias.MASKED).toType(dtype, false));
+        fused = FUSED ? new FusedAttention((PtNDManager) manager) : null;
+        rope = new RotaryTables(manager, manager.create(config.rope().inverseFrequencies(d)), dtype,
+                config.numHeads() + config.numKvHeads(), config.numHeads() + 2 * config.numKvHeads());
         layers = new DecoderLayer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             layers[i] = new DecoderLayer(i, config, params, constants);
@@ -220,7 +232,8 @@ public final class CausalLM implements AutoCloseable {
      * Final-norm hidden states [B, T, H] (model dtype), attached to inputIds' manager.
      *
      * @param inputIds [B, T] int64
-     * @param positionIds [B, T] int64 (for left padding: 0 at each row's first real token)
+     * @param positionIds [B, T] int64 (for left padding: 0 at each row's first real token), each below
+     *     P + T (a token's position never exceeds its cache slot, as {@link Batching} builds them)
      * @param attentionMask [B, P + T], nonzero = real token, where P = cache.length() (0 without
      *     cache): the mask covers the cached slots and the new ones
      * @param cache null, or a cache from {@link #newCache} whose slots [P, P + T) this call fills
@@ -240,12 +253,14 @@ public final class CausalLM implements AutoCloseable {
         if (taps != null && taps.layers() != layers.length) {
             throw new IllegalArgumentException("taps are for " + taps.layers() + " layers; the model has " + layers.length);
         }
+        // attention probabilities asked for: every layer of this forward computes them explicitly
+        FusedAttention attention = taps != null && taps.wantsAnyAttention() ? null : fused;
         NDArray out = scoped(inputIds.getManager(), () -> {
             NDArray x = Ops.embedding(inputIds, embed); // [B, T, H]
-            RotaryTables rope = RotaryTables.of(positionIds, invFreq, dtype);
-            NDArray[] biases = biases(attentionMask, past, t); // per layer [B, 1, T, P+T]
+            RotaryTables.Rotation rotation = rope.lookup(positionIds, past + t); // a position never exceeds its slot
+            NDArray[] biases = biases(attentionMask, past, t, attention != null); // per layer
             for (int i = 0; i < layers.length; i++) {
-                x = layerScoped(layers[i], x, rope, biases[i], cache, past, taps);
+                x = layerScoped(layers[i], x, rotation, biases[i], attention, cache, past, taps);
             }
             if (taps != null) {
                 taps.detach();
@@ -264,9 +279,11 @@ public final class CausalLM implements AutoCloseable {
     /**
      * Each layer's attention bias: the causal one, or for a sliding layer the sliding-window one. Each
      * is built once and only when some layer needs it; while the cached + new positions fit in the
-     * window, a sliding layer sees what a full one does and shares the causal bias.
+     * window, a sliding layer sees what a full one does and shares the causal bias. Explicit softmax:
+     * [B, 1, T, P+T] float32; fused kernel: in the model dtype, and for T > 1 repeated for the G query
+     * heads of a KV head, [B, 1, G*T, P+T] (see {@link DecoderLayer#forward}).
      */
-    private NDArray[] biases(NDArray attentionMask, int past, int t) {
+    private NDArray[] biases(NDArray attentionMask, int past, int t, boolean forFused) {
         int window = config.slidingWindow().orElse(Integer.MAX_VALUE);
         NDArray causal = null;
         NDArray sliding = null;
@@ -274,12 +291,12 @@ public final class CausalLM implements AutoCloseable {
         for (int i = 0; i < out.length; i++) {
             if (config.slidingLayer(i) && past + t > window) {
                 if (sliding == null) {
-                    sliding = AttentionBias.of(attentionMask, past, t, window, constants.visible(), constants.masked()); // [B, 1, T, P+T]
+                    sliding = bias(attentionMask, past, t, window, forFused);
                 }
                 out[i] = sliding;
             } else {
                 if (causal == null) {
-                    causal = AttentionBias.of(attentionMask, past, t, 0, constants.visible(), constants.masked()); // [B, 1, T, P+T]
+                    causal = bias(attentionMask, past, t, 0, forFused);
                 }
                 out[i] = causal;
             }
@@ -287,17 +304,27 @@ public final class CausalLM implements AutoCloseable {
         return out;
     }
 
+    private NDArray bias(NDArray attentionMask, int past, int t, int window, boolean forFused) {
+        if (!forFused) {
+            return AttentionBias.of(attentionMask, past, t, window, constants.visible(), constants.masked()); // [B, 1, T, S]
+        }
+        NDArray bias = AttentionBias.of(attentionMask, past, t, window, constants.fusedVisible(),
+                constants.fusedMasked()); // [B, 1, T, S] model dtype
+        long groups = config.numHeads() / config.numKvHeads();
+        return t == 1 || groups == 1 ? bias : bias.tile(new long[] {1, 1, groups, 1}); // [B, 1, G*T, S]
+    }
+
     /**
      * One decoder layer in its own NDScope: its intermediates are released as soon as it returns
      * (autograd keeps what backward needs), so a forward holds one layer's activations at a time
      * instead of every layer's. Its input is released too, unless {@code taps} recorded it.
      */
-    private static NDArray layerScoped(DecoderLayer layer, NDArray x, RotaryTables rope, NDArray bias, KvCache cache,
-            int past, LayerTaps taps) {
+    private static NDArray layerScoped(DecoderLayer layer, NDArray x, RotaryTables.Rotation rope, NDArray bias,
+            FusedAttention attention, KvCache cache, int past, LayerTaps taps) {
         NDArray out;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            out = layer.forward(x, rope, bias, cache, past, taps); // [B, T, H]
+            out = layer.forward(x, rope, bias, attention, cache, past, taps); // [B, T, H]
             NDScope.unregister(out);
         }
         NDScope.register(out);
@@ -313,7 +340,7 @@ public final class CausalLM implements AutoCloseable {
     /** The LM head on any [.., H] slice of hidden states: float32 logits [.., V], attached to hidden's manager. */
     public NDArray logits(NDArray hidden) {
         return scoped(hidden.getManager(), () -> {
-            NDArray l = Ops.linear(hidden, lmHead, null); // [.., V]
+            NDArray l = lmHead.apply(hidden); // [.., V]
             return Ops.cast(l, DataType.FLOAT32);
         });
     }
@@ -433,6 +460,9 @@ public final class CausalLM implements AutoCloseable {
 
     @Override
     public void close() {
+        if (fused != null) {
+            fused.close();
+        }
         manager.close();
     }
 }

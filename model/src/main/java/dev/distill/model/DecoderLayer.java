@@ -11,8 +11,10 @@ import java.util.Map;
 /**
  * One pre-norm decoder block (Llama/Mistral/Qwen2/Qwen3): RMSNorm, fused q/k/v projection,
  * optional per-head q/k RMSNorm (qwen3), rotary embedding, grouped-query attention (queries of a KV
- * group batched into one matmul, no repeated K/V), output projection, residual; RMSNorm, fused
- * gate/up projection, SiLU gate, down projection, residual. No per-head loops.
+ * group batched into one attention, no repeated K/V; libtorch's fused kernel or an explicit float32
+ * softmax), output projection, residual; RMSNorm, fused gate/up projection, SiLU gate, down
+ * projection, residual. No per-head loops. Keys and values travel together as one [B, 2Hkv, T, D]
+ * tensor (one KV cache write per layer).
  */
 final class DecoderLayer {
     private final int index;
@@ -22,15 +24,14 @@ final class DecoderLayer {
     private final int intermediate;
     private final Constants k;
     private final NDArray inputNorm;
-    private final NDArray qkv;
-    private final NDArray qkvBias;
+    private final Linear qkv;
     private final NDArray qNorm;
     private final NDArray kNorm;
     private final NDArray qkHeadKinds; // qwen3: [Hq+Hkv] int64, 0 for a query head, 1 for a key head
-    private final NDArray oProj;
+    private final Linear oProj;
     private final NDArray postNorm;
-    private final NDArray gateUp;
-    private final NDArray down;
+    private final Linear gateUp;
+    private final Linear down;
 
     DecoderLayer(int index, ModelConfig c, Map<String, NDArray> params, Constants constants) {
         String p = "model.layers." + index + ".";
@@ -41,71 +42,95 @@ final class DecoderLayer {
         this.intermediate = c.intermediateSize();
         this.k = constants;
         inputNorm = params.get(p + "input_layernorm.weight");
-        qkv = params.get(p + "self_attn.qkv_proj.weight");
-        qkvBias = params.get(p + "self_attn.qkv_proj.bias");
+        qkv = new Linear(params.get(p + "self_attn.qkv_proj.weight"), params.get(p + "self_attn.qkv_proj.bias"));
         qNorm = params.get(p + "self_attn.q_norm.weight");
         kNorm = params.get(p + "self_attn.k_norm.weight");
         qkHeadKinds = qNorm == null ? null : qNorm.getManager().create(headKinds(heads, kvHeads));
-        oProj = params.get(p + "self_attn.o_proj.weight");
+        oProj = new Linear(params.get(p + "self_attn.o_proj.weight"), null);
         postNorm = params.get(p + "post_attention_layernorm.weight");
-        gateUp = params.get(p + "mlp.gate_up_proj.weight");
-        down = params.get(p + "mlp.down_proj.weight");
+        gateUp = new Linear(params.get(p + "mlp.gate_up_proj.weight"), null);
+        down = new Linear(params.get(p + "mlp.down_proj.weight"), null);
     }
 
     /**
-     * x [B, T, H] -> [B, T, H]. {@code bias} [B, 1, T, S] float32; with a cache, this layer's
-     * keys/values are written at slots [past, past + T) and attention reads slots [0, past + T).
+     * x [B, T, H] -> [B, T, H]. With a cache, this layer's keys/values are written at slots
+     * [past, past + T) and attention reads slots [0, past + T). {@code fused} non-null: attention by
+     * libtorch's fused kernel, {@code bias} [B, 1, G*T, S] (T > 1) or [B, 1, 1, S] in the model dtype;
+     * null: explicit float32 softmax, {@code bias} [B, 1, T, S] float32 (see {@link AttentionBias}).
      */
-    NDArray forward(NDArray x, RotaryTables rope, NDArray bias, KvCache cache, int past, LayerTaps taps) {
+    NDArray forward(NDArray x, RotaryTables.Rotation rope, NDArray bias, FusedAttention fused, KvCache cache,
+            int past, LayerTaps taps) {
         Shape s = x.getShape();
         long b = s.get(0);
         long t = s.get(1);
         long groups = heads / kvHeads;
         long span = past + t;
+        long all = heads + 2L * kvHeads;
 
         NDArray h = Ops.rmsNorm(x, inputNorm, k.eps, k.minusHalf);
-        NDArray proj = Ops.linear(h, qkv, qkvBias).reshape(b, t, heads + 2L * kvHeads, headDim); // [B, T, Hq+2Hkv, D]
-        NDList qkAndV = proj.split(new long[] {heads + kvHeads}, 2);
-        NDArray qk = qkAndV.get(0); // [B, T, Hq+Hkv, D]
+        NDArray proj = qkv.apply(h); // [B, T, (Hq+2Hkv)*D]
         if (qNorm != null) {
-            qk = Ops.rmsNorm(qk, headNormWeight(), k.eps, k.minusHalf);
+            NDList qkAndV = proj.reshape(b, t, all, headDim).split(new long[] {heads + kvHeads}, 2);
+            NDArray qk = Ops.rmsNorm(qkAndV.get(0), headNormWeight(), k.eps, k.minusHalf); // [B, T, Hq+Hkv, D]
+            proj = qk.concat(qkAndV.get(1), 2);
         }
-        NDList qAndK = rope.apply(qk).split(new long[] {heads}, 2);
-        NDArray keys = qAndK.get(1).transpose(0, 2, 1, 3); // [B, Hkv, T, D]
-        NDArray values = qkAndV.get(1).transpose(0, 2, 1, 3); // [B, Hkv, T, D]
+        NDArray rotated = rope.apply(proj.reshape(b, t, all, 2, headDim / 2), heads + kvHeads)
+                .reshape(b, t, all, headDim); // [B, T, Hq+2Hkv, D], q and k rotated
+        NDList qAndKv = rotated.split(new long[] {heads}, 2);
+        NDArray kv = qAndKv.get(1).transpose(0, 2, 1, 3); // [B, 2Hkv, T, D]: keys then values
         if (taps != null && taps.wantsValues(index)) {
-            taps.recordValues(index, values);
+            taps.recordValues(index, kv.split(2, 1).get(1)); // [B, Hkv, T, D]
         }
         if (cache != null) {
-            cache.write(index, past, keys, values);
-            keys = cache.keys(index, (int) span); // [B, Hkv, S, D]
-            values = cache.values(index, (int) span); // [B, Hkv, S, D]
+            cache.write(index, past, kv);
+            kv = cache.keysAndValues(index, (int) span); // [B, 2Hkv, S, D]
         }
-        // Decoding (T = 1) skips the reshapes and transposes that would only move a size-1 axis.
-        NDArray q = qAndK.get(0).mul(k.scale); // [B, T, Hq, D]
+        NDList keysAndValues = kv.split(2, 1);
+        NDArray keys = keysAndValues.get(0); // [B, Hkv, S, D]
+        NDArray values = keysAndValues.get(1); // [B, Hkv, S, D]
+        // The G query heads of a KV head as G*T rows of one attention (no repeated K/V). Decoding (T = 1)
+        // skips the reshapes and transposes that would only move a size-1 axis.
+        NDArray q = qAndKv.get(0); // [B, T, Hq, D]
         q = t == 1 ? q.reshape(b, kvHeads, groups, headDim) // [B, Hkv, G, D]
                 : q.reshape(b, t, kvHeads, groups, headDim).transpose(0, 2, 3, 1, 4)
                         .reshape(b, kvHeads, groups * t, headDim); // [B, Hkv, G*T, D], row g*T + t
-        NDArray scores = q.matMul(keys.transpose(0, 1, 3, 2)); // [B, Hkv, G*T, S]
-        NDArray probs = t == 1
-                ? Ops.softmaxFloat(scores.add(bias), -1) // [B, Hkv, G, S] float32
-                : Ops.softmaxFloat(scores.reshape(b, kvHeads, groups, t, span).add(bias.expandDims(1)), -1)
-                        .reshape(b, kvHeads, groups * t, span); // [B, Hkv, G*T, S] float32
-        if (taps != null && taps.wantsAttention(index)) {
-            taps.recordAttention(index, probs.reshape(b, heads, t, span)); // [B, Hq, T, S]; query head = kv * G + g
-        }
-        probs = Ops.cast(probs, x.getDataType());
-        NDArray context = probs.matMul(values); // [B, Hkv, G*T, D]
+        NDArray context = fused != null ? fused.apply(q, keys, values, bias) // [B, Hkv, G*T, D]
+                : softmaxAttention(q, keys, values, bias, x.getDataType(), taps);
         context = t == 1 ? context.reshape(b, 1, (long) heads * headDim) // [B, 1, Hq*D]
                 : context.reshape(b, kvHeads, groups, t, headDim).transpose(0, 3, 1, 2, 4)
                         .reshape(b, t, (long) heads * headDim); // [B, T, Hq*D]
-        x = x.add(Ops.linear(context, oProj, null));
+        x = x.add(oProj.apply(context));
 
         h = Ops.rmsNorm(x, postNorm, k.eps, k.minusHalf);
-        NDList gateAndUp = Ops.linear(h, gateUp, null).split(new long[] {intermediate}, 2); // 2 x [B, T, I]
+        NDList gateAndUp = gateUp.apply(h).split(new long[] {intermediate}, 2); // 2 x [B, T, I]
         NDArray gate = gateAndUp.get(0);
         NDArray act = gate.mul(Ops.sigmoid(gate)).mul(gateAndUp.get(1)); // silu(gate) * up
-        return x.add(Ops.linear(act, down, null));
+        return x.add(down.apply(act));
+    }
+
+    /**
+     * Attention with the probabilities computed explicitly (float32 softmax, as transformers' eager
+     * attention): q [B, Hkv, G*T, D] (row g*T + t), keys and values [B, Hkv, S, D], bias [B, 1, T, S]
+     * float32 -> context [B, Hkv, G*T, D] in {@code type}; the probabilities go to {@code taps} when
+     * they ask for this layer's.
+     */
+    private NDArray softmaxAttention(NDArray q, NDArray keys, NDArray values, NDArray bias, DataType type,
+            LayerTaps taps) {
+        Shape qs = q.getShape();
+        long b = qs.get(0);
+        long rows = qs.get(2);
+        long span = keys.getShape().get(2);
+        long t = bias.getShape().get(2);
+        long groups = rows / t;
+        NDArray scores = q.mul(k.scale).matMul(keys.transpose(0, 1, 3, 2)); // [B, Hkv, G*T, S]
+        NDArray probs = t == 1
+                ? Ops.softmaxFloat(scores.add(bias), -1) // [B, Hkv, G, S] float32
+                : Ops.softmaxFloat(scores.reshape(b, kvHeads, groups, t, span).add(bias.expandDims(1)), -1)
+                        .reshape(b, kvHeads, rows, span); // [B, Hkv, G*T, S] float32
+        if (taps != null && taps.wantsAttention(index)) {
+            taps.recordAttention(index, probs.reshape(b, (long) heads, t, span)); // [B, Hq, T, S]; query head = kv * G + g
+        }
+        return Ops.cast(probs, type).matMul(values); // [B, Hkv, G*T, D]
     }
 
     int index() {
@@ -124,9 +149,11 @@ final class DecoderLayer {
     }
 
     /**
-     * 0-dim float32 constants on the model's device, made once (a Java number operand would be copied
-     * to the device at every use): RMSNorm's eps and -1/2, the attention scale, and the two values of
-     * the attention bias.
+     * 0-dim constants on the model's device, made once (a Java number operand would be copied to the
+     * device at every use): RMSNorm's eps and -1/2, the attention scale, and the two values of the
+     * attention bias, float32 for the explicit softmax and in the model dtype for the fused kernel
+     * (-1e9, or float16's lowest finite value: a row that sees nothing stays finite).
      */
-    record Constants(NDArray eps, NDArray minusHalf, NDArray scale, NDArray visible, NDArray masked) {}
+    record Constants(NDArray eps, NDArray minusHalf, NDArray scale, NDArray visible, NDArray masked,
+            NDArray fusedVisible, NDArray fusedMasked) {}
 }

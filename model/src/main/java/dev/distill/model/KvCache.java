@@ -10,15 +10,15 @@ import ai.djl.pytorch.jni.JniUtils;
 import java.util.function.BiFunction;
 
 /**
- * Preallocated keys and values for incremental decoding: per layer one [B, Hkv, capacity, D]
- * buffer for keys and one for values, written in place at the next free slots (no concatenation
- * per step). {@link #retain} drops finished rows. Made by {@link CausalLM#newCache}. Sliding-window
- * layers keep every slot too; their attention bias hides the slots outside the window.
+ * Preallocated keys and values for incremental decoding: per layer one [B, 2Hkv, capacity, D]
+ * buffer, the Hkv key heads then the Hkv value heads, written in place at the next free slots (one
+ * write per layer and step, no concatenation). {@link #retain} drops finished rows. Made by
+ * {@link CausalLM#newCache}. Sliding-window layers keep every slot too; their attention bias hides the
+ * slots outside the window.
  */
 public final class KvCache implements AutoCloseable {
     private final NDManager manager;
-    private final NDArray[] keys;
-    private final NDArray[] values;
+    private final NDArray[] buffers;
     private final int kvHeads;
     private final int headDim;
     private final int capacity;
@@ -41,17 +41,15 @@ public final class KvCache implements AutoCloseable {
                     + capacity);
         }
         this.manager = parent.newSubManager();
-        this.keys = new NDArray[layers];
-        this.values = new NDArray[layers];
+        this.buffers = new NDArray[layers];
         this.kvHeads = kvHeads;
         this.headDim = headDim;
         this.capacity = capacity;
         this.batch = batch;
-        Shape shape = new Shape(batch, kvHeads, capacity, headDim);
+        Shape shape = new Shape(batch, 2L * kvHeads, capacity, headDim);
         try {
             for (int i = 0; i < layers; i++) {
-                keys[i] = allocate.apply(manager, shape); // [B, Hkv, capacity, D]
-                values[i] = allocate.apply(manager, shape); // [B, Hkv, capacity, D]
+                buffers[i] = allocate.apply(manager, shape); // [B, 2Hkv, capacity, D]
             }
         } catch (RuntimeException | Error e) {
             manager.close();
@@ -73,7 +71,7 @@ public final class KvCache implements AutoCloseable {
     }
 
     int layers() {
-        return keys.length;
+        return buffers.length;
     }
 
     /**
@@ -91,9 +89,8 @@ public final class KvCache implements AutoCloseable {
             }
         }
         try (NDArray index = manager.create(rows)) { // [B'] int64
-            for (int i = 0; i < keys.length; i++) {
-                keys[i] = replace(keys[i], Ops.selectRows(keys[i], index)); // [B', Hkv, capacity, D]
-                values[i] = replace(values[i], Ops.selectRows(values[i], index));
+            for (int i = 0; i < buffers.length; i++) {
+                buffers[i] = replace(buffers[i], Ops.selectRows(buffers[i], index)); // [B', 2Hkv, capacity, D]
             }
         }
         batch = rows.length;
@@ -104,29 +101,17 @@ public final class KvCache implements AutoCloseable {
         return fresh;
     }
 
-    /** Writes k, v [B, Hkv, T, D] of {@code layer} into slots [start, start + T). */
-    void write(int layer, int start, NDArray k, NDArray v) {
-        long end = start + k.getShape().get(2);
-        long[] from = {0, 0, start, 0};
-        long[] to = {batch, kvHeads, end, headDim};
-        long[] step = {1, 1, 1, 1};
-        JniUtils.indexSet((PtNDArray) keys[layer], (PtNDArray) k, from, to, step);
-        JniUtils.indexSet((PtNDArray) values[layer], (PtNDArray) v, from, to, step);
+    /** Writes kv [B, 2Hkv, T, D] (keys then values) of {@code layer} into slots [start, start + T). */
+    void write(int layer, int start, NDArray kv) {
+        long end = start + kv.getShape().get(2);
+        JniUtils.indexSet((PtNDArray) buffers[layer], (PtNDArray) kv, new long[] {0, 0, start, 0},
+                new long[] {batch, 2L * kvHeads, end, headDim}, new long[] {1, 1, 1, 1});
     }
 
-    /** View of slots [0, end) of {@code layer}'s keys: [B, Hkv, end, D] */
-    NDArray keys(int layer, int end) {
-        return slots(keys[layer], end);
-    }
-
-    /** View of slots [0, end) of {@code layer}'s values: [B, Hkv, end, D] */
-    NDArray values(int layer, int end) {
-        return slots(values[layer], end);
-    }
-
-    private NDArray slots(NDArray buffer, int end) {
-        return JniUtils.index((PtNDArray) buffer, new long[] {0, 0, 0, 0}, new long[] {batch, kvHeads, end, headDim},
-                new long[] {1, 1, 1, 1}, (PtNDManager) manager);
+    /** View of slots [0, end) of {@code layer}'s keys and values: [B, 2Hkv, end, D] */
+    NDArray keysAndValues(int layer, int end) {
+        return JniUtils.index((PtNDArray) buffers[layer], new long[] {0, 0, 0, 0},
+                new long[] {batch, 2L * kvHeads, end, headDim}, new long[] {1, 1, 1, 1}, (PtNDManager) manager);
     }
 
     /** Marks {@code t} more slots as filled (after every layer has written them). */

@@ -11,8 +11,8 @@ import java.util.TreeMap;
  * What a forward pass records besides its output, for chosen decoder layers: the hidden state after
  * the layer (the residual stream, before the final norm), the layer's attention probabilities and its
  * value vectors. Passed to {@link CausalLM#hidden(NDArray, NDArray, NDArray, KvCache, LayerTaps)};
- * a forward without taps records nothing and costs nothing extra. A layer asked for its attention
- * computes the explicit softmax path, whatever faster path it would otherwise take.
+ * a forward without taps records nothing and costs nothing extra. A forward asked for any layer's
+ * attention computes the explicit float32 softmax at every layer instead of the fused kernel.
  *
  * <p>The recorded arrays are attached to the inputs' manager (and the caller's NDScope) like the
  * forward's result, and stay in the autograd graph while gradients are recorded.
@@ -78,6 +78,16 @@ public final class LayerTaps {
 
     boolean wantsAttention(int layer) {
         return attentionAt[layer];
+    }
+
+    /** Whether any layer's attention probabilities are asked for (the forward then computes them explicitly). */
+    boolean wantsAnyAttention() {
+        for (boolean a : attentionAt) {
+            if (a) {
+                return true;
+            }
+        }
+        return false;
     }
 
     boolean wantsValues(int layer) {

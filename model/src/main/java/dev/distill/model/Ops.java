@@ -36,7 +36,7 @@ public final class Ops {
         return JniUtils.sigmoid((PtNDArray) x);
     }
 
-    /** index_select on dim 0: x [N, ..], rows int64 [M] -> [M, ..] */
+    /** Rows of x along dim 0: x [N, ..], int64 rows [M..] -> [M.., ..] */
     static NDArray selectRows(NDArray x, NDArray rows) {
         return JniUtils.indexAdv((PtNDArray) x, new NDIndex("{}", rows), (PtNDManager) x.getManager());
     }

@@ -34,7 +34,9 @@ class EvalTest {
         JsonNode m = new ObjectMapper().readTree(r.out());
         System.out.println("teacher on its own labels: " + m);
         assertEquals(24, m.get("rows").asLong());
-        assertTrue(m.get("kl").asDouble() >= 0 && m.get("kl").asDouble() < 1e-4, "kl " + m.get("kl"));
+        // zero up to float rounding: the labels and the evaluation pad the rows differently (left vs right), and the
+        // fused attention kernel's sums follow the padding (measured: -1.1e-9)
+        assertTrue(Math.abs(m.get("kl").asDouble()) < 1e-6, "kl " + m.get("kl"));
         assertEquals(1.0, m.get("top1").asDouble(), 0.0);
         assertEquals(m.get("teacher_ce").asDouble(), m.get("ce").asDouble(), 1e-4, "the model is the teacher");
         assertEquals(teacher.toString(), m.get("model").asText());

@@ -6,12 +6,16 @@ import ai.djl.util.cuda.CudaUtils;
 import dev.distill.cli.CommandLines;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
+import dev.distill.model.OpProfiler;
 import dev.distill.pipeline.GenerationParams;
 import dev.distill.pipeline.LocalTeacher;
 import dev.distill.pipeline.TeacherOutput;
 import dev.distill.pipeline.TokenSampler;
 import dev.distill.pipeline.WorkItem;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.MemoryUsage;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -60,6 +64,10 @@ public final class PipelineBench implements Callable<Integer> {
     @Option(names = "--top-k", defaultValue = "20")
     int topK;
 
+    @Option(names = "--profile", description = "directory: record each score run with libtorch's profiler and write "
+            + "its trace and a table of the ops that took the most time (score-B.json, score-B.md)")
+    Path profile;
+
     public static void main(String[] args) {
         System.exit(CommandLines.create(new PipelineBench(), "bench").execute(args));
     }
@@ -87,9 +95,16 @@ public final class PipelineBench implements Callable<Integer> {
                 teacher.score(items(teacher, 1, 8, 8, true), topK);
                 for (int b : scoreBatches == null ? bs
                         : Arrays.stream(scoreBatches.split(",")).mapToInt(Integer::parseInt).toArray()) {
+                    List<WorkItem> work = items(teacher, b, 1, scoreLen - 1, true);
+                    if (profile != null) {
+                        OpProfiler.start();
+                    }
                     long t0 = System.nanoTime();
-                    teacher.score(items(teacher, b, 1, scoreLen - 1, true), topK);
+                    teacher.score(work, topK);
                     double s = (System.nanoTime() - t0) / 1e9;
+                    if (profile != null) {
+                        writeProfile(profile, "score-" + b);
+                    }
                     System.out.printf(Locale.ROOT, "distill score batch=%d len=%d tok/s=%.1f%n", b, scoreLen,
                             (double) b * scoreLen / s);
                 }
@@ -100,6 +115,20 @@ public final class PipelineBench implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "distill gpu_memory_in_use_mb=%d%n", mem.getCommitted() >> 20);
         }
         return 0;
+    }
+
+    /** Stops the profiler, writes NAME.json (the trace) and NAME.md (the ops that took the most time) in {@code dir}. */
+    static void writeProfile(Path dir, String name) {
+        try {
+            Files.createDirectories(dir);
+            Path trace = dir.resolve(name + ".json");
+            OpProfiler.stop(trace);
+            String table = OpProfiler.table(OpProfiler.topLevel(trace), 25);
+            Files.writeString(dir.resolve(name + ".md"), table);
+            System.err.println(name + ":\n" + table);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** {@code n} random prompts of {@code len} tokens, with a random response of {@code more} tokens when scoring. */

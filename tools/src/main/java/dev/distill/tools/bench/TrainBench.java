@@ -10,6 +10,7 @@ import dev.distill.data.ShardMetadata;
 import dev.distill.data.ShardWriter;
 import dev.distill.data.SoftLabelRow;
 import dev.distill.model.ModelConfig;
+import dev.distill.model.OpProfiler;
 import dev.distill.tokenizer.HfTokenizer;
 import dev.distill.tools.Dirs;
 import dev.distill.trainer.TrainCommand;
@@ -52,6 +53,10 @@ public final class TrainBench implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu")
     String device;
 
+    @Option(names = "--profile", description = "directory: record the whole run (use --steps 1) with libtorch's "
+            + "profiler and write its trace and a table of the ops that took the most time (train.json, train.md)")
+    Path profile;
+
     public static void main(String[] args) {
         System.exit(CommandLines.create(new TrainBench(), "bench").execute(args));
     }
@@ -64,10 +69,16 @@ public final class TrainBench implements Callable<Integer> {
             Dirs.deleteRecursively(p);
         }
         writeLabels(data);
+        if (profile != null) {
+            OpProfiler.start();
+        }
         int rc = CommandLines.create(new TrainCommand(), "distill").execute("--student", model.toString(), "--data", data.toString(),
                 "--out", out.toString(), "--steps", String.valueOf(steps + 1), "--batch-tokens",
                 String.valueOf(batch * len), "--lr", "1e-5", "--tail", "zero", "--shuffle-buffer", "1",
                 "--device", device);
+        if (profile != null) {
+            PipelineBench.writeProfile(profile, "train");
+        }
         if (rc != 0) {
             return rc;
         }

@@ -1,0 +1,34 @@
+package dev.distill.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.jni.JniUtils;
+
+/**
+ * A linear layer x @ w^T + b over a weight in [out, in] layout. Inference multiplies by a
+ * transposed view of the weight made once (one libtorch call, where torch's linear issues a
+ * transpose and a matmul every time: the same matmul, bit for bit); while gradients are recorded it
+ * is torch's linear on the weight itself, so autograd reaches the parameter.
+ */
+final class Linear {
+    private final NDArray weight;
+    private final NDArray weightT;
+    private final NDArray bias;
+
+    /** w [out, in], b [out] or null. */
+    Linear(NDArray w, NDArray b) {
+        weight = w;
+        bias = b;
+        weightT = w.transpose(1, 0); // [in, out] view, lives as long as the weight's manager
+        NDScope.unregister(weightT);
+    }
+
+    /** x [.., in] -> [.., out] */
+    NDArray apply(NDArray x) {
+        if (JniUtils.isGradMode()) {
+            return Ops.linear(x, weight, bias);
+        }
+        NDArray y = x.matMul(weightT);
+        return bias == null ? y : y.addi(bias);
+    }
+}
