@@ -13,6 +13,7 @@ public final class RowChecker {
     public static final double EPSILON = 1e-4;
 
     private final String file;
+    private final ShardMetadata meta;
     private final int topK;
     private final int vocabSize;
     private final long promptStart;
@@ -23,10 +24,11 @@ public final class RowChecker {
     private long completionTokens;
 
     /** A checker of the rows of {@code file} (a name for messages), each violation sent to {@code out}. */
-    public RowChecker(String file, int topK, int vocabSize, long promptStart, long promptEnd, Consumer<String> out) {
+    public RowChecker(String file, ShardMetadata meta, long promptStart, long promptEnd, Consumer<String> out) {
         this.file = file;
-        this.topK = topK;
-        this.vocabSize = vocabSize;
+        this.meta = meta;
+        this.topK = meta.topK();
+        this.vocabSize = meta.vocabSize();
         this.promptStart = promptStart;
         this.promptEnd = promptEnd;
         this.out = out;
@@ -71,6 +73,19 @@ public final class RowChecker {
             out.accept(where + "completion_logprobs has " + row.completionLogprobs().length + " values, completion_ids has " + n);
         } else {
             logprobs(where, "completion_logprobs", row.completionLogprobs(), 0);
+        }
+        if (meta.schemaVersion() >= 2) {
+            String problem = LabelLayout.check(row, meta, true); // sizes, counts, ids, log-probs, order, top-p minimality
+            if (problem != null) {
+                out.accept(where + problem);
+            }
+            lastPrompt = p;
+            lastSample = s;
+            completionTokens += n;
+            return;
+        }
+        if (row.labelSizes() != null || (row.labelCounts() != null && row.labelCounts().length > 0)) {
+            out.accept(where + "a version-1 shard holds no label_sizes or label_counts");
         }
         long expected = (long) n * topK;
         boolean idsOk = lengthOk(where, "topk_ids", row.topkIds().length, n, expected);

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * What one decode step asks of the device, counted with libtorch's profiler on CPU: the ops per
  * layer and per step, and no host synchronisation. On a GPU each op is a launch (~30 µs through DJL,
  * see the GPU kit's README), so these counts bound decode speed there; the budgets below are today's
- * counts and a change that adds ops to the hot path must raise them on purpose.
+ * counts and a change that adds ops to the hot path must raise them on purpose (+3 per step: the teacher's entropy
+ * for the fidelity measure of docs/shard-format.md, exp, mul and sum, copied with the top-k in one concat).
  */
 class DecodeStepCostTest {
     /** libtorch ops a decoder layer adds to a decode step, and the ops of a step outside the layers. */
@@ -33,18 +34,18 @@ class DecodeStepCostTest {
 
     @Test
     void greedyDecodeStepOps() throws IOException {
-        assertWithin(cost("llama", DataType.FLOAT32, true), 51, 43);
+        assertWithin(cost("llama", DataType.FLOAT32, true), 51, 46);
     }
 
     @Test
     void sampledTopPDecodeStepOpsOnQwen3() throws IOException {
-        assertWithin(cost("qwen3", DataType.FLOAT32, false), 59, 62);
+        assertWithin(cost("qwen3", DataType.FLOAT32, false), 59, 65);
     }
 
     /** The GPU's inference path: fp16 weights, fp32 norms, softmax and log-probs (qwen2: q/k/v biases). */
     @Test
     void halfPrecisionDecodeStepOpsOnQwen2() throws IOException {
-        assertWithin(cost("qwen2_fp16_tied", DataType.FLOAT16, true), 57, 48);
+        assertWithin(cost("qwen2_fp16_tied", DataType.FLOAT16, true), 57, 51);
     }
 
     static void assertWithin(Cost c, int perLayer, int perStep) {

@@ -3,7 +3,6 @@ package dev.distill.trainer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import dev.distill.model.CausalLM;
 import dev.distill.trainer.data.BatchTensors;
 import dev.distill.trainer.data.MicroBatch;
@@ -13,13 +12,17 @@ import dev.distill.trainer.data.SoftLabelData;
 import dev.distill.trainer.data.TokenBudgetBatcher;
 import dev.distill.trainer.loss.CrossEntropy;
 import dev.distill.trainer.loss.DistillLoss;
+import dev.distill.trainer.loss.SampledKl;
 
 /**
  * Computes {@link EvalMetrics} of a model on soft-label data, in data order, batch by batch (no
  * gradients; one batch's tensors alive at a time).
  */
 public final class Evaluator {
-    /** The eval KL: forward KL with the tail bucket at T = 1, the exact KL between the two (k+1)-outcome distributions. */
+    /**
+     * The eval KL: forward KL with the tail bucket at T = 1, the exact KL between the two (k+1)-outcome distributions;
+     * for sampled labels the unbiased estimate of the full KL ({@link SampledKl}).
+     */
     private static final DistillLoss KL = DistillLoss.of("forward-kl", "bucket", 1.0, 0.5);
 
     private Evaluator() {}
@@ -41,12 +44,14 @@ public final class Evaluator {
             for (MicroBatch mb = batcher.next(); mb != null; mb = batcher.next()) {
                 try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning(); // closes the batch's arrays on the parameters' manager too
-                    BatchTensors t = mb.tensors(m);
+                    BatchTensors t = mb.tensors(m, data.logits());
                     NDArray logits = CompletionLogits.of(model, t, false); // [N, V] float32
-                    kl += KL.perPosition(logits, t.topkIds(), t.topkLogprobs(), t.weights()).sum().getFloat();
+                    NDArray perPosition = t.labelWeights() != null
+                            ? SampledKl.perPosition(logits, t.topkIds(), t.topkLogprobs(), t.labelWeights(), t.weights())
+                            : KL.perPosition(logits, t.topkIds(), t.topkLogprobs(), t.labelPadding(), t.weights());
+                    kl += perPosition.sum().getFloat();
                     ce += CrossEntropy.perPosition(logits, t.targets(), t.weights()).sum().getFloat();
-                    NDArray teacherTop1 = t.topkIds().get(new NDIndex(":, 0")); // [N]
-                    agree += logits.argMax(1).eq(teacherTop1).sum().getLong();
+                    agree += logits.argMax(1).eq(t.teacherTop1()).sum().getLong();
                 }
                 teacherNll += mb.teacherNll();
                 tokens += mb.trainTokens();

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill.data.ShardSchema;
+import dev.distill.data.LogitsSpec;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
 import dev.distill.model.ModelConfig;
@@ -63,6 +64,8 @@ public final class Trainer implements AutoCloseable {
     private final long totalSteps;
     private final LrSchedule schedule;
     private final DistillObjective objective;
+    /** What the training data stores of the teacher's distributions. */
+    private final LogitsSpec labels;
     private final AdamW optimizer;
     private final LossScaler scaler;
     private final CheckpointStore checkpoints;
@@ -98,6 +101,7 @@ public final class Trainer implements AutoCloseable {
                 : options.steps() > 0 ? options.steps() : StepPlan.count(data, options, limits.lengthsOnly());
         this.schedule = options.schedule(totalSteps);
         this.objective = options.objective();
+        this.labels = data.logits();
         this.optimizer = new AdamW(weights.master().manager(), AdamW.Config.withWeightDecay(options.weightDecay()));
         this.scaler = options.precision() == Precision.FP16 ? new LossScaler() : null;
         DataPosition position = DataPosition.START;
@@ -176,6 +180,7 @@ public final class Trainer implements AutoCloseable {
         String sha = tokenizerSha256(modelDir, "student");
         SoftLabelData data = SoftLabelData.open(options.data(), "--data");
         data.requireTokenizer(sha, modelDir, "student");
+        options.objective().requireSupports(data.logits());
         SoftLabelData evalData = null;
         if (!options.evalData().isEmpty()) {
             evalData = SoftLabelData.open(options.evalData(), "--eval-data");
@@ -295,11 +300,11 @@ public final class Trainer implements AutoCloseable {
         for (MicroBatch mb : micro) {
             try (NDManager m = forward.manager().newSubManager(); NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning(); // closes what the step creates on the parameters' manager
-                BatchTensors t = mb.tensors(m);
+                BatchTensors t = mb.tensors(m, labels);
                 try (GradientCollector collector = engine.newGradientCollector()) {
                     NDArray logits = CompletionLogits.of(forward, t, true); // [N, V]
-                    DistillObjective.Terms terms = objective.compute(logits, t.topkIds(), t.topkLogprobs(), t.targets(),
-                            t.weights(), stepTokens);
+                    DistillObjective.Terms terms = objective.compute(logits, t.topkIds(), t.topkLogprobs(),
+                            t.labelPadding(), t.labelWeights(), t.targets(), t.weights(), stepTokens);
                     collector.backward(scaler == null ? terms.total() : scaler.scale(terms.total()));
                     loss += terms.total().getFloat();
                     kd += terms.kd() == null ? 0 : terms.kd().getFloat();

@@ -1,5 +1,6 @@
 package dev.distill.trainer.data;
 
+import dev.distill.data.LogitsSpec;
 import dev.distill.data.RunDirectory;
 import dev.distill.data.ShardReader;
 import dev.distill.data.ShardSchema;
@@ -18,12 +19,14 @@ public final class SoftLabelData {
     private final List<String> locations;
     private final List<ShardRef> shards;
     private final int topK;
+    private final LogitsSpec logits;
     private final long rows;
 
-    private SoftLabelData(List<String> locations, List<ShardRef> shards, int topK, long rows) {
+    private SoftLabelData(List<String> locations, List<ShardRef> shards, int topK, LogitsSpec logits, long rows) {
         this.locations = locations;
         this.shards = shards;
         this.topK = topK;
+        this.logits = logits;
         this.rows = rows;
     }
 
@@ -77,8 +80,14 @@ public final class SoftLabelData {
                         + first.metadata().topK() + ", " + s.label() + " has " + s.metadata().topK()
                         + "; train on data generated with one --top-k");
             }
+            if (!s.metadata().logits().equals(first.metadata().logits())) {
+                throw new IllegalArgumentException(option + ": shards have different --logits: " + first.label() + " has "
+                        + first.metadata().logits() + ", " + s.label() + " has " + s.metadata().logits()
+                        + "; train on data generated with one --logits");
+            }
         }
-        return new SoftLabelData(List.copyOf(locations), List.copyOf(shards), first.metadata().topK(), rows);
+        return new SoftLabelData(List.copyOf(locations), List.copyOf(shards), first.metadata().topK(),
+                first.metadata().logits(), rows);
     }
 
     private static RunDirectory existing(String location, String option) throws IOException {
@@ -99,7 +108,12 @@ public final class SoftLabelData {
         return shards;
     }
 
-    /** The top-k of every shard. */
+    /** What every shard stores of the teacher's distributions ({@code --logits}). */
+    public LogitsSpec logits() {
+        return logits;
+    }
+
+    /** The most entries a position holds in every shard (k, KMAX or N). */
     public int topK() {
         return topK;
     }
