@@ -75,16 +75,19 @@ public final class RowChecker {
             logprobs(where, "completion_logprobs", row.completionLogprobs(), 0);
         }
         if (meta.schemaVersion() >= 2) {
-            String problem = LabelLayout.check(row, meta, true); // sizes, counts, ids, log-probs, order, top-p minimality
-            if (problem != null) {
-                out.accept(where + problem);
+            // top-k: the layout's structure, then the fixed-width checks below; other kinds: all of LabelLayout's rules
+            boolean fixedWidth = meta.logits().kind() == LogitsSpec.Kind.TOP_K;
+            String problem = LabelLayout.check(row, meta, !fixedWidth); // sizes, counts, ids, log-probs, order, top-p minimality
+            if (problem != null || !fixedWidth) {
+                if (problem != null) {
+                    out.accept(where + problem);
+                }
+                lastPrompt = p;
+                lastSample = s;
+                completionTokens += n;
+                return;
             }
-            lastPrompt = p;
-            lastSample = s;
-            completionTokens += n;
-            return;
-        }
-        if (row.labelSizes() != null || (row.labelCounts() != null && row.labelCounts().length > 0)) {
+        } else if (row.labelSizes() != null || (row.labelCounts() != null && row.labelCounts().length > 0)) {
             out.accept(where + "a version-1 shard holds no label_sizes or label_counts");
         }
         long expected = (long) n * topK;
@@ -141,7 +144,8 @@ public final class RowChecker {
             double mass = 0;
             for (int j = 0; j < topK; j++) {
                 float v = logprobs[t * topK + j];
-                if (j > 0 && v > logprobs[t * topK + j - 1]) {
+                // a compact shard decodes each position in id order
+                if (j > 0 && v > logprobs[t * topK + j - 1] && meta.encoding() == LabelEncoding.PLAIN) {
                     out.accept(where + "topk_logprobs: position " + t + " is not sorted descending (" + logprobs[t * topK + j - 1]
                             + " then " + v + ")");
                     return;

@@ -119,7 +119,7 @@ public final class RunDirectory {
         for (int i = 0; i < shardCount(); i++) {
             shards.add(pendingEntry(i));
         }
-        return new Manifest(ShardMetadata.SCHEMA_VERSION, config, configHash, promptsTotal, shards);
+        return new Manifest(Manifest.SCHEMA_VERSION, config, configHash, promptsTotal, shards);
     }
 
     /** With no manifest.json, committed shards are kept only when every footer carries this run's config_hash. */

@@ -42,12 +42,31 @@ class ShardFormatV2Test {
             int[] completion = new int[n];
             float[] completionLp = new float[n];
             for (int t = 0; t < n; t++) {
-                int width = spec.kind() == LogitsSpec.Kind.TOP_K ? spec.size() : 1 + r.nextInt(spec.size());
-                double[] probs = new double[width];
+                // a peaked distribution over the position's candidates, most likely first
+                double[] probs = new double[spec.size()];
                 double left = 1;
-                for (int j = 0; j < width; j++) {
+                for (int j = 0; j < probs.length; j++) {
                     probs[j] = left * r.nextDouble(0.2, 0.7);
                     left -= probs[j];
+                }
+                Arrays.sort(probs);
+                for (int a = 0, b = probs.length - 1; a < b; a++, b--) {
+                    double x = probs[a];
+                    probs[a] = probs[b];
+                    probs[b] = x;
+                }
+                int width = spec.size();
+                if (spec.kind() == LogitsSpec.Kind.TOP_P) { // the smallest prefix reaching P, as the generator cuts
+                    double mass = 0;
+                    for (int j = 0; j < probs.length; j++) {
+                        mass += Math.exp((float) Math.log(probs[j]));
+                        if (mass >= spec.mass()) {
+                            width = j + 1;
+                            break;
+                        }
+                    }
+                } else if (spec.sampled()) {
+                    width = 1 + r.nextInt(spec.size());
                 }
                 int[] chosen = r.ints(0, VOCAB).distinct().limit(width).toArray();
                 if (spec.sampled()) {
