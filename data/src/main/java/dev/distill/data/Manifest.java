@@ -28,14 +28,17 @@ public record Manifest(
         @JsonProperty("prompts_total") long promptsTotal,
         @JsonProperty("shards") List<Shard> shards) {
 
+    /** The manifest's own format version (shards carry theirs in their footers; version-2 shards add "fidelity"). */
+    public static final int SCHEMA_VERSION = 1;
+
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final ObjectWriter PRETTY = MAPPER.writer(new DefaultPrettyPrinter()
             .withArrayIndenter(new DefaultIndenter("  ", "\n"))
             .withObjectIndenter(new DefaultIndenter("  ", "\n"))
             .withSeparators(Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER)));
 
-    /** One planned shard: its prompt range and, once committed, what it holds. */
-    @JsonPropertyOrder({"index", "file", "prompt_start", "prompt_end", "rows", "completion_tokens", "sha256", "status"})
+    /** One planned shard: its prompt range and, once committed, what it holds (and, in version 2, its {@link Fidelity}). */
+    @JsonPropertyOrder({"index", "file", "prompt_start", "prompt_end", "rows", "completion_tokens", "sha256", "status", "fidelity"})
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Shard(
@@ -46,8 +49,15 @@ public record Manifest(
             @JsonProperty("rows") Long rows,
             @JsonProperty("completion_tokens") Long completionTokens,
             @JsonProperty("sha256") String sha256,
-            @JsonProperty("status") String status) {
+            @JsonProperty("status") String status,
+            @JsonProperty("fidelity") ObjectNode fidelity) {
         public static final String COMPLETE = "complete";
+
+        /** An entry without a fidelity summary (pending shards, version-1 shards). */
+        public Shard(int index, String file, long promptStart, long promptEnd, Long rows, Long completionTokens,
+                String sha256, String status) {
+            this(index, file, promptStart, promptEnd, rows, completionTokens, sha256, status, null);
+        }
         public static final String PENDING = "pending";
 
         /** Whether the shard is committed. */

@@ -13,6 +13,7 @@ public final class RowChecker {
     public static final double EPSILON = 1e-4;
 
     private final String file;
+    private final ShardMetadata meta;
     private final int topK;
     private final int vocabSize;
     private final long promptStart;
@@ -23,10 +24,11 @@ public final class RowChecker {
     private long completionTokens;
 
     /** A checker of the rows of {@code file} (a name for messages), each violation sent to {@code out}. */
-    public RowChecker(String file, int topK, int vocabSize, long promptStart, long promptEnd, Consumer<String> out) {
+    public RowChecker(String file, ShardMetadata meta, long promptStart, long promptEnd, Consumer<String> out) {
         this.file = file;
-        this.topK = topK;
-        this.vocabSize = vocabSize;
+        this.meta = meta;
+        this.topK = meta.topK();
+        this.vocabSize = meta.vocabSize();
         this.promptStart = promptStart;
         this.promptEnd = promptEnd;
         this.out = out;
@@ -71,6 +73,22 @@ public final class RowChecker {
             out.accept(where + "completion_logprobs has " + row.completionLogprobs().length + " values, completion_ids has " + n);
         } else {
             logprobs(where, "completion_logprobs", row.completionLogprobs(), 0);
+        }
+        if (meta.schemaVersion() >= 2) {
+            // top-k: the layout's structure, then the fixed-width checks below; other kinds: all of LabelLayout's rules
+            boolean fixedWidth = meta.logits().kind() == LogitsSpec.Kind.TOP_K;
+            String problem = LabelLayout.check(row, meta, !fixedWidth); // sizes, counts, ids, log-probs, order, top-p minimality
+            if (problem != null || !fixedWidth) {
+                if (problem != null) {
+                    out.accept(where + problem);
+                }
+                lastPrompt = p;
+                lastSample = s;
+                completionTokens += n;
+                return;
+            }
+        } else if (row.labelSizes() != null || (row.labelCounts() != null && row.labelCounts().length > 0)) {
+            out.accept(where + "a version-1 shard holds no label_sizes or label_counts");
         }
         long expected = (long) n * topK;
         boolean idsOk = lengthOk(where, "topk_ids", row.topkIds().length, n, expected);
@@ -126,7 +144,8 @@ public final class RowChecker {
             double mass = 0;
             for (int j = 0; j < topK; j++) {
                 float v = logprobs[t * topK + j];
-                if (j > 0 && v > logprobs[t * topK + j - 1]) {
+                // a compact shard decodes each position in id order
+                if (j > 0 && v > logprobs[t * topK + j - 1] && meta.encoding() == LabelEncoding.PLAIN) {
                     out.accept(where + "topk_logprobs: position " + t + " is not sorted descending (" + logprobs[t * topK + j - 1]
                             + " then " + v + ")");
                     return;

@@ -119,7 +119,7 @@ public final class RunDirectory {
         for (int i = 0; i < shardCount(); i++) {
             shards.add(pendingEntry(i));
         }
-        return new Manifest(ShardMetadata.SCHEMA_VERSION, config, configHash, promptsTotal, shards);
+        return new Manifest(Manifest.SCHEMA_VERSION, config, configHash, promptsTotal, shards);
     }
 
     /** With no manifest.json, committed shards are kept only when every footer carries this run's config_hash. */
@@ -248,9 +248,9 @@ public final class RunDirectory {
             throw new IllegalArgumentException("run directory " + location + " has no " + MANIFEST + " (not a distill run directory?)");
         }
         Manifest m = Manifest.read(fs, manifestPath);
-        if (m.schemaVersion() != ShardMetadata.SCHEMA_VERSION) {
+        if (m.schemaVersion() != Manifest.SCHEMA_VERSION) {
             throw new IllegalArgumentException(manifestPath + ": schema_version " + m.schemaVersion()
-                    + " is not supported; this build reads version " + ShardMetadata.SCHEMA_VERSION);
+                    + " is not supported; this build reads version " + Manifest.SCHEMA_VERSION);
         }
         JsonNode size = m.config().get(SHARD_SIZE_KEY);
         if (size == null || !size.canConvertToInt() || size.asInt() < 1) {
@@ -261,8 +261,8 @@ public final class RunDirectory {
 
     private void checkSameRun(Manifest existing) {
         List<String> diffs = new ArrayList<>();
-        if (existing.schemaVersion() != ShardMetadata.SCHEMA_VERSION) {
-            diffs.add("schema_version: " + existing.schemaVersion() + " (run) vs " + ShardMetadata.SCHEMA_VERSION + " (now)");
+        if (existing.schemaVersion() != Manifest.SCHEMA_VERSION) {
+            diffs.add("schema_version: " + existing.schemaVersion() + " (run) vs " + Manifest.SCHEMA_VERSION + " (now)");
         }
         if (!existing.configHash().equals(configHash)) {
             diffs.addAll(ConfigDiff.differences(existing.config(), config));
@@ -365,6 +365,20 @@ public final class RunDirectory {
         return out;
     }
 
+    /**
+     * The format version of the run's committed shards (of the first one), or empty when none is committed: a run
+     * resumed by a newer build keeps writing the version it started with, so its shards stay alike.
+     */
+    public java.util.Optional<Integer> committedShardVersion() throws IOException {
+        List<Path> committed = committedShards();
+        if (committed.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        try (ShardReader reader = ShardReader.open(committed.get(0), List.of(ShardSchema.PROMPT_INDEX))) {
+            return java.util.Optional.of(reader.metadata().schemaVersion());
+        }
+    }
+
     /** The shards worker {@code workerIndex} of {@code numWorkers} still has to write: {@code i % numWorkers == workerIndex}, not committed. */
     public List<Integer> pendingShards(int numWorkers, int workerIndex) throws IOException {
         if (numWorkers < 1 || workerIndex < 0 || workerIndex >= numWorkers) {
@@ -428,7 +442,8 @@ public final class RunDirectory {
             long[] range = shardRange(i);
             synchronized (this) {
                 known.put(i, new Manifest.Shard(i, shardFileName(i), range[0], range[1], writer.rows(), writer.completionTokens(),
-                        HadoopFs.sha256(fs, target), Manifest.Shard.COMPLETE));
+                        HadoopFs.sha256(fs, target), Manifest.Shard.COMPLETE,
+                        writer.fidelity() == null ? null : writer.fidelity().toJson()));
             }
         }
         refreshManifest();
@@ -472,7 +487,7 @@ public final class RunDirectory {
             for (int i = 0; i < shardCount(); i++) {
                 shards.add(committed.containsKey(i) ? committedEntry(i, onDisk) : pendingEntry(i));
             }
-            Manifest m = new Manifest(ShardMetadata.SCHEMA_VERSION, config, configHash, promptsTotal, shards);
+            Manifest m = new Manifest(Manifest.SCHEMA_VERSION, config, configHash, promptsTotal, shards);
             if (onDisk == null || !Arrays.equals(m.toJson(), onDisk.toJson())) {
                 AtomicFiles.replace(fs, manifestPath, m.toJson(), new Path(dir, TMP_DIR));
             }
@@ -521,15 +536,17 @@ public final class RunDirectory {
     private Manifest.Shard describeFile(int i) throws IOException {
         long rows;
         long tokens = 0;
+        Fidelity fidelity;
         try (ShardReader reader = ShardReader.open(shardPath(i), List.of(ShardSchema.COMPLETION_IDS))) {
             rows = reader.rowCount();
+            fidelity = reader.fidelity();
             for (SoftLabelRow row : reader) {
                 tokens += row.completionIds().length;
             }
         }
         long[] range = shardRange(i);
         return new Manifest.Shard(i, shardFileName(i), range[0], range[1], rows, tokens, HadoopFs.sha256(fs, shardPath(i)),
-                Manifest.Shard.COMPLETE);
+                Manifest.Shard.COMPLETE, fidelity == null ? null : fidelity.toJson());
     }
 
     private Manifest.Shard pendingEntry(int i) {

@@ -20,50 +20,77 @@ public final class ShardSchema {
     public static final String TOPK_IDS = "topk_ids";
     public static final String TOPK_LOGPROBS = "topk_logprobs";
     public static final String FINISH_REASON = "finish_reason";
+    /** Version 2: the number of stored entries of each completion position. */
+    public static final String LABEL_SIZES = "label_sizes";
+    /** Version 2: the number of draws of each entry ({@code sample:N}); empty lists for other kinds. */
+    public static final String LABEL_COUNTS = "label_counts";
 
-    /** Every column, in file order. */
+    /** Every logical column a reader can ask for, in file order of a plain version-2 shard. */
     public static final List<String> COLUMNS = List.of(
             SAMPLE_ID, PROMPT_INDEX, SAMPLE_INDEX, PROMPT_IDS, COMPLETION_IDS,
-            COMPLETION_LOGPROBS, TOPK_IDS, TOPK_LOGPROBS, FINISH_REASON);
+            COMPLETION_LOGPROBS, TOPK_IDS, TOPK_LOGPROBS, FINISH_REASON, LABEL_SIZES, LABEL_COUNTS);
 
-    /** Lists use the standard 3-level LIST encoding, so pyarrow, DuckDB and Spark read them as list&lt;int32&gt; / list&lt;float&gt;. */
-    public static final MessageType SCHEMA = MessageTypeParser.parseMessageType("""
-            message distill_soft_labels {
-              required binary sample_id (STRING);
-              required int64 prompt_index;
-              required int32 sample_index;
-              required group prompt_ids (LIST) { repeated group list { required int32 element; } }
-              required group completion_ids (LIST) { repeated group list { required int32 element; } }
-              required group completion_logprobs (LIST) { repeated group list { required float element; } }
-              required group topk_ids (LIST) { repeated group list { required int32 element; } }
-              required group topk_logprobs (LIST) { repeated group list { required float element; } }
-              required binary finish_reason (STRING);
-            }
-            """);
+    /** The columns version 1 does not have (readers of a v1 shard get null there). */
+    public static final List<String> V2_ONLY = List.of(LABEL_SIZES, LABEL_COUNTS);
+
+    /** The columns every version starts with. */
+    static final String COMMON_FIELDS = """
+            required binary sample_id (STRING);
+            required int64 prompt_index;
+            required int32 sample_index;
+            """ + list(PROMPT_IDS, "int32") + list(COMPLETION_IDS, "int32") + list(COMPLETION_LOGPROBS, "float");
+
+    /** Version 1. Lists use the standard 3-level LIST encoding, so pyarrow, DuckDB and Spark read them as list&lt;int32&gt; / list&lt;float&gt;. */
+    public static final MessageType SCHEMA_V1 = message(COMMON_FIELDS + list(TOPK_IDS, "int32") + list(TOPK_LOGPROBS, "float")
+            + "required binary finish_reason (STRING);\n");
+
+    /** Version 2, plain encoding: version 1 plus the per-position sizes and the draw counts. */
+    public static final MessageType SCHEMA = message(COMMON_FIELDS + list(TOPK_IDS, "int32") + list(TOPK_LOGPROBS, "float")
+            + "required binary finish_reason (STRING);\n" + list(LABEL_SIZES, "int32") + list(LABEL_COUNTS, "int32"));
+
+    /** A required 3-level LIST column of {@code type} elements. */
+    static String list(String name, String type) {
+        return "required group " + name + " (LIST) { repeated group list { required " + type + " element; } }\n";
+    }
+
+    /** The shard message of these field declarations. */
+    static MessageType message(String fields) {
+        return MessageTypeParser.parseMessageType("message distill_soft_labels {\n" + fields + "}\n");
+    }
+
+    /** The schema a shard with {@code meta} is written with. */
+    public static MessageType schemaFor(ShardMetadata meta) {
+        if (meta.schemaVersion() == 1) {
+            return SCHEMA_V1;
+        }
+        return meta.encoding() == LabelEncoding.COMPACT ? CompactLabels.SCHEMA : SCHEMA;
+    }
 
     private ShardSchema() {}
 
     /**
-     * The part of {@code fileSchema} holding {@code columns}, checked to have the shard types (lists may use any
-     * field names and optional/required repetition, as other writers produce).
+     * The part of {@code fileSchema} holding {@code columns}, checked to have the types of {@code expectedSchema}
+     * (the schema of the file's version and encoding; lists may use any field names and optional/required
+     * repetition, as other writers produce). Columns of the file that are not requested, including optional columns
+     * other writers add, are ignored.
      *
      * @throws IllegalArgumentException naming the file and the missing or mistyped column
      */
-    public static MessageType project(MessageType fileSchema, List<String> columns, String source) {
+    public static MessageType project(MessageType fileSchema, MessageType expectedSchema, List<String> columns, String source) {
         Type[] fields = new Type[columns.size()];
         for (int i = 0; i < fields.length; i++) {
             String name = columns.get(i);
-            if (!SCHEMA.containsField(name)) {
+            if (!expectedSchema.containsField(name)) {
                 throw new IllegalArgumentException("unknown shard column: " + name);
             }
             if (!fileSchema.containsField(name)) {
                 throw new IllegalArgumentException(source + ": column " + name + " is missing");
             }
             Type actual = fileSchema.getType(name);
-            if (!compatible(SCHEMA.getType(name), actual)) {
+            if (!compatible(expectedSchema.getType(name), actual)) {
                 throw new IllegalArgumentException(source + ": column " + name + " has type '"
                         + actual.toString().replaceAll("\\s+", " ").trim() + "', expected '"
-                        + SCHEMA.getType(name).toString().replaceAll("\\s+", " ").trim() + "'");
+                        + expectedSchema.getType(name).toString().replaceAll("\\s+", " ").trim() + "'");
             }
             fields[i] = actual;
         }

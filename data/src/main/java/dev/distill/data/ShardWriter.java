@@ -1,6 +1,7 @@
 package dev.distill.data;
 
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -47,6 +48,7 @@ public final class ShardWriter implements AutoCloseable {
     private long completionTokens;
     private final RowChecker checker;
     private boolean finished;
+    private Fidelity fidelity;
 
     ShardWriter(Path file, String label, ShardMetadata metadata, long rowGroupBytes, long promptStart, long promptEnd,
             Publisher publisher) throws IOException {
@@ -57,12 +59,12 @@ public final class ShardWriter implements AutoCloseable {
         this.label = label;
         this.metadata = metadata;
         this.publisher = publisher;
-        this.checker = new RowChecker(label, metadata.topK(), metadata.vocabSize(), promptStart, promptEnd, message -> {
+        this.checker = new RowChecker(label, metadata, promptStart, promptEnd, message -> {
             throw new IllegalArgumentException(message);
         });
         Configuration conf = HadoopFs.conf();
         HadoopFs.fileSystem(file);
-        this.parquet = new Builder(new StableFooterOutputFile(HadoopOutputFile.fromPath(file, conf)), metadata.toKeyValues())
+        this.parquet = new Builder(new StableFooterOutputFile(HadoopOutputFile.fromPath(file, conf)), metadata, this::finalMetadata)
                 .withConf(conf)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
                 .withCompressionCodec(CompressionCodecName.ZSTD)
@@ -87,10 +89,18 @@ public final class ShardWriter implements AutoCloseable {
         return new ShardWriter(path, path.getName(), metadata, rowGroupBytes, 0, Long.MAX_VALUE, null);
     }
 
-    /** Appends one row; rows must come in (prompt_index, sample_index) order. */
+    /**
+     * Appends one row; rows must come in (prompt_index, sample_index) order. In a version-2 shard a row without
+     * {@code labelSizes} has {@code top_k} entries at every position.
+     */
     public void write(SoftLabelRow row) throws IOException {
         if (finished) {
             throw new IllegalStateException(label + ": write after commit or abort");
+        }
+        if (metadata.schemaVersion() >= 2 && row.labelSizes() == null && row.completionIds() != null) {
+            int[] sizes = new int[row.completionIds().length];
+            Arrays.fill(sizes, metadata.topK());
+            row = row.withLabels(sizes, row.labelCounts());
         }
         checker.check(rows, row);
         try {
@@ -107,6 +117,24 @@ public final class ShardWriter implements AutoCloseable {
     private static String describe(Throwable e) {
         Throwable cause = e.getCause() != null ? e.getCause() : e;
         return cause.getMessage() != null ? cause.getMessage() : cause.toString();
+    }
+
+    /** Sets the fidelity summary written into the footer (version 2) at {@link #commit()}. */
+    public void setFidelity(Fidelity fidelity) {
+        this.fidelity = fidelity;
+    }
+
+    /** The fidelity summary this shard's footer holds (an empty one unless set), or null in a version-1 shard. */
+    public Fidelity fidelity() {
+        if (metadata.schemaVersion() < 2) {
+            return null;
+        }
+        return fidelity != null ? fidelity : new Fidelity.Accumulator().summary();
+    }
+
+    private Map<String, String> finalMetadata() {
+        Fidelity f = fidelity();
+        return f == null ? Map.of() : Map.of(Fidelity.KEY, f.toFooterValue());
     }
 
     /** Rows written so far. */
@@ -191,11 +219,13 @@ public final class ShardWriter implements AutoCloseable {
 
     /** The ParquetWriter builder for {@link SoftLabelWriteSupport}. */
     private static final class Builder extends ParquetWriter.Builder<SoftLabelRow, Builder> {
-        private final Map<String, String> keyValueMetadata;
+        private final ShardMetadata metadata;
+        private final java.util.function.Supplier<Map<String, String>> finalMetadata;
 
-        Builder(OutputFile out, Map<String, String> keyValueMetadata) {
+        Builder(OutputFile out, ShardMetadata metadata, java.util.function.Supplier<Map<String, String>> finalMetadata) {
             super(out);
-            this.keyValueMetadata = keyValueMetadata;
+            this.metadata = metadata;
+            this.finalMetadata = finalMetadata;
         }
 
         @Override
@@ -205,7 +235,7 @@ public final class ShardWriter implements AutoCloseable {
 
         @Override
         protected WriteSupport<SoftLabelRow> getWriteSupport(Configuration conf) {
-            return new SoftLabelWriteSupport(keyValueMetadata);
+            return new SoftLabelWriteSupport(metadata, finalMetadata);
         }
     }
 }

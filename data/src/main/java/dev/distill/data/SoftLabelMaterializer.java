@@ -10,13 +10,15 @@ import org.apache.parquet.schema.MessageType;
 
 /**
  * Assembles {@link SoftLabelRow}s from Parquet's column readers into reused growable arrays. Only the columns of
- * the requested schema are read; the others come back empty (arrays), 0 (numbers) or null (strings).
+ * the requested schema are read; the others come back empty (arrays), 0 (numbers) or null (strings, and the
+ * version-2 label sizes and counts). The columns of the compact encoding are decoded into the logical ones.
  */
 final class SoftLabelMaterializer extends RecordMaterializer<SoftLabelRow> {
     private final Root root;
 
-    SoftLabelMaterializer(MessageType requested) {
-        this.root = new Root(requested);
+    /** @param compactStep the compact encoding's log-probability step, or NaN for a plain shard */
+    SoftLabelMaterializer(MessageType requested, double compactStep) {
+        this.root = new Root(requested, compactStep);
     }
 
     @Override
@@ -41,9 +43,21 @@ final class SoftLabelMaterializer extends RecordMaterializer<SoftLabelRow> {
         private final IntList topkIds = new IntList();
         private final FloatList topkLogprobs = new FloatList();
         private String finishReason;
+        private final IntList labelSizes = new IntList();
+        private final IntList labelCounts = new IntList();
+        private final IntList logprobCodes = new IntList();
+        private final FloatList logprobMax = new FloatList();
+        private final boolean readsSizes;
+        private final boolean readsCounts;
+        private final boolean compactLabels;
+        private final double compactStep;
         private SoftLabelRow row;
 
-        Root(MessageType requested) {
+        Root(MessageType requested, double compactStep) {
+            this.compactStep = compactStep;
+            readsSizes = requested.containsField(ShardSchema.LABEL_SIZES);
+            readsCounts = requested.containsField(ShardSchema.LABEL_COUNTS);
+            compactLabels = requested.containsField(CompactLabels.LOGPROB_CODES);
             converters = new Converter[requested.getFieldCount()];
             for (int i = 0; i < converters.length; i++) {
                 converters[i] = converterFor(requested.getFieldName(i));
@@ -75,6 +89,11 @@ final class SoftLabelMaterializer extends RecordMaterializer<SoftLabelRow> {
                 case ShardSchema.COMPLETION_LOGPROBS -> completionLogprobs.converter();
                 case ShardSchema.TOPK_IDS -> topkIds.converter();
                 case ShardSchema.TOPK_LOGPROBS -> topkLogprobs.converter();
+                case ShardSchema.LABEL_SIZES -> labelSizes.converter();
+                case ShardSchema.LABEL_COUNTS -> labelCounts.converter();
+                case CompactLabels.ID_DELTAS -> topkIds.converter();
+                case CompactLabels.LOGPROB_CODES -> logprobCodes.converter();
+                case CompactLabels.LOGPROB_MAX -> logprobMax.converter();
                 case ShardSchema.FINISH_REASON -> new PrimitiveConverter() {
                     @Override
                     public void addBinary(Binary value) {
@@ -101,12 +120,36 @@ final class SoftLabelMaterializer extends RecordMaterializer<SoftLabelRow> {
             completionLogprobs.size = 0;
             topkIds.size = 0;
             topkLogprobs.size = 0;
+            labelSizes.size = 0;
+            labelCounts.size = 0;
+            logprobCodes.size = 0;
+            logprobMax.size = 0;
         }
 
         @Override
         public void end() {
+            int[] sizes = readsSizes ? labelSizes.toArray() : null;
+            int[] ids = topkIds.toArray();
+            float[] logprobs;
+            if (compactLabels) {
+                int[] codes = logprobCodes.toArray();
+                long total = 0;
+                for (int s : sizes) {
+                    total += s;
+                }
+                if (total != ids.length || total != codes.length || sizes.length != logprobMax.size) {
+                    throw new IllegalArgumentException("compact label columns disagree: sum(label_sizes) " + total + ", "
+                            + CompactLabels.ID_DELTAS + " " + ids.length + ", " + CompactLabels.LOGPROB_CODES + " "
+                            + codes.length + ", " + CompactLabels.LOGPROB_MAX + " " + logprobMax.size + " for "
+                            + sizes.length + " positions");
+                }
+                logprobs = CompactLabels.decode(sizes, ids, codes, logprobMax.toArray(), compactStep);
+            } else {
+                logprobs = topkLogprobs.toArray();
+            }
             row = new SoftLabelRow(sampleId, promptIndex, sampleIndex, promptIds.toArray(), completionIds.toArray(),
-                    completionLogprobs.toArray(), topkIds.toArray(), topkLogprobs.toArray(), finishReason);
+                    completionLogprobs.toArray(), ids, logprobs, finishReason, sizes,
+                    readsCounts && labelCounts.size > 0 ? labelCounts.toArray() : null);
         }
     }
 

@@ -8,7 +8,11 @@ import java.util.Set;
  * One sample of a soft-label shard: a prompt, the teacher's completion and its top-k next-token
  * log-probabilities (see docs/shard-format.md for the meaning of every column).
  *
- * <p>{@code topkIds} and {@code topkLogprobs} are flattened row-major {@code [len(completionIds) × k]}.
+ * <p>{@code topkIds} and {@code topkLogprobs} hold the stored entries of every completion position, position after
+ * position. {@code labelSizes} (format version 2) gives the number of entries of each position; null means every
+ * position holds {@code top_k} entries (version 1, where the arrays are {@code [len(completionIds) × k]} row-major).
+ * {@code labelCounts} (version 2, {@code sample:N} runs) gives the number of draws of each entry; null or empty
+ * otherwise.
  */
 public record SoftLabelRow(
         String sampleId,
@@ -19,7 +23,9 @@ public record SoftLabelRow(
         float[] completionLogprobs,
         int[] topkIds,
         float[] topkLogprobs,
-        String finishReason) {
+        String finishReason,
+        int[] labelSizes,
+        int[] labelCounts) {
 
     /** A stop token ended the completion. */
     public static final String STOP = "stop";
@@ -29,6 +35,34 @@ public record SoftLabelRow(
     public static final String SCORED = "scored";
     /** Every allowed value of {@code finish_reason}. */
     public static final Set<String> FINISH_REASONS = Set.of(STOP, LENGTH, SCORED);
+
+    /** A row of fixed top-k width (no per-position sizes, no counts). */
+    public SoftLabelRow(String sampleId, long promptIndex, int sampleIndex, int[] promptIds, int[] completionIds,
+            float[] completionLogprobs, int[] topkIds, float[] topkLogprobs, String finishReason) {
+        this(sampleId, promptIndex, sampleIndex, promptIds, completionIds, completionLogprobs, topkIds, topkLogprobs,
+                finishReason, null, null);
+    }
+
+    /** This row with per-position entry counts and (for sampled labels) draw counts. */
+    public SoftLabelRow withLabels(int[] sizes, int[] counts) {
+        return new SoftLabelRow(sampleId, promptIndex, sampleIndex, promptIds, completionIds, completionLogprobs,
+                topkIds, topkLogprobs, finishReason, sizes, counts);
+    }
+
+    /**
+     * Where each position's entries start in {@code topkIds}/{@code topkLogprobs}: {@code n + 1} offsets, the last
+     * one the number of entries.
+     *
+     * @param topK the shard's {@code top_k}, used when the row has no {@code labelSizes}
+     */
+    public int[] labelOffsets(int topK) {
+        int n = completionIds.length;
+        int[] offsets = new int[n + 1];
+        for (int t = 0; t < n; t++) {
+            offsets[t + 1] = offsets[t] + (labelSizes == null ? topK : labelSizes[t]);
+        }
+        return offsets;
+    }
 
     /** A row whose {@code sampleId} is derived from its indices, as the format requires. */
     public static SoftLabelRow of(
@@ -73,7 +107,9 @@ public record SoftLabelRow(
                 && Arrays.equals(completionLogprobs, r.completionLogprobs)
                 && Arrays.equals(topkIds, r.topkIds)
                 && Arrays.equals(topkLogprobs, r.topkLogprobs)
-                && Objects.equals(finishReason, r.finishReason);
+                && Objects.equals(finishReason, r.finishReason)
+                && Arrays.equals(labelSizes, r.labelSizes)
+                && Arrays.equals(labelCounts, r.labelCounts);
     }
 
     @Override
@@ -83,7 +119,9 @@ public record SoftLabelRow(
         h = 31 * h + Arrays.hashCode(completionIds);
         h = 31 * h + Arrays.hashCode(completionLogprobs);
         h = 31 * h + Arrays.hashCode(topkIds);
-        return 31 * h + Arrays.hashCode(topkLogprobs);
+        h = 31 * h + Arrays.hashCode(topkLogprobs);
+        h = 31 * h + Arrays.hashCode(labelSizes);
+        return 31 * h + Arrays.hashCode(labelCounts);
     }
 
     @Override

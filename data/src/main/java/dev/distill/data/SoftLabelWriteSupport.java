@@ -1,23 +1,41 @@
 package dev.distill.data;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.hadoop.api.WriteSupport;
 import org.apache.parquet.io.api.Binary;
 import org.apache.parquet.io.api.RecordConsumer;
 
-/** Writes {@link SoftLabelRow}s as primitives straight into Parquet's record consumer (no intermediate objects). */
+/**
+ * Writes {@link SoftLabelRow}s as primitives straight into Parquet's record consumer, in the layout of the shard's
+ * version and encoding (v1; v2 plain; v2 compact through {@link CompactLabels}). Footer values known only after the
+ * rows (the fidelity summary) come from {@code finalMetadata}.
+ */
 final class SoftLabelWriteSupport extends WriteSupport<SoftLabelRow> {
+    private final ShardMetadata metadata;
     private final Map<String, String> keyValueMetadata;
+    private final Supplier<Map<String, String>> finalMetadata;
     private RecordConsumer out;
 
-    SoftLabelWriteSupport(Map<String, String> keyValueMetadata) {
-        this.keyValueMetadata = keyValueMetadata;
+    SoftLabelWriteSupport(ShardMetadata metadata, Supplier<Map<String, String>> finalMetadata) {
+        this.metadata = metadata;
+        this.keyValueMetadata = new LinkedHashMap<>(metadata.toKeyValues());
+        if (metadata.encoding() == LabelEncoding.COMPACT) {
+            keyValueMetadata.put(CompactLabels.KEY_LOGPROB_STEP, Double.toString(CompactLabels.LOGPROB_STEP));
+        }
+        this.finalMetadata = finalMetadata;
     }
 
     @Override
     public WriteContext init(Configuration configuration) {
-        return new WriteContext(ShardSchema.SCHEMA, keyValueMetadata);
+        return new WriteContext(ShardSchema.schemaFor(metadata), keyValueMetadata);
+    }
+
+    @Override
+    public FinalizedWriteContext finalizeWrite() {
+        return new FinalizedWriteContext(finalMetadata.get());
     }
 
     @Override
@@ -38,10 +56,36 @@ final class SoftLabelWriteSupport extends WriteSupport<SoftLabelRow> {
         ints(3, ShardSchema.PROMPT_IDS, row.promptIds());
         ints(4, ShardSchema.COMPLETION_IDS, row.completionIds());
         floats(5, ShardSchema.COMPLETION_LOGPROBS, row.completionLogprobs());
-        ints(6, ShardSchema.TOPK_IDS, row.topkIds());
-        floats(7, ShardSchema.TOPK_LOGPROBS, row.topkLogprobs());
-        string(8, ShardSchema.FINISH_REASON, row.finishReason());
+        if (metadata.schemaVersion() == 1) {
+            ints(6, ShardSchema.TOPK_IDS, row.topkIds());
+            floats(7, ShardSchema.TOPK_LOGPROBS, row.topkLogprobs());
+            string(8, ShardSchema.FINISH_REASON, row.finishReason());
+        } else if (metadata.encoding() == LabelEncoding.PLAIN) {
+            ints(6, ShardSchema.TOPK_IDS, row.topkIds());
+            floats(7, ShardSchema.TOPK_LOGPROBS, row.topkLogprobs());
+            string(8, ShardSchema.FINISH_REASON, row.finishReason());
+            ints(9, ShardSchema.LABEL_SIZES, sizes(row));
+            ints(10, ShardSchema.LABEL_COUNTS, row.labelCounts() == null ? new int[0] : row.labelCounts());
+        } else {
+            CompactLabels.Encoded e = CompactLabels.encode(row, CompactLabels.LOGPROB_STEP);
+            ints(6, ShardSchema.LABEL_SIZES, row.labelSizes());
+            ints(7, CompactLabels.ID_DELTAS, e.idDeltas());
+            ints(8, CompactLabels.LOGPROB_CODES, e.codes());
+            floats(9, CompactLabels.LOGPROB_MAX, e.maxima());
+            ints(10, ShardSchema.LABEL_COUNTS, e.counts());
+            string(11, ShardSchema.FINISH_REASON, row.finishReason());
+        }
         out.endMessage();
+    }
+
+    /** The row's sizes; a row without them (written unchecked, e.g. by tests) has top_k entries per position. */
+    private int[] sizes(SoftLabelRow row) {
+        if (row.labelSizes() != null) {
+            return row.labelSizes();
+        }
+        int[] sizes = new int[row.completionIds().length];
+        java.util.Arrays.fill(sizes, metadata.topK());
+        return sizes;
     }
 
     private void string(int index, String name, String value) {

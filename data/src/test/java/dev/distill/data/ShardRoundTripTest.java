@@ -43,7 +43,13 @@ class ShardRoundTripTest {
             assertTrue(reader.rowGroups().size() > 3, "row groups: " + reader.rowGroups().size());
             List<SoftLabelRow> back = new ArrayList<>();
             reader.forEach(back::add);
-            assertEquals(rows, back);
+            // version 2 gives every row its per-position sizes (top_k each); top-k rows have no counts
+            List<SoftLabelRow> expected = rows.stream().map(r -> {
+                int[] sizes = new int[r.completionIds().length];
+                java.util.Arrays.fill(sizes, meta.topK());
+                return r.withLabels(sizes, null);
+            }).toList();
+            assertEquals(expected, back);
         }
     }
 
@@ -70,12 +76,16 @@ class ShardRoundTripTest {
                     + "  " + list.formatted("topk_ids", "int32")
                     + "  " + list.formatted("topk_logprobs", "float")
                     + "  required binary finish_reason (STRING);\n"
+                    + "  " + list.formatted("label_sizes", "int32")
+                    + "  " + list.formatted("label_counts", "int32")
                     + "}\n";
             assertEquals(expected, reader.getFileMetaData().getSchema().toString());
-            assertEquals(meta.toKeyValues(), Map.copyOf(reader.getFileMetaData().getKeyValueMetaData()));
+            Map<String, String> keys = new java.util.HashMap<>(meta.toKeyValues());
+            keys.put(Fidelity.KEY, new Fidelity.Accumulator().summary().toFooterValue());
+            assertEquals(keys, Map.copyOf(reader.getFileMetaData().getKeyValueMetaData()));
             assertTrue(reader.getRowGroups().size() > 1);
             for (BlockMetaData block : reader.getRowGroups()) {
-                assertEquals(9, block.getColumns().size());
+                assertEquals(11, block.getColumns().size());
                 for (ColumnChunkMetaData chunk : block.getColumns()) {
                     assertEquals(CompressionCodecName.ZSTD, chunk.getCodec(), chunk.getPath().toDotString());
                     boolean isFloat = chunk.getPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.FLOAT;

@@ -1,6 +1,8 @@
 package dev.distill.pipeline;
 
 import dev.distill.cli.UsageException;
+import dev.distill.data.LabelEncoding;
+import dev.distill.data.LogitsSpec;
 import dev.distill.pipeline.remote.ApiKeys;
 import dev.distill.pipeline.remote.RemoteOptions;
 import dev.distill.tokenizer.TemplateKwargs;
@@ -77,8 +79,18 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "sample or greedy: the teacher writes completions; score: teacher forcing over given responses. Default: ${DEFAULT-VALUE}.")
     Mode mode;
 
-    @Option(names = "--top-k", defaultValue = "20", description = "Top-k log-probabilities kept per position. Default: ${DEFAULT-VALUE}.")
-    int topK;
+    @Option(names = "--logits", paramLabel = "SPEC", converter = LogitsConverter.class,
+            description = "What is stored of the teacher's distribution at each position: top-k:K, top-p:P[:KMAX]"
+                    + " (the smallest top set with mass >= P, at most KMAX, default 64) or sample:N[:T] (N draws at"
+                    + " proposal temperature T, default 1, stored as distinct ids with counts). Default: top-k:20.")
+    LogitsSpec logits;
+
+    @Option(names = "--top-k", paramLabel = "K", description = "Same as --logits top-k:K.")
+    Integer topK;
+
+    @Option(names = "--encoding", defaultValue = "plain", paramLabel = "plain|compact", converter = EncodingConverter.class,
+            description = "How label entries are stored (docs/shard-format.md). Default: ${DEFAULT-VALUE}.")
+    LabelEncoding encoding;
 
     @Option(names = "--max-new-tokens", defaultValue = "512", description = "Generation length cap. Default: ${DEFAULT-VALUE}.")
     int maxNewTokens;
@@ -160,10 +172,45 @@ public final class GenerateCommand implements Callable<Integer> {
     /** The parsed options, validated. */
     public GenerateSpec spec() {
         return new GenerateSpec(teacher, tokenizer == null ? teacher : tokenizer, prompts, out,
-                mode, topK, maxNewTokens,
+                mode, logitsSpec(), encoding == null ? LabelEncoding.PLAIN : encoding, maxNewTokens,
                 temperature, topP, samplesPerPrompt, seed, shardSize, maxBatchTokens, dtype, device, !noChatTemplate,
                 chatTemplateFile, chatTemplateKwargs == null ? Map.of() : chatTemplateKwargs.values(), promptField,
                 responseField, numWorkers, workerIndex, skipInvalid, verify, remote(), responsesFrom);
+    }
+
+    /** --logits, else --top-k K, else top-k:20; both given and different is a usage error. */
+    private LogitsSpec logitsSpec() {
+        UsageException.require(topK == null || logits == null || logits.equals(LogitsSpec.topK(topK)), "--top-k " + topK
+                + " and --logits " + logits + " disagree: give one of them (--top-k K is --logits top-k:K)");
+        if (logits != null) {
+            return logits;
+        }
+        UsageException.require(topK == null || topK >= 1, "--top-k must be >= 1, got " + topK);
+        return LogitsSpec.topK(topK != null ? topK : 20);
+    }
+
+    /** Parses --logits; a bad spec is a usage error naming the option and the accepted forms. */
+    static final class LogitsConverter implements CommandLine.ITypeConverter<LogitsSpec> {
+        @Override
+        public LogitsSpec convert(String value) {
+            try {
+                return LogitsSpec.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /** Parses --encoding plain|compact. */
+    static final class EncodingConverter implements CommandLine.ITypeConverter<LabelEncoding> {
+        @Override
+        public LabelEncoding convert(String value) {
+            try {
+                return LabelEncoding.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 
     /** --chat-template-kwargs as template values (a type of its own: picocli would read a Map option as key=value pairs). */

@@ -1,6 +1,8 @@
 package dev.distill.pipeline;
 
 import dev.distill.cli.UsageException;
+import dev.distill.data.LabelEncoding;
+import dev.distill.data.LogitsSpec;
 import dev.distill.pipeline.remote.RemoteOptions;
 import java.nio.file.Path;
 import java.util.Map;
@@ -11,6 +13,7 @@ import java.util.Map;
  * tokenizer's own template) and {@code chatTemplateKwargs} (template values, empty when none) shape every chat prompt.
  * {@code responsesFrom} (score mode only, instead of {@code prompts}) is another run directory whose rows are scored
  * with their own prompt and completion ids.
+ * {@code logits} is what is stored of each position's distribution, {@code encoding} how.
  */
 public record GenerateSpec(
         Path teacher,
@@ -18,7 +21,8 @@ public record GenerateSpec(
         Path prompts,
         String out,
         Mode mode,
-        int topK,
+        LogitsSpec logits,
+        LabelEncoding encoding,
         int maxNewTokens,
         float temperature,
         float topP,
@@ -45,7 +49,8 @@ public record GenerateSpec(
         require(teacher == null || remote == null, "--teacher and --teacher-url exclude each other: give one teacher");
         require(tokenizer != null, "--teacher-url needs --tokenizer DIR (the teacher's tokenizer, to template and"
                 + " tokenize prompts locally)");
-        require(topK >= 1, "--top-k must be >= 1, got " + topK);
+        require(logits != null && encoding != null, "--logits and --encoding are required");
+        require(remote == null || !logits.sampled(), "--logits " + logits + ": " + SAMPLE_NEEDS_LOCAL);
         require(maxNewTokens >= 1, "--max-new-tokens must be >= 1, got " + maxNewTokens);
         require(samplesPerPrompt >= 1, "--samples-per-prompt must be >= 1, got " + samplesPerPrompt);
         require(shardSize >= 1, "--shard-size must be >= 1, got " + shardSize);
@@ -63,6 +68,16 @@ public record GenerateSpec(
         require(responsesFrom != null || prompts != null, "give the corpus: --prompts FILE (or --responses-from RUN_DIR"
                 + " with --mode score)");
         chatTemplateKwargs = chatTemplateKwargs == null ? Map.of() : chatTemplateKwargs;
+    }
+
+    /** Why {@code sample:N} is refused with a remote teacher. */
+    public static final String SAMPLE_NEEDS_LOCAL = "--logits sample:N needs the teacher's full distribution, which a"
+            + " --teacher-url server does not return (it sends top log-probs only); use --logits top-k:K or top-p:P[:KMAX]"
+            + " with a remote teacher, or run the teacher locally with --teacher DIR";
+
+    /** The most entries a position holds (k, KMAX or N). */
+    public int topK() {
+        return logits.size();
     }
 
     /** The teacher as recorded in the shards' footer: the model directory, or the served model's name. */

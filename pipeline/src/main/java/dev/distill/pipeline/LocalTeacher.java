@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.distill.data.LogitsSpec;
 import dev.distill.model.Batching;
 import dev.distill.model.CausalLM;
 import dev.distill.model.KvCache;
@@ -16,8 +17,8 @@ import java.util.List;
  * The teacher as a DJL model in this process. Generation decodes a left-padded batch together with a
  * preallocated KV cache and retires finished rows; scoring is one prefill per batch with the LM head
  * applied in chunks of positions. Per decode step, the chosen tokens stay on the device as the next
- * input and two arrays come back to the host: top-k log-probs with the chosen token's, top-k ids
- * with the chosen token.
+ * input and {@link LabelCapture} copies what {@code --logits} needs to the host (for top-k and top-p two
+ * arrays: the top log-probs with the chosen token's and the entropy, the top ids with the chosen token).
  */
 public final class LocalTeacher implements Teacher {
     /** Upper bound on positions x vocabulary materialised at once by the LM head when scoring. */
@@ -57,10 +58,10 @@ public final class LocalTeacher implements Teacher {
         int rows = batch.size();
         int promptLen = batch.stream().mapToInt(w -> w.promptIds().length).max().orElseThrow();
         int capacity = promptLen + batch.stream().mapToInt(WorkItem::maxNewTokens).max().orElseThrow();
-        int k = Math.min(params.topK(), vocabSize());
+        LabelCapture capture = new LabelCapture(params.logits(), vocabSize());
         RowRecorder[] rec = new RowRecorder[rows];
         for (int b = 0; b < rows; b++) {
-            rec[b] = new RowRecorder(batch.get(b), k);
+            rec[b] = new RowRecorder(batch.get(b));
         }
         try (NDManager bm = model.manager().newSubManager();
                 KvCache cache = model.newCache(rows, capacity)) {
@@ -84,20 +85,19 @@ public final class LocalTeacher implements Teacher {
                     NDArray hidden = model.hidden(input, positions, stepMask, cache); // [Ba, T, H]
                     NDArray logits = model.logits(hidden.get(":, -1, :")); // [Ba, V] fp32
                     NDArray logp = logits.logSoftmax(1); // [Ba, V]
-                    NDList top = logp.topK(k, 1, true, true); // values [Ba, k], indices [Ba, k]
                     long[] seeds = new long[active.length];
                     for (int i = 0; i < active.length; i++) {
                         seeds[i] = rec[active[i]].item.rowSeed();
                     }
                     NDArray chosen = sampler.choose(logits, seeds, step).expandDims(1); // [Ba, 1]
-                    // the step's only copies to the host, one per dtype: the top-k, then the chosen token
-                    float[] stepLogp = top.get(0).concat(logp.gather(chosen, 1), 1).toFloatArray(); // [Ba, k+1]
-                    long[] stepIds = top.get(1).concat(chosen, 1).toLongArray(); // [Ba, k+1]
+                    // the step's copies to the host: the labels, the chosen token and its log-prob
+                    LabelCapture.Step labels = capture.capture(logits, logp, chosen);
                     List<Integer> keep = new ArrayList<>(active.length);
                     for (int i = 0; i < active.length; i++) {
                         RowRecorder r = rec[active[i]];
-                        int token = (int) stepIds[i * (k + 1) + k];
-                        r.append(token, stepLogp[i * (k + 1) + k], stepIds, stepLogp, i * (k + 1));
+                        int token = labels.token(i);
+                        labels.record(i, r.item.rowSeed(), r.length(), r.labels);
+                        r.append(token, labels.tokenLogprob(i));
                         if (params.isEos(token)) {
                             r.finish("stop");
                         } else if (r.length() == r.item.maxNewTokens()) {
@@ -136,10 +136,10 @@ public final class LocalTeacher implements Teacher {
     }
 
     @Override
-    public List<TeacherOutput> score(List<WorkItem> batch, int topK) {
+    public List<TeacherOutput> score(List<WorkItem> batch, LogitsSpec logitsSpec) {
         int rows = batch.size();
         int total = batch.stream().mapToInt(WorkItem::tokenSpan).max().orElseThrow();
-        int k = Math.min(topK, vocabSize());
+        LabelCapture capture = new LabelCapture(logitsSpec, vocabSize());
         List<TeacherOutput> out = new ArrayList<>(rows);
         try (NDManager bm = model.manager().newSubManager()) {
             Batching.LeftPadded seqs = Batching.leftPad(
@@ -158,15 +158,22 @@ public final class LocalTeacher implements Teacher {
             }
             NDArray predictors = NDArrays.concat(slices, 0); // [N, H]
             long[] targets = new long[tokens];
+            long[] rowSeeds = new long[tokens];
+            int[] positionInRow = new int[tokens];
+            LabelBuffer[] labels = new LabelBuffer[rows];
+            LabelBuffer[] labelsAt = new LabelBuffer[tokens];
             int t = 0;
-            for (WorkItem w : batch) {
-                for (int id : w.responseIds()) {
-                    targets[t++] = id;
+            for (int b = 0; b < rows; b++) {
+                WorkItem w = batch.get(b);
+                labels[b] = new LabelBuffer();
+                for (int r = 0; r < w.responseIds().length; r++, t++) {
+                    targets[t] = w.responseIds()[r];
+                    rowSeeds[t] = w.rowSeed();
+                    positionInRow[t] = r;
+                    labelsAt[t] = labels[b];
                 }
             }
             float[] tokenLogp = new float[tokens];
-            float[] topValues = new float[tokens * k];
-            long[] topIds = new long[tokens * k];
             int chunk = (int) Math.max(1, Math.min(tokens, SCORE_LOGITS_BUDGET / vocabSize()));
             for (int start = 0; start < tokens; start += chunk) {
                 int end = Math.min(tokens, start + chunk);
@@ -175,22 +182,20 @@ public final class LocalTeacher implements Teacher {
                             .toDevice(model.device(), false); // [C, 1]
                     NDArray h = predictors.get(start + ":" + end);
                     h.attach(cm);
-                    NDArray logp = model.logits(h).logSoftmax(1); // [C, V]
-                    NDList top = logp.topK(k, 1, true, true); // [C, k] x2
-                    System.arraycopy(logp.gather(target, 1).toFloatArray(), 0, tokenLogp, start, end - start);
-                    System.arraycopy(top.get(0).toFloatArray(), 0, topValues, start * k, (end - start) * k);
-                    System.arraycopy(top.get(1).toLongArray(), 0, topIds, start * k, (end - start) * k);
+                    NDArray logits = model.logits(h); // [C, V]
+                    LabelCapture.Step step = capture.capture(logits, logits.logSoftmax(1), target);
+                    for (int i = 0; i < end - start; i++) {
+                        tokenLogp[start + i] = step.tokenLogprob(i);
+                        step.record(i, rowSeeds[start + i], positionInRow[start + i], labelsAt[start + i]);
+                    }
                 }
             }
             int offset = 0;
-            for (WorkItem w : batch) {
+            for (int b = 0; b < rows; b++) {
+                WorkItem w = batch.get(b);
                 int r = w.responseIds().length;
-                int[] ids32 = new int[r * k];
-                for (int i = 0; i < ids32.length; i++) {
-                    ids32[i] = (int) topIds[offset * k + i];
-                }
-                out.add(new TeacherOutput(w, w.responseIds().clone(), Arrays.copyOfRange(tokenLogp, offset, offset + r),
-                        ids32, Arrays.copyOfRange(topValues, offset * k, (offset + r) * k), "scored"));
+                out.add(TeacherOutput.of(w, w.responseIds().clone(), Arrays.copyOfRange(tokenLogp, offset, offset + r),
+                        labels[b], "scored"));
                 offset += r;
             }
         }
@@ -216,45 +221,34 @@ public final class LocalTeacher implements Teacher {
         return r;
     }
 
-    /** One row's growing completion and top-k record. */
+    /** One row's growing completion and label record. */
     private static final class RowRecorder {
         final WorkItem item;
-        private final int k;
+        final LabelBuffer labels = new LabelBuffer();
         private int[] ids;
         private float[] logp;
-        private int[] topIds;
-        private float[] topLogp;
         private int n;
         private String finish;
 
-        RowRecorder(WorkItem item, int k) {
+        RowRecorder(WorkItem item) {
             this.item = item;
-            this.k = k;
             int cap = Math.min(item.maxNewTokens(), 64);
             ids = new int[cap];
             logp = new float[cap];
-            topIds = new int[cap * k];
-            topLogp = new float[cap * k];
         }
 
         int length() {
             return n;
         }
 
-        void append(int token, float tokenLogp, long[] stepTopIds, float[] stepTopLogp, int from) {
+        void append(int token, float tokenLogp) {
             if (n == ids.length) {
                 int cap = Math.min(item.maxNewTokens(), ids.length * 2);
                 ids = Arrays.copyOf(ids, cap);
                 logp = Arrays.copyOf(logp, cap);
-                topIds = Arrays.copyOf(topIds, cap * k);
-                topLogp = Arrays.copyOf(topLogp, cap * k);
             }
             ids[n] = token;
             logp[n] = tokenLogp;
-            for (int j = 0; j < k; j++) {
-                topIds[n * k + j] = (int) stepTopIds[from + j];
-            }
-            System.arraycopy(stepTopLogp, from, topLogp, n * k, k);
             n++;
         }
 
@@ -263,8 +257,7 @@ public final class LocalTeacher implements Teacher {
         }
 
         TeacherOutput output() {
-            return new TeacherOutput(item, Arrays.copyOf(ids, n), Arrays.copyOf(logp, n),
-                    Arrays.copyOf(topIds, n * k), Arrays.copyOf(topLogp, n * k), finish);
+            return TeacherOutput.of(item, Arrays.copyOf(ids, n), Arrays.copyOf(logp, n), labels, finish);
         }
     }
 }

@@ -1,6 +1,8 @@
 package dev.distill.pipeline;
 
 import ai.djl.ndarray.types.DataType;
+import dev.distill.data.LabelEncoding;
+import dev.distill.data.LogitsSpec;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -169,7 +171,15 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
         c.put("prompt_field", spec.promptField());
         c.put("response_field", spec.responseField());
         c.put("mode", spec.mode().id());
-        c.put("top_k", spec.topK());
+        // top-k plain runs keep the key they always had, so runs made before --logits existed still resume
+        if (spec.logits().kind() == LogitsSpec.Kind.TOP_K) {
+            c.put("top_k", spec.topK());
+        } else {
+            c.put("logits", spec.logits().toString());
+        }
+        if (spec.encoding() != LabelEncoding.PLAIN) {
+            c.put("encoding", spec.encoding().spelling());
+        }
         c.put("max_new_tokens", spec.maxNewTokens());
         c.put("temperature", spec.temperature());
         c.put("top_p", spec.topP());

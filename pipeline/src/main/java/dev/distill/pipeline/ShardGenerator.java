@@ -1,5 +1,6 @@
 package dev.distill.pipeline;
 
+import dev.distill.data.Fidelity;
 import dev.distill.data.RunDirectory;
 import dev.distill.data.ShardMetadata;
 import dev.distill.data.ShardWriter;
@@ -52,12 +53,17 @@ public final class ShardGenerator {
      */
     public static ShardGenerator create(GenerateSpec spec, RunInputs inputs, RunDirectory run, Teacher teacher,
             HfTokenizer tokenizer) {
-        GenerationParams params = new GenerationParams(spec.topK(),
+        GenerationParams params = new GenerationParams(spec.logits(),
                 new TokenSampler(spec.mode() != Mode.SAMPLE, spec.temperature(), spec.topP()),
                 teacher.stopTokens(tokenizer));
-        ShardMetadata meta = ShardMetadata.of(spec.topK(), teacher.vocabSize(), run.configHash(),
-                spec.teacherName(), inputs.teacherSha256(), inputs.tokenizerSha256(),
-                inputs.chatTemplateSha256(), inputs.corpusSha256());
+        ShardMetadata meta = new ShardMetadata(ShardMetadata.SCHEMA_VERSION, spec.topK(), teacher.vocabSize(),
+                run.configHash(), spec.teacherName(), inputs.teacherSha256(), inputs.tokenizerSha256(),
+                inputs.chatTemplateSha256(), inputs.corpusSha256(), spec.logits(), spec.encoding());
+        try {
+            meta = meta.withVersion(run.committedShardVersion().orElse(meta.schemaVersion()));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         PromptEncoder encoder = new PromptEncoder(tokenizer, inputs.chatTemplate(spec, tokenizer).orElse(null),
                 spec.chatTemplateKwargs(), spec.chatTemplate(), spec.mode() == Mode.SCORE, teacher.contextLength(),
                 params::isEos);
@@ -129,20 +135,27 @@ public final class ShardGenerator {
         List<TeacherOutput> outputs = new ArrayList<>(items.size());
         for (List<WorkItem> batch : planner.plan(items)) {
             List<TeacherOutput> done = OutOfMemory.retrySplitting(batch, b -> spec.mode() == Mode.SCORE
-                    ? teacher.score(b, spec.topK()) : teacher.generate(b, params));
+                    ? teacher.score(b, spec.logits()) : teacher.generate(b, params));
             outputs.addAll(done);
             progress.advance(0, done.stream().mapToLong(o -> o.completionIds().length).sum());
         }
         outputs.sort(Comparator.comparingLong((TeacherOutput o) -> o.item().promptIndex())
                 .thenComparingInt(o -> o.item().sampleIndex()));
         long tokens = 0;
+        Fidelity.Accumulator fidelity = new Fidelity.Accumulator();
         try (ShardWriter writer = run.openShard(index, meta)) {
             for (TeacherOutput o : outputs) {
                 WorkItem w = o.item();
-                writer.write(SoftLabelRow.of(w.promptIndex(), w.sampleIndex(), w.promptIds(), o.completionIds(),
-                        o.completionLogprobs(), o.topkIds(), o.topkLogprobs(), o.finishReason()));
+                SoftLabelRow row = SoftLabelRow.of(w.promptIndex(), w.sampleIndex(), w.promptIds(), o.completionIds(),
+                        o.completionLogprobs(), o.topkIds(), o.topkLogprobs(), o.finishReason());
+                writer.write(meta.schemaVersion() == 1 ? row : row.withLabels(o.labelSizes(), o.labelCounts()));
                 tokens += o.completionIds().length;
+                float[] f = o.fidelity();
+                for (int t = 0; f != null && t < o.completionIds().length; t++) {
+                    fidelity.add(f[t * 3], f[t * 3 + 1], f[t * 3 + 2]);
+                }
             }
+            writer.setFidelity(fidelity.summary());
             writer.commit();
         }
         progress.advance(prompts, 0);

@@ -1,5 +1,6 @@
 package dev.distill.pipeline;
 
+import dev.distill.data.LogitsSpec;
 import dev.distill.tokenizer.HfTokenizer;
 import java.util.Arrays;
 import java.util.List;
@@ -31,8 +32,13 @@ public interface Teacher extends AutoCloseable {
     /** Generates a completion for every item (greedy or sampled) recording the top-k at each position. */
     List<TeacherOutput> generate(List<WorkItem> batch, GenerationParams params);
 
+    /** Teacher-forces every item's response, recording what {@code logits} asks for at each response position. */
+    List<TeacherOutput> score(List<WorkItem> batch, LogitsSpec logits);
+
     /** Teacher-forces every item's response, recording the top-k at each response position. */
-    List<TeacherOutput> score(List<WorkItem> batch, int topK);
+    default List<TeacherOutput> score(List<WorkItem> batch, int topK) {
+        return score(batch, LogitsSpec.topK(topK));
+    }
 
     @Override
     void close();

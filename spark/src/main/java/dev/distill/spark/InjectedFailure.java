@@ -1,5 +1,6 @@
 package dev.distill.spark;
 
+import dev.distill.data.LogitsSpec;
 import dev.distill.pipeline.GenerationParams;
 import dev.distill.pipeline.Teacher;
 import dev.distill.pipeline.TeacherOutput;
@@ -52,8 +53,8 @@ final class InjectedFailure {
         }
 
         @Override
-        public List<TeacherOutput> score(List<WorkItem> batch, int topK) {
-            teacher.score(batch, topK);
+        public List<TeacherOutput> score(List<WorkItem> batch, LogitsSpec logits) {
+            teacher.score(batch, logits);
             throw failure();
         }
 

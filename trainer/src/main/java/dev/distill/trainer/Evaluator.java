@@ -3,7 +3,6 @@ package dev.distill.trainer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import dev.distill.model.CausalLM;
 import dev.distill.trainer.data.BatchTensors;
 import dev.distill.trainer.data.MicroBatch;
@@ -13,6 +12,7 @@ import dev.distill.trainer.data.SoftLabelData;
 import dev.distill.trainer.data.TokenBudgetBatcher;
 import dev.distill.trainer.loss.CrossEntropy;
 import dev.distill.trainer.loss.DistillLoss;
+import dev.distill.trainer.loss.SampledKl;
 import dev.distill.trainer.loss.SampledReverseKl;
 
 /**
@@ -35,7 +35,10 @@ public final class Evaluator {
     public static EvalMetrics evaluate(CausalLM model, SoftLabelData data, int batchTokens, long maxRows, String role) {
         double[] sums = new double[4]; // kl, ce, teacher nll, agreeing positions
         long[] counts = forEachBatch(model, data, batchTokens, maxRows, role, (mb, t, logits) -> {
-            sums[0] += KL.perPosition(logits, t.topkIds(), t.topkLogprobs(), t.weights()).sum().getFloat();
+            NDArray perPosition = t.labelWeights() != null
+                    ? SampledKl.perPosition(logits, t.topkIds(), t.topkLogprobs(), t.labelWeights(), t.weights())
+                    : KL.perPosition(logits, t.topkIds(), t.topkLogprobs(), t.labelPadding(), t.weights());
+            sums[0] += perPosition.sum().getFloat();
             sums[1] += CrossEntropy.perPosition(logits, t.targets(), t.weights()).sum().getFloat();
             sums[2] += mb.teacherNll();
             sums[3] += agreeing(logits, t);
@@ -52,7 +55,8 @@ public final class Evaluator {
     public static OwnSampleMetrics ownSamples(CausalLM model, SoftLabelData data, int batchTokens) {
         double[] sums = new double[3]; // reverse kl, sampled estimate, agreeing positions
         long[] counts = forEachBatch(model, data, batchTokens, Long.MAX_VALUE, "model", (mb, t, logits) -> {
-            sums[0] += REVERSE_KL.perPosition(logits, t.topkIds(), t.topkLogprobs(), t.weights()).sum().getFloat();
+            sums[0] += REVERSE_KL.perPosition(logits, t.topkIds(), t.topkLogprobs(), t.labelPadding(), t.weights())
+                    .sum().getFloat();
             sums[1] += SAMPLED.perPosition(logits, t.targets(), t.targetLogprobs(), t.weights()).sum().getFloat();
             sums[2] += agreeing(logits, t);
         });
@@ -76,7 +80,7 @@ public final class Evaluator {
             for (MicroBatch mb = batcher.next(); mb != null; mb = batcher.next()) {
                 try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning(); // closes the batch's arrays on the parameters' manager too
-                    BatchTensors t = mb.tensors(m);
+                    BatchTensors t = mb.tensors(m, data.logits());
                     visitor.visit(mb, t, CompletionLogits.of(model, t, false)); // logits [N, V] float32
                 }
                 tokens += mb.trainTokens();
@@ -92,7 +96,6 @@ public final class Evaluator {
 
     /** Positions where the model's argmax is the teacher's most likely token. */
     private static long agreeing(NDArray logits, BatchTensors t) {
-        NDArray teacherTop1 = t.topkIds().get(new NDIndex(":, 0")); // [N]
-        return logits.argMax(1).eq(teacherTop1).sum().getLong();
+        return logits.argMax(1).eq(t.teacherTop1()).sum().getLong();
     }
 }

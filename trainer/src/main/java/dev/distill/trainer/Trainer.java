@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill.data.ShardSchema;
+import dev.distill.data.LogitsSpec;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
 import dev.distill.model.LayerTaps;
@@ -79,6 +80,8 @@ public final class Trainer implements AutoCloseable {
     private final long totalSteps;
     private final LrSchedule schedule;
     private final DistillObjective objective;
+    /** What the training data stores of the teacher's distributions. */
+    private final LogitsSpec labels;
     private final AdamW optimizer;
     private final LossScaler scaler;
     private final CheckpointStore checkpoints;
@@ -125,6 +128,7 @@ public final class Trainer implements AutoCloseable {
                 : options.steps() > 0 ? options.steps() : StepPlan.count(data, options, limits.lengthsOnly());
         this.schedule = options.schedule(totalSteps);
         this.objective = options.objective();
+        this.labels = data.logits();
         this.optimizer = new AdamW(weights.master().manager(), AdamW.Config.withWeightDecay(options.weightDecay()));
         this.scaler = options.precision() == Precision.FP16 ? new LossScaler() : null;
         DataPosition position = DataPosition.START;
@@ -216,6 +220,9 @@ public final class Trainer implements AutoCloseable {
             data = SoftLabelData.open(DataMix.parse(options.data()).locations(), "--data", corpusTokenizer == null ? null
                     : scoreEncoder(corpusTokenizer, ModelConfig.load(modelDir)));
             data.requireTokenizer(sha, modelDir, "student");
+            if (options.online() == null) {
+                options.objective().requireSupports(data.logits());
+            }
             if (!options.evalData().isEmpty()) {
                 evalData = SoftLabelData.open(options.evalData(), "--eval-data");
                 evalData.requireTokenizer(sha, modelDir, "student");
@@ -435,20 +442,24 @@ public final class Trainer implements AutoCloseable {
         for (MicroBatch mb : micro) {
             try (NDManager m = forward.manager().newSubManager(); NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning(); // closes what the step creates on the parameters' manager
-                BatchTensors t = mb.tensors(m);
+                BatchTensors t = mb.tensors(m, labels);
                 NDArray ids = t.topkIds();
                 NDArray logprobs = t.topkLogprobs();
+                NDArray labelPadding = t.labelPadding();
+                NDArray labelWeights = t.labelWeights();
                 LayerTaps teacherTaps = internals == null ? null : internals.teacherTaps();
                 if (online != null) { // before the collector: the teacher records no graph
                     OnlineTeacher.Targets targets = online.teacher().run(t, teacherTaps);
                     ids = targets.ids();
                     logprobs = targets.logprobs();
+                    labelPadding = null;
+                    labelWeights = null;
                 }
                 try (GradientCollector collector = engine.newGradientCollector()) {
                     LayerTaps studentTaps = internals == null ? null : internals.studentTaps();
                     NDArray logits = CompletionLogits.of(forward, t, true, studentTaps); // [N, V]
-                    DistillObjective.Terms terms = objective.compute(logits, ids, logprobs, t.targets(),
-                            t.targetLogprobs(), t.weights(), stepTokens);
+                    DistillObjective.Terms terms = objective.compute(logits, ids, logprobs, labelPadding, labelWeights,
+                            t.targets(), t.targetLogprobs(), t.weights(), stepTokens);
                     NDArray total = terms.total();
                     InternalDistillation.Terms inner = null;
                     if (internals != null) {

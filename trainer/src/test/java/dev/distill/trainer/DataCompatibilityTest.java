@@ -55,7 +55,7 @@ class DataCompatibilityTest {
             reader.forEach(rows::add);
         }
         if (otherConfig) {
-            meta = ShardMetadata.of(meta.topK(), meta.vocabSize(), "0".repeat(64), meta.teacher(), meta.teacherSha256(),
+            meta = ShardMetadata.of(meta.topK(), meta.vocabSize(), "0".repeat(64), meta.teacher(), meta.teacherFingerprint(),
                     meta.tokenizerSha256(), meta.chatTemplateSha256(), meta.corpusSha256());
         }
         CorruptShards.replaceShard(data, 0, edit.apply(rows), meta);

@@ -12,6 +12,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.distill.data.LogitsSpec;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
 import dev.distill.model.LayerTaps;
@@ -74,7 +75,7 @@ class OnlineDistillTest {
                 NDManager m = s.manager().newSubManager()) {
             Map<String, NDArray> params = s.parameters();
             params.values().forEach(p -> p.setRequiresGradient(true));
-            BatchTensors b = mb.tensors(m);
+            BatchTensors b = mb.tensors(m, LogitsSpec.topK(mb.topK()));
             OnlineTeacher.Targets online = t.run(b, null);
             assertEquals(List.of((long) mb.trainTokens(), (long) TestModels.VOCAB),
                     List.of(online.ids().getShape().get(0), online.ids().getShape().get(1)));
@@ -173,7 +174,7 @@ class OnlineDistillTest {
         try (CausalLM s = CausalLM.load(student, DataType.FLOAT32, Device.cpu());
                 CausalLM t = CausalLM.load(teacher, DataType.FLOAT32, Device.cpu());
                 NDManager m = s.manager().newSubManager()) {
-            BatchTensors b = mb.tensors(m);
+            BatchTensors b = mb.tensors(m, LogitsSpec.topK(mb.topK()));
             LayerTaps st = new LayerTaps(1, new int[] {0}, new int[0], new int[0]);
             LayerTaps tt = new LayerTaps(2, new int[] {1}, new int[0], new int[0]);
             s.hidden(b.inputIds(), b.positionIds(), b.attentionMask(), null, st);

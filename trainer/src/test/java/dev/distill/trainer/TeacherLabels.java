@@ -7,6 +7,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.data.LabelEncoding;
+import dev.distill.data.LogitsSpec;
 import dev.distill.data.RunDirectory;
 import dev.distill.data.ShardMetadata;
 import dev.distill.data.ShardWriter;
@@ -203,14 +205,21 @@ final class TeacherLabels {
     /** As above, for a teacher of {@code vocabSize} ids. */
     static Path writeRun(Path out, int topK, int vocabSize, String tokenizerSha, List<SoftLabelRow> rows, int shardSize,
             int committedShards, long seed) {
+        return writeRun(out, LogitsSpec.topK(topK), ShardMetadata.SCHEMA_VERSION, vocabSize, tokenizerSha, rows, shardSize,
+                committedShards, seed);
+    }
+
+    /** As above, for labels of any kind in format {@code version} (1 only for top-k). */
+    static Path writeRun(Path out, LogitsSpec logits, int version, int vocabSize, String tokenizerSha, List<SoftLabelRow> rows,
+            int shardSize, int committedShards, long seed) {
         ObjectNode config = new ObjectMapper().createObjectNode();
         config.put("generator", "trainer test");
         config.put("seed", seed);
-        config.put("top_k", topK);
+        config.put("logits", logits.toString());
         try {
             RunDirectory run = RunDirectory.open(out.toString(), config, rows.size(), shardSize);
-            ShardMetadata meta = ShardMetadata.of(topK, vocabSize, run.configHash(), "test teacher",
-                    "teacher-sha", tokenizerSha, ShardMetadata.NO_CHAT_TEMPLATE, "corpus-sha");
+            ShardMetadata meta = new ShardMetadata(version, logits.size(), vocabSize, run.configHash(), "test teacher",
+                    "teacher-sha", tokenizerSha, ShardMetadata.NO_CHAT_TEMPLATE, "corpus-sha", logits, LabelEncoding.PLAIN);
             for (int s = 0; s < Math.min(run.shardCount(), committedShards); s++) {
                 long[] range = run.shardRange(s);
                 try (ShardWriter w = run.openShard(s, meta, 1 << 16)) {

@@ -2,6 +2,7 @@ package dev.distill.data.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.data.Fidelity;
 import dev.distill.data.Manifest;
 import dev.distill.data.RunDirectory;
 import dev.distill.data.ShardMetadata;
@@ -32,16 +33,21 @@ record RunSummary(
         double massMin,
         Map<String, Long> finishReasons,
         String configHash,
-        ObjectNode config) {
+        ObjectNode config,
+        String logits,
+        String encoding,
+        Fidelity fidelity) {
 
     private static final List<String> COLUMNS = List.of(ShardSchema.PROMPT_INDEX, ShardSchema.PROMPT_IDS,
-            ShardSchema.COMPLETION_IDS, ShardSchema.TOPK_LOGPROBS, ShardSchema.FINISH_REASON);
+            ShardSchema.COMPLETION_IDS, ShardSchema.TOPK_LOGPROBS, ShardSchema.FINISH_REASON, ShardSchema.LABEL_SIZES);
 
     static RunSummary of(RunDirectory run) throws IOException {
         long rows = 0, prompts = 0, promptTokens = 0, completionTokens = 0, bytes = 0, positions = 0;
         long lastPrompt = -1;
         double massSum = 0, massMin = Double.NaN;
         Integer topK = null, vocab = null;
+        String logits = null, encoding = null;
+        List<Fidelity> fidelities = new java.util.ArrayList<>();
         Map<String, Long> finish = new TreeMap<>();
         List<Path> shards = run.committedShards();
         for (Path shard : shards) {
@@ -50,6 +56,11 @@ record RunSummary(
                 ShardMetadata meta = reader.metadata();
                 topK = meta.topK();
                 vocab = meta.vocabSize();
+                logits = meta.logits().toString();
+                encoding = meta.encoding().spelling();
+                if (reader.fidelity() != null) {
+                    fidelities.add(reader.fidelity());
+                }
                 int k = meta.topK();
                 for (SoftLabelRow row : reader) {
                     rows++;
@@ -61,9 +72,10 @@ record RunSummary(
                     completionTokens += row.completionIds().length;
                     finish.merge(row.finishReason(), 1L, Long::sum);
                     float[] lp = row.topkLogprobs();
-                    for (int t = 0; t + k <= lp.length; t += k) {
+                    int[] offsets = row.labelOffsets(k);
+                    for (int t = 0; t + 1 < offsets.length && offsets[t + 1] <= lp.length; t++) {
                         double mass = 0;
-                        for (int j = t; j < t + k; j++) {
+                        for (int j = offsets[t]; j < offsets[t + 1]; j++) {
                             mass += Math.exp(lp[j]);
                         }
                         massSum += mass;
@@ -75,7 +87,7 @@ record RunSummary(
         }
         return new RunSummary(run.location(), run.shardCount(), shards.size(), rows, prompts, run.promptsTotal(), promptTokens,
                 completionTokens, bytes, topK, vocab, positions == 0 ? Double.NaN : massSum / positions, massMin, finish,
-                run.configHash(), run.config());
+                run.configHash(), run.config(), logits, encoding, Fidelity.merge(fidelities));
     }
 
     String toText() {
@@ -88,9 +100,11 @@ record RunSummary(
         line(s, "completion tokens", count(completionTokens));
         line(s, "bytes on disk", count(bytes) + (completionTokens > 0
                 ? String.format(Locale.ROOT, " (%.2f per completion token)", bytesPerToken()) : ""));
-        line(s, "top-k", topK == null ? "n/a" : "k=" + topK + ", vocabulary " + count(vocabSize));
-        line(s, "top-k mass", Double.isNaN(massMean) ? "n/a" : String.format(Locale.ROOT, "mean %.4f, min %.4f over %s positions",
+        line(s, "logits", logits == null ? "n/a" : logits + " (" + encoding + " encoding), at most " + topK
+                + " entries per position, vocabulary " + count(vocabSize));
+        line(s, "stored mass", Double.isNaN(massMean) ? "n/a" : String.format(Locale.ROOT, "mean %.4f, min %.4f over %s positions",
                 massMean, massMin, count(completionTokens)));
+        line(s, "fidelity", fidelity == null ? "n/a (format version 1 shards)" : fidelity.describe());
         StringBuilder reasons = new StringBuilder();
         finishReasons.forEach((reason, n) -> reasons.append(reasons.length() == 0 ? "" : ", ").append(reason).append(' ').append(count(n)));
         line(s, "finish reasons", reasons.length() == 0 ? "n/a" : reasons.toString());
@@ -118,6 +132,13 @@ record RunSummary(
         o.put("vocab_size", vocabSize);
         putNumber(o, "topk_mass_mean", massMean);
         putNumber(o, "topk_mass_min", massMin);
+        o.put("logits", logits);
+        o.put("encoding", encoding);
+        if (fidelity != null) {
+            o.set("fidelity", fidelity.toJson());
+        } else {
+            o.putNull("fidelity");
+        }
         ObjectNode reasons = o.putObject("finish_reasons");
         finishReasons.forEach(reasons::put);
         o.put("config_hash", configHash);

@@ -148,11 +148,20 @@ final class RunValidator {
                 return;
             }
             checkMetadata(name, meta);
+            if (meta.schemaVersion() >= 2) {
+                try {
+                    if (reader.fidelity() == null) {
+                        out.add(name + ": footer metadata " + dev.distill.data.Fidelity.KEY + " is missing");
+                    }
+                } catch (IllegalArgumentException e) {
+                    out.add(e.getMessage());
+                }
+            }
             if (entry != null && entry.rows() != null && entry.rows() != reader.rowCount()) {
                 out.add(name + ": " + reader.rowCount() + " rows, manifest.json says " + entry.rows());
             }
             long[] range = run.shardRange(i);
-            RowChecker checker = new RowChecker(name, meta.topK(), meta.vocabSize(), range[0], range[1], out::add);
+            RowChecker checker = new RowChecker(name, meta, range[0], range[1], out::add);
             long row = 0;
             try {
                 for (Iterator<SoftLabelRow> it = reader.iterator(); it.hasNext(); row++) {
@@ -182,7 +191,9 @@ final class RunValidator {
         }
         Map<String, String> mine = meta.toKeyValues();
         Map<String, String> first = firstMetadata.toKeyValues();
-        for (String key : ShardMetadata.KEYS) {
+        java.util.Set<String> keys = new java.util.LinkedHashSet<>(first.keySet());
+        keys.addAll(mine.keySet());
+        for (String key : keys) {
             if (!Objects.equals(mine.get(key), first.get(key))) {
                 out.add(name + ": " + key + " is " + mine.get(key) + ", " + firstFile + " has " + first.get(key));
             }

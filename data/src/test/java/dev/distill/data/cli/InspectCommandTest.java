@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.distill.data.Fidelity;
 import dev.distill.data.Manifest;
 import dev.distill.data.RunDirectory;
 import dev.distill.data.ShardMetadata;
@@ -33,6 +34,12 @@ class InspectCommandTest {
                     new int[] {9, 8}, new float[] {a, a - 100}, "length"));
             w.write(SoftLabelRow.of(1, 1, new int[] {1}, new int[] {9}, new float[] {b},
                     new int[] {9, 8}, new float[] {a, b}, "length"));
+            Fidelity.Accumulator f = new Fidelity.Accumulator();
+            f.add(0.75, 1.0, 0.1);
+            f.add(0.95, 0.5, 0.01);
+            f.add(0.5, 2.0, 0.3);
+            f.add(0.75, 1.2, 0.1);
+            w.setFidelity(f.summary());
             w.commit();
         }
         try (ShardWriter w = run.openShard(1, meta)) {
@@ -55,8 +62,11 @@ class InspectCommandTest {
                 + "prompt tokens      5\n"
                 + "completion tokens  4\n"
                 + String.format(Locale.ROOT, "bytes on disk      %,d (%.2f per completion token)\n", bytes, bytes / 4.0)
-                + "top-k              k=2, vocabulary 10\n"
-                + "top-k mass         mean 0.7375, min 0.5000 over 4 positions\n"
+                + "logits             top-k:2 (plain encoding), at most 2 entries per position, vocabulary 10\n"
+                + "stored mass        mean 0.7375, min 0.5000 over 4 positions\n"
+                + "fidelity           covered mass mean 0.7375 (p50 0.7500, p95 0.9500, max 0.9500); entropy mean 1.175"
+                + " nats (p95 2.000); KL(full || stored) mean 0.12750 nats (p50 0.10000, p95 0.30000, max 0.30000) over 4"
+                + " positions\n"
                 + "finish reasons     length 2, stop 1\n"
                 + "config_hash        " + RunDirectory.existing(dir.toString()).configHash() + "\n"
                 + "config\n"
@@ -78,6 +88,16 @@ class InspectCommandTest {
         assertEquals(2, j.get("finish_reasons").get("length").asLong());
         assertEquals(7, j.get("config").get("seed").asInt());
         assertEquals(j.get("bytes").asDouble() / 4, j.get("bytes_per_completion_token").asDouble(), 1e-9);
+        assertEquals("top-k:2", j.get("logits").asText());
+        assertEquals("plain", j.get("encoding").asText());
+        assertEquals(4, j.get("fidelity").get("positions").asLong());
+        assertEquals(0.1275, j.get("fidelity").get("kl").get("mean").asDouble(), 1e-6);
+        assertEquals(0.3, j.get("fidelity").get("kl").get("p95").asDouble(), 1e-6);
+        // the manifest carries each shard's summary too
+        JsonNode manifest = new ObjectMapper().readTree(Files.readString(dir.resolve("manifest.json")));
+        assertEquals(4, manifest.get("shards").get(0).get("fidelity").get("positions").asLong());
+        assertEquals(0.95, manifest.get("shards").get(0).get("fidelity").get("covered_mass").get("max").asDouble(), 1e-6);
+        assertEquals(0, manifest.get("shards").get(1).get("fidelity").get("positions").asLong());
     }
 
     @Test

@@ -1,7 +1,10 @@
 package dev.distill.pipeline.remote;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.data.LogitsSpec;
+import dev.distill.pipeline.GenerateSpec;
 import dev.distill.pipeline.GenerationParams;
+import dev.distill.pipeline.LabelSelection;
 import dev.distill.pipeline.Teacher;
 import dev.distill.pipeline.TeacherOutput;
 import dev.distill.pipeline.WorkItem;
@@ -97,16 +100,56 @@ public final class RemoteTeacher implements Teacher {
 
     @Override
     public List<TeacherOutput> generate(List<WorkItem> batch, GenerationParams params) {
-        int k = Math.min(params.topK(), vocabSize);
+        int k = width(params.logits());
         return run(batch, item -> CompletionRequests.generate(options.model(), item, k, sampling, params.eosIds()),
-                item -> body -> CompletionParser.generation(body, item, k));
+                item -> body -> cut(CompletionParser.generation(body, item, k), params.logits(), k));
     }
 
     @Override
-    public List<TeacherOutput> score(List<WorkItem> batch, int topK) {
-        int k = Math.min(topK, vocabSize);
+    public List<TeacherOutput> score(List<WorkItem> batch, LogitsSpec logits) {
+        int k = width(logits);
         return run(batch, item -> CompletionRequests.score(options.model(), item, k),
-                item -> body -> CompletionParser.score(body, item, k));
+                item -> body -> cut(CompletionParser.score(body, item, k), logits, k));
+    }
+
+    /** How many top log-probs to ask the server for: k, or KMAX of top-p; sample is refused (no full distribution). */
+    private int width(LogitsSpec logits) {
+        if (logits.sampled()) {
+            throw new IllegalArgumentException("--logits " + logits + ": " + GenerateSpec.SAMPLE_NEEDS_LOCAL);
+        }
+        return Math.min(logits.size(), vocabSize);
+    }
+
+    /**
+     * The server's top-k list cut to what {@code logits} keeps (top-p: the smallest prefix reaching P), with the
+     * covered mass of every position; entropy and KL stay unmeasured (NaN): the server sends no full distribution.
+     */
+    private static TeacherOutput cut(TeacherOutput o, LogitsSpec logits, int k) {
+        int n = o.completionIds().length;
+        int[] sizes = new int[n];
+        float[] fidelity = new float[n * 3];
+        int entries = 0;
+        for (int t = 0; t < n; t++) {
+            sizes[t] = logits.kind() == LogitsSpec.Kind.TOP_P ? LabelSelection.topP(o.topkLogprobs(), t * k, k, logits.mass()) : k;
+            double covered = 0;
+            for (int j = 0; j < sizes[t]; j++) {
+                covered += Math.exp(o.topkLogprobs()[t * k + j]);
+            }
+            fidelity[t * 3] = (float) Math.min(1, covered);
+            fidelity[t * 3 + 1] = Float.NaN;
+            fidelity[t * 3 + 2] = Float.NaN;
+            entries += sizes[t];
+        }
+        int[] ids = new int[entries];
+        float[] lp = new float[entries];
+        int at = 0;
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(o.topkIds(), t * k, ids, at, sizes[t]);
+            System.arraycopy(o.topkLogprobs(), t * k, lp, at, sizes[t]);
+            at += sizes[t];
+        }
+        return new TeacherOutput(o.item(), o.completionIds(), o.completionLogprobs(), ids, lp, o.finishReason(), sizes,
+                null, fidelity);
     }
 
     private List<TeacherOutput> run(List<WorkItem> batch, Function<WorkItem, ObjectNode> request,

@@ -150,18 +150,21 @@ class RemoteGenerateTest {
      * exactly the computation of the local run and generated shards must be equal bit for bit; returns the local run.
      */
     Path assertRemoteEqualsLocal(Path corpus, String mode) throws IOException {
-        return assertRemoteEqualsLocal(corpus, mode, 0f);
+        return assertRemoteEqualsLocal(corpus, mode, 0f, null);
     }
 
-    /** As above, log-probs within {@code tolerance} (relative; 0: bit for bit). */
-    Path assertRemoteEqualsLocal(Path corpus, String mode, float tolerance) throws IOException {
+    /**
+     * As above, log-probs within {@code tolerance} (relative; 0: bit for bit), with {@code --logits logits} instead
+     * of {@code --top-k 5} when not null.
+     */
+    Path assertRemoteEqualsLocal(Path corpus, String mode, float tolerance, String logits) throws IOException {
         Path local = tmp.resolve(mode + "-local");
         Path remote = tmp.resolve(mode + "-remote");
-        List<String> localArgs = args(corpus, local, mode, local());
+        List<String> localArgs = withLogits(args(corpus, local, mode, local()), logits);
         localArgs.addAll(List.of("--max-batch-tokens", "1"));
         String[] l = Fixtures.generate(localArgs);
         assertEquals("0", l[0], l[2]);
-        List<String> remoteArgs = args(corpus, remote, mode, remote(server.baseUrl()));
+        List<String> remoteArgs = withLogits(args(corpus, remote, mode, remote(server.baseUrl())), logits);
         remoteArgs.set(remoteArgs.indexOf("--concurrency") + 1, "1");
         String[] r = Fixtures.generate(remoteArgs);
         assertEquals("0", r[0], r[2]);
@@ -182,6 +185,32 @@ class RemoteGenerateTest {
         }
         assertEquals(0, new CommandLine(new ValidateCommand()).execute(remote.toString()));
         return local;
+    }
+
+    private static List<String> withLogits(List<String> args, String logits) {
+        if (logits != null) {
+            int k = args.indexOf("--top-k");
+            args.set(k, "--logits");
+            args.set(k + 1, logits);
+        }
+        return args;
+    }
+
+    @Test
+    void topPThroughTheServerEqualsTheLocalTopPAndMeasuresCoveredMassOnly() throws IOException {
+        Path local = assertRemoteEqualsLocal(chatCorpus(), "greedy", 0f, "top-p:0.3:6");
+        List<SoftLabelRow> rows = rows(local);
+        assertTrue(rows.stream().anyMatch(r -> java.util.Arrays.stream(r.labelSizes()).distinct().count() > 1),
+                "positions hold different numbers of entries");
+        try (ShardReader reader = ShardReader.open(parts(tmp.resolve("greedy-remote")).get(0).toString())) {
+            dev.distill.data.Fidelity f = reader.fidelity();
+            assertTrue(f.coveredMass().mean() > 0.3 - 1e-6, f.toFooterValue());
+            assertEquals(null, f.entropy(), "a server sends no full distribution: entropy is not measured");
+            assertEquals(null, f.kl());
+        }
+        try (ShardReader reader = ShardReader.open(parts(local).get(0).toString())) {
+            assertTrue(reader.fidelity().entropy().mean() > 0, reader.fidelity().toFooterValue());
+        }
     }
 
     @Test
@@ -224,7 +253,7 @@ class RemoteGenerateTest {
             lines[i] = "{\"" + (i % 3 == 0 ? "text" : "prompt") + "\": \"" + text + "\", \"response\": \" " + response
                     + "\"}";
         }
-        assertRemoteEqualsLocal(corpus(lines), "score", 1e-5f);
+        assertRemoteEqualsLocal(corpus(lines), "score", 1e-5f, null);
     }
 
     @Test

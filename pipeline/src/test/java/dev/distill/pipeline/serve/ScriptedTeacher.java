@@ -38,7 +38,7 @@ final class ScriptedTeacher implements Teacher {
     }
 
     @Override
-    public List<TeacherOutput> score(List<WorkItem> batch, int topK) {
+    public List<TeacherOutput> score(List<WorkItem> batch, dev.distill.data.LogitsSpec logits) {
         return outputs(batch);
     }
 

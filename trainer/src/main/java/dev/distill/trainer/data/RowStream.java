@@ -187,7 +187,7 @@ public final class RowStream implements RowSource {
 
     /** The format's row rules for a shard's rows: a violation (e.g. a NaN or positive log-prob) stops the run naming it. */
     private static RowChecker checker(ShardRef shard) {
-        return new RowChecker(shard.label(), shard.metadata().topK(), shard.metadata().vocabSize(), 0, Long.MAX_VALUE,
+        return new RowChecker(shard.label(), shard.metadata(), 0, Long.MAX_VALUE,
                 message -> {
                     throw new IllegalArgumentException(message + "; the shard breaks the format, so it is not used"
                             + " (distill validate lists every violation)");

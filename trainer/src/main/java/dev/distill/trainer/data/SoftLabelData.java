@@ -1,5 +1,6 @@
 package dev.distill.trainer.data;
 
+import dev.distill.data.LogitsSpec;
 import dev.distill.data.RunDirectory;
 import dev.distill.data.ShardReader;
 import dev.distill.data.ShardSchema;
@@ -20,12 +21,14 @@ public final class SoftLabelData {
     private final List<String> locations;
     private final List<ShardRef> shards;
     private final int topK;
+    private final LogitsSpec logits;
     private final long rows;
 
-    private SoftLabelData(List<String> locations, List<ShardRef> shards, int topK, long rows) {
+    private SoftLabelData(List<String> locations, List<ShardRef> shards, int topK, LogitsSpec logits, long rows) {
         this.locations = locations;
         this.shards = shards;
         this.topK = topK;
+        this.logits = logits;
         this.rows = rows;
     }
 
@@ -102,9 +105,14 @@ public final class SoftLabelData {
                         + first.metadata().topK() + ", " + s.label() + " has " + s.metadata().topK()
                         + "; train on data generated with one --top-k");
             }
+            if (!s.metadata().logits().equals(first.metadata().logits())) {
+                throw new IllegalArgumentException(option + ": shards have different --logits: " + first.label() + " has "
+                        + first.metadata().logits() + ", " + s.label() + " has " + s.metadata().logits()
+                        + "; train on data generated with one --logits");
+            }
         }
         return new SoftLabelData(List.copyOf(locations), List.copyOf(shards), first == null ? 0 : first.metadata().topK(),
-                rows);
+                first == null ? null : first.metadata().logits(), rows);
     }
 
     private static RunDirectory existing(String location, String option) throws IOException {
@@ -125,7 +133,12 @@ public final class SoftLabelData {
         return shards;
     }
 
-    /** The top-k of every shard (0 when the data is only corpus files). */
+    /** What every shard stores of the teacher's distributions ({@code --logits}); null when the data is only corpus files. */
+    public LogitsSpec logits() {
+        return logits;
+    }
+
+    /** The most entries a position holds in every shard (k, KMAX or N; 0 when the data is only corpus files). */
     public int topK() {
         return topK;
     }

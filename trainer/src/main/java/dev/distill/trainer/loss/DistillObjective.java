@@ -40,6 +40,27 @@ public final class DistillObjective {
         this.ceWeight = ceWeight;
     }
 
+    /**
+     * Refuses, before training, a distillation loss that labels of kind {@code logits} cannot support: sampled labels
+     * train forward KL at KD temperature 1 only (the estimator is unbiased for that loss alone).
+     *
+     * @throws IllegalArgumentException naming the loss and the labels
+     */
+    public void requireSupports(dev.distill.data.LogitsSpec logits) {
+        if (kdWeight == 0 || !logits.sampled()) {
+            return;
+        }
+        if (!(kd.divergence() instanceof ForwardKl)) {
+            throw new IllegalArgumentException("--loss " + kd.divergence().cliName() + " cannot train on --logits " + logits
+                    + " labels: sampled labels give an unbiased estimate of forward KL only; use --loss forward-kl,"
+                    + " or labels generated with --logits top-k:K or top-p:P");
+        }
+        if (kd.temperature() != 1.0) {
+            throw new IllegalArgumentException("--kd-temperature " + kd.temperature() + " cannot be used with --logits "
+                    + logits + " labels: the sampled estimator matches the teacher at temperature 1; use --kd-temperature 1");
+        }
+    }
+
     /** Scalars of one micro-batch; {@code kd}/{@code ce} are null when their weight is 0. */
     public record Terms(NDArray total, NDArray kd, NDArray ce) {}
 
@@ -55,7 +76,7 @@ public final class DistillObjective {
      */
     public Terms compute(NDArray studentLogits, NDArray topkIds, NDArray topkLogprobs, NDArray targetIds,
             NDArray weights, double stepTokens) {
-        return compute(studentLogits, topkIds, topkLogprobs, targetIds, null, weights, stepTokens);
+        return compute(studentLogits, topkIds, topkLogprobs, null, null, targetIds, null, weights, stepTokens);
     }
 
     /**
@@ -66,10 +87,23 @@ public final class DistillObjective {
      */
     public Terms compute(NDArray studentLogits, NDArray topkIds, NDArray topkLogprobs, NDArray targetIds,
             NDArray targetLogprobs, NDArray weights, double stepTokens) {
+        return compute(studentLogits, topkIds, topkLogprobs, null, null, targetIds, targetLogprobs, weights, stepTokens);
+    }
+
+    /**
+     * As {@link #compute(NDArray, NDArray, NDArray, NDArray, NDArray, NDArray, double)} for labels of any kind.
+     *
+     * @param labelPadding [N, k] 1 in unused slots of positions with fewer entries (top-p), else 0; or null
+     * @param sampleWeights [N, k] target weights of sampled labels ({@link SampledKl}); null for the top kinds
+     */
+    public Terms compute(NDArray studentLogits, NDArray topkIds, NDArray topkLogprobs, NDArray labelPadding,
+            NDArray sampleWeights, NDArray targetIds, NDArray targetLogprobs, NDArray weights, double stepTokens) {
         NDArray kdTerm = kdWeight == 0 ? null
                 : sampled != null
                 ? Reduction.perToken(sampled.perPosition(studentLogits, targetIds, targetLogprobs, weights), stepTokens)
-                : Reduction.perToken(kd.perPosition(studentLogits, topkIds, topkLogprobs, weights), stepTokens);
+                : Reduction.perToken(sampleWeights != null
+                        ? SampledKl.perPosition(studentLogits, topkIds, topkLogprobs, sampleWeights, weights)
+                        : kd.perPosition(studentLogits, topkIds, topkLogprobs, labelPadding, weights), stepTokens);
         NDArray ceTerm = ceWeight == 0 ? null
                 : Reduction.perToken(CrossEntropy.perPosition(studentLogits, targetIds, weights), stepTokens);
         NDArray total;

@@ -14,8 +14,9 @@ public enum TailMode {
      */
     ZERO("zero") {
         @Override
-        SupportLogits support(NDArray logits, NDArray ids, NDArray teacherLogprobs) {
-            return new SupportLogits(teacherLogprobs, logits.gather(ids, 1)); // [N, k] each
+        SupportLogits support(NDArray logits, NDArray ids, NDArray teacherLogprobs, NDArray padBias) {
+            NDArray student = logits.gather(ids, 1); // [N, k]
+            return new SupportLogits(teacherLogprobs, padBias == null ? student : student.add(padBias)); // [N, k] each
         }
     },
 
@@ -26,9 +27,9 @@ public enum TailMode {
      */
     BUCKET("bucket") {
         @Override
-        SupportLogits support(NDArray logits, NDArray ids, NDArray teacherLogprobs) {
-            if (ids.getShape().get(1) == logits.getShape().get(1)) {
-                return ZERO.support(logits, ids, teacherLogprobs);
+        SupportLogits support(NDArray logits, NDArray ids, NDArray teacherLogprobs, NDArray padBias) {
+            if (ids.getShape().get(1) == logits.getShape().get(1) && padBias == null) {
+                return ZERO.support(logits, ids, teacherLogprobs, null);
             }
             // Teacher: what the stored row leaves over, floored where fp32 rounding makes it <= 0.
             NDArray teacherTail = teacherLogprobs.exp().sum(new int[] {1}) // [N]
@@ -39,6 +40,9 @@ public enum TailMode {
             NDArray scaled = logits.sub(shift).exp(); // [N, V]
             NDArray logTotal = scaled.sum(new int[] {1}, true).log(); // [N, 1]
             NDArray topK = logits.gather(ids, 1).sub(shift).sub(logTotal); // [N, k] full-vocab log-probs
+            if (padBias != null) {
+                topK = topK.add(padBias); // padding slots repeat an id: no mass there (scattering it twice is harmless)
+            }
             NDArray tailSum = scaled.scatter(ids, LossInputs.zeros(logits, ids.getShape()), 1) // [N, V]
                     .sum(new int[] {1}, true); // [N, 1]
             NDArray studentTail = tailSum.maximum(STUDENT_TAIL_FLOOR).log().sub(logTotal); // [N, 1]
@@ -80,7 +84,9 @@ public enum TailMode {
      *
      * @param logits student logits [N, V] float32
      * @param ids teacher top-k ids [N, k] int64
-     * @param teacherLogprobs sanitised teacher log-probs at the ids [N, k] float32
+     * @param teacherLogprobs sanitised teacher log-probs at the ids [N, k] float32 (the floor in padding slots)
+     * @param padBias [N, k] float32: {@link DistillLoss#LOGPROB_FLOOR} in padding slots of positions holding fewer
+     *     than k entries, 0 elsewhere; null when there is none
      */
-    abstract SupportLogits support(NDArray logits, NDArray ids, NDArray teacherLogprobs);
+    abstract SupportLogits support(NDArray logits, NDArray ids, NDArray teacherLogprobs, NDArray padBias);
 }

@@ -1,0 +1,91 @@
+package dev.distill.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.distill.testing.RepoRoot;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * pyarrow reads version 2: the committed fixture shards are what this build writes (byte for byte), and the decode
+ * snippet of docs/shard-format.md, run by tools/scripts/decode_shards_pyarrow.py over them, gave the committed
+ * {@code .pyarrow.json} numbers, which the Java reader must match. No Python runs here.
+ *
+ * <p>To regenerate after a deliberate format change: run with {@code -Ddistill.writeFixtures=true}, then
+ * {@code python3 tools/scripts/decode_shards_pyarrow.py fixtures/shards/NAME.parquet fixtures/shards/NAME.pyarrow.json}.
+ */
+class ShardDecodeSnippetTest {
+    @TempDir Path tmp;
+
+    static ShardMetadata meta(String name) {
+        LogitsSpec spec = name.startsWith("sample") ? LogitsSpec.sample(16, 1.0) : LogitsSpec.topP(0.95, 16);
+        LabelEncoding encoding = name.endsWith("compact") ? LabelEncoding.COMPACT : LabelEncoding.PLAIN;
+        return ShardFormatV2Test.meta(spec, encoding);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sample-compact", "sample-plain", "top-p-compact", "top-p-plain"})
+    void pyarrowDecodesTheFixtureShardsToWhatTheJavaReaderReads(String name) throws Exception {
+        ShardMetadata meta = meta(name);
+        Path written = tmp.resolve(name + ".parquet");
+        try (ShardWriter w = ShardWriter.create(written.toString(), meta, ShardWriter.DEFAULT_ROW_GROUP_BYTES)) {
+            for (SoftLabelRow row : ShardFormatV2Test.rows(meta.logits(), 6, 17)) {
+                w.write(row);
+            }
+            w.commit();
+        }
+        Path fixture = RepoRoot.path().resolve("fixtures/shards/" + name + ".parquet");
+        if (Boolean.getBoolean("distill.writeFixtures")) {
+            Files.createDirectories(fixture.getParent());
+            Files.copy(written, fixture, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        assertArrayEquals(Files.readAllBytes(fixture), Files.readAllBytes(written), "the writer's bytes changed: " + name);
+
+        JsonNode pyarrow = new ObjectMapper().readTree(RepoRoot.path().resolve("fixtures/shards/" + name + ".pyarrow.json").toFile());
+        List<SoftLabelRow> rows = new ArrayList<>();
+        try (ShardReader reader = ShardReader.open(fixture.toString())) {
+            reader.forEach(rows::add);
+        }
+        assertEquals(rows.size(), pyarrow.get("rows").size());
+        for (int i = 0; i < rows.size(); i++) {
+            SoftLabelRow row = rows.get(i);
+            JsonNode positions = pyarrow.get("rows").get(i);
+            int[] offsets = row.labelOffsets(meta.topK());
+            assertEquals(row.completionIds().length, positions.size());
+            for (int t = 0; t < positions.size(); t++) {
+                JsonNode p = positions.get(t);
+                assertEquals(offsets[t + 1] - offsets[t], p.get("ids").size());
+                for (int j = 0; j < p.get("ids").size(); j++) {
+                    int at = offsets[t] + j;
+                    assertEquals(row.topkIds()[at], p.get("ids").get(j).asInt(), name + " row " + i + " position " + t);
+                    assertEquals(row.topkLogprobs()[at], p.get("logprobs").get(j).asDouble(), 1e-6);
+                    if (meta.logits().sampled()) {
+                        assertEquals(row.labelCounts()[at], p.get("counts").get(j).asInt());
+                    } else {
+                        assertTrue(p.get("counts").isNull());
+                    }
+                }
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void theDocsSnippetIsTheCodeThatProducedTheReferenceNumbers() throws Exception {
+        String docs = Files.readString(RepoRoot.path().resolve("docs/shard-format.md"));
+        String script = Files.readString(RepoRoot.path().resolve("tools/scripts/decode_shards_pyarrow.py"));
+        String marker = "# --- decode snippet (docs/shard-format.md) ---\n";
+        String snippet = script.substring(script.indexOf(marker) + marker.length(), script.indexOf("# --- end of snippet ---"));
+        assertTrue(snippet.contains("def labels(path):"), snippet);
+        assertTrue(docs.contains("```python\n" + snippet + "```"), "docs/shard-format.md must show the script's decode"
+                + " snippet verbatim:\n" + snippet);
+    }
+}
