@@ -154,8 +154,9 @@ public final class Trainer implements AutoCloseable {
                 }
             }
             long epochs = options.epochs() > 0 ? options.epochs() : Long.MAX_VALUE;
-            List<String> columns = options.online() != null ? ShardSchema.COLUMNS.stream()
-                    .filter(c -> !c.equals(ShardSchema.TOPK_IDS) && !c.equals(ShardSchema.TOPK_LOGPROBS)).toList()
+            List<String> columns = options.online() != null ? ShardSchema.COLUMNS.stream() // no stored labels
+                    .filter(c -> !c.equals(ShardSchema.TOPK_IDS) && !c.equals(ShardSchema.TOPK_LOGPROBS)
+                            && !ShardSchema.V2_ONLY.contains(c)).toList()
                     : ShardSchema.COLUMNS;
             DataMix mix = DataMix.parse(options.data());
             rows = mix.weighted()
