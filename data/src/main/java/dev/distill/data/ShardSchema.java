@@ -20,11 +20,17 @@ public final class ShardSchema {
     public static final String TOPK_IDS = "topk_ids";
     public static final String TOPK_LOGPROBS = "topk_logprobs";
     public static final String FINISH_REASON = "finish_reason";
+    public static final String PROMPT_TEXT = "prompt_text";
+    public static final String COMPLETION_TEXT = "completion_text";
+    public static final String COMPLETION_BYTE_ENDS = "completion_byte_ends";
 
     /** Every column, in file order. */
     public static final List<String> COLUMNS = List.of(
             SAMPLE_ID, PROMPT_INDEX, SAMPLE_INDEX, PROMPT_IDS, COMPLETION_IDS,
             COMPLETION_LOGPROBS, TOPK_IDS, TOPK_LOGPROBS, FINISH_REASON);
+
+    /** The optional text columns ({@code distill generate --store-spans}), in file order after {@link #COLUMNS}. */
+    public static final List<String> TEXT_COLUMNS = List.of(PROMPT_TEXT, COMPLETION_TEXT, COMPLETION_BYTE_ENDS);
 
     /** Lists use the standard 3-level LIST encoding, so pyarrow, DuckDB and Spark read them as list&lt;int32&gt; / list&lt;float&gt;. */
     public static final MessageType SCHEMA = MessageTypeParser.parseMessageType("""
@@ -41,6 +47,29 @@ public final class ShardSchema {
             }
             """);
 
+    /** {@link #SCHEMA} plus the optional text columns: a shard written with {@code --store-spans}. */
+    public static final MessageType SCHEMA_WITH_TEXT = MessageTypeParser.parseMessageType("""
+            message distill_soft_labels {
+              required binary sample_id (STRING);
+              required int64 prompt_index;
+              required int32 sample_index;
+              required group prompt_ids (LIST) { repeated group list { required int32 element; } }
+              required group completion_ids (LIST) { repeated group list { required int32 element; } }
+              required group completion_logprobs (LIST) { repeated group list { required float element; } }
+              required group topk_ids (LIST) { repeated group list { required int32 element; } }
+              required group topk_logprobs (LIST) { repeated group list { required float element; } }
+              required binary finish_reason (STRING);
+              optional binary prompt_text (STRING);
+              optional binary completion_text;
+              optional group completion_byte_ends (LIST) { repeated group list { required int32 element; } }
+            }
+            """);
+
+    /** Whether a shard's file schema has the text columns. */
+    public static boolean hasText(MessageType fileSchema) {
+        return TEXT_COLUMNS.stream().allMatch(fileSchema::containsField);
+    }
+
     private ShardSchema() {}
 
     /**
@@ -53,17 +82,18 @@ public final class ShardSchema {
         Type[] fields = new Type[columns.size()];
         for (int i = 0; i < fields.length; i++) {
             String name = columns.get(i);
-            if (!SCHEMA.containsField(name)) {
+            if (!SCHEMA_WITH_TEXT.containsField(name)) {
                 throw new IllegalArgumentException("unknown shard column: " + name);
             }
             if (!fileSchema.containsField(name)) {
                 throw new IllegalArgumentException(source + ": column " + name + " is missing");
             }
             Type actual = fileSchema.getType(name);
-            if (!compatible(SCHEMA.getType(name), actual)) {
+            Type expected = SCHEMA_WITH_TEXT.getType(name);
+            if (!compatible(expected, actual)) {
                 throw new IllegalArgumentException(source + ": column " + name + " has type '"
                         + actual.toString().replaceAll("\\s+", " ").trim() + "', expected '"
-                        + SCHEMA.getType(name).toString().replaceAll("\\s+", " ").trim() + "'");
+                        + expected.toString().replaceAll("\\s+", " ").trim() + "'");
             }
             fields[i] = actual;
         }
@@ -95,6 +125,7 @@ public final class ShardSchema {
     private static boolean samePrimitive(PrimitiveType expected, PrimitiveType actual) {
         PrimitiveTypeName name = expected.getPrimitiveTypeName();
         return actual.getPrimitiveTypeName() == name
-                && (name != PrimitiveTypeName.BINARY || actual.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation);
+                && (name != PrimitiveTypeName.BINARY || expected.getLogicalTypeAnnotation() == null
+                        || actual.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation);
     }
 }

@@ -42,6 +42,7 @@ public final class ShardWriter implements AutoCloseable {
     private final String label;
     private final ShardMetadata metadata;
     private final Publisher publisher;
+    private final boolean text;
     private final ParquetWriter<SoftLabelRow> parquet;
     private long rows;
     private long completionTokens;
@@ -49,7 +50,7 @@ public final class ShardWriter implements AutoCloseable {
     private boolean finished;
 
     ShardWriter(Path file, String label, ShardMetadata metadata, long rowGroupBytes, long promptStart, long promptEnd,
-            Publisher publisher) throws IOException {
+            boolean text, Publisher publisher) throws IOException {
         if (rowGroupBytes < 1) {
             throw new IllegalArgumentException("row group size must be positive, got " + rowGroupBytes);
         }
@@ -60,9 +61,10 @@ public final class ShardWriter implements AutoCloseable {
         this.checker = new RowChecker(label, metadata.topK(), metadata.vocabSize(), promptStart, promptEnd, message -> {
             throw new IllegalArgumentException(message);
         });
+        this.text = text;
         Configuration conf = HadoopFs.conf();
         HadoopFs.fileSystem(file);
-        this.parquet = new Builder(new StableFooterOutputFile(HadoopOutputFile.fromPath(file, conf)), metadata.toKeyValues())
+        this.parquet = new Builder(new StableFooterOutputFile(HadoopOutputFile.fromPath(file, conf)), metadata.toKeyValues(), text)
                 .withConf(conf)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
                 .withCompressionCodec(CompressionCodecName.ZSTD)
@@ -83,8 +85,14 @@ public final class ShardWriter implements AutoCloseable {
      * @param rowGroupBytes row group size in bytes, e.g. {@link #DEFAULT_ROW_GROUP_BYTES}
      */
     public static ShardWriter create(String location, ShardMetadata metadata, long rowGroupBytes) throws IOException {
+        return create(location, metadata, rowGroupBytes, false);
+    }
+
+    /** {@link #create(String, ShardMetadata, long)}, with the optional text columns when {@code text}. */
+    public static ShardWriter create(String location, ShardMetadata metadata, long rowGroupBytes, boolean text)
+            throws IOException {
         Path path = HadoopFs.path(location);
-        return new ShardWriter(path, path.getName(), metadata, rowGroupBytes, 0, Long.MAX_VALUE, null);
+        return new ShardWriter(path, path.getName(), metadata, rowGroupBytes, 0, Long.MAX_VALUE, text, null);
     }
 
     /** Appends one row; rows must come in (prompt_index, sample_index) order. */
@@ -93,6 +101,10 @@ public final class ShardWriter implements AutoCloseable {
             throw new IllegalStateException(label + ": write after commit or abort");
         }
         checker.check(rows, row);
+        if (text && row.text() == null) {
+            throw new IllegalArgumentException(label + ": row " + rows + " (sample " + row.sampleId()
+                    + "): the shard stores text spans (--store-spans) but the row has none");
+        }
         try {
             parquet.write(row);
         } catch (org.apache.hadoop.fs.FSError e) {
@@ -192,10 +204,12 @@ public final class ShardWriter implements AutoCloseable {
     /** The ParquetWriter builder for {@link SoftLabelWriteSupport}. */
     private static final class Builder extends ParquetWriter.Builder<SoftLabelRow, Builder> {
         private final Map<String, String> keyValueMetadata;
+        private final boolean text;
 
-        Builder(OutputFile out, Map<String, String> keyValueMetadata) {
+        Builder(OutputFile out, Map<String, String> keyValueMetadata, boolean text) {
             super(out);
             this.keyValueMetadata = keyValueMetadata;
+            this.text = text;
         }
 
         @Override
@@ -205,7 +219,7 @@ public final class ShardWriter implements AutoCloseable {
 
         @Override
         protected WriteSupport<SoftLabelRow> getWriteSupport(Configuration conf) {
-            return new SoftLabelWriteSupport(keyValueMetadata);
+            return new SoftLabelWriteSupport(keyValueMetadata, text);
         }
     }
 }

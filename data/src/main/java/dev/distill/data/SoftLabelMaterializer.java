@@ -41,6 +41,9 @@ final class SoftLabelMaterializer extends RecordMaterializer<SoftLabelRow> {
         private final IntList topkIds = new IntList();
         private final FloatList topkLogprobs = new FloatList();
         private String finishReason;
+        private String promptText;
+        private byte[] completionText;
+        private final IntList byteEnds = new IntList();
         private SoftLabelRow row;
 
         Root(MessageType requested) {
@@ -81,6 +84,19 @@ final class SoftLabelMaterializer extends RecordMaterializer<SoftLabelRow> {
                         finishReason = value.toStringUsingUTF8();
                     }
                 };
+                case ShardSchema.PROMPT_TEXT -> new PrimitiveConverter() {
+                    @Override
+                    public void addBinary(Binary value) {
+                        promptText = value.toStringUsingUTF8();
+                    }
+                };
+                case ShardSchema.COMPLETION_TEXT -> new PrimitiveConverter() {
+                    @Override
+                    public void addBinary(Binary value) {
+                        completionText = value.getBytes();
+                    }
+                };
+                case ShardSchema.COMPLETION_BYTE_ENDS -> byteEnds.converter();
                 default -> throw new IllegalArgumentException("unknown shard column: " + column);
             };
         }
@@ -94,6 +110,9 @@ final class SoftLabelMaterializer extends RecordMaterializer<SoftLabelRow> {
         public void start() {
             sampleId = null;
             finishReason = null;
+            promptText = null;
+            completionText = null;
+            byteEnds.size = 0;
             promptIndex = 0;
             sampleIndex = 0;
             promptIds.size = 0;
@@ -106,7 +125,9 @@ final class SoftLabelMaterializer extends RecordMaterializer<SoftLabelRow> {
         @Override
         public void end() {
             row = new SoftLabelRow(sampleId, promptIndex, sampleIndex, promptIds.toArray(), completionIds.toArray(),
-                    completionLogprobs.toArray(), topkIds.toArray(), topkLogprobs.toArray(), finishReason);
+                    completionLogprobs.toArray(), topkIds.toArray(), topkLogprobs.toArray(), finishReason,
+                    completionText == null ? null
+                            : new TextSpans(promptText == null ? "" : promptText, completionText, byteEnds.toArray()));
         }
     }
 

@@ -8,7 +8,8 @@ import java.util.Set;
  * One sample of a soft-label shard: a prompt, the teacher's completion and its top-k next-token
  * log-probabilities (see docs/shard-format.md for the meaning of every column).
  *
- * <p>{@code topkIds} and {@code topkLogprobs} are flattened row-major {@code [len(completionIds) × k]}.
+ * <p>{@code topkIds} and {@code topkLogprobs} are flattened row-major {@code [len(completionIds) × k]}. {@code text}
+ * holds the optional text columns ({@code --store-spans}), or is null.
  */
 public record SoftLabelRow(
         String sampleId,
@@ -19,7 +20,8 @@ public record SoftLabelRow(
         float[] completionLogprobs,
         int[] topkIds,
         float[] topkLogprobs,
-        String finishReason) {
+        String finishReason,
+        TextSpans text) {
 
     /** A stop token ended the completion. */
     public static final String STOP = "stop";
@@ -49,7 +51,14 @@ public record SoftLabelRow(
                 completionLogprobs,
                 topkIds,
                 topkLogprobs,
-                finishReason);
+                finishReason,
+                null);
+    }
+
+    /** This row with the optional text columns. */
+    public SoftLabelRow withText(TextSpans spans) {
+        return new SoftLabelRow(sampleId, promptIndex, sampleIndex, promptIds, completionIds, completionLogprobs, topkIds,
+                topkLogprobs, finishReason, spans);
     }
 
     /** The format's sample id: {@code "<prompt_index>-<sample_index>"}. */
@@ -73,7 +82,8 @@ public record SoftLabelRow(
                 && Arrays.equals(completionLogprobs, r.completionLogprobs)
                 && Arrays.equals(topkIds, r.topkIds)
                 && Arrays.equals(topkLogprobs, r.topkLogprobs)
-                && Objects.equals(finishReason, r.finishReason);
+                && Objects.equals(finishReason, r.finishReason)
+                && Objects.equals(text, r.text);
     }
 
     @Override
@@ -83,12 +93,14 @@ public record SoftLabelRow(
         h = 31 * h + Arrays.hashCode(completionIds);
         h = 31 * h + Arrays.hashCode(completionLogprobs);
         h = 31 * h + Arrays.hashCode(topkIds);
+        h = 31 * h + Objects.hashCode(text);
         return 31 * h + Arrays.hashCode(topkLogprobs);
     }
 
     @Override
     public String toString() {
         return "SoftLabelRow[" + sampleId + ", prompt " + promptIds.length + " tokens, completion "
-                + completionIds.length + " tokens, top-k values " + topkIds.length + ", " + finishReason + "]";
+                + completionIds.length + " tokens, top-k values " + topkIds.length + ", " + finishReason
+                + (text == null ? "" : ", " + text) + "]";
     }
 }

@@ -9,15 +9,18 @@ import org.apache.parquet.io.api.RecordConsumer;
 /** Writes {@link SoftLabelRow}s as primitives straight into Parquet's record consumer (no intermediate objects). */
 final class SoftLabelWriteSupport extends WriteSupport<SoftLabelRow> {
     private final Map<String, String> keyValueMetadata;
+    private final boolean text;
     private RecordConsumer out;
 
-    SoftLabelWriteSupport(Map<String, String> keyValueMetadata) {
+    /** @param text whether the shard has the optional text columns ({@link ShardSchema#SCHEMA_WITH_TEXT}) */
+    SoftLabelWriteSupport(Map<String, String> keyValueMetadata, boolean text) {
         this.keyValueMetadata = keyValueMetadata;
+        this.text = text;
     }
 
     @Override
     public WriteContext init(Configuration configuration) {
-        return new WriteContext(ShardSchema.SCHEMA, keyValueMetadata);
+        return new WriteContext(text ? ShardSchema.SCHEMA_WITH_TEXT : ShardSchema.SCHEMA, keyValueMetadata);
     }
 
     @Override
@@ -41,6 +44,14 @@ final class SoftLabelWriteSupport extends WriteSupport<SoftLabelRow> {
         ints(6, ShardSchema.TOPK_IDS, row.topkIds());
         floats(7, ShardSchema.TOPK_LOGPROBS, row.topkLogprobs());
         string(8, ShardSchema.FINISH_REASON, row.finishReason());
+        if (text) {
+            TextSpans spans = row.text();
+            string(9, ShardSchema.PROMPT_TEXT, spans.promptText());
+            out.startField(ShardSchema.COMPLETION_TEXT, 10);
+            out.addBinary(Binary.fromConstantByteArray(spans.completionText()));
+            out.endField(ShardSchema.COMPLETION_TEXT, 10);
+            ints(11, ShardSchema.COMPLETION_BYTE_ENDS, spans.byteEnds());
+        }
         out.endMessage();
     }
 

@@ -278,7 +278,7 @@ class RunDirectoryTest {
                     + "follows 13-1", e.getMessage());
             SoftLabelRow r = TestRows.row(14, 0);
             SoftLabelRow shortTopk = new SoftLabelRow(r.sampleId(), 14, 0, r.promptIds(), r.completionIds(), r.completionLogprobs(),
-                    java.util.Arrays.copyOf(r.topkIds(), r.topkIds().length - 1), r.topkLogprobs(), r.finishReason());
+                    java.util.Arrays.copyOf(r.topkIds(), r.topkIds().length - 1), r.topkLogprobs(), r.finishReason(), null);
             e = assertThrows(IllegalArgumentException.class, () -> w.write(shortTopk));
             int n = r.completionIds().length;
             assertEquals("shard 1 (part-00001.parquet) row 1 (sample 14-0): topk_ids has " + (n * 5 - 1) + " values, expected "

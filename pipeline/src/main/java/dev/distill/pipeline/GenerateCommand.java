@@ -142,6 +142,11 @@ public final class GenerateCommand implements Callable<Integer> {
                     + " checked); a damaged shard is written again.")
     boolean verify;
 
+    @Option(names = "--store-spans", negatable = false,
+            description = "Also store the rendered prompt text, the completion's bytes and each completion token's byte span,"
+                    + " plus teacher_vocab.json: what a student with another tokenizer needs (cross-tokenizer distillation).")
+    boolean storeSpans;
+
     @Spec
     CommandSpec commandSpec;
 
@@ -158,7 +163,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 mode, topK, maxNewTokens,
                 temperature, topP, samplesPerPrompt, seed, shardSize, maxBatchTokens, dtype, device, !noChatTemplate,
                 chatTemplateFile, chatTemplateKwargs == null ? Map.of() : chatTemplateKwargs.values(), promptField,
-                responseField, numWorkers, workerIndex, skipInvalid, verify, remote());
+                responseField, numWorkers, workerIndex, skipInvalid, verify, storeSpans, remote());
     }
 
     /** --chat-template-kwargs as template values (a type of its own: picocli would read a Map option as key=value pairs). */

@@ -9,6 +9,7 @@ import java.util.Map;
  * Everything `distill generate` was asked to do, validated (a bad value is a {@link UsageException}). The teacher is either a local model directory
  * ({@code teacher}) or a server ({@code remote}, with {@code teacher} null). {@code chatTemplateFile} (null: the
  * tokenizer's own template) and {@code chatTemplateKwargs} (template values, empty when none) shape every chat prompt.
+ * {@code storeSpans} adds the text columns and teacher_vocab.json for cross-tokenizer students.
  */
 public record GenerateSpec(
         Path teacher,
@@ -35,6 +36,7 @@ public record GenerateSpec(
         int workerIndex,
         boolean skipInvalid,
         boolean verify,
+        boolean storeSpans,
         RemoteOptions remote) {
 
     public GenerateSpec {

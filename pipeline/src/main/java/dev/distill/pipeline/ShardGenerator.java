@@ -4,12 +4,16 @@ import dev.distill.data.RunDirectory;
 import dev.distill.data.ShardMetadata;
 import dev.distill.data.ShardWriter;
 import dev.distill.data.SoftLabelRow;
+import dev.distill.data.TeacherVocab;
+import dev.distill.data.TextSpans;
 import dev.distill.prompts.InvalidPromptException;
 import dev.distill.prompts.PromptRecord;
 import dev.distill.prompts.PromptSource;
 import dev.distill.prompts.SkipReport;
 import dev.distill.tokenizer.HfTokenizer;
+import dev.distill.tokenizer.TokenBytes;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -29,9 +33,10 @@ public final class ShardGenerator {
     private final BatchPlanner planner;
     private final GenerationParams params;
     private final ShardMetadata meta;
+    private final TokenBytes tokenBytes;
 
     private ShardGenerator(GenerateSpec spec, RunDirectory run, Teacher teacher, PromptEncoder encoder,
-            BatchPlanner planner, GenerationParams params, ShardMetadata meta) {
+            BatchPlanner planner, GenerationParams params, ShardMetadata meta, TokenBytes tokenBytes) {
         this.spec = spec;
         this.run = run;
         this.teacher = teacher;
@@ -39,6 +44,7 @@ public final class ShardGenerator {
         this.planner = planner;
         this.params = params;
         this.meta = meta;
+        this.tokenBytes = tokenBytes;
     }
 
     /**
@@ -61,7 +67,38 @@ public final class ShardGenerator {
         // a server batches on its side: hand a remote teacher the whole shard, which it keeps --concurrency requests deep
         BatchPlanner planner = spec.remote() != null ? new BatchPlanner(Integer.MAX_VALUE, Integer.MAX_VALUE)
                 : new BatchPlanner(budget, MAX_BATCH_SIZE);
-        return new ShardGenerator(spec, run, teacher, encoder, planner, params, meta);
+        TokenBytes tokenBytes = null;
+        if (spec.storeSpans()) {
+            tokenBytes = tokenizer.tokenBytes();
+            writeVocab(run, tokenizer, tokenBytes, params.eosIds());
+        }
+        return new ShardGenerator(spec, run, teacher, encoder, planner, params, meta, tokenBytes);
+    }
+
+    /** teacher_vocab.json: every id's bytes, the special and the stop ids (identical for every worker). */
+    private static void writeVocab(RunDirectory run, HfTokenizer tokenizer, TokenBytes bytes, int[] stopIds) {
+        byte[][] all = new byte[bytes.size()][];
+        java.util.List<Integer> special = new ArrayList<>();
+        for (int id = 0; id < all.length; id++) {
+            all[id] = bytes.bytes(id);
+            if (bytes.isSpecial(id)) {
+                special.add(id);
+            }
+        }
+        try {
+            new TeacherVocab(tokenizer.sha256(), all, special.stream().mapToInt(Integer::intValue).toArray(), stopIds.clone())
+                    .write(run);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(run.location() + ": cannot write " + TeacherVocab.FILE + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The row's text columns: the prompt with its special tokens spelled out, the completion without them. */
+    private TextSpans spans(int[] promptIds, int[] completionIds) {
+        int[] ends = new int[completionIds.length];
+        byte[] completion = tokenBytes.concat(completionIds, false, ends);
+        String prompt = new String(tokenBytes.concat(promptIds, true, null), StandardCharsets.UTF_8);
+        return new TextSpans(prompt, completion, ends);
     }
 
     /** Opens the corpus for {@link #generate} (one source serves any number of shards in increasing order). */
@@ -115,8 +152,9 @@ public final class ShardGenerator {
         try (ShardWriter writer = run.openShard(index, meta)) {
             for (TeacherOutput o : outputs) {
                 WorkItem w = o.item();
-                writer.write(SoftLabelRow.of(w.promptIndex(), w.sampleIndex(), w.promptIds(), o.completionIds(),
-                        o.completionLogprobs(), o.topkIds(), o.topkLogprobs(), o.finishReason()));
+                SoftLabelRow row = SoftLabelRow.of(w.promptIndex(), w.sampleIndex(), w.promptIds(), o.completionIds(),
+                        o.completionLogprobs(), o.topkIds(), o.topkLogprobs(), o.finishReason());
+                writer.write(tokenBytes == null ? row : row.withText(spans(w.promptIds(), o.completionIds())));
                 tokens += o.completionIds().length;
             }
             writer.commit();

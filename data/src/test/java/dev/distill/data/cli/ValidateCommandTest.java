@@ -181,6 +181,6 @@ class ValidateCommandTest {
 
     private static SoftLabelRow withTopk(SoftLabelRow r, int[] ids, float[] logprobs) {
         return new SoftLabelRow(r.sampleId(), r.promptIndex(), r.sampleIndex(), r.promptIds(), r.completionIds(),
-                r.completionLogprobs(), ids, logprobs, r.finishReason());
+                r.completionLogprobs(), ids, logprobs, r.finishReason(), null);
     }
 }
