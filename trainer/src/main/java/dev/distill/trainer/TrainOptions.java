@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill.trainer.loss.DistillLoss;
+import dev.distill.trainer.loss.CrossTokenizerLoss;
 import dev.distill.trainer.loss.DistillObjective;
 import dev.distill.trainer.optim.LrSchedule;
 import java.nio.file.Path;
@@ -109,7 +110,14 @@ public record TrainOptions(
         }
         // The math classes validate their own parameters with messages naming the option.
         schedule(1);
-        objective();
+        if (CrossTokenizerLoss.Kind.parse(loss) == null) {
+            objective();
+        } else {
+            if (!(kdWeight >= 0) || !(ceWeight >= 0) || kdWeight + ceWeight == 0 || Double.isInfinite(kdWeight + ceWeight)) {
+                throw new IllegalArgumentException("--kd-weight/--ce-weight: expected finite weights >= 0, not both 0; got "
+                        + kdWeight + ", " + ceWeight);
+            }
+        }
         if (!(maxGradNorm > 0)) {
             throw new IllegalArgumentException("--max-grad-norm: expected a positive number, got " + maxGradNorm);
         }
@@ -130,9 +138,41 @@ public record TrainOptions(
         return new LrSchedule(LrSchedule.Kind.parse(schedule), lr, warmupSteps, totalSteps, minLrRatio);
     }
 
+    /**
+     * These options for the data they train on: {@code --loss} resolved (forward-kl by default; gold by default when
+     * the student's tokenizer differs from the data's) and checked against the case.
+     *
+     * @param notes receives a line for the run's output when an option does not apply
+     * @throws IllegalArgumentException for a same-tokenizer loss or a temperature with a cross-tokenizer student
+     */
+    public TrainOptions forData(boolean crossTokenizer, List<String> notes) {
+        CrossTokenizerLoss.Kind kind = CrossTokenizerLoss.Kind.parse(loss);
+        String resolved;
+        if (crossTokenizer) {
+            if (loss != null && kind == null) {
+                throw new IllegalArgumentException("--loss " + loss + " compares distributions over the same token ids, but the"
+                        + " student's tokenizer differs from the data's; use --loss gold (the default then) or --loss uld");
+            }
+            if (kdTemperature != 1.0) {
+                throw new IllegalArgumentException("--kd-temperature " + kdTemperature + ": the cross-tokenizer losses (uld, gold)"
+                        + " run at temperature 1");
+            }
+            resolved = kind == null ? "gold" : loss.toLowerCase(java.util.Locale.ROOT);
+        } else {
+            if (kind != null) {
+                notes.add("--loss " + loss + " is for a student whose tokenizer differs from the data's; this student shares"
+                        + " the data's tokenizer, so it trains with forward-kl over the teacher's top-k ids");
+            }
+            resolved = kind != null || loss == null ? "forward-kl" : loss;
+        }
+        return new TrainOptions(student, data, out, steps, epochs, batchTokens, gradAccum, lr, warmupSteps, schedule,
+                minLrRatio, weightDecay, maxGradNorm, resolved, jsdBeta, kdTemperature, ceWeight, kdWeight, tail, evalData,
+                evalEvery, saveEvery, seed, device, precision, shuffleBuffer, resume);
+    }
+
     /** The training objective: kdWeight * KD(loss, tail, T) + ceWeight * CE. */
     public DistillObjective objective() {
-        DistillLoss kd = kdWeight == 0 ? null : DistillLoss.of(loss, tail, kdTemperature, jsdBeta);
+        DistillLoss kd = kdWeight == 0 ? null : DistillLoss.of(loss == null ? "forward-kl" : loss, tail, kdTemperature, jsdBeta);
         return new DistillObjective(kd, kdWeight, ceWeight);
     }
 

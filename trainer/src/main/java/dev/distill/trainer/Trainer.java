@@ -24,6 +24,12 @@ import dev.distill.trainer.data.RowLimits;
 import dev.distill.trainer.data.RowStream;
 import dev.distill.trainer.data.SoftLabelData;
 import dev.distill.trainer.data.TokenBudgetBatcher;
+import dev.distill.trainer.crosstok.AlignedBatch;
+import dev.distill.trainer.crosstok.AlignedBatcher;
+import dev.distill.trainer.crosstok.CrossTokMetrics;
+import dev.distill.trainer.crosstok.CrossTokObjective;
+import dev.distill.trainer.crosstok.CrossTokenizer;
+import dev.distill.trainer.loss.CrossTokenizerLoss;
 import dev.distill.trainer.loss.DistillObjective;
 import dev.distill.trainer.metrics.MetricsLog;
 import dev.distill.trainer.metrics.MetricsPlot;
@@ -69,6 +75,10 @@ public final class Trainer implements AutoCloseable {
     private final MetricsLog metrics;
     private final RowStream stream;
     private final TokenBudgetBatcher batcher;
+    private final CrossTokenizer cross; // null unless the student's tokenizer differs from the data's
+    private final AlignedBatcher crossBatcher;
+    private final CrossTokObjective crossObjective;
+    private final List<String> notes;
     private long step;
     private final long startStep;
     private long trainTokens;
@@ -76,15 +86,31 @@ public final class Trainer implements AutoCloseable {
     private long lastEvalStep = -1;
     private long lastSavedStep = -1;
     private EvalMetrics lastEval;
+    private CrossTokMetrics lastCrossEval;
     private LongConsumer afterStep = s -> {};
 
     /** What a finished run reports. */
     public record Result(long steps, long totalSteps, long skippedSteps, long trainTokens, Path finalModel,
-            EvalMetrics lastEval) {}
+            EvalMetrics lastEval, CrossTokMetrics lastCrossEval) {}
+
+    /** One micro-batch: same-tokenizer rows, or rows re-tokenized for a student with another tokenizer. */
+    private record Micro(MicroBatch same, AlignedBatch cross) {
+        long trainTokens() {
+            return same != null ? same.trainTokens() : cross.trainTokens();
+        }
+
+        long budgetTokens() {
+            return same != null ? same.budgetTokens() : cross.budgetTokens();
+        }
+
+        long groups() {
+            return cross == null ? 0 : cross.groups();
+        }
+    }
 
     private Trainer(TrainOptions options, Engine engine, StudentWeights weights, Path tokenizerSource,
             String tokenizerSha256, SoftLabelData data, SoftLabelData evalData, TrainerState resumed,
-            CheckpointStore checkpoints) {
+            CheckpointStore checkpoints, CrossTokenizer cross, List<String> notes) {
         this.options = options;
         this.engine = engine;
         this.weights = weights;
@@ -92,12 +118,19 @@ public final class Trainer implements AutoCloseable {
         this.tokenizerSha256 = tokenizerSha256;
         this.evalData = evalData;
         this.checkpoints = checkpoints;
+        this.cross = cross;
+        this.notes = notes;
         ModelConfig config = weights.master().config();
         RowLimits limits = new RowLimits(config.vocabSize(), config.maxPositionEmbeddings(), data.topK(), "student");
         this.totalSteps = resumed != null ? resumed.totalSteps()
-                : options.steps() > 0 ? options.steps() : StepPlan.count(data, options, limits.lengthsOnly());
+                : options.steps() > 0 ? options.steps()
+                : cross != null ? StepPlan.steps(cross.countMicroBatches(data, options.seed(), options.shuffleBuffer(),
+                        options.epochs(), options.batchTokens()), options)
+                : StepPlan.count(data, options, limits.lengthsOnly());
         this.schedule = options.schedule(totalSteps);
-        this.objective = options.objective();
+        this.objective = cross != null ? null : options.objective();
+        this.crossObjective = cross == null ? null : new CrossTokObjective(
+                cross.loss(CrossTokenizerLoss.Kind.parse(options.loss())), options.kdWeight(), options.ceWeight());
         this.optimizer = new AdamW(weights.master().manager(), AdamW.Config.withWeightDecay(options.weightDecay()));
         this.scaler = options.precision() == Precision.FP16 ? new LossScaler() : null;
         DataPosition position = DataPosition.START;
@@ -123,8 +156,10 @@ public final class Trainer implements AutoCloseable {
                 }
             }
             long epochs = options.epochs() > 0 ? options.epochs() : Long.MAX_VALUE;
-            rows = RowStream.shuffled(data, ShardSchema.COLUMNS, options.seed(), options.shuffleBuffer(), epochs, position);
-            this.batcher = new TokenBudgetBatcher(rows, limits, options.batchTokens(), data.rows());
+            rows = RowStream.shuffled(data, cross != null ? CrossTokenizer.COLUMNS : ShardSchema.COLUMNS, options.seed(),
+                    options.shuffleBuffer(), epochs, position);
+            this.batcher = cross != null ? null : new TokenBudgetBatcher(rows, limits, options.batchTokens(), data.rows());
+            this.crossBatcher = cross == null ? null : cross.batcher(rows, options.batchTokens(), data.topK(), data.rows());
         } catch (RuntimeException e) {
             closeAll(e, rows, log, optimizer);
             throw e;
@@ -153,8 +188,9 @@ public final class Trainer implements AutoCloseable {
      * @throws IllegalArgumentException for an output directory holding another run, a tokenizer
      *     mismatch, options that differ from the checkpoint's, or bad data
      */
-    public static Trainer open(TrainOptions options) {
-        options.validate();
+    public static Trainer open(TrainOptions given) {
+        given.validate();
+        TrainOptions options = given;
         Engine engine = Engines.pytorch();
         Device device = Engines.device(options.device());
         CheckpointStore checkpoints = new CheckpointStore(options.out());
@@ -175,16 +211,26 @@ public final class Trainer implements AutoCloseable {
         }
         String sha = tokenizerSha256(modelDir, "student");
         SoftLabelData data = SoftLabelData.open(options.data(), "--data");
-        data.requireTokenizer(sha, modelDir, "student");
-        SoftLabelData evalData = null;
-        if (!options.evalData().isEmpty()) {
-            evalData = SoftLabelData.open(options.evalData(), "--eval-data");
-            evalData.requireTokenizer(sha, modelDir, "student");
+        SoftLabelData evalData = options.evalData().isEmpty() ? null : SoftLabelData.open(options.evalData(), "--eval-data");
+        boolean crossTokenizer = data.tokenizerDiffers(sha);
+        List<String> notes = new ArrayList<>();
+        options = options.forData(crossTokenizer, notes);
+        if (!crossTokenizer) {
+            data.requireTokenizer(sha, modelDir, "student");
+            if (evalData != null) {
+                evalData.requireTokenizer(sha, modelDir, "student");
+            }
         }
         StudentWeights weights = StudentWeights.load(modelDir, options.precision(), device);
         Trainer t = null;
+        CrossTokenizer cross = null;
         try {
-            t = new Trainer(options, engine, weights, modelDir, sha, data, evalData, resumed, checkpoints);
+            if (crossTokenizer) {
+                List<SoftLabelData> sets = evalData == null ? List.of(data) : List.of(data, evalData);
+                cross = CrossTokenizer.open(modelDir, weights.master().config(), sets, List.of("--data", "--eval-data"));
+                notes.add(cross.describe());
+            }
+            t = new Trainer(options, engine, weights, modelDir, sha, data, evalData, resumed, checkpoints, cross, notes);
             if (resumed != null) {
                 try (NDManager scratch = weights.master().manager().newSubManager()) {
                     t.optimizer.loadState(CheckpointStore.readOptimizer(modelDir, scratch), weights.masterParameters());
@@ -192,7 +238,7 @@ public final class Trainer implements AutoCloseable {
             }
             return t;
         } catch (RuntimeException e) {
-            closeAll(e, t != null ? t : weights);
+            closeAll(e, t != null ? t : weights, t != null ? null : cross);
             throw e;
         }
     }
@@ -239,11 +285,12 @@ public final class Trainer implements AutoCloseable {
     /** Trains from the current step to the end, then saves the final checkpoint, final/ and metrics.png. */
     public Result run() {
         try (TrainProgress progress = new TrainProgress(step, totalSteps, LOG_EVERY)) {
+            notes.forEach(progress::note);
             if (evalData != null && step == 0 && lastEvalStep != 0) {
                 evaluate(progress);
             }
             while (step < totalSteps) {
-                List<MicroBatch> micro = drawStep();
+                List<Micro> micro = drawStep();
                 if (micro.isEmpty()) {
                     break; // --epochs: the data ran out (only when the plan was counted on changed data)
                 }
@@ -267,39 +314,50 @@ public final class Trainer implements AutoCloseable {
             Path finalDir = checkpoints.saveFinal(weights.master(), tokenizerSource, state());
             MetricsPlot.write(options.out());
             progress.note("train: finished " + step + " steps; model in " + finalDir);
-            return new Result(step, totalSteps, skippedSteps, trainTokens, finalDir, lastEval);
+            return new Result(step, totalSteps, skippedSteps, trainTokens, finalDir, lastEval, lastCrossEval);
         }
     }
 
     /** The next step's micro-batches, all drawn before any backward so the step's token count is known. */
-    private List<MicroBatch> drawStep() {
-        List<MicroBatch> micro = new ArrayList<>();
+    private List<Micro> drawStep() {
+        List<Micro> micro = new ArrayList<>();
         for (int i = 0; i < options.gradAccum(); i++) {
-            MicroBatch mb = batcher.next();
-            if (mb == null) {
+            MicroBatch mb = batcher != null ? batcher.next() : null;
+            AlignedBatch ab = crossBatcher != null ? crossBatcher.next() : null;
+            if (mb == null && ab == null) {
                 break;
             }
-            micro.add(mb);
+            micro.add(new Micro(mb, ab));
         }
         return micro;
     }
 
-    private ObjectNode trainStep(List<MicroBatch> micro) {
+    /** The loss terms of one micro-batch (the student forward included). */
+    private DistillObjective.Terms microLoss(CausalLM forward, Micro mb, NDManager m, long stepTokens, long stepGroups) {
+        if (mb.cross() != null) {
+            AlignedBatch.Tensors t = mb.cross().tensors(m, cross.twins(), cross.twinPenalty());
+            NDArray logits = CompletionLogits.of(forward, t.student(), true); // [Ns, V]
+            return crossObjective.compute(logits, t, stepGroups, stepTokens);
+        }
+        BatchTensors t = mb.same().tensors(m);
+        NDArray logits = CompletionLogits.of(forward, t, true); // [N, V]
+        return objective.compute(logits, t.topkIds(), t.topkLogprobs(), t.targets(), t.weights(), stepTokens);
+    }
+
+    private ObjectNode trainStep(List<Micro> micro) {
         long started = System.nanoTime();
-        long stepTokens = micro.stream().mapToLong(MicroBatch::trainTokens).sum();
-        long inputTokens = micro.stream().mapToLong(MicroBatch::budgetTokens).sum();
+        long stepTokens = micro.stream().mapToLong(Micro::trainTokens).sum();
+        long inputTokens = micro.stream().mapToLong(Micro::budgetTokens).sum();
+        long stepGroups = micro.stream().mapToLong(Micro::groups).sum();
         double loss = 0;
         double kd = 0;
         double ce = 0;
         CausalLM forward = weights.forward();
-        for (MicroBatch mb : micro) {
+        for (Micro mb : micro) {
             try (NDManager m = forward.manager().newSubManager(); NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning(); // closes what the step creates on the parameters' manager
-                BatchTensors t = mb.tensors(m);
                 try (GradientCollector collector = engine.newGradientCollector()) {
-                    NDArray logits = CompletionLogits.of(forward, t, true); // [N, V]
-                    DistillObjective.Terms terms = objective.compute(logits, t.topkIds(), t.topkLogprobs(), t.targets(),
-                            t.weights(), stepTokens);
+                    DistillObjective.Terms terms = microLoss(forward, mb, m, stepTokens, stepGroups);
                     collector.backward(scaler == null ? terms.total() : scaler.scale(terms.total()));
                     loss += terms.total().getFloat();
                     kd += terms.kd() == null ? 0 : terms.kd().getFloat();
@@ -338,7 +396,7 @@ public final class Trainer implements AutoCloseable {
         double seconds = (System.nanoTime() - started) / 1e9;
         ObjectNode line = JSON.createObjectNode();
         line.put("step", step);
-        line.put("epoch", batcher.position().epoch());
+        line.put("epoch", position().epoch());
         line.put("loss", loss);
         line.put("kd", kd);
         line.put("ce", ce);
@@ -347,6 +405,10 @@ public final class Trainer implements AutoCloseable {
         line.put("tokens", stepTokens);
         line.put("input_tokens", inputTokens);
         line.put("micro_batches", micro.size());
+        if (cross != null) {
+            line.put("aligned", stepGroups);
+            line.put("coverage", stepTokens == 0 ? 0 : (double) stepGroups / stepTokens);
+        }
         line.put("tokens_per_s", inputTokens / Math.max(seconds, 1e-9));
         if (scaler != null) {
             line.put("loss_scale", scaler.scale());
@@ -368,15 +430,28 @@ public final class Trainer implements AutoCloseable {
     }
 
     private void evaluate(TrainProgress progress) {
-        lastEval = Evaluator.evaluate(weights.master(), evalData, options.batchTokens(), Long.MAX_VALUE, "student");
         ObjectNode line = JSON.createObjectNode();
         line.put("step", step);
         line.put("eval", true);
-        line.setAll(lastEval.toJson());
+        if (cross != null) {
+            lastCrossEval = CrossTokEvaluator.evaluate(weights.master(), cross, evalData, options.batchTokens(), Long.MAX_VALUE);
+            line.put("kl", lastCrossEval.alignedKl()); // what metrics.png plots
+            line.setAll(lastCrossEval.toJson());
+            progress.note(String.format(Locale.ROOT, "eval at step %d: ce/byte %.5f, aligned kl %.5f, coverage %.4f",
+                    step, lastCrossEval.cePerByte(), lastCrossEval.alignedKl(), lastCrossEval.coverage()));
+        } else {
+            lastEval = Evaluator.evaluate(weights.master(), evalData, options.batchTokens(), Long.MAX_VALUE, "student");
+            line.setAll(lastEval.toJson());
+            progress.note(String.format(Locale.ROOT, "eval at step %d: kl %.5f, top1 %.4f, ce %.4f",
+                    step, lastEval.kl(), lastEval.top1(), lastEval.ce()));
+        }
         metrics.write(line);
         lastEvalStep = step;
-        progress.note(String.format(Locale.ROOT, "eval at step %d: kl %.5f, top1 %.4f, ce %.4f",
-                step, lastEval.kl(), lastEval.top1(), lastEval.ce()));
+    }
+
+    /** Where the data stream is: the first row not yet trained on. */
+    private DataPosition position() {
+        return batcher != null ? batcher.position() : crossBatcher.position();
     }
 
     private void save(TrainProgress progress) {
@@ -387,7 +462,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     private TrainerState state() {
-        return new TrainerState(step, totalSteps, batcher.position(), trainTokens,
+        return new TrainerState(step, totalSteps, position(), trainTokens,
                 scaler == null ? null : scaler.scale(), scaler == null ? null : scaler.cleanSteps(), tokenizerSha256,
                 options.toJson());
     }
@@ -398,6 +473,9 @@ public final class Trainer implements AutoCloseable {
             stream.close();
             metrics.close();
             optimizer.close();
+            if (cross != null) {
+                cross.close();
+            }
         } finally {
             weights.close();
         }

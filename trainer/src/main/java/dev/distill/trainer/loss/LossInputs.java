@@ -6,11 +6,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /** Shape/dtype checks and device-safe helpers shared by the losses; errors name the offending tensor. */
-final class LossInputs {
+public final class LossInputs {
     private LossInputs() {}
 
     /** Returns the student logits as a [N, V] float32 array, promoting half precision without cutting autograd. */
-    static NDArray studentLogits(NDArray logits) {
+    public static NDArray studentLogits(NDArray logits) {
         Shape s = logits.getShape();
         if (s.dimension() != 2) {
             throw new IllegalArgumentException("student_logits: expected shape [N, V], got " + s);
