@@ -61,7 +61,7 @@ public final class CorruptShards {
 
         @Override
         protected WriteSupport<SoftLabelRow> getWriteSupport(Configuration conf) {
-            return new SoftLabelWriteSupport(meta.toKeyValues());
+            return new SoftLabelWriteSupport(meta.toKeyValues(), false);
         }
     }
 }
