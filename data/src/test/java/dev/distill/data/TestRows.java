@@ -38,4 +38,21 @@ public final class TestRows {
         String finish = r.nextInt(4) == 0 ? SoftLabelRow.LENGTH : SoftLabelRow.STOP;
         return SoftLabelRow.of(prompt, sample, promptIds, completion, logprobs, topkIds, topkLogprobs, finish);
     }
+
+    /** Token id i spells "w<i> " in the tests' text columns. */
+    public static byte[] tokenBytes(int id) {
+        return ("w" + id + " ").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The row with its text columns: completion_text spelled by {@link #tokenBytes}, one span per token. */
+    public static SoftLabelRow withText(SoftLabelRow r) {
+        int[] ids = r.completionIds();
+        int[] ends = new int[ids.length];
+        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        for (int t = 0; t < ids.length; t++) {
+            text.writeBytes(tokenBytes(ids[t]));
+            ends[t] = text.size();
+        }
+        return r.withText(new TextSpans("prompt " + r.promptIndex(), text.toByteArray(), ends));
+    }
 }
