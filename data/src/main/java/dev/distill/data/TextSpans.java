@@ -6,10 +6,11 @@ import java.util.Objects;
 /**
  * The optional text columns of a row (written with {@code distill generate --store-spans}): the rendered prompt the
  * teacher read, the completion's exact bytes, and where each completion token ends in them. Token t spans
- * {@code [byteEnds[t-1], byteEnds[t])} (token 0 starts at 0); a special token (a stop token) spans no bytes.
+ * {@code [byteEnds[t-1], byteEnds[t])} (token 0 starts at 0); special tokens, and the stop token that ended the
+ * completion, span no bytes.
  *
  * @param promptText the prompt as the teacher saw it: the chat template's rendering, special tokens spelled out
- * @param completionText the completion tokens' bytes concatenated (special tokens excluded); UTF-8, except that a
+ * @param completionText the completion tokens' bytes concatenated (special and stop tokens excluded); UTF-8, except that a
  *     completion cut by max_new_tokens may end inside a character
  * @param byteEnds {@code len(completion_ids)} non-decreasing offsets, the last one {@code completionText.length}
  */

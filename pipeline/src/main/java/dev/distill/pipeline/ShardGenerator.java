@@ -93,10 +93,18 @@ public final class ShardGenerator {
         }
     }
 
-    /** The row's text columns: the prompt with its special tokens spelled out, the completion without them. */
-    private TextSpans spans(int[] promptIds, int[] completionIds) {
-        int[] ends = new int[completionIds.length];
-        byte[] completion = tokenBytes.concat(completionIds, false, ends);
+    /**
+     * The row's text columns: the prompt with its special tokens spelled out; the completion without special tokens
+     * and without the stop token that ended it (it spans no bytes).
+     */
+    private TextSpans spans(int[] promptIds, int[] completionIds, String finishReason) {
+        int n = completionIds.length;
+        int textTokens = SoftLabelRow.STOP.equals(finishReason) && n > 0 ? n - 1 : n;
+        int[] ends = new int[n];
+        byte[] completion = tokenBytes.concat(java.util.Arrays.copyOf(completionIds, textTokens), false, ends);
+        if (textTokens < n) {
+            ends[n - 1] = completion.length;
+        }
         String prompt = new String(tokenBytes.concat(promptIds, true, null), StandardCharsets.UTF_8);
         return new TextSpans(prompt, completion, ends);
     }
@@ -154,7 +162,7 @@ public final class ShardGenerator {
                 WorkItem w = o.item();
                 SoftLabelRow row = SoftLabelRow.of(w.promptIndex(), w.sampleIndex(), w.promptIds(), o.completionIds(),
                         o.completionLogprobs(), o.topkIds(), o.topkLogprobs(), o.finishReason());
-                writer.write(tokenBytes == null ? row : row.withText(spans(w.promptIds(), o.completionIds())));
+                writer.write(tokenBytes == null ? row : row.withText(spans(w.promptIds(), o.completionIds(), o.finishReason())));
                 tokens += o.completionIds().length;
             }
             writer.commit();

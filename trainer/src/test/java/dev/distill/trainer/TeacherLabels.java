@@ -84,8 +84,13 @@ final class TeacherLabels {
             TokenBytes bytes = tokenizer.tokenBytes();
             List<SoftLabelRow> withText = new ArrayList<>();
             for (SoftLabelRow r : rows) {
-                int[] ends = new int[r.completionIds().length];
-                byte[] text = bytes.concat(r.completionIds(), false, ends);
+                int n = r.completionIds().length; // the stop token that ended a row spans no bytes, as generate writes it
+                int[] ends = new int[n];
+                boolean stop = r.finishReason().equals(SoftLabelRow.STOP);
+                byte[] text = bytes.concat(Arrays.copyOf(r.completionIds(), stop ? n - 1 : n), false, ends);
+                if (stop) {
+                    ends[n - 1] = text.length;
+                }
                 String prompt = new String(bytes.concat(r.promptIds(), true, null), java.nio.charset.StandardCharsets.UTF_8);
                 withText.add(r.withText(new TextSpans(prompt, text, ends)));
             }
