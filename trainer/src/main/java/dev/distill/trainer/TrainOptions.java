@@ -4,8 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.distill.trainer.loss.DistillLoss;
+import dev.distill.cli.UsageException;
 import dev.distill.trainer.loss.CrossTokenizerLoss;
+import dev.distill.trainer.loss.DistillLoss;
 import dev.distill.trainer.loss.DistillObjective;
 import dev.distill.trainer.optim.LrSchedule;
 import java.nio.file.Path;
@@ -143,18 +144,18 @@ public record TrainOptions(
      * the student's tokenizer differs from the data's) and checked against the case.
      *
      * @param notes receives a line for the run's output when an option does not apply
-     * @throws IllegalArgumentException for a same-tokenizer loss or a temperature with a cross-tokenizer student
+     * @throws UsageException for a same-tokenizer loss or a temperature with a cross-tokenizer student
      */
     public TrainOptions forData(boolean crossTokenizer, List<String> notes) {
         CrossTokenizerLoss.Kind kind = CrossTokenizerLoss.Kind.parse(loss);
         String resolved;
         if (crossTokenizer) {
             if (loss != null && kind == null) {
-                throw new IllegalArgumentException("--loss " + loss + " compares distributions over the same token ids, but the"
+                throw new UsageException("--loss " + loss + " compares distributions over the same token ids, but the"
                         + " student's tokenizer differs from the data's; use --loss gold (the default then) or --loss uld");
             }
             if (kdTemperature != 1.0) {
-                throw new IllegalArgumentException("--kd-temperature " + kdTemperature + ": the cross-tokenizer losses (uld, gold)"
+                throw new UsageException("--kd-temperature " + kdTemperature + ": the cross-tokenizer losses (uld, gold)"
                         + " run at temperature 1");
             }
             resolved = kind == null ? "gold" : loss.toLowerCase(java.util.Locale.ROOT);

@@ -11,6 +11,7 @@ import dev.distill.data.TeacherVocab;
 import dev.distill.data.TestRows;
 import dev.distill.data.TestRuns;
 import dev.distill.data.TextSpans;
+import dev.distill.testing.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,7 +49,7 @@ class ValidateSpansTest {
     void aValidSpansRunPasses() throws Exception {
         Path dir = tmp.resolve("run");
         spansRun(dir);
-        Cli r = Cli.run(new ValidateCommand(), dir.toString());
+        CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         assertEquals(0, r.exitCode(), r.out() + r.err());
     }
 
@@ -67,7 +68,7 @@ class ValidateSpansTest {
             rows.add(r);
         }
         CorruptShards.replaceShard(dir, 1, rows, TestRows.metadata(run.configHash()));
-        Cli r = Cli.run(new ValidateCommand(), dir.toString());
+        CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         assertEquals(1, r.exitCode());
         int first = TestRows.tokenBytes(TestRows.row(12, 0).completionIds()[0]).length;
         assertTrue(r.out().contains("part-00001.parquet row 2 (sample 12-0): completion_text[0, " + (first + 1)
@@ -89,7 +90,7 @@ class ValidateSpansTest {
         }
         CorruptShards.replaceShard(dir, 1, rows, TestRows.metadata(run.configHash()));
         Files.delete(dir.resolve(TeacherVocab.FILE));
-        Cli r = Cli.run(new ValidateCommand(), dir.toString());
+        CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         assertEquals(1, r.exitCode());
         assertTrue(r.out().contains(dir + "/" + TeacherVocab.FILE + " is missing: the run was not generated with --store-spans"), r.out());
         assertTrue(r.out().contains("part-00001.parquet row 5 (sample 15-0): completion_byte_ends ends at"), r.out());
