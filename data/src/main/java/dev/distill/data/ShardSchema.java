@@ -32,9 +32,8 @@ public final class ShardSchema {
     /** The optional text columns ({@code distill generate --store-spans}), in file order after {@link #COLUMNS}. */
     public static final List<String> TEXT_COLUMNS = List.of(PROMPT_TEXT, COMPLETION_TEXT, COMPLETION_BYTE_ENDS);
 
-    /** Lists use the standard 3-level LIST encoding, so pyarrow, DuckDB and Spark read them as list&lt;int32&gt; / list&lt;float&gt;. */
-    public static final MessageType SCHEMA = MessageTypeParser.parseMessageType("""
-            message distill_soft_labels {
+    /** The required columns, in Parquet's schema language. */
+    private static final String REQUIRED_FIELDS = """
               required binary sample_id (STRING);
               required int64 prompt_index;
               required int32 sample_index;
@@ -44,21 +43,15 @@ public final class ShardSchema {
               required group topk_ids (LIST) { repeated group list { required int32 element; } }
               required group topk_logprobs (LIST) { repeated group list { required float element; } }
               required binary finish_reason (STRING);
-            }
-            """);
+            """;
+
+    /** Lists use the standard 3-level LIST encoding, so pyarrow, DuckDB and Spark read them as list&lt;int32&gt; / list&lt;float&gt;. */
+    public static final MessageType SCHEMA = MessageTypeParser.parseMessageType(
+            "message distill_soft_labels {\n" + REQUIRED_FIELDS + "}\n");
 
     /** {@link #SCHEMA} plus the optional text columns: a shard written with {@code --store-spans}. */
-    public static final MessageType SCHEMA_WITH_TEXT = MessageTypeParser.parseMessageType("""
-            message distill_soft_labels {
-              required binary sample_id (STRING);
-              required int64 prompt_index;
-              required int32 sample_index;
-              required group prompt_ids (LIST) { repeated group list { required int32 element; } }
-              required group completion_ids (LIST) { repeated group list { required int32 element; } }
-              required group completion_logprobs (LIST) { repeated group list { required float element; } }
-              required group topk_ids (LIST) { repeated group list { required int32 element; } }
-              required group topk_logprobs (LIST) { repeated group list { required float element; } }
-              required binary finish_reason (STRING);
+    public static final MessageType SCHEMA_WITH_TEXT = MessageTypeParser.parseMessageType(
+            "message distill_soft_labels {\n" + REQUIRED_FIELDS + """
               optional binary prompt_text (STRING);
               optional binary completion_text;
               optional group completion_byte_ends (LIST) { repeated group list { required int32 element; } }

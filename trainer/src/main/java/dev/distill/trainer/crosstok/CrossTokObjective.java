@@ -36,14 +36,6 @@ public final class CrossTokObjective {
         }
         NDArray ceTerm = ceWeight == 0 ? null
                 : Reduction.perToken(CrossEntropy.perPosition(logits, t.student().targets(), t.student().weights()), stepTokens);
-        NDArray total;
-        if (kdTerm == null) {
-            total = ceTerm.mul((float) ceWeight);
-        } else if (ceTerm == null) {
-            total = kdTerm.mul((float) kdWeight);
-        } else {
-            total = kdTerm.mul((float) kdWeight).add(ceTerm.mul((float) ceWeight));
-        }
-        return new DistillObjective.Terms(total, kdTerm, ceTerm);
+        return DistillObjective.combine(kdTerm, kdWeight, ceTerm, ceWeight);
     }
 }

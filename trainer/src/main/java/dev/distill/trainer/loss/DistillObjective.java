@@ -48,6 +48,11 @@ public final class DistillObjective {
                 : Reduction.perToken(kd.perPosition(studentLogits, topkIds, topkLogprobs, weights), stepTokens);
         NDArray ceTerm = ceWeight == 0 ? null
                 : Reduction.perToken(CrossEntropy.perPosition(studentLogits, targetIds, weights), stepTokens);
+        return combine(kdTerm, kdWeight, ceTerm, ceWeight);
+    }
+
+    /** kdWeight * kd + ceWeight * ce, either term null when its weight is 0 (not both). */
+    public static Terms combine(NDArray kdTerm, double kdWeight, NDArray ceTerm, double ceWeight) {
         NDArray total;
         if (kdTerm == null) {
             total = ceTerm.mul((float) ceWeight);
