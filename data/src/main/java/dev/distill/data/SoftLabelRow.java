@@ -32,6 +32,13 @@ public record SoftLabelRow(
     /** Every allowed value of {@code finish_reason}. */
     public static final Set<String> FINISH_REASONS = Set.of(STOP, LENGTH, SCORED);
 
+    /** A row without the optional text columns. */
+    public SoftLabelRow(String sampleId, long promptIndex, int sampleIndex, int[] promptIds, int[] completionIds,
+            float[] completionLogprobs, int[] topkIds, float[] topkLogprobs, String finishReason) {
+        this(sampleId, promptIndex, sampleIndex, promptIds, completionIds, completionLogprobs, topkIds, topkLogprobs,
+                finishReason, null);
+    }
+
     /** A row whose {@code sampleId} is derived from its indices, as the format requires. */
     public static SoftLabelRow of(
             long promptIndex,
