@@ -52,7 +52,7 @@ class TextSpansTest {
         SoftLabelRow bad = good.withText(new TextSpans("p", good.text().completionText(), ends));
         try (ShardWriter w = ShardWriter.create(tmp.resolve("s.parquet").toString(), TestRows.metadata("h"), 1 << 20, true)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.write(bad));
-            assertEquals("s.parquet: row 0 (sample 1-0): completion_byte_ends ends at " + ends[ends.length - 1]
+            assertEquals("s.parquet row 0 (sample 1-0): completion_byte_ends ends at " + ends[ends.length - 1]
                     + ", but completion_text has " + (ends[ends.length - 1] + 1) + " bytes (the spans must cover it exactly)",
                     e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> w.write(TestRows.row(2, 0)), "a row without text");
