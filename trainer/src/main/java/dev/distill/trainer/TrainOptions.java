@@ -236,6 +236,10 @@ public record TrainOptions(
                 continue; // the student of a resumed run is the checkpoint's own weights
             }
             JsonNode old = saved.get(e.getKey());
+            if (e.getKey().equals("loss") && loss == null && old != null
+                    && (old.asText().equals("forward-kl") || old.asText().equals("gold"))) {
+                continue; // --loss not given: the data's default, which the checkpoint recorded resolved
+            }
             if (old == null || !old.equals(e.getValue())) {
                 diffs.add(e.getKey() + ": " + (old == null ? "(absent)" : old) + " (checkpoint) vs " + e.getValue() + " (now)");
             }
