@@ -19,12 +19,23 @@ public final class RowChecker {
     private final long promptStart;
     private final long promptEnd;
     private final Consumer<String> out;
+    private final TeacherVocab vocab;
     private long lastPrompt = -1;
     private int lastSample = -1;
     private long completionTokens;
 
     /** A checker of the rows of {@code file} (a name for messages), each violation sent to {@code out}. */
     public RowChecker(String file, ShardMetadata meta, long promptStart, long promptEnd, Consumer<String> out) {
+        this(file, meta, promptStart, promptEnd, out, null);
+    }
+
+    /**
+     * As above, also checking the optional text columns' spans against each token's bytes in {@code vocab} (the run's
+     * teacher_vocab.json; null: coverage only).
+     */
+    public RowChecker(String file, ShardMetadata meta, long promptStart, long promptEnd, Consumer<String> out,
+            TeacherVocab vocab) {
+        this.vocab = vocab;
         this.file = file;
         this.meta = meta;
         this.topK = meta.topK();
@@ -81,6 +92,8 @@ public final class RowChecker {
             if (problem != null || !fixedWidth) {
                 if (problem != null) {
                     out.accept(where + problem);
+                } else if (row.text() != null) {
+                    spans(where, row);
                 }
                 lastPrompt = p;
                 lastSample = s;
@@ -99,9 +112,39 @@ public final class RowChecker {
         if (logprobsOk && logprobs(where, "topk_logprobs", row.topkLogprobs(), topK)) {
             topkRows(where, row.topkLogprobs());
         }
+        if (row.text() != null) {
+            spans(where, row);
+        }
         lastPrompt = p;
         lastSample = s;
         completionTokens += n;
+    }
+
+    /** The spans cover completion_text exactly and, with the vocabulary file, each span holds its token's bytes. */
+    private void spans(String where, SoftLabelRow row) {
+        TextSpans text = row.text();
+        int n = row.completionIds().length;
+        String error = text.coverageError(n);
+        if (error != null) {
+            out.accept(where + error);
+            return;
+        }
+        if (vocab == null) {
+            return;
+        }
+        byte[] bytes = text.completionText();
+        for (int t = 0; t < n; t++) {
+            int id = row.completionIds()[t];
+            boolean stop = t == n - 1 && SoftLabelRow.STOP.equals(row.finishReason()) && vocab.isStop(id);
+            byte[] token = vocab.isSpecial(id) || stop ? new byte[0] : vocab.bytes(id);
+            int start = text.start(t);
+            int end = text.byteEnds()[t];
+            if (!java.util.Arrays.equals(bytes, start, end, token, 0, token.length)) {
+                out.accept(where + "completion_text[" + start + ", " + end + ") does not hold the bytes of completion token " + t
+                        + " (id " + id + ", " + token.length + " bytes in " + TeacherVocab.FILE + ")");
+                return;
+            }
+        }
     }
 
     private boolean lengthOk(String where, String column, int length, int n, long expected) {

@@ -36,6 +36,8 @@ public final class RunDirectory {
     public static final String TMP_DIR = "_tmp";
     /** The config key holding the shard size; {@link #open} adds it when the config lacks it. */
     public static final String SHARD_SIZE_KEY = "shard_size";
+    /** The config key of {@code --store-spans}: present and true when shards carry the text columns. */
+    public static final String STORE_SPANS_KEY = "store_spans";
     private static final Pattern PART = Pattern.compile("part-(\\d{5,9})\\.parquet");
     private static final Pattern TMP_PART = Pattern.compile("part-(\\d{5,9})\\..+\\.parquet");
 
@@ -394,6 +396,14 @@ public final class RunDirectory {
         return out;
     }
 
+    /**
+     * Whether the run's shards carry the optional text columns: its config has {@code "store_spans": true}
+     * ({@code distill generate --store-spans}); then {@link TeacherVocab#FILE} is in the directory too.
+     */
+    public boolean storesText() {
+        return config.path(STORE_SPANS_KEY).asBoolean(false);
+    }
+
     /** {@link #openShard(int, ShardMetadata, long)} with the default row group size. */
     public ShardWriter openShard(int i, ShardMetadata metadata) throws IOException {
         return openShard(i, metadata, ShardWriter.DEFAULT_ROW_GROUP_BYTES);
@@ -418,7 +428,7 @@ public final class RunDirectory {
         Path tmp = new Path(tmpDir, String.format(Locale.ROOT, "part-%05d.", i) + AtomicFiles.uniqueId() + ".parquet");
         long[] range = shardRange(i);
         return new ShardWriter(tmp, "shard " + i + " (" + shardFileName(i) + ")", metadata, rowGroupBytes, range[0], range[1],
-                new ShardWriter.Publisher() {
+                storesText(), new ShardWriter.Publisher() {
                     @Override
                     public boolean publish(ShardWriter writer, Path finished) throws IOException {
                         return commit(i, writer, finished);

@@ -24,6 +24,9 @@ public final class ShardSchema {
     public static final String LABEL_SIZES = "label_sizes";
     /** Version 2: the number of draws of each entry ({@code sample:N}); empty lists for other kinds. */
     public static final String LABEL_COUNTS = "label_counts";
+    public static final String PROMPT_TEXT = "prompt_text";
+    public static final String COMPLETION_TEXT = "completion_text";
+    public static final String COMPLETION_BYTE_ENDS = "completion_byte_ends";
 
     /** Every logical column a reader can ask for, in file order of a plain version-2 shard. */
     public static final List<String> COLUMNS = List.of(
@@ -66,6 +69,29 @@ public final class ShardSchema {
         return meta.encoding() == LabelEncoding.COMPACT ? CompactLabels.SCHEMA : SCHEMA;
     }
 
+    /** The optional text columns ({@code distill generate --store-spans}), in file order after the label columns. */
+    public static final List<String> TEXT_COLUMNS = List.of(PROMPT_TEXT, COMPLETION_TEXT, COMPLETION_BYTE_ENDS);
+
+    /** The optional text columns, in Parquet's schema language; any version and encoding may carry them. */
+    static final String TEXT_FIELDS = """
+            optional binary prompt_text (STRING);
+            optional binary completion_text;
+            optional group completion_byte_ends (LIST) { repeated group list { required int32 element; } }
+            """;
+
+    /** The text columns alone, for their types. */
+    static final MessageType TEXT_SCHEMA = message(TEXT_FIELDS);
+
+    /** {@code schema} plus the optional text columns: a shard written with {@code --store-spans}. */
+    public static MessageType withText(MessageType schema) {
+        return schema.union(TEXT_SCHEMA);
+    }
+
+    /** Whether a shard's file schema has the text columns. */
+    public static boolean hasText(MessageType fileSchema) {
+        return TEXT_COLUMNS.stream().allMatch(fileSchema::containsField);
+    }
+
     private ShardSchema() {}
 
     /**
@@ -80,17 +106,19 @@ public final class ShardSchema {
         Type[] fields = new Type[columns.size()];
         for (int i = 0; i < fields.length; i++) {
             String name = columns.get(i);
-            if (!expectedSchema.containsField(name)) {
+            Type expected = expectedSchema.containsField(name) ? expectedSchema.getType(name)
+                    : TEXT_SCHEMA.containsField(name) ? TEXT_SCHEMA.getType(name) : null;
+            if (expected == null) {
                 throw new IllegalArgumentException("unknown shard column: " + name);
             }
             if (!fileSchema.containsField(name)) {
                 throw new IllegalArgumentException(source + ": column " + name + " is missing");
             }
             Type actual = fileSchema.getType(name);
-            if (!compatible(expectedSchema.getType(name), actual)) {
+            if (!compatible(expected, actual)) {
                 throw new IllegalArgumentException(source + ": column " + name + " has type '"
                         + actual.toString().replaceAll("\\s+", " ").trim() + "', expected '"
-                        + expectedSchema.getType(name).toString().replaceAll("\\s+", " ").trim() + "'");
+                        + expected.toString().replaceAll("\\s+", " ").trim() + "'");
             }
             fields[i] = actual;
         }
@@ -122,6 +150,7 @@ public final class ShardSchema {
     private static boolean samePrimitive(PrimitiveType expected, PrimitiveType actual) {
         PrimitiveTypeName name = expected.getPrimitiveTypeName();
         return actual.getPrimitiveTypeName() == name
-                && (name != PrimitiveTypeName.BINARY || actual.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation);
+                && (name != PrimitiveTypeName.BINARY || expected.getLogicalTypeAnnotation() == null
+                        || actual.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation);
     }
 }

@@ -43,6 +43,7 @@ public final class ShardWriter implements AutoCloseable {
     private final String label;
     private final ShardMetadata metadata;
     private final Publisher publisher;
+    private final boolean text;
     private final ParquetWriter<SoftLabelRow> parquet;
     private long rows;
     private long completionTokens;
@@ -51,7 +52,7 @@ public final class ShardWriter implements AutoCloseable {
     private Fidelity fidelity;
 
     ShardWriter(Path file, String label, ShardMetadata metadata, long rowGroupBytes, long promptStart, long promptEnd,
-            Publisher publisher) throws IOException {
+            boolean text, Publisher publisher) throws IOException {
         if (rowGroupBytes < 1) {
             throw new IllegalArgumentException("row group size must be positive, got " + rowGroupBytes);
         }
@@ -62,9 +63,10 @@ public final class ShardWriter implements AutoCloseable {
         this.checker = new RowChecker(label, metadata, promptStart, promptEnd, message -> {
             throw new IllegalArgumentException(message);
         });
+        this.text = text;
         Configuration conf = HadoopFs.conf();
         HadoopFs.fileSystem(file);
-        this.parquet = new Builder(new StableFooterOutputFile(HadoopOutputFile.fromPath(file, conf)), metadata, this::finalMetadata)
+        this.parquet = new Builder(new StableFooterOutputFile(HadoopOutputFile.fromPath(file, conf)), metadata, this::finalMetadata, text)
                 .withConf(conf)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
                 .withCompressionCodec(CompressionCodecName.ZSTD)
@@ -85,8 +87,14 @@ public final class ShardWriter implements AutoCloseable {
      * @param rowGroupBytes row group size in bytes, e.g. {@link #DEFAULT_ROW_GROUP_BYTES}
      */
     public static ShardWriter create(String location, ShardMetadata metadata, long rowGroupBytes) throws IOException {
+        return create(location, metadata, rowGroupBytes, false);
+    }
+
+    /** {@link #create(String, ShardMetadata, long)}, with the optional text columns when {@code text}. */
+    public static ShardWriter create(String location, ShardMetadata metadata, long rowGroupBytes, boolean text)
+            throws IOException {
         Path path = HadoopFs.path(location);
-        return new ShardWriter(path, path.getName(), metadata, rowGroupBytes, 0, Long.MAX_VALUE, null);
+        return new ShardWriter(path, path.getName(), metadata, rowGroupBytes, 0, Long.MAX_VALUE, text, null);
     }
 
     /**
@@ -103,6 +111,10 @@ public final class ShardWriter implements AutoCloseable {
             row = row.withLabels(sizes, row.labelCounts());
         }
         checker.check(rows, row);
+        if (text && row.text() == null) {
+            throw new IllegalArgumentException(label + ": row " + rows + " (sample " + row.sampleId()
+                    + "): the shard stores text spans (--store-spans) but the row has none");
+        }
         try {
             parquet.write(row);
         } catch (org.apache.hadoop.fs.FSError e) {
@@ -221,11 +233,14 @@ public final class ShardWriter implements AutoCloseable {
     private static final class Builder extends ParquetWriter.Builder<SoftLabelRow, Builder> {
         private final ShardMetadata metadata;
         private final java.util.function.Supplier<Map<String, String>> finalMetadata;
+        private final boolean text;
 
-        Builder(OutputFile out, ShardMetadata metadata, java.util.function.Supplier<Map<String, String>> finalMetadata) {
+        Builder(OutputFile out, ShardMetadata metadata, java.util.function.Supplier<Map<String, String>> finalMetadata,
+                boolean text) {
             super(out);
             this.metadata = metadata;
             this.finalMetadata = finalMetadata;
+            this.text = text;
         }
 
         @Override
@@ -235,7 +250,7 @@ public final class ShardWriter implements AutoCloseable {
 
         @Override
         protected WriteSupport<SoftLabelRow> getWriteSupport(Configuration conf) {
-            return new SoftLabelWriteSupport(metadata, finalMetadata);
+            return new SoftLabelWriteSupport(metadata, finalMetadata, text);
         }
     }
 }

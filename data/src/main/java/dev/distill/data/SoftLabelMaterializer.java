@@ -51,6 +51,9 @@ final class SoftLabelMaterializer extends RecordMaterializer<SoftLabelRow> {
         private final boolean readsCounts;
         private final boolean compactLabels;
         private final double compactStep;
+        private String promptText;
+        private byte[] completionText;
+        private final IntList byteEnds = new IntList();
         private SoftLabelRow row;
 
         Root(MessageType requested, double compactStep) {
@@ -100,6 +103,19 @@ final class SoftLabelMaterializer extends RecordMaterializer<SoftLabelRow> {
                         finishReason = value.toStringUsingUTF8();
                     }
                 };
+                case ShardSchema.PROMPT_TEXT -> new PrimitiveConverter() {
+                    @Override
+                    public void addBinary(Binary value) {
+                        promptText = value.toStringUsingUTF8();
+                    }
+                };
+                case ShardSchema.COMPLETION_TEXT -> new PrimitiveConverter() {
+                    @Override
+                    public void addBinary(Binary value) {
+                        completionText = value.getBytes();
+                    }
+                };
+                case ShardSchema.COMPLETION_BYTE_ENDS -> byteEnds.converter();
                 default -> throw new IllegalArgumentException("unknown shard column: " + column);
             };
         }
@@ -113,6 +129,9 @@ final class SoftLabelMaterializer extends RecordMaterializer<SoftLabelRow> {
         public void start() {
             sampleId = null;
             finishReason = null;
+            promptText = null;
+            completionText = null;
+            byteEnds.size = 0;
             promptIndex = 0;
             sampleIndex = 0;
             promptIds.size = 0;
@@ -149,7 +168,9 @@ final class SoftLabelMaterializer extends RecordMaterializer<SoftLabelRow> {
             }
             row = new SoftLabelRow(sampleId, promptIndex, sampleIndex, promptIds.toArray(), completionIds.toArray(),
                     completionLogprobs.toArray(), ids, logprobs, finishReason, sizes,
-                    readsCounts && labelCounts.size > 0 ? labelCounts.toArray() : null);
+                    readsCounts && labelCounts.size > 0 ? labelCounts.toArray() : null,
+                    completionText == null ? null
+                            : new TextSpans(promptText == null ? "" : promptText, completionText, byteEnds.toArray()));
         }
     }
 

@@ -13,6 +13,7 @@ import java.util.Set;
  * position holds {@code top_k} entries (version 1, where the arrays are {@code [len(completionIds) × k]} row-major).
  * {@code labelCounts} (version 2, {@code sample:N} runs) gives the number of draws of each entry; null or empty
  * otherwise.
+ * {@code text} holds the optional text columns ({@code --store-spans}), or is null.
  */
 public record SoftLabelRow(
         String sampleId,
@@ -25,7 +26,8 @@ public record SoftLabelRow(
         float[] topkLogprobs,
         String finishReason,
         int[] labelSizes,
-        int[] labelCounts) {
+        int[] labelCounts,
+        TextSpans text) {
 
     /** A stop token ended the completion. */
     public static final String STOP = "stop";
@@ -36,19 +38,26 @@ public record SoftLabelRow(
     /** Every allowed value of {@code finish_reason}. */
     public static final Set<String> FINISH_REASONS = Set.of(STOP, LENGTH, SCORED);
 
-    /** A row of fixed top-k width (no per-position sizes, no counts). */
+    /** A row of fixed top-k width (no per-position sizes, no counts) without the optional text columns. */
     public SoftLabelRow(String sampleId, long promptIndex, int sampleIndex, int[] promptIds, int[] completionIds,
             float[] completionLogprobs, int[] topkIds, float[] topkLogprobs, String finishReason) {
         this(sampleId, promptIndex, sampleIndex, promptIds, completionIds, completionLogprobs, topkIds, topkLogprobs,
-                finishReason, null, null);
+                finishReason, null, null, null);
+    }
+
+    /** A row with per-position sizes and counts, without the optional text columns. */
+    public SoftLabelRow(String sampleId, long promptIndex, int sampleIndex, int[] promptIds, int[] completionIds,
+            float[] completionLogprobs, int[] topkIds, float[] topkLogprobs, String finishReason, int[] labelSizes,
+            int[] labelCounts) {
+        this(sampleId, promptIndex, sampleIndex, promptIds, completionIds, completionLogprobs, topkIds, topkLogprobs,
+                finishReason, labelSizes, labelCounts, null);
     }
 
     /** This row with per-position entry counts and (for sampled labels) draw counts. */
     public SoftLabelRow withLabels(int[] sizes, int[] counts) {
         return new SoftLabelRow(sampleId, promptIndex, sampleIndex, promptIds, completionIds, completionLogprobs,
-                topkIds, topkLogprobs, finishReason, sizes, counts);
+                topkIds, topkLogprobs, finishReason, sizes, counts, text);
     }
-
     /**
      * Where each position's entries start in {@code topkIds}/{@code topkLogprobs}: {@code n + 1} offsets, the last
      * one the number of entries.
@@ -86,6 +95,12 @@ public record SoftLabelRow(
                 finishReason);
     }
 
+    /** This row with the optional text columns. */
+    public SoftLabelRow withText(TextSpans spans) {
+        return new SoftLabelRow(sampleId, promptIndex, sampleIndex, promptIds, completionIds, completionLogprobs, topkIds,
+                topkLogprobs, finishReason, labelSizes, labelCounts, spans);
+    }
+
     /** The format's sample id: {@code "<prompt_index>-<sample_index>"}. */
     public static String sampleId(long promptIndex, int sampleIndex) {
         return promptIndex + "-" + sampleIndex;
@@ -109,7 +124,8 @@ public record SoftLabelRow(
                 && Arrays.equals(topkLogprobs, r.topkLogprobs)
                 && Objects.equals(finishReason, r.finishReason)
                 && Arrays.equals(labelSizes, r.labelSizes)
-                && Arrays.equals(labelCounts, r.labelCounts);
+                && Arrays.equals(labelCounts, r.labelCounts)
+                && Objects.equals(text, r.text);
     }
 
     @Override
@@ -121,12 +137,14 @@ public record SoftLabelRow(
         h = 31 * h + Arrays.hashCode(topkIds);
         h = 31 * h + Arrays.hashCode(topkLogprobs);
         h = 31 * h + Arrays.hashCode(labelSizes);
+        h = 31 * h + Objects.hashCode(text);
         return 31 * h + Arrays.hashCode(labelCounts);
     }
 
     @Override
     public String toString() {
         return "SoftLabelRow[" + sampleId + ", prompt " + promptIds.length + " tokens, completion "
-                + completionIds.length + " tokens, top-k values " + topkIds.length + ", " + finishReason + "]";
+                + completionIds.length + " tokens, top-k values " + topkIds.length + ", " + finishReason
+                + (text == null ? "" : ", " + text) + "]";
     }
 }

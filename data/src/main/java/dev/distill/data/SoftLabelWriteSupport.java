@@ -7,6 +7,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.hadoop.api.WriteSupport;
 import org.apache.parquet.io.api.Binary;
 import org.apache.parquet.io.api.RecordConsumer;
+import org.apache.parquet.schema.MessageType;
 
 /**
  * Writes {@link SoftLabelRow}s as primitives straight into Parquet's record consumer, in the layout of the shard's
@@ -17,20 +18,24 @@ final class SoftLabelWriteSupport extends WriteSupport<SoftLabelRow> {
     private final ShardMetadata metadata;
     private final Map<String, String> keyValueMetadata;
     private final Supplier<Map<String, String>> finalMetadata;
+    /** Whether the shard has the optional text columns ({@link ShardSchema#withText}), after the label columns. */
+    private final boolean text;
     private RecordConsumer out;
 
-    SoftLabelWriteSupport(ShardMetadata metadata, Supplier<Map<String, String>> finalMetadata) {
+    SoftLabelWriteSupport(ShardMetadata metadata, Supplier<Map<String, String>> finalMetadata, boolean text) {
         this.metadata = metadata;
         this.keyValueMetadata = new LinkedHashMap<>(metadata.toKeyValues());
         if (metadata.encoding() == LabelEncoding.COMPACT) {
             keyValueMetadata.put(CompactLabels.KEY_LOGPROB_STEP, Double.toString(CompactLabels.LOGPROB_STEP));
         }
         this.finalMetadata = finalMetadata;
+        this.text = text;
     }
 
     @Override
     public WriteContext init(Configuration configuration) {
-        return new WriteContext(ShardSchema.schemaFor(metadata), keyValueMetadata);
+        MessageType schema = ShardSchema.schemaFor(metadata);
+        return new WriteContext(text ? ShardSchema.withText(schema) : schema, keyValueMetadata);
     }
 
     @Override
@@ -74,6 +79,15 @@ final class SoftLabelWriteSupport extends WriteSupport<SoftLabelRow> {
             floats(9, CompactLabels.LOGPROB_MAX, e.maxima());
             ints(10, ShardSchema.LABEL_COUNTS, e.counts());
             string(11, ShardSchema.FINISH_REASON, row.finishReason());
+        }
+        if (text) {
+            int base = ShardSchema.schemaFor(metadata).getFieldCount(); // the text columns follow the label columns
+            TextSpans spans = row.text();
+            string(base, ShardSchema.PROMPT_TEXT, spans.promptText());
+            out.startField(ShardSchema.COMPLETION_TEXT, base + 1);
+            out.addBinary(Binary.fromConstantByteArray(spans.completionText()));
+            out.endField(ShardSchema.COMPLETION_TEXT, base + 1);
+            ints(base + 2, ShardSchema.COMPLETION_BYTE_ENDS, spans.byteEnds());
         }
         out.endMessage();
     }

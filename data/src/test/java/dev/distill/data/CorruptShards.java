@@ -23,7 +23,8 @@ public final class CorruptShards {
     public static void replaceShard(java.nio.file.Path dir, int i, List<SoftLabelRow> rows, ShardMetadata meta) throws IOException {
         RunDirectory run = RunDirectory.existing(dir.toString());
         Path file = run.shardPath(i);
-        try (ParquetWriter<SoftLabelRow> w = new UncheckedBuilder(HadoopOutputFile.fromPath(file, HadoopFs.conf()), meta)
+        try (ParquetWriter<SoftLabelRow> w = new UncheckedBuilder(HadoopOutputFile.fromPath(file, HadoopFs.conf()), meta,
+                rows.stream().anyMatch(r -> r.text() != null))
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
                 .withCompressionCodec(CompressionCodecName.ZSTD)
                 .build()) {
@@ -48,10 +49,12 @@ public final class CorruptShards {
     /** A ParquetWriter of rows without ShardWriter's checks. */
     private static final class UncheckedBuilder extends ParquetWriter.Builder<SoftLabelRow, UncheckedBuilder> {
         private final ShardMetadata meta;
+        private final boolean text;
 
-        UncheckedBuilder(OutputFile out, ShardMetadata meta) {
+        UncheckedBuilder(OutputFile out, ShardMetadata meta, boolean text) {
             super(out);
             this.meta = meta;
+            this.text = text;
         }
 
         @Override
@@ -61,7 +64,7 @@ public final class CorruptShards {
 
         @Override
         protected WriteSupport<SoftLabelRow> getWriteSupport(Configuration conf) {
-            return new SoftLabelWriteSupport(meta, () -> java.util.Map.of(Fidelity.KEY, new Fidelity.Accumulator().summary().toFooterValue()));
+            return new SoftLabelWriteSupport(meta, () -> java.util.Map.of(Fidelity.KEY, new Fidelity.Accumulator().summary().toFooterValue()), text);
         }
     }
 }

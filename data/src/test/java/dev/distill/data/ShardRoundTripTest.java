@@ -44,11 +44,7 @@ class ShardRoundTripTest {
             List<SoftLabelRow> back = new ArrayList<>();
             reader.forEach(back::add);
             // version 2 gives every row its per-position sizes (top_k each); top-k rows have no counts
-            List<SoftLabelRow> expected = rows.stream().map(r -> {
-                int[] sizes = new int[r.completionIds().length];
-                java.util.Arrays.fill(sizes, meta.topK());
-                return r.withLabels(sizes, null);
-            }).toList();
+            List<SoftLabelRow> expected = rows.stream().map(r -> TestRows.asReadV2(r, meta.topK())).toList();
             assertEquals(expected, back);
         }
     }

@@ -14,6 +14,13 @@ public final class TestRows {
         return ShardMetadata.of(K, VOCAB, configHash, "tiny-teacher", "t".repeat(64), "a".repeat(64), "none", "c".repeat(64));
     }
 
+    /** {@code row} as a version-2 reader returns it: every position holds {@code topK} entries, top-k rows have no counts. */
+    public static SoftLabelRow asReadV2(SoftLabelRow row, int topK) {
+        int[] sizes = new int[row.completionIds().length];
+        Arrays.fill(sizes, topK);
+        return row.withLabels(sizes, null);
+    }
+
     /** A row with 1..40 completion tokens whose top-k rows are valid sorted log-probabilities. */
     public static SoftLabelRow row(long prompt, int sample) {
         SplittableRandom r = new SplittableRandom(prompt * 1_000_003L + sample);
@@ -37,5 +44,22 @@ public final class TestRows {
         }
         String finish = r.nextInt(4) == 0 ? SoftLabelRow.LENGTH : SoftLabelRow.STOP;
         return SoftLabelRow.of(prompt, sample, promptIds, completion, logprobs, topkIds, topkLogprobs, finish);
+    }
+
+    /** Token id i spells "w<i> " in the tests' text columns. */
+    public static byte[] tokenBytes(int id) {
+        return ("w" + id + " ").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The row with its text columns: completion_text spelled by {@link #tokenBytes}, one span per token. */
+    public static SoftLabelRow withText(SoftLabelRow r) {
+        int[] ids = r.completionIds();
+        int[] ends = new int[ids.length];
+        java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+        for (int t = 0; t < ids.length; t++) {
+            text.writeBytes(tokenBytes(ids[t]));
+            ends[t] = text.size();
+        }
+        return r.withText(new TextSpans("prompt " + r.promptIndex(), text.toByteArray(), ends));
     }
 }

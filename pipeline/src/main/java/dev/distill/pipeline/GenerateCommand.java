@@ -159,6 +159,11 @@ public final class GenerateCommand implements Callable<Integer> {
                     + " checked); a damaged shard is written again.")
     boolean verify;
 
+    @Option(names = "--store-spans", negatable = false,
+            description = "Also store the rendered prompt text, the completion's bytes and each completion token's byte span,"
+                    + " plus teacher_vocab.json: what a student with another tokenizer needs (cross-tokenizer distillation).")
+    boolean storeSpans;
+
     @Spec
     CommandSpec commandSpec;
 
@@ -175,7 +180,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 mode, logitsSpec(), encoding == null ? LabelEncoding.PLAIN : encoding, maxNewTokens,
                 temperature, topP, samplesPerPrompt, seed, shardSize, maxBatchTokens, dtype, device, !noChatTemplate,
                 chatTemplateFile, chatTemplateKwargs == null ? Map.of() : chatTemplateKwargs.values(), promptField,
-                responseField, numWorkers, workerIndex, skipInvalid, verify, remote(), responsesFrom);
+                responseField, numWorkers, workerIndex, skipInvalid, verify, storeSpans, remote(), responsesFrom);
     }
 
     /** --logits, else --top-k K, else top-k:20; both given and different is a usage error. */

@@ -14,6 +14,7 @@ import java.util.Map;
  * {@code responsesFrom} (score mode only, instead of {@code prompts}) is another run directory whose rows are scored
  * with their own prompt and completion ids.
  * {@code logits} is what is stored of each position's distribution, {@code encoding} how.
+ * {@code storeSpans} adds the text columns and teacher_vocab.json for cross-tokenizer students.
  */
 public record GenerateSpec(
         Path teacher,
@@ -41,6 +42,7 @@ public record GenerateSpec(
         int workerIndex,
         boolean skipInvalid,
         boolean verify,
+        boolean storeSpans,
         RemoteOptions remote,
         String responsesFrom) {
 

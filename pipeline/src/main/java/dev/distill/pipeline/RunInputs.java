@@ -186,6 +186,9 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
         c.put("samples_per_prompt", spec.samplesPerPrompt());
         c.put("seed", spec.seed());
         c.put("shard_size", spec.shardSize());
+        if (spec.storeSpans()) {
+            c.put(RunDirectory.STORE_SPANS_KEY, true); // only when given: runs without it keep their config hash
+        }
         if (dtype != null) {
             c.put("dtype", dtype == DataType.FLOAT16 ? "fp16" : "fp32");
         }

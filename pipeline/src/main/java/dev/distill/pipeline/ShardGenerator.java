@@ -5,13 +5,17 @@ import dev.distill.data.RunDirectory;
 import dev.distill.data.ShardMetadata;
 import dev.distill.data.ShardWriter;
 import dev.distill.data.SoftLabelRow;
+import dev.distill.data.TeacherVocab;
+import dev.distill.data.TextSpans;
 import dev.distill.prompts.InvalidPromptException;
 import dev.distill.prompts.PromptEncoder;
 import dev.distill.prompts.PromptRecord;
 import dev.distill.prompts.PromptSource;
 import dev.distill.prompts.SkipReport;
 import dev.distill.tokenizer.HfTokenizer;
+import dev.distill.tokenizer.TokenBytes;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -33,9 +37,12 @@ public final class ShardGenerator {
     private final ShardMetadata meta;
     /** The run whose completions are scored (--responses-from), or null when prompts come from the corpus. */
     private final ResponsesRun responses;
+    /** The teacher's token bytes for the text columns (--store-spans), or null. */
+    private final TokenBytes tokenBytes;
 
     private ShardGenerator(GenerateSpec spec, RunDirectory run, Teacher teacher, PromptEncoder encoder,
-            BatchPlanner planner, GenerationParams params, ShardMetadata meta, ResponsesRun responses) {
+            BatchPlanner planner, GenerationParams params, ShardMetadata meta, ResponsesRun responses,
+            TokenBytes tokenBytes) {
         this.spec = spec;
         this.run = run;
         this.teacher = teacher;
@@ -44,6 +51,7 @@ public final class ShardGenerator {
         this.params = params;
         this.meta = meta;
         this.responses = responses;
+        this.tokenBytes = tokenBytes;
     }
 
     /**
@@ -77,7 +85,46 @@ public final class ShardGenerator {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException("--responses-from " + spec.responsesFrom() + ": " + e.getMessage(), e);
         }
-        return new ShardGenerator(spec, run, teacher, encoder, planner, params, meta, responses);
+        TokenBytes tokenBytes = null;
+        if (spec.storeSpans()) {
+            tokenBytes = tokenizer.tokenBytes();
+            writeVocab(run, tokenizer, tokenBytes, params.eosIds());
+        }
+        return new ShardGenerator(spec, run, teacher, encoder, planner, params, meta, responses, tokenBytes);
+    }
+
+    /** teacher_vocab.json: every id's bytes, the special and the stop ids (identical for every worker). */
+    private static void writeVocab(RunDirectory run, HfTokenizer tokenizer, TokenBytes bytes, int[] stopIds) {
+        byte[][] all = new byte[bytes.size()][];
+        java.util.List<Integer> special = new ArrayList<>();
+        for (int id = 0; id < all.length; id++) {
+            all[id] = bytes.bytes(id);
+            if (bytes.isSpecial(id)) {
+                special.add(id);
+            }
+        }
+        try {
+            new TeacherVocab(tokenizer.sha256(), all, special.stream().mapToInt(Integer::intValue).toArray(), stopIds.clone())
+                    .write(run);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(run.location() + ": cannot write " + TeacherVocab.FILE + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The row's text columns: the prompt with its special tokens spelled out; the completion without special tokens
+     * and without the stop token that ended it (it spans no bytes).
+     */
+    private TextSpans spans(int[] promptIds, int[] completionIds, String finishReason) {
+        int n = completionIds.length;
+        int textTokens = SoftLabelRow.STOP.equals(finishReason) && n > 0 ? n - 1 : n;
+        int[] ends = new int[n];
+        byte[] completion = tokenBytes.concat(java.util.Arrays.copyOf(completionIds, textTokens), false, ends);
+        if (textTokens < n) {
+            ends[n - 1] = completion.length;
+        }
+        String prompt = new String(tokenBytes.concat(promptIds, true, null), StandardCharsets.UTF_8);
+        return new TextSpans(prompt, completion, ends);
     }
 
     /**
@@ -148,7 +195,10 @@ public final class ShardGenerator {
                 WorkItem w = o.item();
                 SoftLabelRow row = SoftLabelRow.of(w.promptIndex(), w.sampleIndex(), w.promptIds(), o.completionIds(),
                         o.completionLogprobs(), o.topkIds(), o.topkLogprobs(), o.finishReason());
-                writer.write(meta.schemaVersion() == 1 ? row : row.withLabels(o.labelSizes(), o.labelCounts()));
+                if (meta.schemaVersion() != 1) {
+                    row = row.withLabels(o.labelSizes(), o.labelCounts());
+                }
+                writer.write(tokenBytes == null ? row : row.withText(spans(w.promptIds(), o.completionIds(), o.finishReason())));
                 tokens += o.completionIds().length;
                 float[] f = o.fidelity();
                 for (int t = 0; f != null && t < o.completionIds().length; t++) {

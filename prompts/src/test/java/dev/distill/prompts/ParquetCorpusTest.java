@@ -94,8 +94,7 @@ class ParquetCorpusTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> PromptSource.open(shard, new PromptSourceOptions(null, "q", null, false)).close());
         assertEquals(shard + " has no column \"q\", \"messages\" or \"text\" (columns: sample_id, prompt_index, sample_index, "
-                + "prompt_ids, completion_ids, completion_logprobs, topk_ids, topk_logprobs, finish_reason, label_sizes, label_counts);"
-                + " choose one with the prompt field option",
+                + "prompt_ids, completion_ids, completion_logprobs, topk_ids, topk_logprobs, finish_reason, label_sizes, label_counts); choose one with the prompt field option",
                 e.getMessage());
     }
 }

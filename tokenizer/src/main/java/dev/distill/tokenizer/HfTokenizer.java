@@ -38,6 +38,7 @@ public final class HfTokenizer implements AutoCloseable {
   private final ChatTemplate chatTemplate;
   private final boolean cleanUpSpaces;
   private final String sha256;
+  private TokenBytes tokenBytes;
 
   private HfTokenizer(
       Path dir, HuggingFaceTokenizer djlTokenizer, Vocabulary vocab, SpecialTokens special, ChatTemplate chatTemplate,
@@ -269,6 +270,18 @@ public final class HfTokenizer implements AutoCloseable {
   public int[] encodeChat(
       List<Map<String, Object>> messages, boolean addGenerationPrompt, ChatTemplate template, Map<String, ?> kwargs) {
     return encode(renderChat(messages, addGenerationPrompt, template, kwargs), false);
+  }
+
+  /**
+   * The bytes each token id contributes to decoded text (see {@link TokenBytes}); built on first use.
+   *
+   * @throws TokenizerException when the tokenizer's decoder is not byte-level
+   */
+  public synchronized TokenBytes tokenBytes() {
+    if (tokenBytes == null) {
+      tokenBytes = TokenBytes.of(vocab, dir);
+    }
+    return tokenBytes;
   }
 
   /** SHA-256 (hex) over tokenizer.json, then tokenizer_config.json and chat_template.jinja when present. */

@@ -16,9 +16,11 @@ final class Vocabulary {
   private final Set<Integer> specialIds = new HashSet<>();
   private final String[] tokens;
   private final String modelType;
+  private final String decoderType;
 
-  private Vocabulary(Map<String, Integer> vocab, JsonNode added, String modelType, Path file) {
+  private Vocabulary(Map<String, Integer> vocab, JsonNode added, String modelType, String decoderType, Path file) {
     this.modelType = modelType;
+    this.decoderType = decoderType;
     int maxId = -1;
     for (int id : vocab.values()) {
       maxId = Math.max(maxId, id);
@@ -71,7 +73,8 @@ final class Vocabulary {
     } else {
       throw new TokenizerException(file + ": \"model.vocab\" is missing (neither an object nor a list)");
     }
-    return new Vocabulary(entries, tokenizerJson.get("added_tokens"), model.path("type").asText(""), file);
+    return new Vocabulary(entries, tokenizerJson.get("added_tokens"), model.path("type").asText(""),
+        tokenizerJson.path("decoder").path("type").asText(""), file);
   }
 
   OptionalInt id(String token) {
@@ -93,6 +96,11 @@ final class Vocabulary {
 
   boolean isSpecial(int id) {
     return specialIds.contains(id);
+  }
+
+  /** The tokenizer.json decoder's type (ByteLevel, Sequence, Metaspace, ...), or "" when there is none. */
+  String decoderType() {
+    return decoderType;
   }
 
   /** The tokenizers model type: BPE, WordPiece, Unigram or WordLevel. */

@@ -8,6 +8,8 @@ import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
 import dev.distill.model.gguf.GgufModel;
 import dev.distill.trainer.TrainOptions.Precision;
+import dev.distill.trainer.crosstok.CrossTokMetrics;
+import dev.distill.trainer.crosstok.CrossTokenizer;
 import dev.distill.trainer.data.SoftLabelData;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,7 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** `distill eval`: Evaluate a model against a teacher's soft labels: KL, top-1 agreement, CE. */
+/** `distill eval`: Evaluate a model against a teacher's soft labels: KL, top-1 agreement, CE (per-byte CE and aligned KL for a model with another tokenizer). */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Evaluate a model against a teacher's soft labels: KL, top-1 agreement, CE.")
 public final class EvalCommand implements Callable<Integer> {
@@ -57,23 +59,42 @@ public final class EvalCommand implements Callable<Integer> {
         List<String> locations = TrainCommand.absolute(data);
         String sha = GgufModel.isGguf(model) ? GgufModel.tokenizerSha256(model) : Trainer.tokenizerSha256(model, "model");
         SoftLabelData labels = SoftLabelData.open(locations, "--data");
-        labels.requireTokenizer(sha, model, "model");
+        boolean crossTokenizer = labels.tokenizerDiffers(sha);
+        if (crossTokenizer && GgufModel.isGguf(model)) {
+            throw new UsageException("--model " + model + ": the data was made with another tokenizer, and a cross-tokenizer"
+                    + " eval reads the model's tokenizer.json; give the Hugging Face model directory, not a GGUF file");
+        }
+        if (!crossTokenizer) {
+            labels.requireTokenizer(sha, model, "model");
+        }
         DataType dtype = p == Precision.FP16 ? DataType.FLOAT16 : DataType.FLOAT32;
-        EvalMetrics m;
+        long rows = maxRows == 0 ? Long.MAX_VALUE : maxRows;
+        ObjectNode metrics;
+        String table;
         try (CausalLM lm = CausalLM.load(model, dtype, Engines.device(device))) {
-            m = Evaluator.evaluate(lm, labels, batchTokens, maxRows == 0 ? Long.MAX_VALUE : maxRows, "model");
+            if (crossTokenizer) {
+                try (CrossTokenizer cross = CrossTokenizer.open(model, lm.config(), List.of(labels), List.of("--data"))) {
+                    CrossTokMetrics m = CrossTokEvaluator.evaluate(lm, cross, labels, batchTokens, rows);
+                    metrics = m.toJson();
+                    table = cross.describe() + "\n" + m.table();
+                }
+            } else {
+                EvalMetrics m = Evaluator.evaluate(lm, labels, batchTokens, rows, "model");
+                metrics = m.toJson();
+                table = m.table();
+            }
         }
         java.io.PrintWriter out = spec.commandLine().getOut();
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("model", model.toString());
             o.put("data", String.join(",", locations));
-            o.setAll(m.toJson());
+            o.setAll(metrics);
             out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(o));
         } else {
             out.println("model       " + model);
             out.println("data        " + String.join(",", locations));
-            out.print(m.table());
+            out.print(table);
         }
         out.flush();
         return 0;

@@ -25,6 +25,11 @@ final class StepPlan {
                 microBatches++;
             }
         }
+        return steps(microBatches, o);
+    }
+
+    /** Optimizer steps for {@code microBatches} micro-batches at {@code --grad-accum}, rounding up. */
+    static long steps(long microBatches, TrainOptions o) {
         if (microBatches == 0) {
             throw new IllegalArgumentException("--data: no batch to train on");
         }

@@ -70,9 +70,10 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Global gradient-norm clipping threshold. Default: ${DEFAULT-VALUE}.")
     double maxGradNorm;
 
-    @Option(names = "--loss", defaultValue = "forward-kl", paramLabel = "NAME",
+    @Option(names = "--loss", paramLabel = "NAME",
             description = "forward-kl, reverse-kl, jsd, tvd (over the teacher's top-k), or sampled-rkl (on-policy: the"
-                    + " student's sampled tokens, needs data scored by the teacher). Default: ${DEFAULT-VALUE}.")
+                    + " student's sampled tokens, needs data scored by the teacher); uld or gold for a student whose"
+                    + " tokenizer differs from the data's. Default: forward-kl, or gold when the tokenizers differ.")
     String loss;
 
     @Option(names = {"--jsd-beta", "--beta"}, defaultValue = "0.5", paramLabel = "BETA",
@@ -189,6 +190,9 @@ public final class TrainCommand implements Callable<Integer> {
                     r.finalModel()));
             if (r.lastEval() != null) {
                 stdout.print(r.lastEval().table());
+            }
+            if (r.lastCrossEval() != null) {
+                stdout.print(r.lastCrossEval().table());
             }
             stdout.flush();
         }

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.cli.UsageException;
 import dev.distill.trainer.data.DataMix;
+import dev.distill.trainer.loss.CrossTokenizerLoss;
 import dev.distill.trainer.loss.DistillLoss;
 import dev.distill.trainer.loss.DistillObjective;
 import dev.distill.trainer.loss.SampledReverseKl;
@@ -117,7 +119,14 @@ public record TrainOptions(
         }
         // The math classes validate their own parameters with messages naming the option.
         schedule(1);
-        objective();
+        if (CrossTokenizerLoss.Kind.parse(loss) == null) {
+            objective();
+        } else {
+            if (!(kdWeight >= 0) || !(ceWeight >= 0) || kdWeight + ceWeight == 0 || Double.isInfinite(kdWeight + ceWeight)) {
+                throw new IllegalArgumentException("--kd-weight/--ce-weight: expected finite weights >= 0, not both 0; got "
+                        + kdWeight + ", " + ceWeight);
+            }
+        }
         if (!(maxGradNorm > 0)) {
             throw new IllegalArgumentException("--max-grad-norm: expected a positive number, got " + maxGradNorm);
         }
@@ -141,6 +150,38 @@ public record TrainOptions(
         return new LrSchedule(LrSchedule.Kind.parse(schedule), lr, warmupSteps, totalSteps, minLrRatio);
     }
 
+    /**
+     * These options for the data they train on: {@code --loss} resolved (forward-kl by default; gold by default when
+     * the student's tokenizer differs from the data's) and checked against the case.
+     *
+     * @param notes receives a line for the run's output when an option does not apply
+     * @throws UsageException for a same-tokenizer loss or a temperature with a cross-tokenizer student
+     */
+    public TrainOptions forData(boolean crossTokenizer, List<String> notes) {
+        CrossTokenizerLoss.Kind kind = CrossTokenizerLoss.Kind.parse(loss);
+        String resolved;
+        if (crossTokenizer) {
+            if (loss != null && kind == null) {
+                throw new UsageException("--loss " + loss + " compares distributions over the same token ids, but the"
+                        + " student's tokenizer differs from the data's; use --loss gold (the default then) or --loss uld");
+            }
+            if (kdTemperature != 1.0) {
+                throw new UsageException("--kd-temperature " + kdTemperature + ": the cross-tokenizer losses (uld, gold)"
+                        + " run at temperature 1");
+            }
+            resolved = kind == null ? "gold" : loss.toLowerCase(java.util.Locale.ROOT);
+        } else {
+            if (kind != null) {
+                notes.add("--loss " + loss + " is for a student whose tokenizer differs from the data's; this student shares"
+                        + " the data's tokenizer, so it trains with forward-kl over the teacher's top-k ids");
+            }
+            resolved = kind != null || loss == null ? "forward-kl" : loss;
+        }
+        return new TrainOptions(student, data, out, steps, epochs, batchTokens, gradAccum, lr, warmupSteps, schedule,
+                minLrRatio, weightDecay, maxGradNorm, resolved, jsdBeta, kdTemperature, ceWeight, kdWeight, tail, evalData,
+                evalEvery, saveEvery, seed, device, precision, shuffleBuffer, resume, online);
+    }
+
     /** The training objective: kdWeight * KD(loss, tail, T) + ceWeight * CE. */
     public DistillObjective objective() {
         if (SampledReverseKl.NAME.equals(loss)) {
@@ -150,7 +191,7 @@ public record TrainOptions(
             }
             return DistillObjective.sampled(new SampledReverseKl(), kdWeight, ceWeight);
         }
-        DistillLoss kd = kdWeight == 0 ? null : DistillLoss.of(loss, tail, kdTemperature, jsdBeta);
+        DistillLoss kd = kdWeight == 0 ? null : DistillLoss.of(loss == null ? "forward-kl" : loss, tail, kdTemperature, jsdBeta);
         return new DistillObjective(kd, kdWeight, ceWeight);
     }
 
@@ -216,6 +257,10 @@ public record TrainOptions(
                 continue; // the student of a resumed run is the checkpoint's own weights
             }
             JsonNode old = saved.get(e.getKey());
+            if (e.getKey().equals("loss") && loss == null && old != null
+                    && (old.asText().equals("forward-kl") || old.asText().equals("gold"))) {
+                continue; // --loss not given: the data's default, which the checkpoint recorded resolved
+            }
             if (old == null || !old.equals(e.getValue())) {
                 diffs.add(e.getKey() + ": " + (old == null ? "(absent)" : old) + " (checkpoint) vs " + e.getValue() + " (now)");
             }

@@ -30,6 +30,12 @@ import dev.distill.trainer.data.RowSource;
 import dev.distill.trainer.data.RowStream;
 import dev.distill.trainer.data.SoftLabelData;
 import dev.distill.trainer.data.TokenBudgetBatcher;
+import dev.distill.trainer.crosstok.AlignedBatch;
+import dev.distill.trainer.crosstok.AlignedBatcher;
+import dev.distill.trainer.crosstok.CrossTokMetrics;
+import dev.distill.trainer.crosstok.CrossTokObjective;
+import dev.distill.trainer.crosstok.CrossTokenizer;
+import dev.distill.trainer.loss.CrossTokenizerLoss;
 import dev.distill.trainer.loss.DistillObjective;
 import dev.distill.trainer.loss.FeatureLoss;
 import dev.distill.trainer.loss.ValueRelationLoss;
@@ -88,6 +94,10 @@ public final class Trainer implements AutoCloseable {
     private final MetricsLog metrics;
     private final RowSource stream;
     private final TokenBudgetBatcher batcher;
+    private final CrossTokenizer cross; // null unless the student's tokenizer differs from the data's
+    private final AlignedBatcher crossBatcher;
+    private final CrossTokObjective crossObjective;
+    private final List<String> notes;
     private long step;
     private final long startStep;
     private long trainTokens;
@@ -95,6 +105,7 @@ public final class Trainer implements AutoCloseable {
     private long lastEvalStep = -1;
     private long lastSavedStep = -1;
     private EvalMetrics lastEval;
+    private CrossTokMetrics lastCrossEval;
     private LongConsumer afterStep = s -> {};
     private Online online;
     private HfTokenizer corpusTokenizer; // with --teacher: encodes corpus files given as --data
@@ -108,11 +119,31 @@ public final class Trainer implements AutoCloseable {
 
     /** What a finished run reports. */
     public record Result(long steps, long totalSteps, long skippedSteps, long trainTokens, Path finalModel,
-            EvalMetrics lastEval) {}
+            EvalMetrics lastEval, CrossTokMetrics lastCrossEval) {}
+
+    /** One micro-batch: same-tokenizer rows, or rows re-tokenized for a student with another tokenizer. */
+    private record Micro(MicroBatch same, AlignedBatch cross) {
+        long trainTokens() {
+            return same != null ? same.trainTokens() : cross.trainTokens();
+        }
+
+        long budgetTokens() {
+            return same != null ? same.budgetTokens() : cross.budgetTokens();
+        }
+
+        long groups() {
+            return cross == null ? 0 : cross.groups();
+        }
+
+        /** Input (prompt + completion) tokens the student reads; what the feature and attention terms average over. */
+        long inputTokens() {
+            return same != null ? same.inputTokens() : 0;
+        }
+    }
 
     private Trainer(TrainOptions options, Engine engine, StudentWeights weights, Path tokenizerSource,
             String tokenizerSha256, SoftLabelData data, SoftLabelData evalData, TrainerState resumed,
-            CheckpointStore checkpoints) {
+            CheckpointStore checkpoints, CrossTokenizer cross, List<String> notes) {
         this.options = options;
         this.engine = engine;
         this.weights = weights;
@@ -120,15 +151,22 @@ public final class Trainer implements AutoCloseable {
         this.tokenizerSha256 = tokenizerSha256;
         this.evalData = evalData;
         this.checkpoints = checkpoints;
+        this.cross = cross;
+        this.notes = notes;
         ModelConfig config = weights.master().config();
         // An online teacher makes the targets: only the rows' prompt and completion ids are read.
         int topK = options.online() != null ? 0 : data.topK();
         RowLimits limits = new RowLimits(config.vocabSize(), config.maxPositionEmbeddings(), topK, "student");
         this.totalSteps = resumed != null ? resumed.totalSteps()
-                : options.steps() > 0 ? options.steps() : StepPlan.count(data, options, limits.lengthsOnly());
+                : options.steps() > 0 ? options.steps()
+                : cross != null ? StepPlan.steps(cross.countMicroBatches(data, options.seed(), options.shuffleBuffer(),
+                        options.epochs(), options.batchTokens()), options)
+                : StepPlan.count(data, options, limits.lengthsOnly());
         this.schedule = options.schedule(totalSteps);
-        this.objective = options.objective();
+        this.objective = cross != null ? null : options.objective();
         this.labels = data.logits();
+        this.crossObjective = cross == null ? null : new CrossTokObjective(
+                cross.loss(CrossTokenizerLoss.Kind.parse(options.loss())), options.kdWeight(), options.ceWeight());
         this.optimizer = new AdamW(weights.master().manager(), AdamW.Config.withWeightDecay(options.weightDecay()));
         this.scaler = options.precision() == Precision.FP16 ? new LossScaler() : null;
         DataPosition position = DataPosition.START;
@@ -154,16 +192,18 @@ public final class Trainer implements AutoCloseable {
                 }
             }
             long epochs = options.epochs() > 0 ? options.epochs() : Long.MAX_VALUE;
-            List<String> columns = options.online() != null ? ShardSchema.COLUMNS.stream() // no stored labels
-                    .filter(c -> !c.equals(ShardSchema.TOPK_IDS) && !c.equals(ShardSchema.TOPK_LOGPROBS)
-                            && !ShardSchema.V2_ONLY.contains(c)).toList()
+            List<String> columns = cross != null ? CrossTokenizer.COLUMNS
+                    : options.online() != null ? ShardSchema.COLUMNS.stream() // no stored labels: the teacher makes them
+                            .filter(c -> !List.of(ShardSchema.TOPK_IDS, ShardSchema.TOPK_LOGPROBS, ShardSchema.LABEL_SIZES,
+                                    ShardSchema.LABEL_COUNTS).contains(c)).toList()
                     : ShardSchema.COLUMNS;
             DataMix mix = DataMix.parse(options.data());
             rows = mix.weighted()
                     ? new MixedRowStream(mix.locations().stream().map(l -> SoftLabelData.open(List.of(l), "--data")).toList(),
                             mix.weights(), columns, options.seed(), options.shuffleBuffer(), position)
                     : RowStream.shuffled(data, columns, options.seed(), options.shuffleBuffer(), epochs, position);
-            this.batcher = new TokenBudgetBatcher(rows, limits, options.batchTokens(), data.rows());
+            this.batcher = cross != null ? null : new TokenBudgetBatcher(rows, limits, options.batchTokens(), data.rows());
+            this.crossBatcher = cross == null ? null : cross.batcher(rows, options.batchTokens(), data.topK(), data.rows());
         } catch (RuntimeException e) {
             closeAll(e, rows, log, optimizer);
             throw e;
@@ -192,8 +232,9 @@ public final class Trainer implements AutoCloseable {
      * @throws IllegalArgumentException for an output directory holding another run, a tokenizer
      *     mismatch, options that differ from the checkpoint's, or bad data
      */
-    public static Trainer open(TrainOptions options) {
-        options.validate();
+    public static Trainer open(TrainOptions given) {
+        given.validate();
+        TrainOptions options = given;
         Engine engine = Engines.pytorch();
         Device device = Engines.device(options.device());
         CheckpointStore checkpoints = new CheckpointStore(options.out());
@@ -217,16 +258,25 @@ public final class Trainer implements AutoCloseable {
         SoftLabelData data;
         SoftLabelData evalData = null;
         StudentWeights weights;
+        boolean crossTokenizer;
+        List<String> notes = new ArrayList<>();
         try {
             data = SoftLabelData.open(DataMix.parse(options.data()).locations(), "--data", corpusTokenizer == null ? null
                     : scoreEncoder(corpusTokenizer, ModelConfig.load(modelDir)));
-            data.requireTokenizer(sha, modelDir, "student");
-            if (options.online() == null) {
-                options.objective().requireSupports(data.logits());
-            }
             if (!options.evalData().isEmpty()) {
                 evalData = SoftLabelData.open(options.evalData(), "--eval-data");
-                evalData.requireTokenizer(sha, modelDir, "student");
+            }
+            // an online teacher shares the student's tokenizer: its data must too (checked below)
+            crossTokenizer = options.online() == null && data.tokenizerDiffers(sha);
+            options = options.forData(crossTokenizer, notes);
+            if (!crossTokenizer) {
+                data.requireTokenizer(sha, modelDir, "student");
+                if (options.online() == null) {
+                    options.objective().requireSupports(data.logits());
+                }
+                if (evalData != null) {
+                    evalData.requireTokenizer(sha, modelDir, "student");
+                }
             }
             weights = StudentWeights.load(modelDir, options.precision(), device);
         } catch (RuntimeException e) {
@@ -236,12 +286,18 @@ public final class Trainer implements AutoCloseable {
             throw e;
         }
         Trainer t = null;
+        CrossTokenizer cross = null;
         try {
+            if (crossTokenizer) {
+                List<SoftLabelData> sets = evalData == null ? List.of(data) : List.of(data, evalData);
+                cross = CrossTokenizer.open(modelDir, weights.master().config(), sets, List.of("--data", "--eval-data"));
+                notes.add(cross.describe());
+            }
             // The teacher and its options are checked before the run writes anything into --out.
             Online online = options.online() == null ? null
                     : openOnline(options, weights.master(), sha, modelDir, resumed != null ? modelDir : null, device);
             try {
-                t = new Trainer(options, engine, weights, modelDir, sha, data, evalData, resumed, checkpoints);
+                t = new Trainer(options, engine, weights, modelDir, sha, data, evalData, resumed, checkpoints, cross, notes);
             } catch (RuntimeException e) {
                 if (online != null) {
                     online.teacher().close();
@@ -265,6 +321,9 @@ public final class Trainer implements AutoCloseable {
             weights.close();
             if (corpusTokenizer != null) {
                 corpusTokenizer.close();
+            }
+            if (t == null && cross != null) { // a trainer closes its own
+                cross.close();
             }
             throw e;
         }
@@ -382,11 +441,12 @@ public final class Trainer implements AutoCloseable {
     /** Trains from the current step to the end, then saves the final checkpoint, final/ and metrics.png. */
     public Result run() {
         try (TrainProgress progress = new TrainProgress(step, totalSteps, LOG_EVERY)) {
+            notes.forEach(progress::note);
             if (evalData != null && step == 0 && lastEvalStep != 0) {
                 evaluate(progress);
             }
             while (step < totalSteps) {
-                List<MicroBatch> micro = drawStep();
+                List<Micro> micro = drawStep();
                 if (micro.isEmpty()) {
                     break; // --epochs: the data ran out (only when the plan was counted on changed data)
                 }
@@ -410,28 +470,30 @@ public final class Trainer implements AutoCloseable {
             Path finalDir = checkpoints.saveFinal(weights.master(), tokenizerSource, state());
             MetricsPlot.write(options.out());
             progress.note("train: finished " + step + " steps; model in " + finalDir);
-            return new Result(step, totalSteps, skippedSteps, trainTokens, finalDir, lastEval);
+            return new Result(step, totalSteps, skippedSteps, trainTokens, finalDir, lastEval, lastCrossEval);
         }
     }
 
     /** The next step's micro-batches, all drawn before any backward so the step's token count is known. */
-    private List<MicroBatch> drawStep() {
-        List<MicroBatch> micro = new ArrayList<>();
+    private List<Micro> drawStep() {
+        List<Micro> micro = new ArrayList<>();
         for (int i = 0; i < options.gradAccum(); i++) {
-            MicroBatch mb = batcher.next();
-            if (mb == null) {
+            MicroBatch mb = batcher != null ? batcher.next() : null;
+            AlignedBatch ab = crossBatcher != null ? crossBatcher.next() : null;
+            if (mb == null && ab == null) {
                 break;
             }
-            micro.add(mb);
+            micro.add(new Micro(mb, ab));
         }
         return micro;
     }
 
-    private ObjectNode trainStep(List<MicroBatch> micro) {
+    private ObjectNode trainStep(List<Micro> micro) {
         long started = System.nanoTime();
-        long stepTokens = micro.stream().mapToLong(MicroBatch::trainTokens).sum();
-        long inputTokens = micro.stream().mapToLong(MicroBatch::budgetTokens).sum();
-        long stepInputTokens = micro.stream().mapToLong(MicroBatch::inputTokens).sum();
+        long stepTokens = micro.stream().mapToLong(Micro::trainTokens).sum();
+        long inputTokens = micro.stream().mapToLong(Micro::budgetTokens).sum();
+        long stepInputTokens = micro.stream().mapToLong(Micro::inputTokens).sum();
+        long stepGroups = micro.stream().mapToLong(Micro::groups).sum();
         double loss = 0;
         double kd = 0;
         double ce = 0;
@@ -440,14 +502,16 @@ public final class Trainer implements AutoCloseable {
         double valueRelation = 0;
         CausalLM forward = weights.forward();
         InternalDistillation internals = online == null ? null : online.internals();
-        for (MicroBatch mb : micro) {
+        for (Micro mb : micro) {
             try (NDManager m = forward.manager().newSubManager(); NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning(); // closes what the step creates on the parameters' manager
-                BatchTensors t = mb.tensors(m, labels);
-                NDArray ids = t.topkIds();
-                NDArray logprobs = t.topkLogprobs();
-                NDArray labelPadding = t.labelPadding();
-                NDArray labelWeights = t.labelWeights();
+                BatchTensors t = mb.same() == null ? null : mb.same().tensors(m, labels);
+                AlignedBatch.Tensors aligned = mb.cross() == null ? null
+                        : mb.cross().tensors(m, cross.twins(), cross.twinPenalty());
+                NDArray ids = t == null ? null : t.topkIds();
+                NDArray logprobs = t == null ? null : t.topkLogprobs();
+                NDArray labelPadding = t == null ? null : t.labelPadding();
+                NDArray labelWeights = t == null ? null : t.labelWeights();
                 LayerTaps teacherTaps = internals == null ? null : internals.teacherTaps();
                 if (online != null) { // before the collector: the teacher records no graph
                     OnlineTeacher.Targets targets = online.teacher().run(t, teacherTaps);
@@ -458,9 +522,15 @@ public final class Trainer implements AutoCloseable {
                 }
                 try (GradientCollector collector = engine.newGradientCollector()) {
                     LayerTaps studentTaps = internals == null ? null : internals.studentTaps();
-                    NDArray logits = CompletionLogits.of(forward, t, true, studentTaps); // [N, V]
-                    DistillObjective.Terms terms = objective.compute(logits, ids, logprobs, labelPadding, labelWeights,
-                            t.targets(), t.targetLogprobs(), t.weights(), stepTokens);
+                    DistillObjective.Terms terms;
+                    if (aligned != null) {
+                        NDArray logits = CompletionLogits.of(forward, aligned.student(), true); // [Ns, V]
+                        terms = crossObjective.compute(logits, aligned, stepGroups, stepTokens);
+                    } else {
+                        NDArray logits = CompletionLogits.of(forward, t, true, studentTaps); // [N, V]
+                        terms = objective.compute(logits, ids, logprobs, labelPadding, labelWeights, t.targets(),
+                                t.targetLogprobs(), t.weights(), stepTokens);
+                    }
                     NDArray total = terms.total();
                     InternalDistillation.Terms inner = null;
                     if (internals != null) {
@@ -521,7 +591,7 @@ public final class Trainer implements AutoCloseable {
         double seconds = (System.nanoTime() - started) / 1e9;
         ObjectNode line = JSON.createObjectNode();
         line.put("step", step);
-        line.put("epoch", batcher.position().epoch());
+        line.put("epoch", position().epoch());
         line.put("loss", loss);
         line.put("kd", kd);
         line.put("ce", ce);
@@ -539,6 +609,10 @@ public final class Trainer implements AutoCloseable {
         line.put("tokens", stepTokens);
         line.put("input_tokens", inputTokens);
         line.put("micro_batches", micro.size());
+        if (cross != null) {
+            line.put("aligned", stepGroups);
+            line.put("coverage", stepTokens == 0 ? 0 : (double) stepGroups / stepTokens);
+        }
         line.put("tokens_per_s", inputTokens / Math.max(seconds, 1e-9));
         if (scaler != null) {
             line.put("loss_scale", scaler.scale());
@@ -560,15 +634,28 @@ public final class Trainer implements AutoCloseable {
     }
 
     private void evaluate(TrainProgress progress) {
-        lastEval = Evaluator.evaluate(weights.master(), evalData, options.batchTokens(), Long.MAX_VALUE, "student");
         ObjectNode line = JSON.createObjectNode();
         line.put("step", step);
         line.put("eval", true);
-        line.setAll(lastEval.toJson());
+        if (cross != null) {
+            lastCrossEval = CrossTokEvaluator.evaluate(weights.master(), cross, evalData, options.batchTokens(), Long.MAX_VALUE);
+            line.put("kl", lastCrossEval.alignedKl()); // what metrics.png plots
+            line.setAll(lastCrossEval.toJson());
+            progress.note(String.format(Locale.ROOT, "eval at step %d: ce/byte %.5f, aligned kl %.5f, coverage %.4f",
+                    step, lastCrossEval.cePerByte(), lastCrossEval.alignedKl(), lastCrossEval.coverage()));
+        } else {
+            lastEval = Evaluator.evaluate(weights.master(), evalData, options.batchTokens(), Long.MAX_VALUE, "student");
+            line.setAll(lastEval.toJson());
+            progress.note(String.format(Locale.ROOT, "eval at step %d: kl %.5f, top1 %.4f, ce %.4f",
+                    step, lastEval.kl(), lastEval.top1(), lastEval.ce()));
+        }
         metrics.write(line);
         lastEvalStep = step;
-        progress.note(String.format(Locale.ROOT, "eval at step %d: kl %.5f, top1 %.4f, ce %.4f",
-                step, lastEval.kl(), lastEval.top1(), lastEval.ce()));
+    }
+
+    /** Where the data stream is: the first row not yet trained on. */
+    private DataPosition position() {
+        return batcher != null ? batcher.position() : crossBatcher.position();
     }
 
     private void save(TrainProgress progress) {
@@ -580,18 +667,21 @@ public final class Trainer implements AutoCloseable {
     }
 
     private TrainerState state() {
-        return new TrainerState(step, totalSteps, batcher.position(), trainTokens,
+        return new TrainerState(step, totalSteps, position(), trainTokens,
                 scaler == null ? null : scaler.scale(), scaler == null ? null : scaler.cleanSteps(), tokenizerSha256,
                 options.toJson());
     }
 
-    /** Closes what the run opened besides the student's weights and the corpus tokenizer. */
+    /** Closes what the run opened besides the student's weights and the corpus tokenizer (the cross-tokenizer state included). */
     private void closeRun() {
         stream.close();
         metrics.close();
         optimizer.close();
         if (online != null) {
             online.teacher().close();
+        }
+        if (cross != null) {
+            cross.close();
         }
     }
 

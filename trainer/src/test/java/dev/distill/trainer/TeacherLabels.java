@@ -13,7 +13,11 @@ import dev.distill.data.RunDirectory;
 import dev.distill.data.ShardMetadata;
 import dev.distill.data.ShardWriter;
 import dev.distill.data.SoftLabelRow;
+import dev.distill.data.TeacherVocab;
+import dev.distill.data.TextSpans;
 import dev.distill.model.CausalLM;
+import dev.distill.tokenizer.HfTokenizer;
+import dev.distill.tokenizer.TokenBytes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -52,19 +56,61 @@ final class TeacherLabels {
     }
 
     static Path generate(Path teacherDir, Path out, Spec spec) {
+        return generate(teacherDir, out, spec, false);
+    }
+
+    /**
+     * @param spans also write the text columns and teacher_vocab.json, as {@code distill generate --store-spans}
+     */
+    static Path generate(Path teacherDir, Path out, Spec spec, boolean spans) {
         String tokenizerSha = Trainer.tokenizerSha256(teacherDir, "teacher");
         SplittableRandom rng = new SplittableRandom(spec.seed());
-        int rows = spec.prompts();
+        int count = spec.prompts();
         List<int[]> prompts = new ArrayList<>();
-        int[] budgets = new int[rows];
-        for (int i = 0; i < rows; i++) {
+        int[] budgets = new int[count];
+        for (int i = 0; i < count; i++) {
             int len = spec.minPrompt() + rng.nextInt(spec.maxPrompt() - spec.minPrompt() + 1);
             prompts.add(rng.ints(len, 3, 3 + spec.promptVocab()).toArray());
             budgets[i] = spec.minNew() + rng.nextInt(spec.maxNew() - spec.minNew() + 1);
         }
         Completion[] done = sample(teacherDir, prompts, budgets, spec, rng);
-        write(out, spec, tokenizerSha, prompts, done);
-        return out;
+        List<SoftLabelRow> rows = new ArrayList<>();
+        for (int p = 0; p < prompts.size(); p++) {
+            Completion c = done[p];
+            rows.add(SoftLabelRow.of(p, 0, prompts.get(p), c.ids(), c.logprobs(), c.topkIds(), c.topkLogprobs(), c.finish()));
+        }
+        if (!spans) {
+            return writeRun(out, spec.topK(), tokenizerSha, rows, spec.shardSize(), Integer.MAX_VALUE, spec.seed());
+        }
+        try (HfTokenizer tokenizer = HfTokenizer.load(teacherDir)) {
+            TokenBytes bytes = tokenizer.tokenBytes();
+            List<SoftLabelRow> withText = new ArrayList<>();
+            for (SoftLabelRow r : rows) {
+                int n = r.completionIds().length; // the stop token that ended a row spans no bytes, as generate writes it
+                int[] ends = new int[n];
+                boolean stop = r.finishReason().equals(SoftLabelRow.STOP);
+                byte[] text = bytes.concat(Arrays.copyOf(r.completionIds(), stop ? n - 1 : n), false, ends);
+                if (stop) {
+                    ends[n - 1] = text.length;
+                }
+                String prompt = new String(bytes.concat(r.promptIds(), true, null), java.nio.charset.StandardCharsets.UTF_8);
+                withText.add(r.withText(new TextSpans(prompt, text, ends)));
+            }
+            writeRun(out, spec.topK(), tokenizerSha, withText, spec.shardSize(), Integer.MAX_VALUE, spec.seed());
+            byte[][] all = new byte[bytes.size()][];
+            List<Integer> special = new ArrayList<>();
+            for (int id = 0; id < all.length; id++) {
+                all[id] = bytes.bytes(id);
+                if (bytes.isSpecial(id)) {
+                    special.add(id);
+                }
+            }
+            new TeacherVocab(tokenizerSha, all, special.stream().mapToInt(Integer::intValue).toArray(), new int[] {EOS})
+                    .write(RunDirectory.existing(out.toString()));
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** A finished completion with the teacher's numbers at each of its positions. */
@@ -184,15 +230,6 @@ final class TeacherLabels {
         return lp.length - 1;
     }
 
-    private static void write(Path out, Spec spec, String tokenizerSha, List<int[]> prompts, Completion[] done) {
-        List<SoftLabelRow> rows = new ArrayList<>();
-        for (int p = 0; p < prompts.size(); p++) {
-            Completion c = done[p];
-            rows.add(SoftLabelRow.of(p, 0, prompts.get(p), c.ids(), c.logprobs(), c.topkIds(), c.topkLogprobs(), c.finish()));
-        }
-        writeRun(out, spec.topK(), tokenizerSha, rows, spec.shardSize(), Integer.MAX_VALUE, spec.seed());
-    }
-
     /**
      * Writes rows (one per prompt, prompt_index = position in the list) as a run directory, committing at
      * most {@code committedShards} of its shards.
@@ -216,6 +253,9 @@ final class TeacherLabels {
         config.put("generator", "trainer test");
         config.put("seed", seed);
         config.put("logits", logits.toString());
+        if (rows.stream().anyMatch(r -> r.text() != null)) {
+            config.put(RunDirectory.STORE_SPANS_KEY, true);
+        }
         try {
             RunDirectory run = RunDirectory.open(out.toString(), config, rows.size(), shardSize);
             ShardMetadata meta = new ShardMetadata(version, logits.size(), vocabSize, run.configHash(), "test teacher",

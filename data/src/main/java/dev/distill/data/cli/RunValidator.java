@@ -9,9 +9,12 @@ import dev.distill.data.ShardMetadata;
 import dev.distill.data.ShardReader;
 import dev.distill.data.ShardSchema;
 import dev.distill.data.SoftLabelRow;
+import dev.distill.data.TeacherVocab;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -30,6 +33,7 @@ final class RunValidator {
     private int shardsChecked;
     private long rows;
     private long completionTokens;
+    private TeacherVocab vocab;
 
     RunValidator(RunDirectory run, Violations out, boolean allowIncomplete) {
         this.run = run;
@@ -55,6 +59,13 @@ final class RunValidator {
 
     void validate() throws IOException {
         manifest = run.readManifest();
+        if (run.storesText()) {
+            try {
+                vocab = TeacherVocab.read(run);
+            } catch (IllegalArgumentException e) {
+                out.add(e.getMessage());
+            }
+        }
         checkManifest();
         Set<Integer> onDisk = new TreeSet<>();
         for (FileStatus status : run.fileSystem().listStatus(run.path())) {
@@ -134,7 +145,7 @@ final class RunValidator {
         }
         ShardReader reader;
         try {
-            reader = ShardReader.open(path, ShardSchema.COLUMNS);
+            reader = openWithText(path, name);
         } catch (IOException | IllegalArgumentException e) {
             out.add(e.getMessage());
             return;
@@ -161,7 +172,7 @@ final class RunValidator {
                 out.add(name + ": " + reader.rowCount() + " rows, manifest.json says " + entry.rows());
             }
             long[] range = run.shardRange(i);
-            RowChecker checker = new RowChecker(name, meta, range[0], range[1], out::add);
+            RowChecker checker = new RowChecker(name, meta, range[0], range[1], out::add, teacherVocab());
             long row = 0;
             try {
                 for (Iterator<SoftLabelRow> it = reader.iterator(); it.hasNext(); row++) {
@@ -179,7 +190,32 @@ final class RunValidator {
         }
     }
 
+    /** A reader of every column, the optional text columns included when the shard has them. */
+    private ShardReader openWithText(Path path, String name) throws IOException {
+        ShardReader reader = ShardReader.open(path, ShardSchema.COLUMNS);
+        if (!ShardSchema.hasText(reader.fileSchema())) {
+            if (run.storesText()) {
+                out.add(name + ": the run stores text spans (store_spans in manifest.json) but the shard has no "
+                        + String.join("/", ShardSchema.TEXT_COLUMNS) + " columns");
+            }
+            return reader;
+        }
+        reader.close();
+        List<String> all = new ArrayList<>(ShardSchema.COLUMNS);
+        all.addAll(ShardSchema.TEXT_COLUMNS);
+        return ShardReader.open(path, all);
+    }
+
+    /** The run's teacher_vocab.json, or null (not a --store-spans run, or unreadable: reported once). */
+    private TeacherVocab teacherVocab() {
+        return vocab;
+    }
+
     private void checkMetadata(String name, ShardMetadata meta) {
+        if (vocab != null && !vocab.tokenizerSha256().equals(meta.tokenizerSha256())) {
+            out.add(name + ": " + ShardMetadata.KEY_TOKENIZER_SHA256 + " " + meta.tokenizerSha256() + " differs from "
+                    + TeacherVocab.FILE + "'s " + vocab.tokenizerSha256());
+        }
         if (!meta.configHash().equals(manifest.configHash())) {
             out.add(name + ": " + ShardMetadata.KEY_CONFIG_HASH + " " + meta.configHash() + " differs from manifest.json's "
                     + manifest.configHash());

@@ -61,7 +61,12 @@ public final class RowStream implements RowSource {
 
     /** The data in the order given (directories, then shards, then rows), once, at most {@code maxRows} rows. */
     public static RowStream inOrder(SoftLabelData data, long maxRows) {
-        return new RowStream(data, ShardSchema.COLUMNS, 0, 1, false, 1, maxRows, DataPosition.START);
+        return inOrder(data, ShardSchema.COLUMNS, maxRows);
+    }
+
+    /** {@link #inOrder(SoftLabelData, long)} reading {@code columns}. */
+    public static RowStream inOrder(SoftLabelData data, List<String> columns, long maxRows) {
+        return new RowStream(data, columns, 0, 1, false, 1, maxRows, DataPosition.START);
     }
 
     /**

@@ -148,6 +148,11 @@ public final class SoftLabelData {
         return rows;
     }
 
+    /** Whether any shard was made with another tokenizer than the one hashing to {@code modelSha256}. */
+    public boolean tokenizerDiffers(String modelSha256) {
+        return shards.stream().anyMatch(s -> !s.metadata().tokenizerSha256().equals(modelSha256));
+    }
+
     /**
      * Refuses data made with another tokenizer than the model's: compares each shard's
      * {@code distill.tokenizer_sha256} with the model directory's tokenizer hash. The size of the

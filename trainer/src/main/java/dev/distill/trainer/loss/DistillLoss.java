@@ -9,7 +9,7 @@ import ai.djl.ndarray.NDArray;
  */
 public final class DistillLoss {
     /** Teacher log-probs are clamped to [LOGPROB_FLOOR, 0]: -inf (tokens it never emits) stays finite. */
-    static final float LOGPROB_FLOOR = -1e4f;
+    public static final float LOGPROB_FLOOR = -1e4f;
 
     private final Divergence divergence;
     private final TailMode tail;

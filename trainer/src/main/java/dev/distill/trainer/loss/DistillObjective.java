@@ -106,6 +106,11 @@ public final class DistillObjective {
                         : kd.perPosition(studentLogits, topkIds, topkLogprobs, labelPadding, weights), stepTokens);
         NDArray ceTerm = ceWeight == 0 ? null
                 : Reduction.perToken(CrossEntropy.perPosition(studentLogits, targetIds, weights), stepTokens);
+        return combine(kdTerm, kdWeight, ceTerm, ceWeight);
+    }
+
+    /** kdWeight * kd + ceWeight * ce, either term null when its weight is 0 (not both). */
+    public static Terms combine(NDArray kdTerm, double kdWeight, NDArray ceTerm, double ceWeight) {
         NDArray total;
         if (kdTerm == null) {
             total = ceTerm.mul((float) ceWeight);

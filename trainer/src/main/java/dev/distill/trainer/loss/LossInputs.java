@@ -10,7 +10,7 @@ public final class LossInputs {
     private LossInputs() {}
 
     /** Returns the student logits as a [N, V] float32 array, promoting half precision without cutting autograd. */
-    static NDArray studentLogits(NDArray logits) {
+    public static NDArray studentLogits(NDArray logits) {
         Shape s = logits.getShape();
         if (s.dimension() != 2) {
             throw new IllegalArgumentException("student_logits: expected shape [N, V], got " + s);
