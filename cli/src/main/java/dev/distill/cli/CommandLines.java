@@ -27,15 +27,22 @@ public final class CommandLines {
         return cli;
     }
 
-    private static int report(Exception e, CommandLine cmd, CommandLine.ParseResult parsed, String program,
-            Function<Throwable, String> describe) throws Exception {
+    private static int report(
+            Exception e,
+            CommandLine cmd,
+            CommandLine.ParseResult parsed,
+            String program,
+            Function<Throwable, String> describe)
+            throws Exception {
         UsageException usage = usageCause(e);
         if (usage != null) {
             CommandLine.ParameterException pe = new CommandLine.ParameterException(cmd, usage.getMessage(), usage);
-            return cmd.getParameterExceptionHandler().handleParseException(pe, parsed.originalArgs().toArray(String[]::new));
+            return cmd.getParameterExceptionHandler()
+                    .handleParseException(pe, parsed.originalArgs().toArray(String[]::new));
         }
         if (e instanceof CommandLine.ParameterException pe) {
-            return cmd.getParameterExceptionHandler().handleParseException(pe, parsed.originalArgs().toArray(String[]::new));
+            return cmd.getParameterExceptionHandler()
+                    .handleParseException(pe, parsed.originalArgs().toArray(String[]::new));
         }
         cmd.getErr().println(program + " " + cmd.getCommandName() + ": " + describe.apply(e));
         if (System.getenv("DISTILL_DEBUG") != null) {

@@ -17,7 +17,8 @@ final class AtomicFiles {
 
     /** A file name part no other attempt, in this or another process, will use. */
     static String uniqueId() {
-        return ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+        return ProcessHandle.current().pid() + "-"
+                + UUID.randomUUID().toString().substring(0, 8);
     }
 
     /**

@@ -31,7 +31,8 @@ public final class CanonicalJson {
     /** The lowercase hex SHA-256 of the UTF-8 canonical text: a run's {@code config_hash}. */
     public static String sha256(JsonNode node) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical(node).getBytes(StandardCharsets.UTF_8));
+            byte[] digest =
+                    MessageDigest.getInstance("SHA-256").digest(canonical(node).getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);

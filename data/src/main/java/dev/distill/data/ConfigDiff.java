@@ -39,7 +39,9 @@ public final class ConfigDiff {
 
     private static void flatten(String prefix, JsonNode node, Map<String, JsonNode> out) {
         if (node.isObject() && (prefix.isEmpty() || node.size() > 0)) {
-            node.fields().forEachRemaining(e -> flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), e.getValue(), out));
+            node.fields()
+                    .forEachRemaining(
+                            e -> flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), e.getValue(), out));
         } else {
             out.put(prefix, node);
         }

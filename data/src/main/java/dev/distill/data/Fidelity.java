@@ -22,7 +22,9 @@ public record Fidelity(long positions, Summary coveredMass, Summary entropy, Sum
      */
     public record Summary(double mean, double p50, double p95, double max) {
         static Summary of(double[] values, int count) {
-            double[] sorted = Arrays.stream(values, 0, count).filter(v -> !Double.isNaN(v)).toArray();
+            double[] sorted = Arrays.stream(values, 0, count)
+                    .filter(v -> !Double.isNaN(v))
+                    .toArray();
             int n = sorted.length;
             if (n == 0) {
                 return count == 0 ? new Summary(0, 0, 0, 0) : null;
@@ -52,7 +54,10 @@ public record Fidelity(long positions, Summary coveredMass, Summary entropy, Sum
             if (o == null || o.isNull()) {
                 return null;
             }
-            return new Summary(o.path("mean").asDouble(), o.path("p50").asDouble(), o.path("p95").asDouble(),
+            return new Summary(
+                    o.path("mean").asDouble(),
+                    o.path("p50").asDouble(),
+                    o.path("p95").asDouble(),
                     o.path("max").asDouble());
         }
     }
@@ -92,11 +97,15 @@ public record Fidelity(long positions, Summary coveredMass, Summary entropy, Sum
             return null;
         }
         long n = shards.stream().mapToLong(Fidelity::positions).sum();
-        return new Fidelity(n, merge(shards, n, Fidelity::coveredMass), merge(shards, n, Fidelity::entropy),
+        return new Fidelity(
+                n,
+                merge(shards, n, Fidelity::coveredMass),
+                merge(shards, n, Fidelity::entropy),
                 merge(shards, n, Fidelity::kl));
     }
 
-    private static Summary merge(java.util.List<Fidelity> shards, long n, java.util.function.Function<Fidelity, Summary> part) {
+    private static Summary merge(
+            java.util.List<Fidelity> shards, long n, java.util.function.Function<Fidelity, Summary> part) {
         double mean = 0, p50 = 0, p95 = 0, max = 0;
         for (Fidelity f : shards) {
             Summary s = part.apply(f);
@@ -114,15 +123,31 @@ public record Fidelity(long positions, Summary coveredMass, Summary entropy, Sum
     /** One line for people: {@code covered mass mean 0.9712 (p50 .., p95 .., max ..); entropy ...; KL ...}. */
     public String describe() {
         if (entropy == null || kl == null) {
-            return String.format(java.util.Locale.ROOT, "covered mass mean %.4f (p50 %.4f, p95 %.4f, max %.4f) over %,d"
-                    + " positions; entropy and KL not measured (remote teacher)", coveredMass.mean(), coveredMass.p50(),
-                    coveredMass.p95(), coveredMass.max(), positions);
+            return String.format(
+                    java.util.Locale.ROOT,
+                    "covered mass mean %.4f (p50 %.4f, p95 %.4f, max %.4f) over %,d"
+                            + " positions; entropy and KL not measured (remote teacher)",
+                    coveredMass.mean(),
+                    coveredMass.p50(),
+                    coveredMass.p95(),
+                    coveredMass.max(),
+                    positions);
         }
-        return String.format(java.util.Locale.ROOT,
+        return String.format(
+                java.util.Locale.ROOT,
                 "covered mass mean %.4f (p50 %.4f, p95 %.4f, max %.4f); entropy mean %.3f nats (p95 %.3f);"
                         + " KL(full || stored) mean %.5f nats (p50 %.5f, p95 %.5f, max %.5f) over %,d positions",
-                coveredMass.mean(), coveredMass.p50(), coveredMass.p95(), coveredMass.max(), entropy.mean(), entropy.p95(),
-                kl.mean(), kl.p50(), kl.p95(), kl.max(), positions);
+                coveredMass.mean(),
+                coveredMass.p50(),
+                coveredMass.p95(),
+                coveredMass.max(),
+                entropy.mean(),
+                entropy.p95(),
+                kl.mean(),
+                kl.p50(),
+                kl.p95(),
+                kl.max(),
+                positions);
     }
 
     /** The JSON object written to the footer and the manifest. */
@@ -146,13 +171,20 @@ public record Fidelity(long positions, Summary coveredMass, Summary entropy, Sum
      * @throws IllegalArgumentException naming {@code source} when malformed
      */
     public static Fidelity fromJson(JsonNode o, String source) {
-        if (o == null || !o.isObject() || !o.path("positions").canConvertToLong()
-                || !o.path("covered_mass").isObject() || !objectOrNull(o.get("entropy")) || !objectOrNull(o.get("kl"))) {
-            throw new IllegalArgumentException(source + ": " + KEY + " is not a fidelity object"
-                    + " {positions, covered_mass, entropy, kl}");
+        if (o == null
+                || !o.isObject()
+                || !o.path("positions").canConvertToLong()
+                || !o.path("covered_mass").isObject()
+                || !objectOrNull(o.get("entropy"))
+                || !objectOrNull(o.get("kl"))) {
+            throw new IllegalArgumentException(
+                    source + ": " + KEY + " is not a fidelity object" + " {positions, covered_mass, entropy, kl}");
         }
-        return new Fidelity(o.path("positions").asLong(), Summary.fromJson(o.path("covered_mass")),
-                Summary.fromJson(o.get("entropy")), Summary.fromJson(o.get("kl")));
+        return new Fidelity(
+                o.path("positions").asLong(),
+                Summary.fromJson(o.path("covered_mass")),
+                Summary.fromJson(o.get("entropy")),
+                Summary.fromJson(o.get("kl")));
     }
 
     private static boolean objectOrNull(JsonNode n) {

@@ -34,8 +34,8 @@ public final class LabelLayout {
                         + meta.topK() + " = " + expected;
             }
             if (row.topkLogprobs().length != expected) {
-                return "topk_logprobs has " + row.topkLogprobs().length + " values, expected " + n + " positions × top_k "
-                        + meta.topK() + " = " + expected;
+                return "topk_logprobs has " + row.topkLogprobs().length + " values, expected " + n
+                        + " positions × top_k " + meta.topK() + " = " + expected;
             }
         }
         long total = 0;
@@ -45,7 +45,8 @@ public final class LabelLayout {
                 return "label_sizes[" + t + "] = " + s + " is not in [1, top_k " + meta.topK() + "]";
             }
             if (spec.kind() == LogitsSpec.Kind.TOP_K && s != meta.topK()) {
-                return "label_sizes[" + t + "] = " + s + ", but " + spec + " stores " + meta.topK() + " entries per position";
+                return "label_sizes[" + t + "] = " + s + ", but " + spec + " stores " + meta.topK()
+                        + " entries per position";
             }
             total += s;
         }
@@ -55,8 +56,8 @@ public final class LabelLayout {
         }
         int[] counts = row.labelCounts() == null ? new int[0] : row.labelCounts();
         if (spec.sampled() ? counts.length != total : counts.length != 0) {
-            return "label_counts has " + counts.length + " values, expected " + (spec.sampled() ? total : 0)
-                    + " for " + spec;
+            return "label_counts has " + counts.length + " values, expected " + (spec.sampled() ? total : 0) + " for "
+                    + spec;
         }
         if (spec.sampled()) {
             int at = 0;
@@ -97,10 +98,12 @@ public final class LabelLayout {
                     return "topk_logprobs[" + i + "] = " + lp[i] + " is not a finite log-probability (<= 0)";
                 }
                 if (j > 0 && idOrder && !compact && ids[i] <= ids[i - 1]) {
-                    return "topk_ids: position " + t + " is not strictly ascending (" + ids[i - 1] + " then " + ids[i] + ")";
+                    return "topk_ids: position " + t + " is not strictly ascending (" + ids[i - 1] + " then " + ids[i]
+                            + ")";
                 }
                 if (j > 0 && !idOrder && !compact && lp[i] > lp[i - 1]) {
-                    return "topk_logprobs: position " + t + " is not sorted descending (" + lp[i - 1] + " then " + lp[i] + ")";
+                    return "topk_logprobs: position " + t + " is not sorted descending (" + lp[i - 1] + " then " + lp[i]
+                            + ")";
                 }
                 if (j > 0 && (!idOrder || compact)) {
                     for (int k = at; k < i; k++) {
@@ -117,11 +120,12 @@ public final class LabelLayout {
             }
             if (spec.kind() == LogitsSpec.Kind.TOP_P && meta.encoding() == LabelEncoding.PLAIN) {
                 if (sizes[t] > 1 && before >= spec.mass()) {
-                    return "top-p: position " + t + " is not minimal: its first " + (sizes[t] - 1) + " entries already hold "
-                            + before + " >= " + spec.mass();
+                    return "top-p: position " + t + " is not minimal: its first " + (sizes[t] - 1)
+                            + " entries already hold " + before + " >= " + spec.mass();
                 }
                 if (sizes[t] < spec.size() && sizes[t] < meta.vocabSize() && mass < spec.mass() - EPSILON) {
-                    return "top-p: position " + t + " holds " + sizes[t] + " < KMAX entries with mass " + mass + " < " + spec.mass();
+                    return "top-p: position " + t + " holds " + sizes[t] + " < KMAX entries with mass " + mass + " < "
+                            + spec.mass();
                 }
             }
             at += sizes[t];

@@ -38,7 +38,17 @@ public record Manifest(
             .withSeparators(Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER)));
 
     /** One planned shard: its prompt range and, once committed, what it holds (and, in version 2, its {@link Fidelity}). */
-    @JsonPropertyOrder({"index", "file", "prompt_start", "prompt_end", "rows", "completion_tokens", "sha256", "status", "fidelity"})
+    @JsonPropertyOrder({
+        "index",
+        "file",
+        "prompt_start",
+        "prompt_end",
+        "rows",
+        "completion_tokens",
+        "sha256",
+        "status",
+        "fidelity"
+    })
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Shard(
@@ -54,10 +64,18 @@ public record Manifest(
         public static final String COMPLETE = "complete";
 
         /** An entry without a fidelity summary (pending shards, version-1 shards). */
-        public Shard(int index, String file, long promptStart, long promptEnd, Long rows, Long completionTokens,
-                String sha256, String status) {
+        public Shard(
+                int index,
+                String file,
+                long promptStart,
+                long promptEnd,
+                Long rows,
+                Long completionTokens,
+                String sha256,
+                String status) {
             this(index, file, promptStart, promptEnd, rows, completionTokens, sha256, status, null);
         }
+
         public static final String PENDING = "pending";
 
         /** Whether the shard is committed. */

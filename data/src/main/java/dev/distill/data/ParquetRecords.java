@@ -35,12 +35,14 @@ public final class ParquetRecords<T> implements Iterator<T>, AutoCloseable {
      *
      * @param source names the file in error messages
      */
-    public ParquetRecords(ParquetFileReader reader, MessageType requested, RecordMaterializer<T> materializer, String source) {
+    public ParquetRecords(
+            ParquetFileReader reader, MessageType requested, RecordMaterializer<T> materializer, String source) {
         this.reader = reader;
         this.materializer = materializer;
         this.source = source;
         reader.setRequestedSchema(requested);
-        this.columnIO = new ColumnIOFactory().getColumnIO(requested, reader.getFileMetaData().getSchema());
+        this.columnIO = new ColumnIOFactory()
+                .getColumnIO(requested, reader.getFileMetaData().getSchema());
     }
 
     /**
@@ -51,7 +53,11 @@ public final class ParquetRecords<T> implements Iterator<T>, AutoCloseable {
     public static ParquetFileReader openFile(Path file, Configuration conf) throws IOException {
         HadoopInputFile input = HadoopInputFile.fromPath(file, conf);
         try {
-            return ParquetFileReader.open(input, HadoopReadOptions.builder(conf, file).usePageChecksumVerification(true).build());
+            return ParquetFileReader.open(
+                    input,
+                    HadoopReadOptions.builder(conf, file)
+                            .usePageChecksumVerification(true)
+                            .build());
         } catch (IOException | RuntimeException e) {
             throw new IOException(file.getName() + ": not a readable Parquet file (" + e.getMessage() + ")", e);
         }

@@ -33,7 +33,12 @@ public final class RowChecker {
      * As above, also checking the optional text columns' spans against each token's bytes in {@code vocab} (the run's
      * teacher_vocab.json; null: coverage only).
      */
-    public RowChecker(String file, ShardMetadata meta, long promptStart, long promptEnd, Consumer<String> out,
+    public RowChecker(
+            String file,
+            ShardMetadata meta,
+            long promptStart,
+            long promptEnd,
+            Consumer<String> out,
             TeacherVocab vocab) {
         this.vocab = vocab;
         this.file = file;
@@ -55,24 +60,33 @@ public final class RowChecker {
         String where = file + " row " + rowNumber + " (sample " + row.sampleId() + "): ";
         long p = row.promptIndex();
         int s = row.sampleIndex();
-        for (Object array : new Object[] {row.promptIds(), row.completionIds(), row.completionLogprobs(), row.topkIds(),
-                row.topkLogprobs(), row.finishReason()}) {
+        for (Object array : new Object[] {
+            row.promptIds(),
+            row.completionIds(),
+            row.completionLogprobs(),
+            row.topkIds(),
+            row.topkLogprobs(),
+            row.finishReason()
+        }) {
             if (array == null) {
                 out.accept(where + "a column is null");
                 return;
             }
         }
         if (!SoftLabelRow.sampleId(p, s).equals(row.sampleId())) {
-            out.accept(where + "sample_id is not \"<prompt_index>-<sample_index>\" = \"" + SoftLabelRow.sampleId(p, s) + "\"");
+            out.accept(where + "sample_id is not \"<prompt_index>-<sample_index>\" = \"" + SoftLabelRow.sampleId(p, s)
+                    + "\"");
         }
         if (s < 0) {
             out.accept(where + "sample_index " + s + " is negative");
         }
         if (p < promptStart || p >= promptEnd) {
-            out.accept(where + "prompt_index " + p + " is outside the shard's prompts [" + promptStart + ", " + promptEnd + ")");
+            out.accept(where + "prompt_index " + p + " is outside the shard's prompts [" + promptStart + ", "
+                    + promptEnd + ")");
         }
         if (p < lastPrompt || (p == lastPrompt && s <= lastSample)) {
-            out.accept(where + "rows are not ordered by (prompt_index, sample_index): follows " + SoftLabelRow.sampleId(lastPrompt, lastSample));
+            out.accept(where + "rows are not ordered by (prompt_index, sample_index): follows "
+                    + SoftLabelRow.sampleId(lastPrompt, lastSample));
         }
         if (!SoftLabelRow.FINISH_REASONS.contains(row.finishReason())) {
             out.accept(where + "finish_reason \"" + row.finishReason() + "\" is not one of stop, length, scored");
@@ -81,14 +95,16 @@ public final class RowChecker {
         ids(where, "completion_ids", row.completionIds(), 0);
         int n = row.completionIds().length;
         if (row.completionLogprobs().length != n) {
-            out.accept(where + "completion_logprobs has " + row.completionLogprobs().length + " values, completion_ids has " + n);
+            out.accept(where + "completion_logprobs has " + row.completionLogprobs().length
+                    + " values, completion_ids has " + n);
         } else {
             logprobs(where, "completion_logprobs", row.completionLogprobs(), 0);
         }
         if (meta.schemaVersion() >= 2) {
             // top-k: the layout's structure, then the fixed-width checks below; other kinds: all of LabelLayout's rules
             boolean fixedWidth = meta.logits().kind() == LogitsSpec.Kind.TOP_K;
-            String problem = LabelLayout.check(row, meta, !fixedWidth); // sizes, counts, ids, log-probs, order, top-p minimality
+            String problem =
+                    LabelLayout.check(row, meta, !fixedWidth); // sizes, counts, ids, log-probs, order, top-p minimality
             if (problem != null || !fixedWidth) {
                 if (problem != null) {
                     out.accept(where + problem);
@@ -140,8 +156,9 @@ public final class RowChecker {
             int start = text.start(t);
             int end = text.byteEnds()[t];
             if (!java.util.Arrays.equals(bytes, start, end, token, 0, token.length)) {
-                out.accept(where + "completion_text[" + start + ", " + end + ") does not hold the bytes of completion token " + t
-                        + " (id " + id + ", " + token.length + " bytes in " + TeacherVocab.FILE + ")");
+                out.accept(where + "completion_text[" + start + ", " + end
+                        + ") does not hold the bytes of completion token " + t + " (id " + id + ", " + token.length
+                        + " bytes in " + TeacherVocab.FILE + ")");
                 return;
             }
         }
@@ -149,7 +166,8 @@ public final class RowChecker {
 
     private boolean lengthOk(String where, String column, int length, int n, long expected) {
         if (length != expected) {
-            out.accept(where + column + " has " + length + " values, expected " + n + " positions × top_k " + topK + " = " + expected);
+            out.accept(where + column + " has " + length + " values, expected " + n + " positions × top_k " + topK
+                    + " = " + expected);
             return false;
         }
         return true;
@@ -163,8 +181,8 @@ public final class RowChecker {
     private void ids(String where, String column, int[] ids, int k) {
         for (int i = 0; i < ids.length; i++) {
             if (ids[i] < 0 || ids[i] >= vocabSize) {
-                out.accept(where + column + "[" + i + "]" + position(i, k) + " = " + ids[i] + " is not in [0, vocab_size "
-                        + vocabSize + ")");
+                out.accept(where + column + "[" + i + "]" + position(i, k) + " = " + ids[i]
+                        + " is not in [0, vocab_size " + vocabSize + ")");
                 return;
             }
         }
@@ -189,8 +207,8 @@ public final class RowChecker {
                 float v = logprobs[t * topK + j];
                 // a compact shard decodes each position in id order
                 if (j > 0 && v > logprobs[t * topK + j - 1] && meta.encoding() == LabelEncoding.PLAIN) {
-                    out.accept(where + "topk_logprobs: position " + t + " is not sorted descending (" + logprobs[t * topK + j - 1]
-                            + " then " + v + ")");
+                    out.accept(where + "topk_logprobs: position " + t + " is not sorted descending ("
+                            + logprobs[t * topK + j - 1] + " then " + v + ")");
                     return;
                 }
                 mass += Math.exp(v);

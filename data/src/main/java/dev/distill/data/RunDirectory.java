@@ -38,6 +38,7 @@ public final class RunDirectory {
     public static final String SHARD_SIZE_KEY = "shard_size";
     /** The config key of {@code --store-spans}: present and true when shards carry the text columns. */
     public static final String STORE_SPANS_KEY = "store_spans";
+
     private static final Pattern PART = Pattern.compile("part-(\\d{5,9})\\.parquet");
     private static final Pattern TMP_PART = Pattern.compile("part-(\\d{5,9})\\..+\\.parquet");
 
@@ -55,7 +56,13 @@ public final class RunDirectory {
     /** Warnings about damaged shards moved aside by {@link #open}. */
     private final List<String> repaired = new ArrayList<>();
 
-    private RunDirectory(String location, Path dir, FileSystem fs, ObjectNode config, long promptsTotal, int shardSize,
+    private RunDirectory(
+            String location,
+            Path dir,
+            FileSystem fs,
+            ObjectNode config,
+            long promptsTotal,
+            int shardSize,
             boolean ownsManifest) {
         this.location = location;
         this.dir = dir;
@@ -74,7 +81,8 @@ public final class RunDirectory {
      * @throws IllegalArgumentException when an existing run was made with another configuration or corpus size,
      *     naming every differing option with both values
      */
-    public static RunDirectory open(String location, ObjectNode config, long promptsTotal, int shardSize) throws IOException {
+    public static RunDirectory open(String location, ObjectNode config, long promptsTotal, int shardSize)
+            throws IOException {
         return open(location, config, promptsTotal, shardSize, false);
     }
 
@@ -86,8 +94,9 @@ public final class RunDirectory {
      * {@code _tmp/} to be written again, with a warning naming it ({@link #repairedShards()}). A lost manifest.json is
      * rebuilt from the shards' footers when they all carry this configuration's hash.
      */
-    public static RunDirectory open(String location, ObjectNode config, long promptsTotal, int shardSize,
-            boolean verifyHashes) throws IOException {
+    public static RunDirectory open(
+            String location, ObjectNode config, long promptsTotal, int shardSize, boolean verifyHashes)
+            throws IOException {
         RunDirectory run = create(location, config, promptsTotal, shardSize, true);
         Path manifestPath = new Path(run.dir, MANIFEST);
         if (run.fs.exists(manifestPath)) {
@@ -131,11 +140,15 @@ public final class RunDirectory {
             try (ShardReader reader = ShardReader.open(status.getPath(), List.of(ShardSchema.COMPLETION_IDS))) {
                 hash = reader.metadata().configHash();
             } catch (IOException | RuntimeException e) {
-                throw new IllegalArgumentException("run directory " + location + " has no " + MANIFEST + " and its shard "
-                        + status.getPath().getName() + " is unreadable (" + e.getMessage() + "); use a new --out directory", e);
+                throw new IllegalArgumentException(
+                        "run directory " + location + " has no " + MANIFEST + " and its shard "
+                                + status.getPath().getName() + " is unreadable (" + e.getMessage()
+                                + "); use a new --out directory",
+                        e);
             }
             if (!hash.equals(configHash)) {
-                throw new IllegalArgumentException("run directory " + location + " has no " + MANIFEST + " and its shard "
+                throw new IllegalArgumentException("run directory " + location + " has no " + MANIFEST
+                        + " and its shard "
                         + status.getPath().getName() + " was made with another configuration (config_hash " + hash
                         + ", now " + configHash + "); use a new --out directory, or rerun with the original options");
             }
@@ -149,14 +162,18 @@ public final class RunDirectory {
     private void repairDamaged(Manifest recorded, boolean verifyHashes) throws IOException {
         for (Map.Entry<Integer, FileStatus> e : listCommitted().entrySet()) {
             int i = e.getKey();
-            Manifest.Shard entry = i < recorded.shards().size() ? recorded.shards().get(i) : null;
+            Manifest.Shard entry =
+                    i < recorded.shards().size() ? recorded.shards().get(i) : null;
             String problem = damage(e.getValue().getPath(), entry, verifyHashes);
             if (problem != null) {
-                Path aside = new Path(new Path(dir, TMP_DIR), String.format(java.util.Locale.ROOT, "part-%05d.", i)
-                        + "damaged-" + AtomicFiles.uniqueId() + ".parquet");
+                Path aside = new Path(
+                        new Path(dir, TMP_DIR),
+                        String.format(java.util.Locale.ROOT, "part-%05d.", i) + "damaged-" + AtomicFiles.uniqueId()
+                                + ".parquet");
                 fs.mkdirs(aside.getParent());
                 if (!fs.rename(e.getValue().getPath(), aside)) {
-                    throw new IOException("cannot move the damaged shard " + e.getValue().getPath() + " to " + aside);
+                    throw new IOException(
+                            "cannot move the damaged shard " + e.getValue().getPath() + " to " + aside);
                 }
                 String message = "shard " + i + " (" + shardFileName(i) + ") in " + location + " is damaged (" + problem
                         + "): it will be written again";
@@ -214,8 +231,9 @@ public final class RunDirectory {
         return create(location, config, promptsTotal, shardSize, false);
     }
 
-    private static RunDirectory create(String location, ObjectNode config, long promptsTotal, int shardSize,
-            boolean ownsManifest) throws IOException {
+    private static RunDirectory create(
+            String location, ObjectNode config, long promptsTotal, int shardSize, boolean ownsManifest)
+            throws IOException {
         if (promptsTotal < 0) {
             throw new IllegalArgumentException("prompts_total must be >= 0, got " + promptsTotal);
         }
@@ -227,7 +245,8 @@ public final class RunDirectory {
         if (declared == null) {
             cfg.put(SHARD_SIZE_KEY, shardSize);
         } else if (!declared.canConvertToInt() || declared.asInt() != shardSize) {
-            throw new IllegalArgumentException("config shard_size " + declared + " differs from the shard size " + shardSize);
+            throw new IllegalArgumentException(
+                    "config shard_size " + declared + " differs from the shard size " + shardSize);
         }
         Path dir = HadoopFs.path(location);
         return new RunDirectory(location, dir, HadoopFs.fileSystem(dir), cfg, promptsTotal, shardSize, ownsManifest);
@@ -247,7 +266,8 @@ public final class RunDirectory {
         }
         Path manifestPath = new Path(dir, MANIFEST);
         if (!fs.exists(manifestPath)) {
-            throw new IllegalArgumentException("run directory " + location + " has no " + MANIFEST + " (not a distill run directory?)");
+            throw new IllegalArgumentException(
+                    "run directory " + location + " has no " + MANIFEST + " (not a distill run directory?)");
         }
         Manifest m = Manifest.read(fs, manifestPath);
         if (m.schemaVersion() != Manifest.SCHEMA_VERSION) {
@@ -256,7 +276,8 @@ public final class RunDirectory {
         }
         JsonNode size = m.config().get(SHARD_SIZE_KEY);
         if (size == null || !size.canConvertToInt() || size.asInt() < 1) {
-            throw new IllegalArgumentException(manifestPath + ": config.shard_size is missing or not a positive integer");
+            throw new IllegalArgumentException(
+                    manifestPath + ": config.shard_size is missing or not a positive integer");
         }
         return new RunDirectory(location, dir, fs, m.config(), m.promptsTotal(), size.asInt(), true);
     }
@@ -264,7 +285,8 @@ public final class RunDirectory {
     private void checkSameRun(Manifest existing) {
         List<String> diffs = new ArrayList<>();
         if (existing.schemaVersion() != Manifest.SCHEMA_VERSION) {
-            diffs.add("schema_version: " + existing.schemaVersion() + " (run) vs " + Manifest.SCHEMA_VERSION + " (now)");
+            diffs.add(
+                    "schema_version: " + existing.schemaVersion() + " (run) vs " + Manifest.SCHEMA_VERSION + " (now)");
         }
         if (!existing.configHash().equals(configHash)) {
             diffs.addAll(ConfigDiff.differences(existing.config(), config));
@@ -276,8 +298,9 @@ public final class RunDirectory {
             diffs.add("prompts_total: " + existing.promptsTotal() + " (run) vs " + promptsTotal + " (now)");
         }
         if (!diffs.isEmpty()) {
-            throw new IllegalArgumentException("run directory " + location + " was made with a different configuration: "
-                    + String.join("; ", diffs) + ". Use a new --out directory, or rerun with the original options.");
+            throw new IllegalArgumentException("run directory " + location
+                    + " was made with a different configuration: " + String.join("; ", diffs)
+                    + ". Use a new --out directory, or rerun with the original options.");
         }
     }
 
@@ -417,18 +440,26 @@ public final class RunDirectory {
     public ShardWriter openShard(int i, ShardMetadata metadata, long rowGroupBytes) throws IOException {
         checkIndex(i);
         if (!metadata.configHash().equals(configHash)) {
-            throw new IllegalArgumentException("shard metadata config_hash " + metadata.configHash()
-                    + " differs from the run's " + configHash);
+            throw new IllegalArgumentException(
+                    "shard metadata config_hash " + metadata.configHash() + " differs from the run's " + configHash);
         }
         if (isCommitted(i)) {
-            throw new IllegalStateException("shard " + i + " (" + shardFileName(i) + ") is already committed in " + location);
+            throw new IllegalStateException(
+                    "shard " + i + " (" + shardFileName(i) + ") is already committed in " + location);
         }
         Path tmpDir = new Path(dir, TMP_DIR);
         fs.mkdirs(tmpDir);
         Path tmp = new Path(tmpDir, String.format(Locale.ROOT, "part-%05d.", i) + AtomicFiles.uniqueId() + ".parquet");
         long[] range = shardRange(i);
-        return new ShardWriter(tmp, "shard " + i + " (" + shardFileName(i) + ")", metadata, rowGroupBytes, range[0], range[1],
-                storesText(), new ShardWriter.Publisher() {
+        return new ShardWriter(
+                tmp,
+                "shard " + i + " (" + shardFileName(i) + ")",
+                metadata,
+                rowGroupBytes,
+                range[0],
+                range[1],
+                storesText(),
+                new ShardWriter.Publisher() {
                     @Override
                     public boolean publish(ShardWriter writer, Path finished) throws IOException {
                         return commit(i, writer, finished);
@@ -451,9 +482,20 @@ public final class RunDirectory {
         if (won) {
             long[] range = shardRange(i);
             synchronized (this) {
-                known.put(i, new Manifest.Shard(i, shardFileName(i), range[0], range[1], writer.rows(), writer.completionTokens(),
-                        HadoopFs.sha256(fs, target), Manifest.Shard.COMPLETE,
-                        writer.fidelity() == null ? null : writer.fidelity().toJson()));
+                known.put(
+                        i,
+                        new Manifest.Shard(
+                                i,
+                                shardFileName(i),
+                                range[0],
+                                range[1],
+                                writer.rows(),
+                                writer.completionTokens(),
+                                HadoopFs.sha256(fs, target),
+                                Manifest.Shard.COMPLETE,
+                                writer.fidelity() == null
+                                        ? null
+                                        : writer.fidelity().toJson()));
             }
         }
         refreshManifest();
@@ -474,8 +516,11 @@ public final class RunDirectory {
             fs.delete(finished, false);
             List<String> diffs = ConfigDiff.differences(fixed.config(), config);
             throw new IllegalStateException("run directory " + location + " was fixed to another configuration by the"
-                    + " process that created it: " + (diffs.isEmpty() ? "config_hash " + fixed.configHash() + " (run) vs "
-                    + configHash + " (now)" : String.join("; ", diffs)) + "; this process's shard was not committed");
+                    + " process that created it: "
+                    + (diffs.isEmpty()
+                            ? "config_hash " + fixed.configHash() + " (run) vs " + configHash + " (now)"
+                            : String.join("; ", diffs))
+                    + "; this process's shard was not committed");
         }
     }
 
@@ -529,9 +574,14 @@ public final class RunDirectory {
         if (entry == null && onDisk != null && i < onDisk.shards().size()) {
             Manifest.Shard recorded = onDisk.shards().get(i);
             long[] range = shardRange(i);
-            if (recorded.committed() && recorded.index() == i && shardFileName(i).equals(recorded.file())
-                    && recorded.promptStart() == range[0] && recorded.promptEnd() == range[1]
-                    && recorded.rows() != null && recorded.completionTokens() != null && recorded.sha256() != null) {
+            if (recorded.committed()
+                    && recorded.index() == i
+                    && shardFileName(i).equals(recorded.file())
+                    && recorded.promptStart() == range[0]
+                    && recorded.promptEnd() == range[1]
+                    && recorded.rows() != null
+                    && recorded.completionTokens() != null
+                    && recorded.sha256() != null) {
                 entry = recorded;
             }
         }
@@ -555,8 +605,16 @@ public final class RunDirectory {
             }
         }
         long[] range = shardRange(i);
-        return new Manifest.Shard(i, shardFileName(i), range[0], range[1], rows, tokens, HadoopFs.sha256(fs, shardPath(i)),
-                Manifest.Shard.COMPLETE, fidelity == null ? null : fidelity.toJson());
+        return new Manifest.Shard(
+                i,
+                shardFileName(i),
+                range[0],
+                range[1],
+                rows,
+                tokens,
+                HadoopFs.sha256(fs, shardPath(i)),
+                Manifest.Shard.COMPLETE,
+                fidelity == null ? null : fidelity.toJson());
     }
 
     private Manifest.Shard pendingEntry(int i) {

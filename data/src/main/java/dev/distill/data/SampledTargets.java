@@ -16,7 +16,9 @@ public final class SampledTargets {
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < size; j++) {
             double lp = logprobs[from + j];
-            w[j] = spec.sampled() ? Math.log(counts[from + j]) + (spec.temperature() == 1 ? 0 : lp * (1 - 1 / spec.temperature())) : lp;
+            w[j] = spec.sampled()
+                    ? Math.log(counts[from + j]) + (spec.temperature() == 1 ? 0 : lp * (1 - 1 / spec.temperature()))
+                    : lp;
             max = Math.max(max, w[j]);
         }
         double sum = 0;

@@ -38,6 +38,7 @@ public record ShardMetadata(
     public static final String KEY_TEACHER = "distill.teacher";
     /** Version 1's name of the teacher fingerprint. */
     public static final String KEY_TEACHER_SHA256 = "distill.teacher_sha256";
+
     public static final String KEY_TEACHER_FINGERPRINT = "distill.teacher_fingerprint";
     public static final String KEY_TOKENIZER_SHA256 = "distill.tokenizer_sha256";
     public static final String KEY_CHAT_TEMPLATE_SHA256 = "distill.chat_template_sha256";
@@ -47,20 +48,36 @@ public record ShardMetadata(
 
     /** Every key of version 1, in the order they are written. */
     public static final List<String> KEYS_V1 = List.of(
-            KEY_SCHEMA_VERSION, KEY_TOP_K, KEY_VOCAB_SIZE, KEY_CONFIG_HASH, KEY_TEACHER,
-            KEY_TEACHER_SHA256, KEY_TOKENIZER_SHA256, KEY_CHAT_TEMPLATE_SHA256, KEY_CORPUS_SHA256);
+            KEY_SCHEMA_VERSION,
+            KEY_TOP_K,
+            KEY_VOCAB_SIZE,
+            KEY_CONFIG_HASH,
+            KEY_TEACHER,
+            KEY_TEACHER_SHA256,
+            KEY_TOKENIZER_SHA256,
+            KEY_CHAT_TEMPLATE_SHA256,
+            KEY_CORPUS_SHA256);
     /** Every key of version 2 written before the rows, in the order they are written ({@link Fidelity#KEY} follows). */
     public static final List<String> KEYS_V2 = List.of(
-            KEY_SCHEMA_VERSION, KEY_TOP_K, KEY_VOCAB_SIZE, KEY_CONFIG_HASH, KEY_TEACHER,
-            KEY_TEACHER_FINGERPRINT, KEY_TOKENIZER_SHA256, KEY_CHAT_TEMPLATE_SHA256, KEY_CORPUS_SHA256,
-            KEY_LOGITS, KEY_ENCODING);
+            KEY_SCHEMA_VERSION,
+            KEY_TOP_K,
+            KEY_VOCAB_SIZE,
+            KEY_CONFIG_HASH,
+            KEY_TEACHER,
+            KEY_TEACHER_FINGERPRINT,
+            KEY_TOKENIZER_SHA256,
+            KEY_CHAT_TEMPLATE_SHA256,
+            KEY_CORPUS_SHA256,
+            KEY_LOGITS,
+            KEY_ENCODING);
 
     /** The value of {@code distill.chat_template_sha256} when no chat template was applied. */
     public static final String NO_CHAT_TEMPLATE = "none";
 
     public ShardMetadata {
         if (!READABLE_VERSIONS.contains(schemaVersion)) {
-            throw new IllegalArgumentException("schema_version must be one of " + READABLE_VERSIONS + ", got " + schemaVersion);
+            throw new IllegalArgumentException(
+                    "schema_version must be one of " + READABLE_VERSIONS + ", got " + schemaVersion);
         }
         if (topK < 1) {
             throw new IllegalArgumentException("top_k must be >= 1, got " + topK);
@@ -68,7 +85,9 @@ public record ShardMetadata(
         if (vocabSize < 1) {
             throw new IllegalArgumentException("vocab_size must be >= 1, got " + vocabSize);
         }
-        String[] names = {"config_hash", "teacher", "teacher_fingerprint", "tokenizer_sha256", "chat_template_sha256", "corpus_sha256"};
+        String[] names = {
+            "config_hash", "teacher", "teacher_fingerprint", "tokenizer_sha256", "chat_template_sha256", "corpus_sha256"
+        };
         String[] values = {configHash, teacher, teacherFingerprint, tokenizerSha256, chatTemplateSha256, corpusSha256};
         for (int i = 0; i < names.length; i++) {
             if (values[i] == null || values[i].isEmpty()) {
@@ -79,7 +98,8 @@ public record ShardMetadata(
             throw new IllegalArgumentException("shard metadata logits and encoding are required");
         }
         if (schemaVersion == 1 && (logits.kind() != LogitsSpec.Kind.TOP_K || encoding != LabelEncoding.PLAIN)) {
-            throw new IllegalArgumentException("format version 1 holds plain top-k labels only, not " + logits + " " + encoding);
+            throw new IllegalArgumentException(
+                    "format version 1 holds plain top-k labels only, not " + logits + " " + encoding);
         }
         if (logits.kind() == LogitsSpec.Kind.TOP_K && logits.size() != topK) {
             throw new IllegalArgumentException("logits " + logits + " disagrees with top_k " + topK);
@@ -88,16 +108,42 @@ public record ShardMetadata(
 
     /** Metadata of the current version for plain top-k labels. */
     public static ShardMetadata of(
-            int topK, int vocabSize, String configHash, String teacher, String teacherFingerprint,
-            String tokenizerSha256, String chatTemplateSha256, String corpusSha256) {
-        return new ShardMetadata(SCHEMA_VERSION, topK, vocabSize, configHash, teacher, teacherFingerprint,
-                tokenizerSha256, chatTemplateSha256, corpusSha256, LogitsSpec.topK(topK), LabelEncoding.PLAIN);
+            int topK,
+            int vocabSize,
+            String configHash,
+            String teacher,
+            String teacherFingerprint,
+            String tokenizerSha256,
+            String chatTemplateSha256,
+            String corpusSha256) {
+        return new ShardMetadata(
+                SCHEMA_VERSION,
+                topK,
+                vocabSize,
+                configHash,
+                teacher,
+                teacherFingerprint,
+                tokenizerSha256,
+                chatTemplateSha256,
+                corpusSha256,
+                LogitsSpec.topK(topK),
+                LabelEncoding.PLAIN);
     }
 
     /** The same metadata in another version (1 only for plain top-k), e.g. to write a version-1 shard. */
     public ShardMetadata withVersion(int version) {
-        return new ShardMetadata(version, topK, vocabSize, configHash, teacher, teacherFingerprint, tokenizerSha256,
-                chatTemplateSha256, corpusSha256, logits, encoding);
+        return new ShardMetadata(
+                version,
+                topK,
+                vocabSize,
+                configHash,
+                teacher,
+                teacherFingerprint,
+                tokenizerSha256,
+                chatTemplateSha256,
+                corpusSha256,
+                logits,
+                encoding);
     }
 
     /** The footer key-value pairs written before the rows, in {@link #KEYS_V1} or {@link #KEYS_V2} order. */
@@ -144,13 +190,21 @@ public record ShardMetadata(
         int topK = parseInt(kv, KEY_TOP_K, source);
         int vocabSize = parseInt(kv, KEY_VOCAB_SIZE, source);
         try {
-            LogitsSpec logits = version == 1 ? LogitsSpec.topK(Math.max(1, topK)) : LogitsSpec.parse(kv.get(KEY_LOGITS));
+            LogitsSpec logits =
+                    version == 1 ? LogitsSpec.topK(Math.max(1, topK)) : LogitsSpec.parse(kv.get(KEY_LOGITS));
             LabelEncoding encoding = version == 1 ? LabelEncoding.PLAIN : LabelEncoding.parse(kv.get(KEY_ENCODING));
-            return new ShardMetadata(version, topK, vocabSize,
-                    kv.get(KEY_CONFIG_HASH), kv.get(KEY_TEACHER),
+            return new ShardMetadata(
+                    version,
+                    topK,
+                    vocabSize,
+                    kv.get(KEY_CONFIG_HASH),
+                    kv.get(KEY_TEACHER),
                     kv.get(version == 1 ? KEY_TEACHER_SHA256 : KEY_TEACHER_FINGERPRINT),
-                    kv.get(KEY_TOKENIZER_SHA256), kv.get(KEY_CHAT_TEMPLATE_SHA256), kv.get(KEY_CORPUS_SHA256),
-                    logits, encoding);
+                    kv.get(KEY_TOKENIZER_SHA256),
+                    kv.get(KEY_CHAT_TEMPLATE_SHA256),
+                    kv.get(KEY_CORPUS_SHA256),
+                    logits,
+                    encoding);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
         }
@@ -160,7 +214,8 @@ public record ShardMetadata(
         try {
             return Integer.parseInt(kv.get(key));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(source + ": footer metadata " + key + " is not an integer: '" + kv.get(key) + "'");
+            throw new IllegalArgumentException(
+                    source + ": footer metadata " + key + " is not an integer: '" + kv.get(key) + "'");
         }
     }
 }

@@ -51,7 +51,9 @@ public final class ShardReader implements Iterable<SoftLabelRow>, AutoCloseable 
             double step = Double.NaN;
             if (version.equals("1")) {
                 expected = ShardSchema.SCHEMA_V1;
-                physical = columns.stream().filter(c -> !ShardSchema.V2_ONLY.contains(c)).toList();
+                physical = columns.stream()
+                        .filter(c -> !ShardSchema.V2_ONLY.contains(c))
+                        .toList();
             } else if (version.equals("2")) {
                 if (LabelEncoding.COMPACT.spelling().equals(kv.get(ShardMetadata.KEY_ENCODING))) {
                     expected = CompactLabels.SCHEMA;
@@ -61,7 +63,8 @@ public final class ShardReader implements Iterable<SoftLabelRow>, AutoCloseable 
             } else if (!version.isEmpty()) {
                 ShardMetadata.fromKeyValues(kv, file.getName()); // throws, naming the file and the version
             }
-            MessageType requested = ShardSchema.project(reader.getFileMetaData().getSchema(), expected, physical, file.getName());
+            MessageType requested =
+                    ShardSchema.project(reader.getFileMetaData().getSchema(), expected, physical, file.getName());
             return new ShardReader(file, reader, requested, step);
         } catch (RuntimeException e) {
             reader.close();
@@ -120,7 +123,8 @@ public final class ShardReader implements Iterable<SoftLabelRow>, AutoCloseable 
             throw new IllegalStateException(file.getName() + ": rows can be iterated once per reader");
         }
         iterated = true;
-        return new ParquetRecords<>(reader, requested, new SoftLabelMaterializer(requested, compactStep), file.getName());
+        return new ParquetRecords<>(
+                reader, requested, new SoftLabelMaterializer(requested, compactStep), file.getName());
     }
 
     @Override

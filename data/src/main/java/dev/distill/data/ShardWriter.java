@@ -51,8 +51,16 @@ public final class ShardWriter implements AutoCloseable {
     private boolean finished;
     private Fidelity fidelity;
 
-    ShardWriter(Path file, String label, ShardMetadata metadata, long rowGroupBytes, long promptStart, long promptEnd,
-            boolean text, Publisher publisher) throws IOException {
+    ShardWriter(
+            Path file,
+            String label,
+            ShardMetadata metadata,
+            long rowGroupBytes,
+            long promptStart,
+            long promptEnd,
+            boolean text,
+            Publisher publisher)
+            throws IOException {
         if (rowGroupBytes < 1) {
             throw new IllegalArgumentException("row group size must be positive, got " + rowGroupBytes);
         }
@@ -66,7 +74,11 @@ public final class ShardWriter implements AutoCloseable {
         this.text = text;
         Configuration conf = HadoopFs.conf();
         HadoopFs.fileSystem(file);
-        this.parquet = new Builder(new StableFooterOutputFile(HadoopOutputFile.fromPath(file, conf)), metadata, this::finalMetadata, text)
+        this.parquet = new Builder(
+                        new StableFooterOutputFile(HadoopOutputFile.fromPath(file, conf)),
+                        metadata,
+                        this::finalMetadata,
+                        text)
                 .withConf(conf)
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
                 .withCompressionCodec(CompressionCodecName.ZSTD)
@@ -235,7 +247,10 @@ public final class ShardWriter implements AutoCloseable {
         private final java.util.function.Supplier<Map<String, String>> finalMetadata;
         private final boolean text;
 
-        Builder(OutputFile out, ShardMetadata metadata, java.util.function.Supplier<Map<String, String>> finalMetadata,
+        Builder(
+                OutputFile out,
+                ShardMetadata metadata,
+                java.util.function.Supplier<Map<String, String>> finalMetadata,
                 boolean text) {
             super(out);
             this.metadata = metadata;

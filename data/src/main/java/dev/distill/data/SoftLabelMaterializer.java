@@ -157,7 +157,8 @@ final class SoftLabelMaterializer extends RecordMaterializer<SoftLabelRow> {
                     total += s;
                 }
                 if (total != ids.length || total != codes.length || sizes.length != logprobMax.size) {
-                    throw new IllegalArgumentException("compact label columns disagree: sum(label_sizes) " + total + ", "
+                    throw new IllegalArgumentException("compact label columns disagree: sum(label_sizes) " + total
+                            + ", "
                             + CompactLabels.ID_DELTAS + " " + ids.length + ", " + CompactLabels.LOGPROB_CODES + " "
                             + codes.length + ", " + CompactLabels.LOGPROB_MAX + " " + logprobMax.size + " for "
                             + sizes.length + " positions");
@@ -166,10 +167,20 @@ final class SoftLabelMaterializer extends RecordMaterializer<SoftLabelRow> {
             } else {
                 logprobs = topkLogprobs.toArray();
             }
-            row = new SoftLabelRow(sampleId, promptIndex, sampleIndex, promptIds.toArray(), completionIds.toArray(),
-                    completionLogprobs.toArray(), ids, logprobs, finishReason, sizes,
+            row = new SoftLabelRow(
+                    sampleId,
+                    promptIndex,
+                    sampleIndex,
+                    promptIds.toArray(),
+                    completionIds.toArray(),
+                    completionLogprobs.toArray(),
+                    ids,
+                    logprobs,
+                    finishReason,
+                    sizes,
                     readsCounts && labelCounts.size > 0 ? labelCounts.toArray() : null,
-                    completionText == null ? null
+                    completionText == null
+                            ? null
                             : new TextSpans(promptText == null ? "" : promptText, completionText, byteEnds.toArray()));
         }
     }

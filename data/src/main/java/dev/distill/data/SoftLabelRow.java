@@ -39,24 +39,74 @@ public record SoftLabelRow(
     public static final Set<String> FINISH_REASONS = Set.of(STOP, LENGTH, SCORED);
 
     /** A row of fixed top-k width (no per-position sizes, no counts) without the optional text columns. */
-    public SoftLabelRow(String sampleId, long promptIndex, int sampleIndex, int[] promptIds, int[] completionIds,
-            float[] completionLogprobs, int[] topkIds, float[] topkLogprobs, String finishReason) {
-        this(sampleId, promptIndex, sampleIndex, promptIds, completionIds, completionLogprobs, topkIds, topkLogprobs,
-                finishReason, null, null, null);
+    public SoftLabelRow(
+            String sampleId,
+            long promptIndex,
+            int sampleIndex,
+            int[] promptIds,
+            int[] completionIds,
+            float[] completionLogprobs,
+            int[] topkIds,
+            float[] topkLogprobs,
+            String finishReason) {
+        this(
+                sampleId,
+                promptIndex,
+                sampleIndex,
+                promptIds,
+                completionIds,
+                completionLogprobs,
+                topkIds,
+                topkLogprobs,
+                finishReason,
+                null,
+                null,
+                null);
     }
 
     /** A row with per-position sizes and counts, without the optional text columns. */
-    public SoftLabelRow(String sampleId, long promptIndex, int sampleIndex, int[] promptIds, int[] completionIds,
-            float[] completionLogprobs, int[] topkIds, float[] topkLogprobs, String finishReason, int[] labelSizes,
+    public SoftLabelRow(
+            String sampleId,
+            long promptIndex,
+            int sampleIndex,
+            int[] promptIds,
+            int[] completionIds,
+            float[] completionLogprobs,
+            int[] topkIds,
+            float[] topkLogprobs,
+            String finishReason,
+            int[] labelSizes,
             int[] labelCounts) {
-        this(sampleId, promptIndex, sampleIndex, promptIds, completionIds, completionLogprobs, topkIds, topkLogprobs,
-                finishReason, labelSizes, labelCounts, null);
+        this(
+                sampleId,
+                promptIndex,
+                sampleIndex,
+                promptIds,
+                completionIds,
+                completionLogprobs,
+                topkIds,
+                topkLogprobs,
+                finishReason,
+                labelSizes,
+                labelCounts,
+                null);
     }
 
     /** This row with per-position entry counts and (for sampled labels) draw counts. */
     public SoftLabelRow withLabels(int[] sizes, int[] counts) {
-        return new SoftLabelRow(sampleId, promptIndex, sampleIndex, promptIds, completionIds, completionLogprobs,
-                topkIds, topkLogprobs, finishReason, sizes, counts, text);
+        return new SoftLabelRow(
+                sampleId,
+                promptIndex,
+                sampleIndex,
+                promptIds,
+                completionIds,
+                completionLogprobs,
+                topkIds,
+                topkLogprobs,
+                finishReason,
+                sizes,
+                counts,
+                text);
     }
     /**
      * Where each position's entries start in {@code topkIds}/{@code topkLogprobs}: {@code n + 1} offsets, the last
@@ -97,8 +147,19 @@ public record SoftLabelRow(
 
     /** This row with the optional text columns. */
     public SoftLabelRow withText(TextSpans spans) {
-        return new SoftLabelRow(sampleId, promptIndex, sampleIndex, promptIds, completionIds, completionLogprobs, topkIds,
-                topkLogprobs, finishReason, labelSizes, labelCounts, spans);
+        return new SoftLabelRow(
+                sampleId,
+                promptIndex,
+                sampleIndex,
+                promptIds,
+                completionIds,
+                completionLogprobs,
+                topkIds,
+                topkLogprobs,
+                finishReason,
+                labelSizes,
+                labelCounts,
+                spans);
     }
 
     /** The format's sample id: {@code "<prompt_index>-<sample_index>"}. */

@@ -20,6 +20,7 @@ final class SoftLabelWriteSupport extends WriteSupport<SoftLabelRow> {
     private final Supplier<Map<String, String>> finalMetadata;
     /** Whether the shard has the optional text columns ({@link ShardSchema#withText}), after the label columns. */
     private final boolean text;
+
     private RecordConsumer out;
 
     SoftLabelWriteSupport(ShardMetadata metadata, Supplier<Map<String, String>> finalMetadata, boolean text) {

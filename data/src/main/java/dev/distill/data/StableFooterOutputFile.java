@@ -25,6 +25,7 @@ import org.apache.parquet.io.PositionOutputStream;
 final class StableFooterOutputFile implements OutputFile {
     /** Bytes held back: the footer (about 2.5 KB per row group) must fit. */
     static final int WINDOW = 4 << 20;
+
     private static final byte[] MAGIC = "PAR1".getBytes(StandardCharsets.US_ASCII);
 
     private final OutputFile delegate;
@@ -63,7 +64,9 @@ final class StableFooterOutputFile implements OutputFile {
         if (length < 12 || !Arrays.equals(file, length - 4, length, MAGIC, 0, 4)) {
             throw new IOException("not a complete Parquet file: no PAR1 magic at the end");
         }
-        int footerLength = ByteBuffer.wrap(file, length - 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        int footerLength = ByteBuffer.wrap(file, length - 8, 4)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .getInt();
         int footerStart = length - 8 - footerLength;
         if (footerLength < 0 || footerStart < 0) {
             throw new IOException("the shard footer is larger than " + (WINDOW >> 20)
@@ -78,7 +81,8 @@ final class StableFooterOutputFile implements OutputFile {
         ByteArrayOutputStream rewritten = new ByteArrayOutputStream(footerLength);
         Util.writeFileMetaData(footer, rewritten);
         if (rewritten.size() != footerLength) {
-            throw new IllegalStateException("footer changed length when normalised: " + footerLength + " -> " + rewritten.size());
+            throw new IllegalStateException(
+                    "footer changed length when normalised: " + footerLength + " -> " + rewritten.size());
         }
         System.arraycopy(rewritten.toByteArray(), 0, file, footerStart, footerLength);
     }

@@ -24,6 +24,7 @@ import org.apache.hadoop.fs.Path;
 public record TeacherVocab(String tokenizerSha256, byte[][] tokenBytes, int[] specialIds, int[] stopIds) {
     /** The file name in the run directory. */
     public static final String FILE = "teacher_vocab.json";
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public TeacherVocab {
@@ -89,8 +90,11 @@ public record TeacherVocab(String tokenizerSha256, byte[][] tokenBytes, int[] sp
         } catch (IOException e) {
             throw new IllegalArgumentException(where + ": not valid JSON: " + e.getMessage(), e);
         }
-        if (o.path("format").asInt(-1) != 1 || !o.path("tokenizer_sha256").isTextual() || !o.path("token_bytes_base64").isArray()) {
-            throw new IllegalArgumentException(where + ": expected {\"format\": 1, \"tokenizer_sha256\", \"token_bytes_base64\": [...]}");
+        if (o.path("format").asInt(-1) != 1
+                || !o.path("tokenizer_sha256").isTextual()
+                || !o.path("token_bytes_base64").isArray()) {
+            throw new IllegalArgumentException(
+                    where + ": expected {\"format\": 1, \"tokenizer_sha256\", \"token_bytes_base64\": [...]}");
         }
         JsonNode tokens = o.get("token_bytes_base64");
         byte[][] bytes = new byte[tokens.size()][];
@@ -102,7 +106,8 @@ public record TeacherVocab(String tokenizerSha256, byte[][] tokenBytes, int[] sp
                 throw new IllegalArgumentException(where + ": token_bytes_base64[" + i + "] is not base64", e);
             }
         }
-        return new TeacherVocab(o.get("tokenizer_sha256").asText(), bytes, ints(o.path("special_ids")), ints(o.path("stop_ids")));
+        return new TeacherVocab(
+                o.get("tokenizer_sha256").asText(), bytes, ints(o.path("special_ids")), ints(o.path("stop_ids")));
     }
 
     private static int[] ints(JsonNode array) {

@@ -51,7 +51,9 @@ public record TextSpans(String promptText, byte[] completionText, int[] byteEnds
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof TextSpans s && promptText.equals(s.promptText) && Arrays.equals(completionText, s.completionText)
+        return o instanceof TextSpans s
+                && promptText.equals(s.promptText)
+                && Arrays.equals(completionText, s.completionText)
                 && Arrays.equals(byteEnds, s.byteEnds);
     }
 

@@ -42,7 +42,8 @@ public final class WorkerLock implements AutoCloseable {
         java.nio.file.Path lockDir = Paths.get(new Path(dir, LOCK_DIR).toUri());
         Files.createDirectories(lockDir);
         java.nio.file.Path file = lockDir.resolve("worker-" + workerIndex + ".lock");
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel channel =
+                FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         FileLock lock;
         try {
             lock = channel.tryLock();
@@ -55,9 +56,10 @@ public final class WorkerLock implements AutoCloseable {
         if (lock == null) {
             String holder = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).trim();
             channel.close();
-            throw new IllegalStateException("run directory " + location + " is being written by another process as worker "
-                    + workerIndex + " (" + (holder.isEmpty() ? "holder unknown" : holder) + ", lock " + file
-                    + "); wait for it to finish, or stop it first");
+            throw new IllegalStateException(
+                    "run directory " + location + " is being written by another process as worker "
+                            + workerIndex + " (" + (holder.isEmpty() ? "holder unknown" : holder) + ", lock " + file
+                            + "); wait for it to finish, or stop it first");
         }
         String me = "pid " + ProcessHandle.current().pid() + " on host " + host();
         channel.truncate(0);

@@ -20,11 +20,14 @@ public final class CorruptShards {
      * Replaces shard {@code i} with {@code rows} written without {@link ShardWriter}'s checks and has the manifest
      * describe the new file (so only the rows themselves are wrong).
      */
-    public static void replaceShard(java.nio.file.Path dir, int i, List<SoftLabelRow> rows, ShardMetadata meta) throws IOException {
+    public static void replaceShard(java.nio.file.Path dir, int i, List<SoftLabelRow> rows, ShardMetadata meta)
+            throws IOException {
         RunDirectory run = RunDirectory.existing(dir.toString());
         Path file = run.shardPath(i);
-        try (ParquetWriter<SoftLabelRow> w = new UncheckedBuilder(HadoopOutputFile.fromPath(file, HadoopFs.conf()), meta,
-                rows.stream().anyMatch(r -> r.text() != null))
+        try (ParquetWriter<SoftLabelRow> w = new UncheckedBuilder(
+                        HadoopOutputFile.fromPath(file, HadoopFs.conf()),
+                        meta,
+                        rows.stream().anyMatch(r -> r.text() != null))
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
                 .withCompressionCodec(CompressionCodecName.ZSTD)
                 .build()) {
@@ -41,8 +44,12 @@ public final class CorruptShards {
         Manifest m = run.readManifest();
         List<Manifest.Shard> shards = new ArrayList<>(m.shards());
         Manifest.Shard s = shards.get(i);
-        shards.set(i, new Manifest.Shard(i, s.file(), s.promptStart(), s.promptEnd(), null, null, null, Manifest.Shard.PENDING));
-        java.nio.file.Files.write(java.nio.file.Path.of(run.path().toUri()).resolve(RunDirectory.MANIFEST),
+        shards.set(
+                i,
+                new Manifest.Shard(
+                        i, s.file(), s.promptStart(), s.promptEnd(), null, null, null, Manifest.Shard.PENDING));
+        java.nio.file.Files.write(
+                java.nio.file.Path.of(run.path().toUri()).resolve(RunDirectory.MANIFEST),
                 new Manifest(m.schemaVersion(), m.config(), m.configHash(), m.promptsTotal(), shards).toJson());
     }
 
@@ -64,7 +71,11 @@ public final class CorruptShards {
 
         @Override
         protected WriteSupport<SoftLabelRow> getWriteSupport(Configuration conf) {
-            return new SoftLabelWriteSupport(meta, () -> java.util.Map.of(Fidelity.KEY, new Fidelity.Accumulator().summary().toFooterValue()), text);
+            return new SoftLabelWriteSupport(
+                    meta,
+                    () -> java.util.Map.of(
+                            Fidelity.KEY, new Fidelity.Accumulator().summary().toFooterValue()),
+                    text);
         }
     }
 }

@@ -38,7 +38,8 @@ public final class FullDiskFileSystem extends RawLocalFileSystem {
     }
 
     @Override
-    protected OutputStream createOutputStreamWithMode(Path f, boolean append, FsPermission permission) throws IOException {
+    protected OutputStream createOutputStreamWithMode(Path f, boolean append, FsPermission permission)
+            throws IOException {
         OutputStream out = super.createOutputStreamWithMode(f, append, permission);
         if (!f.getName().startsWith("part-")) {
             return out;

@@ -27,7 +27,8 @@ class RunDirectoryTest {
     static final long PROMPTS = 50;
     static final int SHARD_SIZE = 12;
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private Map<String, String> uninterrupted() throws Exception {
         Path dir = tmp.resolve("reference");
@@ -43,7 +44,8 @@ class RunDirectoryTest {
         assertEquals(List.of(8L, 10L), List.of(run.shardRange(2)[0], run.shardRange(2)[1]));
         assertEquals(List.of(1), run.pendingShards(2, 1));
         assertEquals(CanonicalJson.sha256(run.config()), run.configHash());
-        String expected = """
+        String expected =
+                """
                 {
                   "schema_version": 1,
                   "config": {
@@ -79,7 +81,8 @@ class RunDirectoryTest {
                     }
                   ]
                 }
-                """.formatted(run.configHash());
+                """
+                        .formatted(run.configHash());
         assertEquals(expected, Files.readString(dir.resolve("manifest.json")));
         assertEquals(List.of("_tmp", "manifest.json"), list(dir));
     }
@@ -88,7 +91,8 @@ class RunDirectoryTest {
     void theConfigHashIsTheSha256OfSortedCompactJson() {
         ObjectNode c = TestRuns.config(5, 0);
         c.putObject("sampling").put("top_p", 0.9).put("temperature", 1.0);
-        assertEquals("{\"samples_per_prompt\":2,\"sampling\":{\"temperature\":1.0,\"top_p\":0.9},\"seed\":0,\"teacher\":\"/models/tiny\",\"top_k\":5}",
+        assertEquals(
+                "{\"samples_per_prompt\":2,\"sampling\":{\"temperature\":1.0,\"top_p\":0.9},\"seed\":0,\"teacher\":\"/models/tiny\",\"top_k\":5}",
                 CanonicalJson.canonical(c));
         // python3 -c 'import hashlib;print(hashlib.sha256(b"<the string above>").hexdigest())'
         assertEquals("1c342da1f987ea25c4ecdf0c2ae26d277df5ea9a19c472d16eece7da4934a1c3", CanonicalJson.sha256(c));
@@ -114,20 +118,35 @@ class RunDirectoryTest {
 
         assertTrue(resumed.isComplete());
         assertEquals(uninterrupted(), TestRuns.snapshot(dir));
-        assertEquals(List.of("manifest.json", "part-00000.parquet", "part-00001.parquet", "part-00002.parquet",
-                "part-00003.parquet", "part-00004.parquet"), list(dir));
+        assertEquals(
+                List.of(
+                        "manifest.json",
+                        "part-00000.parquet",
+                        "part-00001.parquet",
+                        "part-00002.parquet",
+                        "part-00003.parquet",
+                        "part-00004.parquet"),
+                list(dir));
     }
 
     @Test
     void aWorkerProcessKilledWithSigkillResumesToTheSameBytes() throws Exception {
         Path dir = tmp.resolve("run");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), RunWriterMain.class.getName(),
-                dir.toString(), Long.toString(PROMPTS), Integer.toString(SHARD_SIZE), "2")
+        Process p = new ProcessBuilder(
+                        java,
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        RunWriterMain.class.getName(),
+                        dir.toString(),
+                        Long.toString(PROMPTS),
+                        Integer.toString(SHARD_SIZE),
+                        "2")
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
         List<String> lines = new ArrayList<>();
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader out =
+                new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = out.readLine()) != null; ) {
                 lines.add(line);
                 if (line.startsWith("writing")) {
@@ -151,24 +170,34 @@ class RunDirectoryTest {
     void aChangedConfigurationIsRefusedNamingEveryDifference() throws Exception {
         Path dir = tmp.resolve("run");
         RunDirectory.open(dir.toString(), TestRuns.config(20, 0), PROMPTS, SHARD_SIZE);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> RunDirectory.open(dir.toString(), TestRuns.config(50, 1), PROMPTS, SHARD_SIZE));
-        assertEquals("run directory " + dir + " was made with a different configuration: top_k: 20 (run) vs 50 (now); "
-                + "seed: 0 (run) vs 1 (now). Use a new --out directory, or rerun with the original options.", e.getMessage());
+        assertEquals(
+                "run directory " + dir + " was made with a different configuration: top_k: 20 (run) vs 50 (now); "
+                        + "seed: 0 (run) vs 1 (now). Use a new --out directory, or rerun with the original options.",
+                e.getMessage());
 
         ObjectNode nested = TestRuns.config(20, 0);
         nested.putObject("sampling").put("top_p", 0.95);
         nested.remove("teacher");
-        e = assertThrows(IllegalArgumentException.class,
+        e = assertThrows(
+                IllegalArgumentException.class,
                 () -> RunDirectory.open(dir.toString(), nested, PROMPTS + 1, SHARD_SIZE));
-        assertEquals("run directory " + dir + " was made with a different configuration: sampling.top_p: (absent) (run) vs 0.95 (now); "
-                + "teacher: /models/tiny (run) vs (absent) (now); prompts_total: 50 (run) vs 51 (now). "
-                + "Use a new --out directory, or rerun with the original options.", e.getMessage());
+        assertEquals(
+                "run directory " + dir
+                        + " was made with a different configuration: sampling.top_p: (absent) (run) vs 0.95 (now); "
+                        + "teacher: /models/tiny (run) vs (absent) (now); prompts_total: 50 (run) vs 51 (now). "
+                        + "Use a new --out directory, or rerun with the original options.",
+                e.getMessage());
 
-        e = assertThrows(IllegalArgumentException.class,
+        e = assertThrows(
+                IllegalArgumentException.class,
                 () -> RunDirectory.open(dir.toString(), TestRuns.config(20, 0), PROMPTS, SHARD_SIZE * 2));
-        assertEquals("run directory " + dir + " was made with a different configuration: shard_size: 12 (run) vs 24 (now). "
-                + "Use a new --out directory, or rerun with the original options.", e.getMessage());
+        assertEquals(
+                "run directory " + dir + " was made with a different configuration: shard_size: 12 (run) vs 24 (now). "
+                        + "Use a new --out directory, or rerun with the original options.",
+                e.getMessage());
     }
 
     @Test
@@ -200,13 +229,19 @@ class RunDirectoryTest {
         TestRuns.writeAll(run, 1, 0);
         String complete = Files.readString(dir.resolve("manifest.json"));
         // A racing writer replaced the manifest with its older view, in which shards 1 and 3 were pending.
-        Manifest m = Manifest.read(HadoopFs.fileSystem(run.path()), new org.apache.hadoop.fs.Path(run.path(), "manifest.json"));
+        Manifest m = Manifest.read(
+                HadoopFs.fileSystem(run.path()), new org.apache.hadoop.fs.Path(run.path(), "manifest.json"));
         List<Manifest.Shard> stale = new ArrayList<>(m.shards());
         for (int i : new int[] {1, 3}) {
             Manifest.Shard s = stale.get(i);
-            stale.set(i, new Manifest.Shard(i, s.file(), s.promptStart(), s.promptEnd(), null, null, null, Manifest.Shard.PENDING));
+            stale.set(
+                    i,
+                    new Manifest.Shard(
+                            i, s.file(), s.promptStart(), s.promptEnd(), null, null, null, Manifest.Shard.PENDING));
         }
-        Files.write(dir.resolve("manifest.json"), new Manifest(1, m.config(), m.configHash(), m.promptsTotal(), stale).toJson());
+        Files.write(
+                dir.resolve("manifest.json"),
+                new Manifest(1, m.config(), m.configHash(), m.promptsTotal(), stale).toJson());
 
         TestRuns.open(dir, PROMPTS, SHARD_SIZE);
         assertEquals(complete, Files.readString(dir.resolve("manifest.json")));
@@ -235,8 +270,10 @@ class RunDirectoryTest {
         Path dir = tmp.resolve("run");
         RunDirectory driver = TestRuns.open(dir, PROMPTS, SHARD_SIZE);
         byte[] planned = Files.readAllBytes(dir.resolve("manifest.json"));
-        RunDirectory a = RunDirectory.forShardWriters(dir.toString(), TestRuns.config(TestRows.K, 0), PROMPTS, SHARD_SIZE);
-        RunDirectory b = RunDirectory.forShardWriters(dir.toString(), TestRuns.config(TestRows.K, 0), PROMPTS, SHARD_SIZE);
+        RunDirectory a =
+                RunDirectory.forShardWriters(dir.toString(), TestRuns.config(TestRows.K, 0), PROMPTS, SHARD_SIZE);
+        RunDirectory b =
+                RunDirectory.forShardWriters(dir.toString(), TestRuns.config(TestRows.K, 0), PROMPTS, SHARD_SIZE);
         assertEquals(driver.configHash(), a.configHash());
         ShardWriter wa = a.openShard(1, TestRows.metadata(a.configHash()), 8 << 10);
         ShardWriter wb = b.openShard(1, TestRows.metadata(b.configHash()), 8 << 10);
@@ -269,20 +306,34 @@ class RunDirectoryTest {
     void rowsOutsideTheShardOrOutOfOrderAreRefused() throws Exception {
         RunDirectory run = TestRuns.open(tmp.resolve("run"), PROMPTS, SHARD_SIZE);
         try (ShardWriter w = run.openShard(1, TestRows.metadata(run.configHash()))) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.write(TestRows.row(3, 0)));
-            assertEquals("shard 1 (part-00001.parquet) row 0 (sample 3-0): prompt_index 3 is outside the shard's prompts [12, 24)",
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> w.write(TestRows.row(3, 0)));
+            assertEquals(
+                    "shard 1 (part-00001.parquet) row 0 (sample 3-0): prompt_index 3 is outside the shard's prompts [12, 24)",
                     e.getMessage());
             w.write(TestRows.row(13, 1));
             e = assertThrows(IllegalArgumentException.class, () -> w.write(TestRows.row(13, 0)));
-            assertEquals("shard 1 (part-00001.parquet) row 1 (sample 13-0): rows are not ordered by (prompt_index, sample_index): "
-                    + "follows 13-1", e.getMessage());
+            assertEquals(
+                    "shard 1 (part-00001.parquet) row 1 (sample 13-0): rows are not ordered by (prompt_index, sample_index): "
+                            + "follows 13-1",
+                    e.getMessage());
             SoftLabelRow r = TestRows.row(14, 0);
-            SoftLabelRow shortTopk = new SoftLabelRow(r.sampleId(), 14, 0, r.promptIds(), r.completionIds(), r.completionLogprobs(),
-                    java.util.Arrays.copyOf(r.topkIds(), r.topkIds().length - 1), r.topkLogprobs(), r.finishReason());
+            SoftLabelRow shortTopk = new SoftLabelRow(
+                    r.sampleId(),
+                    14,
+                    0,
+                    r.promptIds(),
+                    r.completionIds(),
+                    r.completionLogprobs(),
+                    java.util.Arrays.copyOf(r.topkIds(), r.topkIds().length - 1),
+                    r.topkLogprobs(),
+                    r.finishReason());
             e = assertThrows(IllegalArgumentException.class, () -> w.write(shortTopk));
             int n = r.completionIds().length;
-            assertEquals("shard 1 (part-00001.parquet) row 1 (sample 14-0): topk_ids has " + (n * 5 - 1) + " values, expected "
-                    + n + " positions × top_k 5 = " + n * 5, e.getMessage());
+            assertEquals(
+                    "shard 1 (part-00001.parquet) row 1 (sample 14-0): topk_ids has " + (n * 5 - 1)
+                            + " values, expected " + n + " positions × top_k 5 = " + n * 5,
+                    e.getMessage());
         }
     }
 
@@ -305,8 +356,12 @@ class RunDirectoryTest {
                 assertTrue(Files.isRegularFile(dir.resolve("part-00001.parquet")), tag);
                 assertTrue(run.isCommitted(1), tag);
                 assertEquals(List.of(0, 2), run.pendingShards(1, 0), tag);
-                assertEquals(List.of(1), RunDirectory.existing(dir.toString()).committedShards().stream()
-                        .map(p -> RunDirectory.shardIndex(p.getName())).toList(), tag);
+                assertEquals(
+                        List.of(1),
+                        RunDirectory.existing(dir.toString()).committedShards().stream()
+                                .map(p -> RunDirectory.shardIndex(p.getName()))
+                                .toList(),
+                        tag);
             }
         } finally {
             Locale.setDefault(saved);

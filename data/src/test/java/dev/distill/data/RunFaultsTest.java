@@ -26,7 +26,8 @@ class RunFaultsTest {
     static final long PROMPTS = 30;
     static final int SHARD_SIZE = 12;
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void aRowWithNaNOrPositiveLogprobsOrAnOutOfVocabularyIdIsNeverCommitted() throws Exception {
@@ -39,9 +40,36 @@ class RunFaultsTest {
         int[] oov = r.topkIds().clone();
         oov[2] = TestRows.VOCAB + 7;
         List<SoftLabelRow> bad = List.of(
-                new SoftLabelRow(r.sampleId(), 0, 0, r.promptIds(), r.completionIds(), r.completionLogprobs(), r.topkIds(), nan, r.finishReason()),
-                new SoftLabelRow(r.sampleId(), 0, 0, r.promptIds(), r.completionIds(), positive, r.topkIds(), r.topkLogprobs(), r.finishReason()),
-                new SoftLabelRow(r.sampleId(), 0, 0, r.promptIds(), r.completionIds(), r.completionLogprobs(), oov, r.topkLogprobs(), r.finishReason()));
+                new SoftLabelRow(
+                        r.sampleId(),
+                        0,
+                        0,
+                        r.promptIds(),
+                        r.completionIds(),
+                        r.completionLogprobs(),
+                        r.topkIds(),
+                        nan,
+                        r.finishReason()),
+                new SoftLabelRow(
+                        r.sampleId(),
+                        0,
+                        0,
+                        r.promptIds(),
+                        r.completionIds(),
+                        positive,
+                        r.topkIds(),
+                        r.topkLogprobs(),
+                        r.finishReason()),
+                new SoftLabelRow(
+                        r.sampleId(),
+                        0,
+                        0,
+                        r.promptIds(),
+                        r.completionIds(),
+                        r.completionLogprobs(),
+                        oov,
+                        r.topkLogprobs(),
+                        r.finishReason()));
         List<String> expected = List.of(
                 "shard 0 (part-00000.parquet) row 0 (sample 0-0): topk_logprobs[6] (position 1, rank 1) = NaN is not a finite log-probability (<= 0)",
                 "shard 0 (part-00000.parquet) row 0 (sample 0-0): completion_logprobs[0] = 5.0 is not a finite log-probability (<= 0)",
@@ -62,8 +90,8 @@ class RunFaultsTest {
         Path dir = tmp.resolve("full");
         for (boolean fsError : new boolean[] {false, true}) {
             FullDiskFileSystem.fsError = fsError;
-            RunDirectory run = RunDirectory.open(FullDiskFileSystem.location(dir), TestRuns.config(TestRows.K, 0), PROMPTS,
-                    SHARD_SIZE);
+            RunDirectory run = RunDirectory.open(
+                    FullDiskFileSystem.location(dir), TestRuns.config(TestRows.K, 0), PROMPTS, SHARD_SIZE);
             IOException e = assertThrows(IOException.class, () -> {
                 try (ShardWriter w = run.openShard(0, TestRows.metadata(run.configHash()), 8 << 10)) {
                     TestRuns.writeRows(run, 0, w, Long.MAX_VALUE);
@@ -71,7 +99,11 @@ class RunFaultsTest {
                 }
             });
             assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
-            assertEquals(List.of(), list(dir.resolve("_tmp")).stream().filter(f -> f.startsWith("part-")).toList(),
+            assertEquals(
+                    List.of(),
+                    list(dir.resolve("_tmp")).stream()
+                            .filter(f -> f.startsWith("part-"))
+                            .toList(),
                     "the attempt's temporary file is deleted (fsError " + fsError + ")");
             assertFalse(run.isCommitted(0));
         }
@@ -97,7 +129,8 @@ class RunFaultsTest {
                     f.get(60, TimeUnit.SECONDS);
                     ok++;
                 } catch (java.util.concurrent.ExecutionException e) {
-                    assertTrue(e.getCause().getMessage().contains("was made with a different configuration: top_k: "),
+                    assertTrue(
+                            e.getCause().getMessage().contains("was made with a different configuration: top_k: "),
                             e.getCause().getMessage());
                 }
             }
@@ -110,11 +143,15 @@ class RunFaultsTest {
     void aShardCommitIsRefusedWhenTheRunWasFixedToAnotherConfiguration() throws Exception {
         Path dir = tmp.resolve("run");
         RunDirectory fixed = TestRuns.open(dir, PROMPTS, SHARD_SIZE);
-        RunDirectory other = RunDirectory.forShardWriters(dir.toString(), TestRuns.config(TestRows.K, 9), PROMPTS, SHARD_SIZE);
+        RunDirectory other =
+                RunDirectory.forShardWriters(dir.toString(), TestRuns.config(TestRows.K, 9), PROMPTS, SHARD_SIZE);
         try (ShardWriter w = other.openShard(0, TestRows.metadata(other.configHash()), 8 << 10)) {
             TestRuns.writeRows(other, 0, w, Long.MAX_VALUE);
             IllegalStateException e = assertThrows(IllegalStateException.class, w::commit);
-            assertTrue(e.getMessage().contains("was fixed to another configuration by the process that created it: seed: 0 (run) vs 9 (now)"),
+            assertTrue(
+                    e.getMessage()
+                            .contains(
+                                    "was fixed to another configuration by the process that created it: seed: 0 (run) vs 9 (now)"),
                     e.getMessage());
         }
         assertFalse(fixed.isCommitted(0));
@@ -136,13 +173,19 @@ class RunFaultsTest {
         RunDirectory resumed = TestRuns.open(dir, PROMPTS, SHARD_SIZE);
         assertEquals(List.of(0), resumed.pendingShards(1, 0));
         assertEquals(1, resumed.repairedShards().size());
-        assertTrue(resumed.repairedShards().get(0).startsWith("shard 0 (part-00000.parquet) in " + dir + " is damaged (unreadable"),
+        assertTrue(
+                resumed.repairedShards()
+                        .get(0)
+                        .startsWith("shard 0 (part-00000.parquet) in " + dir + " is damaged (unreadable"),
                 resumed.repairedShards().get(0));
         assertFalse(resumed.isComplete());
 
-        RunDirectory verified = RunDirectory.open(dir.toString(), TestRuns.config(TestRows.K, 0), PROMPTS, SHARD_SIZE, true);
+        RunDirectory verified =
+                RunDirectory.open(dir.toString(), TestRuns.config(TestRows.K, 0), PROMPTS, SHARD_SIZE, true);
         assertEquals(List.of(0, 1), verified.pendingShards(1, 0));
-        assertTrue(verified.repairedShards().get(0).contains("is damaged (sha256 "), verified.repairedShards().get(0));
+        assertTrue(
+                verified.repairedShards().get(0).contains("is damaged (sha256 "),
+                verified.repairedShards().get(0));
         TestRuns.writeAll(verified, 1, 0);
         assertEquals(bytes.length, Files.size(part0));
         assertTrue(verified.isComplete());
@@ -157,13 +200,18 @@ class RunFaultsTest {
         byte[] manifest = Files.readAllBytes(dir.resolve(RunDirectory.MANIFEST));
         Files.delete(dir.resolve(RunDirectory.MANIFEST));
 
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> RunDirectory.open(dir.toString(), TestRuns.config(TestRows.K, 1), PROMPTS, SHARD_SIZE));
-        assertTrue(e.getMessage().contains("has no manifest.json and its shard part-00000.parquet was made with another configuration"),
+        assertTrue(
+                e.getMessage()
+                        .contains(
+                                "has no manifest.json and its shard part-00000.parquet was made with another configuration"),
                 e.getMessage());
         RunDirectory rebuilt = TestRuns.open(dir, PROMPTS, SHARD_SIZE);
         assertEquals(List.of(1), rebuilt.pendingShards(1, 0));
-        assertEquals(new String(manifest, StandardCharsets.UTF_8),
+        assertEquals(
+                new String(manifest, StandardCharsets.UTF_8),
                 new String(Files.readAllBytes(dir.resolve(RunDirectory.MANIFEST)), StandardCharsets.UTF_8));
     }
 
@@ -173,15 +221,25 @@ class RunFaultsTest {
         RunDirectory run = TestRuns.open(dir, PROMPTS, SHARD_SIZE);
         try (WorkerLock held = run.lockWorker(0)) {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> run.lockWorker(0));
-            assertTrue(e.getMessage().startsWith("run directory " + dir + " is being written by another process as worker 0 (pid "
-                    + ProcessHandle.current().pid() + " on host "), e.getMessage());
+            assertTrue(
+                    e.getMessage()
+                            .startsWith(
+                                    "run directory " + dir + " is being written by another process as worker 0 (pid "
+                                            + ProcessHandle.current().pid() + " on host "),
+                    e.getMessage());
             run.lockWorker(1).close(); // another worker index is free
         }
-        Process holder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), LockHolderMain.class.getName(), dir.toString())
-                .redirectErrorStream(true).start();
+        Process holder = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        LockHolderMain.class.getName(),
+                        dir.toString())
+                .redirectErrorStream(true)
+                .start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader out =
+                    new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
             for (String line = out.readLine(); line != null && !line.startsWith("locked"); line = out.readLine()) {
                 // skip log lines
             }

@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@code python3 tools/scripts/decode_shards_pyarrow.py fixtures/shards/NAME.parquet fixtures/shards/NAME.pyarrow.json}.
  */
 class ShardDecodeSnippetTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     static ShardMetadata meta(String name) {
         LogitsSpec spec = name.startsWith("sample") ? LogitsSpec.sample(16, 1.0) : LogitsSpec.topP(0.95, 16);
@@ -48,9 +49,13 @@ class ShardDecodeSnippetTest {
             Files.createDirectories(fixture.getParent());
             Files.copy(written, fixture, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
-        assertArrayEquals(Files.readAllBytes(fixture), Files.readAllBytes(written), "the writer's bytes changed: " + name);
+        assertArrayEquals(
+                Files.readAllBytes(fixture), Files.readAllBytes(written), "the writer's bytes changed: " + name);
 
-        JsonNode pyarrow = new ObjectMapper().readTree(RepoRoot.path().resolve("fixtures/shards/" + name + ".pyarrow.json").toFile());
+        JsonNode pyarrow = new ObjectMapper()
+                .readTree(RepoRoot.path()
+                        .resolve("fixtures/shards/" + name + ".pyarrow.json")
+                        .toFile());
         List<SoftLabelRow> rows = new ArrayList<>();
         try (ShardReader reader = ShardReader.open(fixture.toString())) {
             reader.forEach(rows::add);
@@ -67,9 +72,11 @@ class ShardDecodeSnippetTest {
                 for (int j = 0; j < p.get("ids").size(); j++) {
                     int at = offsets[t] + j;
                     assertEquals(row.topkIds()[at], p.get("ids").get(j).asInt(), name + " row " + i + " position " + t);
-                    assertEquals(row.topkLogprobs()[at], p.get("logprobs").get(j).asDouble(), 1e-6);
+                    assertEquals(
+                            row.topkLogprobs()[at], p.get("logprobs").get(j).asDouble(), 1e-6);
                     if (meta.logits().sampled()) {
-                        assertEquals(row.labelCounts()[at], p.get("counts").get(j).asInt());
+                        assertEquals(
+                                row.labelCounts()[at], p.get("counts").get(j).asInt());
                     } else {
                         assertTrue(p.get("counts").isNull());
                     }
@@ -83,9 +90,11 @@ class ShardDecodeSnippetTest {
         String docs = Files.readString(RepoRoot.path().resolve("docs/shard-format.md"));
         String script = Files.readString(RepoRoot.path().resolve("tools/scripts/decode_shards_pyarrow.py"));
         String marker = "# --- decode snippet (docs/shard-format.md) ---\n";
-        String snippet = script.substring(script.indexOf(marker) + marker.length(), script.indexOf("# --- end of snippet ---"));
+        String snippet =
+                script.substring(script.indexOf(marker) + marker.length(), script.indexOf("# --- end of snippet ---"));
         assertTrue(snippet.contains("def labels(path):"), snippet);
-        assertTrue(docs.contains("```python\n" + snippet + "```"), "docs/shard-format.md must show the script's decode"
-                + " snippet verbatim:\n" + snippet);
+        assertTrue(
+                docs.contains("```python\n" + snippet + "```"),
+                "docs/shard-format.md must show the script's decode" + " snippet verbatim:\n" + snippet);
     }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.distill.data.cli.ValidateCommand;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,11 +21,23 @@ import picocli.CommandLine;
 /** Format version 2: variable-size positions, draw counts, the compact encoding, and version 1 still read. */
 class ShardFormatV2Test {
     static final int VOCAB = 151_936;
-    @TempDir Path dir;
+
+    @TempDir
+    Path dir;
 
     static ShardMetadata meta(LogitsSpec spec, LabelEncoding encoding) {
-        return new ShardMetadata(2, spec.size(), VOCAB, "h".repeat(64), "teacher", "f".repeat(64), "a".repeat(64), "none",
-                "c".repeat(64), spec, encoding);
+        return new ShardMetadata(
+                2,
+                spec.size(),
+                VOCAB,
+                "h".repeat(64),
+                "teacher",
+                "f".repeat(64),
+                "a".repeat(64),
+                "none",
+                "c".repeat(64),
+                spec,
+                encoding);
     }
 
     /** Rows shaped like {@code spec}'s output over a peaked synthetic teacher (plain order: descending or by id). */
@@ -87,9 +98,18 @@ class ShardFormatV2Test {
                 completion[t] = chosen[0];
                 completionLp[t] = (float) Math.log(probs[0]);
             }
-            SoftLabelRow row = SoftLabelRow.of(p, 0, new int[] {1, 2}, completion, completionLp,
-                    ids.stream().mapToInt(Integer::intValue).toArray(), toFloats(lps), SoftLabelRow.STOP);
-            out.add(row.withLabels(sizes, spec.sampled() ? counts.stream().mapToInt(Integer::intValue).toArray() : null));
+            SoftLabelRow row = SoftLabelRow.of(
+                    p,
+                    0,
+                    new int[] {1, 2},
+                    completion,
+                    completionLp,
+                    ids.stream().mapToInt(Integer::intValue).toArray(),
+                    toFloats(lps),
+                    SoftLabelRow.STOP);
+            out.add(row.withLabels(
+                    sizes,
+                    spec.sampled() ? counts.stream().mapToInt(Integer::intValue).toArray() : null));
         }
         return out;
     }
@@ -174,7 +194,8 @@ class ShardFormatV2Test {
     void versionOneShardsStillReadAndValidate() throws Exception {
         RunDirectory run = TestRuns.open(dir.resolve("v1"), 10, 5);
         for (int i = 0; i < 2; i++) {
-            try (ShardWriter w = run.openShard(i, TestRows.metadata(run.configHash()).withVersion(1), 8 << 10)) {
+            try (ShardWriter w =
+                    run.openShard(i, TestRows.metadata(run.configHash()).withVersion(1), 8 << 10)) {
                 TestRuns.writeRows(run, i, w, Long.MAX_VALUE);
                 w.commit();
             }
@@ -187,20 +208,26 @@ class ShardFormatV2Test {
             assertNull(reader.fidelity());
             for (SoftLabelRow row : reader) {
                 assertNull(row.labelSizes());
-                assertEquals(row.completionIds().length * TestRows.K, row.labelOffsets(TestRows.K)[row.completionIds().length]);
+                assertEquals(
+                        row.completionIds().length * TestRows.K,
+                        row.labelOffsets(TestRows.K)[row.completionIds().length]);
             }
         }
-        assertEquals(0, new CommandLine(new ValidateCommand()).execute(dir.resolve("v1").toString()));
+        assertEquals(
+                0,
+                new CommandLine(new ValidateCommand()).execute(dir.resolve("v1").toString()));
     }
 
     @Test
     void anUnknownVersionIsAnErrorNamingTheFile() {
         Map<String, String> kv = new HashMap<>(TestRows.metadata("h".repeat(64)).toKeyValues());
         kv.put(ShardMetadata.KEY_SCHEMA_VERSION, "3");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> ShardMetadata.fromKeyValues(kv, "part-00007.parquet"));
-        assertEquals("part-00007.parquet: distill.schema_version is 3; this build reads shard format versions 1 and 2"
-                + " (a newer distill wrote this file?)", e.getMessage());
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> ShardMetadata.fromKeyValues(kv, "part-00007.parquet"));
+        assertEquals(
+                "part-00007.parquet: distill.schema_version is 3; this build reads shard format versions 1 and 2"
+                        + " (a newer distill wrote this file?)",
+                e.getMessage());
     }
 
     @Test
@@ -209,9 +236,10 @@ class ShardFormatV2Test {
         SoftLabelRow row = rows(sample, 1, 3).get(0);
         int[] counts = row.labelCounts().clone();
         counts[0]++;
-        try (ShardWriter w = ShardWriter.create(dir.resolve("x.parquet").toString(), meta(sample, LabelEncoding.PLAIN), 1 << 20)) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> w.write(row.withLabels(row.labelSizes(), counts)));
+        try (ShardWriter w =
+                ShardWriter.create(dir.resolve("x.parquet").toString(), meta(sample, LabelEncoding.PLAIN), 1 << 20)) {
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class, () -> w.write(row.withLabels(row.labelSizes(), counts)));
             assertTrue(e.getMessage().contains("label_counts: position 0 sums to 9 draws, expected 8"), e.getMessage());
         }
     }

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ShardRoundTripTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @Test
     void rowsAndMetadataSurviveARoundTripThroughSeveralRowGroups() throws Exception {
@@ -40,11 +41,14 @@ class ShardRoundTripTest {
         try (ShardReader reader = ShardReader.open(file)) {
             assertEquals(meta, reader.metadata());
             assertEquals(rows.size(), reader.rowCount());
-            assertTrue(reader.rowGroups().size() > 3, "row groups: " + reader.rowGroups().size());
+            assertTrue(
+                    reader.rowGroups().size() > 3,
+                    "row groups: " + reader.rowGroups().size());
             List<SoftLabelRow> back = new ArrayList<>();
             reader.forEach(back::add);
             // version 2 gives every row its per-position sizes (top_k each); top-k rows have no counts
-            List<SoftLabelRow> expected = rows.stream().map(r -> TestRows.asReadV2(r, meta.topK())).toList();
+            List<SoftLabelRow> expected =
+                    rows.stream().map(r -> TestRows.asReadV2(r, meta.topK())).toList();
             assertEquals(expected, back);
         }
     }
@@ -59,9 +63,11 @@ class ShardRoundTripTest {
             }
             w.commit();
         }
-        org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(dir.resolve("shard.parquet").toUri());
+        org.apache.hadoop.fs.Path path =
+                new org.apache.hadoop.fs.Path(dir.resolve("shard.parquet").toUri());
         try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(path, HadoopFs.conf()))) {
-            String list = "required group %s (LIST) {\n    repeated group list {\n      required %s element;\n    }\n  }\n";
+            String list =
+                    "required group %s (LIST) {\n    repeated group list {\n      required %s element;\n    }\n  }\n";
             String expected = "message distill_soft_labels {\n"
                     + "  required binary sample_id (STRING);\n"
                     + "  required int64 prompt_index;\n"
@@ -83,13 +89,22 @@ class ShardRoundTripTest {
             for (BlockMetaData block : reader.getRowGroups()) {
                 assertEquals(11, block.getColumns().size());
                 for (ColumnChunkMetaData chunk : block.getColumns()) {
-                    assertEquals(CompressionCodecName.ZSTD, chunk.getCodec(), chunk.getPath().toDotString());
+                    assertEquals(
+                            CompressionCodecName.ZSTD,
+                            chunk.getCodec(),
+                            chunk.getPath().toDotString());
                     boolean isFloat = chunk.getPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.FLOAT;
-                    assertEquals(isFloat, chunk.getEncodings().contains(Encoding.BYTE_STREAM_SPLIT), chunk.getPath().toDotString());
+                    assertEquals(
+                            isFloat,
+                            chunk.getEncodings().contains(Encoding.BYTE_STREAM_SPLIT),
+                            chunk.getPath().toDotString());
                     assertFalse(chunk.hasDictionaryPage(), chunk.getPath().toDotString());
                 }
             }
         }
-        assertEquals(List.of("shard.parquet"), java.util.Arrays.stream(dir.toFile().list()).toList(), "no .crc side files");
+        assertEquals(
+                List.of("shard.parquet"),
+                java.util.Arrays.stream(dir.toFile().list()).toList(),
+                "no .crc side files");
     }
 }

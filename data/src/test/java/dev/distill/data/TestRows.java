@@ -11,7 +11,8 @@ public final class TestRows {
     private TestRows() {}
 
     public static ShardMetadata metadata(String configHash) {
-        return ShardMetadata.of(K, VOCAB, configHash, "tiny-teacher", "t".repeat(64), "a".repeat(64), "none", "c".repeat(64));
+        return ShardMetadata.of(
+                K, VOCAB, configHash, "tiny-teacher", "t".repeat(64), "a".repeat(64), "none", "c".repeat(64));
     }
 
     /** {@code row} as a version-2 reader returns it: every position holds {@code topK} entries, top-k rows have no counts. */

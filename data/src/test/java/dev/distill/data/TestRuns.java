@@ -62,8 +62,11 @@ public final class TestRuns {
         try (Stream<Path> files = Files.walk(dir)) {
             files.filter(Files::isRegularFile).forEach(f -> {
                 try {
-                    out.put(dir.relativize(f).toString(), HadoopFs.sha256(HadoopFs.fileSystem(new org.apache.hadoop.fs.Path(f.toUri())),
-                            new org.apache.hadoop.fs.Path(f.toUri())));
+                    out.put(
+                            dir.relativize(f).toString(),
+                            HadoopFs.sha256(
+                                    HadoopFs.fileSystem(new org.apache.hadoop.fs.Path(f.toUri())),
+                                    new org.apache.hadoop.fs.Path(f.toUri())));
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The optional text columns (--store-spans): round trip, readers that ignore them, the writer's checks. */
 class TextSpansTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private static List<String> allColumns() {
         List<String> c = new ArrayList<>(ShardSchema.COLUMNS);
@@ -36,7 +37,8 @@ class TextSpansTest {
             assertTrue(ShardSchema.hasText(r.fileSchema()));
             List<SoftLabelRow> read = new ArrayList<>();
             r.forEach(read::add);
-            assertEquals(rows.stream().map(row -> TestRows.asReadV2(row, TestRows.K)).toList(), read);
+            assertEquals(
+                    rows.stream().map(row -> TestRows.asReadV2(row, TestRows.K)).toList(), read);
         }
         try (ShardReader r = ShardReader.open(HadoopFs.path(file), ShardSchema.COLUMNS)) {
             SoftLabelRow first = r.iterator().next();
@@ -48,9 +50,18 @@ class TextSpansTest {
     @Test
     void aCompactVersion2ShardCarriesTheTextColumnsAfterItsLabelColumns() throws Exception {
         ShardMetadata plain = TestRows.metadata("h");
-        ShardMetadata compact = new ShardMetadata(plain.schemaVersion(), plain.topK(), plain.vocabSize(), "h",
-                plain.teacher(), plain.teacherFingerprint(), plain.tokenizerSha256(), plain.chatTemplateSha256(),
-                plain.corpusSha256(), plain.logits(), LabelEncoding.COMPACT);
+        ShardMetadata compact = new ShardMetadata(
+                plain.schemaVersion(),
+                plain.topK(),
+                plain.vocabSize(),
+                "h",
+                plain.teacher(),
+                plain.teacherFingerprint(),
+                plain.tokenizerSha256(),
+                plain.chatTemplateSha256(),
+                plain.corpusSha256(),
+                plain.logits(),
+                LabelEncoding.COMPACT);
         String file = tmp.resolve("c.parquet").toString();
         List<SoftLabelRow> rows = List.of(TestRows.withText(TestRows.row(1, 0)), TestRows.withText(TestRows.row(2, 1)));
         try (ShardWriter w = ShardWriter.create(file, compact, 1 << 20, true)) {
@@ -80,10 +91,13 @@ class TextSpansTest {
         int[] ends = good.text().byteEnds().clone();
         ends[ends.length - 1]--;
         SoftLabelRow bad = good.withText(new TextSpans("p", good.text().completionText(), ends));
-        try (ShardWriter w = ShardWriter.create(tmp.resolve("s.parquet").toString(), TestRows.metadata("h"), 1 << 20, true)) {
+        try (ShardWriter w =
+                ShardWriter.create(tmp.resolve("s.parquet").toString(), TestRows.metadata("h"), 1 << 20, true)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> w.write(bad));
-            assertEquals("s.parquet row 0 (sample 1-0): completion_byte_ends ends at " + ends[ends.length - 1]
-                    + ", but completion_text has " + (ends[ends.length - 1] + 1) + " bytes (the spans must cover it exactly)",
+            assertEquals(
+                    "s.parquet row 0 (sample 1-0): completion_byte_ends ends at " + ends[ends.length - 1]
+                            + ", but completion_text has " + (ends[ends.length - 1] + 1)
+                            + " bytes (the spans must cover it exactly)",
                     e.getMessage());
             assertThrows(IllegalArgumentException.class, () -> w.write(TestRows.row(2, 0)), "a row without text");
         }

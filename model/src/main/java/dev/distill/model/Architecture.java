@@ -10,11 +10,25 @@ import java.util.Optional;
  * layers slide, and the architecture-specific config.json keys. Everything else is shared.
  */
 public enum Architecture {
-    LLAMA("llama", "LlamaForCausalLM", false, false, null, 2048, SlidingRule.NONE,
+    LLAMA(
+            "llama",
+            "LlamaForCausalLM",
+            false,
+            false,
+            null,
+            2048,
+            SlidingRule.NONE,
             List.of("attention_bias", "mlp_bias")),
     MISTRAL("mistral", "MistralForCausalLM", false, false, null, 131072, SlidingRule.EVERY_LAYER, List.of()),
     QWEN2("qwen2", "Qwen2ForCausalLM", true, false, null, 32768, SlidingRule.FROM_MAX_WINDOW_LAYERS, List.of()),
-    QWEN3("qwen3", "Qwen3ForCausalLM", false, true, 128, 32768, SlidingRule.FROM_MAX_WINDOW_LAYERS,
+    QWEN3(
+            "qwen3",
+            "Qwen3ForCausalLM",
+            false,
+            true,
+            128,
+            32768,
+            SlidingRule.FROM_MAX_WINDOW_LAYERS,
             List.of("attention_bias"));
 
     /** Which layers attend over a sliding window, as transformers 5.18 decides it. */
@@ -42,8 +56,15 @@ public enum Architecture {
     private final SlidingRule slidingRule;
     private final List<String> falseFlags;
 
-    Architecture(String modelType, String hfClassName, boolean qkvBias, boolean qkNorm, Integer defaultHeadDim,
-            int defaultMaxPositions, SlidingRule slidingRule, List<String> falseFlags) {
+    Architecture(
+            String modelType,
+            String hfClassName,
+            boolean qkvBias,
+            boolean qkNorm,
+            Integer defaultHeadDim,
+            int defaultMaxPositions,
+            SlidingRule slidingRule,
+            List<String> falseFlags) {
         this.modelType = modelType;
         this.hfClassName = hfClassName;
         this.qkvBias = qkvBias;
@@ -56,7 +77,9 @@ public enum Architecture {
 
     /** The architecture of a config.json model_type, or empty when this project does not run it. */
     public static Optional<Architecture> ofModelType(String modelType) {
-        return Arrays.stream(values()).filter(a -> a.modelType.equals(modelType)).findFirst();
+        return Arrays.stream(values())
+                .filter(a -> a.modelType.equals(modelType))
+                .findFirst();
     }
 
     /** Every supported model_type, for error messages. */
@@ -119,8 +142,9 @@ public enum Architecture {
 
     /** Whether layer {@code layer} slides when no explicit layer_types decides it. */
     public boolean slides(int layer, boolean hasWindow, int maxWindowLayers) {
-        return hasWindow && (slidingRule == SlidingRule.EVERY_LAYER
-                || slidingRule == SlidingRule.FROM_MAX_WINDOW_LAYERS && layer >= maxWindowLayers);
+        return hasWindow
+                && (slidingRule == SlidingRule.EVERY_LAYER
+                        || slidingRule == SlidingRule.FROM_MAX_WINDOW_LAYERS && layer >= maxWindowLayers);
     }
 
     /** The boolean config.json keys transformers' config of this architecture carries, always written false. */

@@ -34,6 +34,7 @@ final class AttentionBias {
             NDArray first = m.arange(past - window + 1, s - window + 1).reshape(t, 1); // [T, 1] oldest visible slot
             seen = seen.logicalAnd(key.gte(first)); // [T, S]
         }
-        return JniUtils.where((PtNDArray) keyOk.logicalAnd(seen), (PtNDArray) visible, (PtNDArray) masked); // [B, 1, T, S]
+        return JniUtils.where(
+                (PtNDArray) keyOk.logicalAnd(seen), (PtNDArray) visible, (PtNDArray) masked); // [B, 1, T, S]
     }
 }

@@ -14,8 +14,8 @@ public final class Batching {
     private Batching() {}
 
     /** A left-padded batch on the host, row-major [rows, width] arrays. */
-    public record LeftPadded(int rows, int width, int[] lengths, long[] inputIds, long[] attentionMask,
-            long[] positionIds) {
+    public record LeftPadded(
+            int rows, int width, int[] lengths, long[] inputIds, long[] attentionMask, long[] positionIds) {
 
         /** inputIds [B, W] int64 on {@code m}'s device */
         public NDArray inputIds(NDManager m) {
@@ -48,8 +48,8 @@ public final class Batching {
         for (int b = 0; b < rows; b++) {
             int[] seq = sequences.get(b);
             if (seq.length > width) {
-                throw new IllegalArgumentException("sequence " + b + " has " + seq.length + " tokens, more than width "
-                        + width);
+                throw new IllegalArgumentException(
+                        "sequence " + b + " has " + seq.length + " tokens, more than width " + width);
             }
             lengths[b] = seq.length;
             for (int t = 0; t < seq.length; t++) {

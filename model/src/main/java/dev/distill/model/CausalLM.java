@@ -41,6 +41,7 @@ public final class CausalLM implements AutoCloseable {
      * {@code -Ddistill.attention=explicit} computes the float32 softmax explicitly instead (to compare).
      */
     private static final boolean FUSED = !"explicit".equals(System.getProperty("distill.attention"));
+
     private static final int INIT_CHUNK = 1 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -57,7 +58,11 @@ public final class CausalLM implements AutoCloseable {
     private final RotaryTables rope;
     private final FusedAttention fused;
 
-    private CausalLM(ModelConfig config, DataType dtype, NDManager manager, List<Param> layout,
+    private CausalLM(
+            ModelConfig config,
+            DataType dtype,
+            NDManager manager,
+            List<Param> layout,
             LinkedHashMap<String, NDArray> params) {
         this.config = config;
         this.dtype = dtype;
@@ -70,12 +75,22 @@ public final class CausalLM implements AutoCloseable {
         int d = config.headDim();
         NDArray visible = manager.create(0f);
         NDArray masked = manager.create(AttentionBias.MASKED);
-        constants = new DecoderLayer.Constants(manager.create((float) config.rmsNormEps()), manager.create(-0.5f),
-                manager.create((float) (1.0 / Math.sqrt(d))), visible, masked, visible.toType(dtype, true),
-                manager.create(dtype == DataType.FLOAT16 ? -65504f : AttentionBias.MASKED).toType(dtype, false));
+        constants = new DecoderLayer.Constants(
+                manager.create((float) config.rmsNormEps()),
+                manager.create(-0.5f),
+                manager.create((float) (1.0 / Math.sqrt(d))),
+                visible,
+                masked,
+                visible.toType(dtype, true),
+                manager.create(dtype == DataType.FLOAT16 ? -65504f : AttentionBias.MASKED)
+                        .toType(dtype, false));
         fused = FUSED ? new FusedAttention((PtNDManager) manager) : null;
-        rope = new RotaryTables(manager, manager.create(config.rope().inverseFrequencies(d)), dtype,
-                config.numHeads() + config.numKvHeads(), config.numHeads() + 2 * config.numKvHeads());
+        rope = new RotaryTables(
+                manager,
+                manager.create(config.rope().inverseFrequencies(d)),
+                dtype,
+                config.numHeads() + config.numKvHeads(),
+                config.numHeads() + 2 * config.numKvHeads());
         layers = new DecoderLayer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             layers[i] = new DecoderLayer(i, config, params, constants);
@@ -95,7 +110,8 @@ public final class CausalLM implements AutoCloseable {
         ModelConfig config = ModelConfig.load(modelDir);
         try (Checkpoint checkpoint = Checkpoint.open(modelDir)) {
             checkpoint.validate(ParameterLayout.of(config));
-            return assemble(config, dtype, device, (part, dest, offset) -> checkpoint.readInto(part.hfName(), dest, offset));
+            return assemble(
+                    config, dtype, device, (part, dest, offset) -> checkpoint.readInto(part.hfName(), dest, offset));
         }
     }
 
@@ -103,8 +119,8 @@ public final class CausalLM implements AutoCloseable {
      * A model from float32 HF tensors (row-major, HF layout) that {@code tensors} supplies per
      * checkpoint tensor: how {@link dev.distill.model.gguf.GgufModel} loads a dequantised GGUF file.
      */
-    public static CausalLM fromHfTensors(ModelConfig config, Function<Part, float[]> tensors, DataType dtype,
-            Device device) {
+    public static CausalLM fromHfTensors(
+            ModelConfig config, Function<Part, float[]> tensors, DataType dtype, Device device) {
         ByteBuffer chunk = ByteBuffer.allocateDirect(INIT_CHUNK * 4).order(ByteOrder.nativeOrder());
         return assemble(config, dtype, device, (part, dest, offset) -> {
             float[] data = tensors.apply(part);
@@ -196,8 +212,8 @@ public final class CausalLM implements AutoCloseable {
 
     private static void checkDtype(DataType dtype) {
         if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
-            throw new IllegalArgumentException("compute dtype " + dtype + " is not supported (supported: float32, "
-                    + "float16)");
+            throw new IllegalArgumentException(
+                    "compute dtype " + dtype + " is not supported (supported: float32, " + "float16)");
         }
     }
 
@@ -251,7 +267,8 @@ public final class CausalLM implements AutoCloseable {
         int past = cache == null ? 0 : cache.length();
         int t = checkInputs(inputIds, positionIds, attentionMask, cache, past);
         if (taps != null && taps.layers() != layers.length) {
-            throw new IllegalArgumentException("taps are for " + taps.layers() + " layers; the model has " + layers.length);
+            throw new IllegalArgumentException(
+                    "taps are for " + taps.layers() + " layers; the model has " + layers.length);
         }
         // attention probabilities asked for: every layer of this forward computes them explicitly
         FusedAttention attention = taps != null && taps.wantsAnyAttention() ? null : fused;
@@ -306,9 +323,15 @@ public final class CausalLM implements AutoCloseable {
 
     private NDArray bias(NDArray attentionMask, int past, int t, int window, boolean forFused) {
         if (!forFused) {
-            return AttentionBias.of(attentionMask, past, t, window, constants.visible(), constants.masked()); // [B, 1, T, S]
+            return AttentionBias.of(
+                    attentionMask, past, t, window, constants.visible(), constants.masked()); // [B, 1, T, S]
         }
-        NDArray bias = AttentionBias.of(attentionMask, past, t, window, constants.fusedVisible(),
+        NDArray bias = AttentionBias.of(
+                attentionMask,
+                past,
+                t,
+                window,
+                constants.fusedVisible(),
                 constants.fusedMasked()); // [B, 1, T, S] model dtype
         long groups = config.numHeads() / config.numKvHeads();
         return t == 1 || groups == 1 ? bias : bias.tile(new long[] {1, 1, groups, 1}); // [B, 1, G*T, S]
@@ -319,8 +342,15 @@ public final class CausalLM implements AutoCloseable {
      * (autograd keeps what backward needs), so a forward holds one layer's activations at a time
      * instead of every layer's. Its input is released too, unless {@code taps} recorded it.
      */
-    private static NDArray layerScoped(DecoderLayer layer, NDArray x, RotaryTables.Rotation rope, NDArray bias,
-            FusedAttention attention, KvCache cache, int past, LayerTaps taps) {
+    private static NDArray layerScoped(
+            DecoderLayer layer,
+            NDArray x,
+            RotaryTables.Rotation rope,
+            NDArray bias,
+            FusedAttention attention,
+            KvCache cache,
+            int past,
+            LayerTaps taps) {
         NDArray out;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
@@ -364,24 +394,24 @@ public final class CausalLM implements AutoCloseable {
     private int checkInputs(NDArray ids, NDArray pos, NDArray mask, KvCache cache, int past) {
         Shape s = ids.getShape();
         if (s.dimension() != 2 || s.get(1) < 1 || ids.getDataType() != DataType.INT64) {
-            throw new IllegalArgumentException("inputIds: expected int64 [B, T] with T >= 1, got "
-                    + ids.getDataType() + " " + s);
+            throw new IllegalArgumentException(
+                    "inputIds: expected int64 [B, T] with T >= 1, got " + ids.getDataType() + " " + s);
         }
         long b = s.get(0);
         int t = Math.toIntExact(s.get(1));
         if (!pos.getShape().equals(s) || pos.getDataType() != DataType.INT64) {
-            throw new IllegalArgumentException("positionIds: expected int64 " + s + ", got " + pos.getDataType() + " "
-                    + pos.getShape());
+            throw new IllegalArgumentException(
+                    "positionIds: expected int64 " + s + ", got " + pos.getDataType() + " " + pos.getShape());
         }
         Shape maskShape = new Shape(b, past + t);
         if (!mask.getShape().equals(maskShape)) {
-            throw new IllegalArgumentException("attentionMask: expected [B, cached + T] = " + maskShape + ", got "
-                    + mask.getShape());
+            throw new IllegalArgumentException(
+                    "attentionMask: expected [B, cached + T] = " + maskShape + ", got " + mask.getShape());
         }
         for (NDArray a : new NDArray[] {ids, pos, mask}) {
             if (!a.getDevice().equals(device())) {
-                throw new IllegalArgumentException("inputs must be on the model's device " + device() + ", got "
-                        + a.getDevice());
+                throw new IllegalArgumentException(
+                        "inputs must be on the model's device " + device() + ", got " + a.getDevice());
             }
         }
         if (cache != null) {
@@ -428,9 +458,10 @@ public final class CausalLM implements AutoCloseable {
             Files.createDirectories(outDir);
             String dtypeName = dtype == DataType.FLOAT16 ? "float16" : "float32";
             ObjectNode cfg = config.toBuilder().declaredDtype(dtypeName).build().toHfJson();
-            JSON.writerWithDefaultPrettyPrinter().writeValue(outDir.resolve("config.json").toFile(), cfg);
-            JSON.writerWithDefaultPrettyPrinter().writeValue(outDir.resolve("generation_config.json").toFile(),
-                    config.toGenerationConfigJson());
+            JSON.writerWithDefaultPrettyPrinter()
+                    .writeValue(outDir.resolve("config.json").toFile(), cfg);
+            JSON.writerWithDefaultPrettyPrinter()
+                    .writeValue(outDir.resolve("generation_config.json").toFile(), config.toGenerationConfigJson());
         } catch (IOException e) {
             throw new UncheckedIOException(outDir + ": cannot write config: " + e.getMessage(), e);
         }

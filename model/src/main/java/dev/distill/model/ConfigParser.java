@@ -21,12 +21,14 @@ final class ConfigParser {
 
     ModelConfig parse() {
         String typeName = requiredText("model_type");
-        Architecture type = Architecture.ofModelType(typeName).orElseThrow(() -> fail("model_type '" + typeName
-                + "' is not supported (supported: " + String.join(", ", Architecture.modelTypes()) + ")"));
+        Architecture type = Architecture.ofModelType(typeName)
+                .orElseThrow(() -> fail("model_type '" + typeName + "' is not supported (supported: "
+                        + String.join(", ", Architecture.modelTypes()) + ")"));
         checkArchitectures(type);
         checkUnsupportedOptions(type);
         Integer maxPositions = optionalInt("max_position_embeddings");
-        ModelConfigBuilder b = ModelConfig.builder(typeName).source(source)
+        ModelConfigBuilder b = ModelConfig.builder(typeName)
+                .source(source)
                 .vocabSize(requiredInt("vocab_size"))
                 .hiddenSize(requiredInt("hidden_size"))
                 .intermediateSize(requiredInt("intermediate_size"))
@@ -41,8 +43,12 @@ final class ConfigParser {
                 .bosTokenId(optionalTokenId("bos_token_id"))
                 .padTokenId(optionalTokenId("pad_token_id"))
                 .initializerRange(optionalDouble("initializer_range", 0.02))
-                .declaredDtype(json.hasNonNull("dtype") ? json.get("dtype").asText()
-                        : json.hasNonNull("torch_dtype") ? json.get("torch_dtype").asText() : null);
+                .declaredDtype(
+                        json.hasNonNull("dtype")
+                                ? json.get("dtype").asText()
+                                : json.hasNonNull("torch_dtype")
+                                        ? json.get("torch_dtype").asText()
+                                        : null);
         // transformers' MistralConfig, Qwen2Config and Qwen3Config default sliding_window to 4096 when the key is
         // absent; qwen models have a window only with use_sliding_window (else transformers sets it to None)
         if (type.hasWindow(optionalBoolean("use_sliding_window", false))) {
@@ -78,21 +84,24 @@ final class ConfigParser {
                 throw fail(act + " '" + json.get(act).asText() + "' is not supported (supported: silu)");
             }
         }
-        List<String> flags = type.usesLayerTypes() ? List.of("attention_bias", "mlp_bias")
+        List<String> flags = type.usesLayerTypes()
+                ? List.of("attention_bias", "mlp_bias")
                 : List.of("attention_bias", "mlp_bias", "use_sliding_window");
         for (String flag : flags) {
             if (optionalBoolean(flag, false)) {
                 throw fail(flag + " true is not supported for " + type.modelType());
             }
         }
-        if (json.hasNonNull("partial_rotary_factor") && json.get("partial_rotary_factor").asDouble() != 1.0) {
+        if (json.hasNonNull("partial_rotary_factor")
+                && json.get("partial_rotary_factor").asDouble() != 1.0) {
             throw fail("partial_rotary_factor " + json.get("partial_rotary_factor") + " is not supported (only 1.0)");
         }
     }
 
     /** rope_parameters (transformers 5) or rope_scaling + rope_theta (transformers 4). */
     private RopeConfig parseRope(Integer maxPositions) {
-        String field = json.hasNonNull("rope_parameters") ? "rope_parameters"
+        String field = json.hasNonNull("rope_parameters")
+                ? "rope_parameters"
                 : json.hasNonNull("rope_scaling") ? "rope_scaling" : null;
         double topTheta = optionalDouble("rope_theta", 10000.0);
         if (field == null) {
@@ -115,7 +124,8 @@ final class ConfigParser {
             throw fail(field + "." + typeKey + " '" + type + "' is not supported (supported: "
                     + String.join(", ", RopeConfig.SUPPORTED) + ")");
         }
-        if (p.hasNonNull("partial_rotary_factor") && p.get("partial_rotary_factor").asDouble() != 1.0) {
+        if (p.hasNonNull("partial_rotary_factor")
+                && p.get("partial_rotary_factor").asDouble() != 1.0) {
             throw fail(field + ".partial_rotary_factor " + p.get("partial_rotary_factor")
                     + " is not supported (only 1.0)");
         }
@@ -126,8 +136,12 @@ final class ConfigParser {
                 int original = p.hasNonNull("original_max_position_embeddings")
                         ? (int) number(p, field, "original_max_position_embeddings")
                         : maxPositions == null ? 0 : maxPositions;
-                return RopeConfig.llama3(theta, number(p, field, "factor"), number(p, field, "low_freq_factor"),
-                        number(p, field, "high_freq_factor"), original);
+                return RopeConfig.llama3(
+                        theta,
+                        number(p, field, "factor"),
+                        number(p, field, "low_freq_factor"),
+                        number(p, field, "high_freq_factor"),
+                        original);
             default:
                 return RopeConfig.plain(theta);
         }

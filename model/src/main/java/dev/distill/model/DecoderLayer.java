@@ -58,8 +58,14 @@ final class DecoderLayer {
      * libtorch's fused kernel, {@code bias} [B, 1, G*T, S] (T > 1) or [B, 1, 1, S] in the model dtype;
      * null: explicit float32 softmax, {@code bias} [B, 1, T, S] float32 (see {@link AttentionBias}).
      */
-    NDArray forward(NDArray x, RotaryTables.Rotation rope, NDArray bias, FusedAttention fused, KvCache cache,
-            int past, LayerTaps taps) {
+    NDArray forward(
+            NDArray x,
+            RotaryTables.Rotation rope,
+            NDArray bias,
+            FusedAttention fused,
+            KvCache cache,
+            int past,
+            LayerTaps taps) {
         Shape s = x.getShape();
         long b = s.get(0);
         long t = s.get(1);
@@ -91,13 +97,18 @@ final class DecoderLayer {
         // The G query heads of a KV head as G*T rows of one attention (no repeated K/V). Decoding (T = 1)
         // skips the reshapes and transposes that would only move a size-1 axis.
         NDArray q = qAndKv.get(0); // [B, T, Hq, D]
-        q = t == 1 ? q.reshape(b, kvHeads, groups, headDim) // [B, Hkv, G, D]
-                : q.reshape(b, t, kvHeads, groups, headDim).transpose(0, 2, 3, 1, 4)
+        q = t == 1
+                ? q.reshape(b, kvHeads, groups, headDim) // [B, Hkv, G, D]
+                : q.reshape(b, t, kvHeads, groups, headDim)
+                        .transpose(0, 2, 3, 1, 4)
                         .reshape(b, kvHeads, groups * t, headDim); // [B, Hkv, G*T, D], row g*T + t
-        NDArray context = fused != null ? fused.apply(q, keys, values, bias) // [B, Hkv, G*T, D]
+        NDArray context = fused != null
+                ? fused.apply(q, keys, values, bias) // [B, Hkv, G*T, D]
                 : softmaxAttention(q, keys, values, bias, x.getDataType(), taps);
-        context = t == 1 ? context.reshape(b, 1, (long) heads * headDim) // [B, 1, Hq*D]
-                : context.reshape(b, kvHeads, groups, t, headDim).transpose(0, 3, 1, 2, 4)
+        context = t == 1
+                ? context.reshape(b, 1, (long) heads * headDim) // [B, 1, Hq*D]
+                : context.reshape(b, kvHeads, groups, t, headDim)
+                        .transpose(0, 3, 1, 2, 4)
                         .reshape(b, t, (long) heads * headDim); // [B, T, Hq*D]
         x = x.add(oProj.apply(context));
 
@@ -114,8 +125,8 @@ final class DecoderLayer {
      * float32 -> context [B, Hkv, G*T, D] in {@code type}; the probabilities go to {@code taps} when
      * they ask for this layer's.
      */
-    private NDArray softmaxAttention(NDArray q, NDArray keys, NDArray values, NDArray bias, DataType type,
-            LayerTaps taps) {
+    private NDArray softmaxAttention(
+            NDArray q, NDArray keys, NDArray values, NDArray bias, DataType type, LayerTaps taps) {
         Shape qs = q.getShape();
         long b = qs.get(0);
         long rows = qs.get(2);
@@ -128,7 +139,8 @@ final class DecoderLayer {
                 : Ops.softmaxFloat(scores.reshape(b, kvHeads, groups, t, span).add(bias.expandDims(1)), -1)
                         .reshape(b, kvHeads, rows, span); // [B, Hkv, G*T, S] float32
         if (taps != null && taps.wantsAttention(index)) {
-            taps.recordAttention(index, probs.reshape(b, (long) heads, t, span)); // [B, Hq, T, S]; query head = kv * G + g
+            taps.recordAttention(
+                    index, probs.reshape(b, (long) heads, t, span)); // [B, Hq, T, S]; query head = kv * G + g
         }
         return Ops.cast(probs, type).matMul(values); // [B, Hkv, G*T, D]
     }
@@ -154,6 +166,12 @@ final class DecoderLayer {
      * attention bias, float32 for the explicit softmax and in the model dtype for the fused kernel
      * (-1e9, or float16's lowest finite value: a row that sees nothing stays finite).
      */
-    record Constants(NDArray eps, NDArray minusHalf, NDArray scale, NDArray visible, NDArray masked,
-            NDArray fusedVisible, NDArray fusedMasked) {}
+    record Constants(
+            NDArray eps,
+            NDArray minusHalf,
+            NDArray scale,
+            NDArray visible,
+            NDArray masked,
+            NDArray fusedVisible,
+            NDArray fusedMasked) {}
 }

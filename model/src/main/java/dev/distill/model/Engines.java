@@ -42,8 +42,8 @@ public final class Engines {
                 if (s.equals("gpu") || s.equals("cuda") || s.startsWith("gpu:") || s.startsWith("cuda:")) {
                     int idx = s.contains(":") ? Integer.parseInt(s.substring(s.indexOf(':') + 1)) : 0;
                     if (engine.getGpuCount() <= idx) {
-                        throw new IllegalArgumentException("--device " + spec + ": DJL sees "
-                                + engine.getGpuCount() + " GPU(s); use --device cpu or auto");
+                        throw new IllegalArgumentException("--device " + spec + ": DJL sees " + engine.getGpuCount()
+                                + " GPU(s); use --device cpu or auto");
                     }
                     return Device.gpu(idx);
                 }
@@ -64,8 +64,9 @@ public final class Engines {
                 return DataType.FLOAT16;
             case "bf16":
             case "bfloat16":
-                throw new IllegalArgumentException("--dtype bf16: DJL's PyTorch engine has no bfloat16; bf16 checkpoints"
-                        + " are widened on load, compute in fp16 (GPU) or fp32");
+                throw new IllegalArgumentException(
+                        "--dtype bf16: DJL's PyTorch engine has no bfloat16; bf16 checkpoints"
+                                + " are widened on load, compute in fp16 (GPU) or fp32");
             default:
                 throw new IllegalArgumentException("--dtype: expected auto, fp32 or fp16, got '" + spec + "'");
         }

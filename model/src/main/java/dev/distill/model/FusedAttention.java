@@ -25,7 +25,8 @@ import java.util.zip.ZipOutputStream;
 final class FusedAttention implements AutoCloseable {
     private static final String NAME = "distill_sdpa";
     /** TorchScript source: what torch.jit.script(...).code prints for the module. */
-    private static final String SOURCE = """
+    private static final String SOURCE =
+            """
             class Sdpa(Module):
               __parameters__ = []
               __buffers__ = []
@@ -54,7 +55,8 @@ final class FusedAttention implements AutoCloseable {
      */
     NDArray apply(NDArray q, NDArray k, NDArray v, NDArray mask) {
         // the result is attached to q's manager
-        return IValueUtils.forward(module, new NDList(q, k, v, mask), JniUtils.isGradMode()).singletonOrThrow();
+        return IValueUtils.forward(module, new NDList(q, k, v, mask), JniUtils.isGradMode())
+                .singletonOrThrow();
     }
 
     @Override

@@ -49,7 +49,7 @@ final class HfConfigJson {
         arch.falseFlags().forEach(flag -> o.put(flag, false));
         Integer window = c.slidingWindow().isPresent() ? c.slidingWindow().getAsInt() : null;
         switch (arch.slidingRule()) {
-            case NONE -> { }
+            case NONE -> {}
             case EVERY_LAYER -> putInt(o, "sliding_window", window);
             case FROM_MAX_WINDOW_LAYERS -> {
                 o.put("use_sliding_window", window != null);

@@ -34,11 +34,17 @@ public final class KvCache implements AutoCloseable {
      * out-of-memory error, which callers retry on smaller batches) the buffers made so far are freed with
      * the cache's sub-manager before the error propagates, so a retry starts with all the memory back.
      */
-    KvCache(NDManager parent, int layers, int batch, int kvHeads, int capacity, int headDim,
+    KvCache(
+            NDManager parent,
+            int layers,
+            int batch,
+            int kvHeads,
+            int capacity,
+            int headDim,
             BiFunction<NDManager, Shape, NDArray> allocate) {
         if (batch <= 0 || capacity <= 0) {
-            throw new IllegalArgumentException("KV cache needs batchSize > 0 and capacity > 0, got " + batch + ", "
-                    + capacity);
+            throw new IllegalArgumentException(
+                    "KV cache needs batchSize > 0 and capacity > 0, got " + batch + ", " + capacity);
         }
         this.manager = parent.newSubManager();
         this.buffers = new NDArray[layers];
@@ -104,14 +110,22 @@ public final class KvCache implements AutoCloseable {
     /** Writes kv [B, 2Hkv, T, D] (keys then values) of {@code layer} into slots [start, start + T). */
     void write(int layer, int start, NDArray kv) {
         long end = start + kv.getShape().get(2);
-        JniUtils.indexSet((PtNDArray) buffers[layer], (PtNDArray) kv, new long[] {0, 0, start, 0},
-                new long[] {batch, 2L * kvHeads, end, headDim}, new long[] {1, 1, 1, 1});
+        JniUtils.indexSet(
+                (PtNDArray) buffers[layer],
+                (PtNDArray) kv,
+                new long[] {0, 0, start, 0},
+                new long[] {batch, 2L * kvHeads, end, headDim},
+                new long[] {1, 1, 1, 1});
     }
 
     /** View of slots [0, end) of {@code layer}'s keys and values: [B, 2Hkv, end, D] */
     NDArray keysAndValues(int layer, int end) {
-        return JniUtils.index((PtNDArray) buffers[layer], new long[] {0, 0, 0, 0},
-                new long[] {batch, 2L * kvHeads, end, headDim}, new long[] {1, 1, 1, 1}, (PtNDManager) manager);
+        return JniUtils.index(
+                (PtNDArray) buffers[layer],
+                new long[] {0, 0, 0, 0},
+                new long[] {batch, 2L * kvHeads, end, headDim},
+                new long[] {1, 1, 1, 1},
+                (PtNDManager) manager);
     }
 
     /** Marks {@code t} more slots as filled (after every layer has written them). */

@@ -42,7 +42,8 @@ public final class LayerTaps {
         boolean[] at = new boolean[layers];
         for (int i : chosen) {
             if (i < 0 || i >= layers) {
-                throw new IllegalArgumentException(what + " tap at layer " + i + ": the model has layers 0.." + (layers - 1));
+                throw new IllegalArgumentException(
+                        what + " tap at layer " + i + ": the model has layers 0.." + (layers - 1));
             }
             at[i] = true;
         }

@@ -64,8 +64,7 @@ public final class ModelConfig {
         numHeads = b.numHeads;
         numKvHeads = b.numKvHeads == null ? b.numHeads : b.numKvHeads;
         headDim = b.headDim == null ? type.defaultHeadDim(b.hiddenSize, b.numHeads) : b.headDim;
-        maxPositionEmbeddings = b.maxPositionEmbeddings == null ? type.defaultMaxPositions()
-                : b.maxPositionEmbeddings;
+        maxPositionEmbeddings = b.maxPositionEmbeddings == null ? type.defaultMaxPositions() : b.maxPositionEmbeddings;
         rmsNormEps = b.rmsNormEps;
         rope = b.rope;
         tieWordEmbeddings = b.tieWordEmbeddings;
@@ -78,12 +77,14 @@ public final class ModelConfig {
         derivedLayerTypes = deriveLayerTypes(type, b.numLayers, slidingWindow != null, maxWindowLayers);
         // an explicit list is kept only where it is used (qwen) and says something max_window_layers does not
         explicitLayerTypes = b.layerTypes == null || !type.usesLayerTypes() || b.layerTypes.equals(derivedLayerTypes)
-                ? null : b.layerTypes;
+                ? null
+                : b.layerTypes;
         declaredDtype = b.declaredDtype;
     }
 
     /** The layer types transformers 5.18 gives a config without layer_types ({@link Architecture#slides}). */
-    private static List<String> deriveLayerTypes(Architecture type, int layers, boolean hasWindow, int maxWindowLayers) {
+    private static List<String> deriveLayerTypes(
+            Architecture type, int layers, boolean hasWindow, int maxWindowLayers) {
         List<String> types = new ArrayList<>();
         for (int i = 0; i < layers; i++) {
             types.add(type.slides(i, hasWindow, maxWindowLayers) ? SLIDING_ATTENTION : FULL_ATTENTION);
@@ -102,7 +103,8 @@ public final class ModelConfig {
         }
         ModelConfig config = fromJson(readJson(configPath), configPath.toString());
         Path genPath = modelDir.resolve("generation_config.json");
-        return Files.isRegularFile(genPath) ? config.withGenerationConfig(readJson(genPath), genPath.toString())
+        return Files.isRegularFile(genPath)
+                ? config.withGenerationConfig(readJson(genPath), genPath.toString())
                 : config;
     }
 
@@ -120,7 +122,8 @@ public final class ModelConfig {
         Set<Integer> eos = new LinkedHashSet<>();
         Arrays.stream(eosTokenIds).forEach(eos::add);
         Arrays.stream(p.tokenIds("eos_token_id")).forEach(eos::add);
-        ModelConfigBuilder b = toBuilder().eosTokenIds(eos.stream().mapToInt(Integer::intValue).toArray());
+        ModelConfigBuilder b =
+                toBuilder().eosTokenIds(eos.stream().mapToInt(Integer::intValue).toArray());
         if (bosTokenId == null) {
             b.bosTokenId(p.optionalTokenId("bos_token_id"));
         }
@@ -291,8 +294,12 @@ public final class ModelConfig {
     public long parameterCount() {
         long h = hiddenSize;
         long qkvRows = (long) (numHeads + 2 * numKvHeads) * headDim;
-        long perLayer = 2 * h + qkvRows * h + (qkvBias() ? qkvRows : 0) + (qkNorm() ? 2L * headDim : 0)
-                + (long) numHeads * headDim * h + 3 * h * intermediateSize;
+        long perLayer = 2 * h
+                + qkvRows * h
+                + (qkvBias() ? qkvRows : 0)
+                + (qkNorm() ? 2L * headDim : 0)
+                + (long) numHeads * headDim * h
+                + 3 * h * intermediateSize;
         long embeddings = (long) vocabSize * h * (tieWordEmbeddings ? 1 : 2);
         return embeddings + numLayers * perLayer + h;
     }
@@ -309,8 +316,20 @@ public final class ModelConfig {
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "%s(vocab=%d, hidden=%d, intermediate=%d, layers=%d, heads=%d/%d, "
-                + "head_dim=%d, rope=%s, tied=%b, params=%d)", type.modelType(), vocabSize, hiddenSize, intermediateSize,
-                numLayers, numHeads, numKvHeads, headDim, rope.type(), tieWordEmbeddings, parameterCount());
+        return String.format(
+                Locale.ROOT,
+                "%s(vocab=%d, hidden=%d, intermediate=%d, layers=%d, heads=%d/%d, "
+                        + "head_dim=%d, rope=%s, tied=%b, params=%d)",
+                type.modelType(),
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                numLayers,
+                numHeads,
+                numKvHeads,
+                headDim,
+                rope.type(),
+                tieWordEmbeddings,
+                parameterCount());
     }
 }

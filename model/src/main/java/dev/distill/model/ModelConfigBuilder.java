@@ -147,8 +147,9 @@ public final class ModelConfigBuilder {
 
     /** Validates and builds; errors start with the source name and name the field. */
     public ModelConfig build() {
-        Architecture arch = Architecture.ofModelType(modelType).orElseThrow(() -> fail("model_type '"
-                + modelType + "' is not supported (supported: " + String.join(", ", Architecture.modelTypes()) + ")"));
+        Architecture arch = Architecture.ofModelType(modelType)
+                .orElseThrow(() -> fail("model_type '" + modelType + "' is not supported (supported: "
+                        + String.join(", ", Architecture.modelTypes()) + ")"));
         positive("vocab_size", vocabSize);
         positive("hidden_size", hiddenSize);
         positive("intermediate_size", intermediateSize);
@@ -178,8 +179,10 @@ public final class ModelConfigBuilder {
         if (!rope.type().equals("default") && !(rope.factor() > 0)) {
             throw fail("rope factor must be positive, got " + rope.factor());
         }
-        if (rope.type().equals("llama3") && !(rope.highFreqFactor() > rope.lowFreqFactor()
-                && rope.lowFreqFactor() > 0 && rope.originalMaxPositionEmbeddings() > 0)) {
+        if (rope.type().equals("llama3")
+                && !(rope.highFreqFactor() > rope.lowFreqFactor()
+                        && rope.lowFreqFactor() > 0
+                        && rope.originalMaxPositionEmbeddings() > 0)) {
             throw fail("llama3 rope needs high_freq_factor > low_freq_factor > 0 and "
                     + "original_max_position_embeddings > 0, got " + rope);
         }
@@ -213,8 +216,8 @@ public final class ModelConfigBuilder {
         }
         int sliding = c.layerTypes().indexOf(ModelConfig.SLIDING_ATTENTION);
         if (sliding >= 0 && slidingWindow == null) {
-            throw fail("layer_types[" + sliding + "] is '" + ModelConfig.SLIDING_ATTENTION + "' but there is no sliding "
-                    + "window (use_sliding_window false or sliding_window null)");
+            throw fail("layer_types[" + sliding + "] is '" + ModelConfig.SLIDING_ATTENTION
+                    + "' but there is no sliding " + "window (use_sliding_window false or sliding_window null)");
         }
     }
 

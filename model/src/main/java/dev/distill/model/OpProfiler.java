@@ -79,14 +79,24 @@ public final class OpProfiler {
         sorted.sort((x, y) -> Double.compare(y.getValue()[1], x.getValue()[1]));
         StringBuilder sb = new StringBuilder("| op | calls | ms | share |\n| --- | --- | --- | --- |\n");
         for (Map.Entry<String, double[]> e : sorted.subList(0, Math.min(rows, sorted.size()))) {
-            sb.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %.1f%% |%n", e.getKey(), (long) e.getValue()[0],
-                    e.getValue()[1] / 1e3, 100 * e.getValue()[1] / total));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %d | %.1f | %.1f%% |%n",
+                    e.getKey(),
+                    (long) e.getValue()[0],
+                    e.getValue()[1] / 1e3,
+                    100 * e.getValue()[1] / total));
         }
         if (!ops.isEmpty()) {
             Op last = ops.get(ops.size() - 1);
             double wall = last.startUs() + last.durationUs() - ops.get(0).startUs();
-            sb.append(String.format(Locale.ROOT, "%d calls, %.1f ms in ops, %.1f ms wall (%.1f%% outside ops)%n",
-                    ops.size(), total / 1e3, wall / 1e3, 100 * (wall - total) / wall));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%d calls, %.1f ms in ops, %.1f ms wall (%.1f%% outside ops)%n",
+                    ops.size(),
+                    total / 1e3,
+                    wall / 1e3,
+                    100 * (wall - total) / wall));
         }
         return sb.toString();
     }

@@ -51,15 +51,21 @@ public final class ParameterLayout {
         for (int i = 0; i < c.numLayers(); i++) {
             String p = "model.layers." + i + ".";
             out.add(single(p + "input_layernorm.weight", Init.ONES, h));
-            out.add(fused(p + "self_attn.qkv_proj.weight", Init.NORMAL, List.of(
-                    new Part(p + "self_attn.q_proj.weight", new long[] {q, h}),
-                    new Part(p + "self_attn.k_proj.weight", new long[] {kv, h}),
-                    new Part(p + "self_attn.v_proj.weight", new long[] {kv, h}))));
+            out.add(fused(
+                    p + "self_attn.qkv_proj.weight",
+                    Init.NORMAL,
+                    List.of(
+                            new Part(p + "self_attn.q_proj.weight", new long[] {q, h}),
+                            new Part(p + "self_attn.k_proj.weight", new long[] {kv, h}),
+                            new Part(p + "self_attn.v_proj.weight", new long[] {kv, h}))));
             if (c.qkvBias()) {
-                out.add(fused(p + "self_attn.qkv_proj.bias", Init.ZEROS, List.of(
-                        new Part(p + "self_attn.q_proj.bias", new long[] {q}),
-                        new Part(p + "self_attn.k_proj.bias", new long[] {kv}),
-                        new Part(p + "self_attn.v_proj.bias", new long[] {kv}))));
+                out.add(fused(
+                        p + "self_attn.qkv_proj.bias",
+                        Init.ZEROS,
+                        List.of(
+                                new Part(p + "self_attn.q_proj.bias", new long[] {q}),
+                                new Part(p + "self_attn.k_proj.bias", new long[] {kv}),
+                                new Part(p + "self_attn.v_proj.bias", new long[] {kv}))));
             }
             if (c.qkNorm()) {
                 out.add(single(p + "self_attn.q_norm.weight", Init.ONES, d));
@@ -67,9 +73,12 @@ public final class ParameterLayout {
             }
             out.add(single(p + "self_attn.o_proj.weight", Init.NORMAL, h, q));
             out.add(single(p + "post_attention_layernorm.weight", Init.ONES, h));
-            out.add(fused(p + "mlp.gate_up_proj.weight", Init.NORMAL, List.of(
-                    new Part(p + "mlp.gate_proj.weight", new long[] {inter, h}),
-                    new Part(p + "mlp.up_proj.weight", new long[] {inter, h}))));
+            out.add(fused(
+                    p + "mlp.gate_up_proj.weight",
+                    Init.NORMAL,
+                    List.of(
+                            new Part(p + "mlp.gate_proj.weight", new long[] {inter, h}),
+                            new Part(p + "mlp.up_proj.weight", new long[] {inter, h}))));
             out.add(single(p + "mlp.down_proj.weight", Init.NORMAL, h, inter));
         }
         out.add(single("model.norm.weight", Init.ONES, h));

@@ -7,7 +7,12 @@ import java.util.List;
  * factor) or {@code llama3} (per-frequency rescaling with smooth interpolation), as transformers
  * computes them.
  */
-public record RopeConfig(String type, double theta, double factor, double lowFreqFactor, double highFreqFactor,
+public record RopeConfig(
+        String type,
+        double theta,
+        double factor,
+        double lowFreqFactor,
+        double highFreqFactor,
         int originalMaxPositionEmbeddings) {
 
     /** The rope types this project implements. */
@@ -24,7 +29,11 @@ public record RopeConfig(String type, double theta, double factor, double lowFre
     }
 
     /** Llama 3.1 scaling (Meta's defaults are factor 8, low 1, high 4, original 8192). */
-    public static RopeConfig llama3(double theta, double factor, double lowFreqFactor, double highFreqFactor,
+    public static RopeConfig llama3(
+            double theta,
+            double factor,
+            double lowFreqFactor,
+            double highFreqFactor,
             int originalMaxPositionEmbeddings) {
         return new RopeConfig("llama3", theta, factor, lowFreqFactor, highFreqFactor, originalMaxPositionEmbeddings);
     }

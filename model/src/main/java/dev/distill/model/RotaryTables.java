@@ -58,7 +58,8 @@ final class RotaryTables {
         if (t != 1) {
             return new Rotation(cos, signedSin, false);
         }
-        return new Rotation(where(rotatedHeads, cos, one), where(rotatedHeads, signedSin, zero), true); // [B, 1, Hq+2Hkv, 2, D/2]
+        return new Rotation(
+                where(rotatedHeads, cos, one), where(rotatedHeads, signedSin, zero), true); // [B, 1, Hq+2Hkv, 2, D/2]
     }
 
     private static NDArray where(NDArray condition, NDArray x, NDArray y) {
@@ -77,7 +78,10 @@ final class RotaryTables {
             NDArray freqs = manager.arange(0f, (float) n).reshape(n, 1).mul(invFreq); // [N, D/2] float32
             NDArray cosHalf = freqs.cos();
             NDArray sinHalf = freqs.sin();
-            grown = cosHalf.concat(cosHalf, 1).concat(sinHalf.neg(), 1).concat(sinHalf, 1).toType(dtype, false); // [N, 2D]
+            grown = cosHalf.concat(cosHalf, 1)
+                    .concat(sinHalf.neg(), 1)
+                    .concat(sinHalf, 1)
+                    .toType(dtype, false); // [N, 2D]
             NDScope.unregister(grown);
         }
         grown.attach(manager);

@@ -67,13 +67,20 @@ class AutogradAndScopeTest {
                     NDArray pos = m.zeros(new Shape(2, t), DataType.INT64); // [2, t]
                     NDArray mask = m.ones(new Shape(2, seen), DataType.INT64); // [2, seen]
                     NDArray logits = model.forward(ids, pos, mask, cache); // [2, t, V]
-                    NDArray hidden = model.hidden(ids.get(":, :1"), pos.get(":, :1"), m.ones(new Shape(2, seen + 1),
-                            DataType.INT64), cache); // [2, 1, H]
+                    NDArray hidden = model.hidden(
+                            ids.get(":, :1"),
+                            pos.get(":, :1"),
+                            m.ones(new Shape(2, seen + 1), DataType.INT64),
+                            cache); // [2, 1, H]
                     NDArray last = model.logits(hidden); // [2, 1, V]
                     // the 3 inputs, 2 views, 1 mask, and the 3 results: nothing else stayed on the caller's manager
                     assertEquals(9, m.getManagedArrays().size(), "arrays on the input manager");
-                    assertEquals(List.of(2L, 1L, 512L), List.of(last.getShape().get(0), last.getShape().get(1),
-                            last.getShape().get(2)));
+                    assertEquals(
+                            List.of(2L, 1L, 512L),
+                            List.of(
+                                    last.getShape().get(0),
+                                    last.getShape().get(1),
+                                    last.getShape().get(2)));
                 }
                 live.add(model.manager().getManagedArrays().size());
             }

@@ -9,14 +9,21 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
 
 /** The committed model fixtures (fixtures/models/, made by tools/scripts/make_model_fixtures.py). */
 final class Fixtures {
     /** Every variant, one per directory under fixtures/models/. */
-    static final List<String> VARIANTS = List.of("llama", "llama_linear_tied", "mistral_bf16", "qwen2_fp16_tied",
-            "qwen3", "llama_sharded", "mistral_sliding", "qwen2_sliding", "qwen3_layer_types");
+    static final List<String> VARIANTS = List.of(
+            "llama",
+            "llama_linear_tied",
+            "mistral_bf16",
+            "qwen2_fp16_tied",
+            "qwen3",
+            "llama_sharded",
+            "mistral_sliding",
+            "qwen2_sliding",
+            "qwen3_layer_types");
     /** The variants whose sliding window (3 to 5) is shorter than their reference sequences. */
     static final List<String> SLIDING = List.of("mistral_sliding", "qwen2_sliding", "qwen3_layer_types");
 
@@ -29,8 +36,15 @@ final class Fixtures {
     }
 
     /** The recorded transformers outputs of a variant. */
-    record Reference(long[][] inputIds, long[][] attentionMask, long[][] positionIds, float[] logprobs, int vocab,
-            int[][] greedy, int[] eos, int pad) {
+    record Reference(
+            long[][] inputIds,
+            long[][] attentionMask,
+            long[][] positionIds,
+            float[] logprobs,
+            int vocab,
+            int[][] greedy,
+            int[] eos,
+            int pad) {
 
         int rows() {
             return inputIds.length;
@@ -41,7 +55,9 @@ final class Fixtures {
         }
 
         static long[] flat(long[][] a) {
-            return java.util.Arrays.stream(a).flatMapToLong(java.util.Arrays::stream).toArray();
+            return java.util.Arrays.stream(a)
+                    .flatMapToLong(java.util.Arrays::stream)
+                    .toArray();
         }
     }
 
@@ -58,7 +74,15 @@ final class Fixtures {
             byte[] raw = Files.readAllBytes(dir.resolve(j.get("logprobs_file").asText()));
             float[] logprobs = new float[raw.length / 4];
             ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(logprobs);
-            return new Reference(ids, mask, pos, logprobs, vocab, greedy, eos, j.get("pad_token_id").asInt());
+            return new Reference(
+                    ids,
+                    mask,
+                    pos,
+                    logprobs,
+                    vocab,
+                    greedy,
+                    eos,
+                    j.get("pad_token_id").asInt());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -19,9 +19,16 @@ class FusedAttentionTest {
             NDArray q = m.randomNormal(new Shape(2, 3, 5, 8));
             NDArray k = m.randomNormal(new Shape(2, 3, 7, 8));
             NDArray v = m.randomNormal(new Shape(2, 3, 7, 8));
-            NDArray mask = m.randomUniform(0, 1, new Shape(2, 1, 5, 7)).lt(0.3).toType(DataType.FLOAT32, false).mul(-1e9f);
+            NDArray mask = m.randomUniform(0, 1, new Shape(2, 1, 5, 7))
+                    .lt(0.3)
+                    .toType(DataType.FLOAT32, false)
+                    .mul(-1e9f);
             NDArray fused = sdpa.apply(q, k, v, mask);
-            NDArray explicit = q.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(8)).add(mask).softmax(-1).matMul(v);
+            NDArray explicit = q.matMul(k.transpose(0, 1, 3, 2))
+                    .div(Math.sqrt(8))
+                    .add(mask)
+                    .softmax(-1)
+                    .matMul(v);
             assertEquals(new Shape(2, 3, 5, 8), fused.getShape());
             float diff = fused.sub(explicit).abs().max().getFloat();
             assertTrue(diff < 1e-5, "max difference " + diff);

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The GGUF writer produces the bytes gguf.GGUFWriter does (fixtures/gguf/writer.gguf); the reader reads them. */
 class GgufFileTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private static GgufWriter fixtureContent(float[] x) {
         GgufWriter w = new GgufWriter();
@@ -31,10 +32,12 @@ class GgufFileTest {
         w.putStrings("tokenizer.ggml.tokens", List.of("a", "\u0120b", "<|im_end|>", "\u00e9"));
         w.putI32s("tokenizer.ggml.token_type", new int[] {1, 1, 3, 4});
         w.addTensor(new GgufWriter.Tensor("norm.weight", new long[] {64}, GgmlType.F32, () -> Arrays.copyOf(x, 64)));
-        w.addTensor(new GgufWriter.Tensor("f16.weight", new long[] {32, 128}, GgmlType.F16, () -> Arrays.copyOf(x, 4096)));
-        w.addTensor(new GgufWriter.Tensor("q8.weight", new long[] {32, 128}, GgmlType.Q8_0, () -> Arrays.copyOf(x, 4096)));
-        w.addTensor(new GgufWriter.Tensor("q4.weight", new long[] {64, 64}, GgmlType.Q4_0,
-                () -> Arrays.copyOfRange(x, 4096, 8192)));
+        w.addTensor(
+                new GgufWriter.Tensor("f16.weight", new long[] {32, 128}, GgmlType.F16, () -> Arrays.copyOf(x, 4096)));
+        w.addTensor(
+                new GgufWriter.Tensor("q8.weight", new long[] {32, 128}, GgmlType.Q8_0, () -> Arrays.copyOf(x, 4096)));
+        w.addTensor(new GgufWriter.Tensor(
+                "q4.weight", new long[] {64, 64}, GgmlType.Q4_0, () -> Arrays.copyOfRange(x, 4096, 8192)));
         return w;
     }
 
@@ -59,9 +62,13 @@ class GgufFileTest {
             assertEquals(2L, f.metadata().get("llama.block_count"));
             assertEquals(500000.0, f.metadata().get("llama.rope.freq_base"));
             assertEquals(true, f.metadata().get("tokenizer.ggml.add_bos_token"));
-            assertEquals(List.of("a", "\u0120b", "<|im_end|>", "\u00e9"), f.metadata().get("tokenizer.ggml.tokens"));
+            assertEquals(
+                    List.of("a", "\u0120b", "<|im_end|>", "\u00e9"),
+                    f.metadata().get("tokenizer.ggml.tokens"));
             assertEquals(List.of(1L, 1L, 3L, 4L), f.metadata().get("tokenizer.ggml.token_type"));
-            assertEquals(List.of("norm.weight", "f16.weight", "q8.weight", "q4.weight"), List.copyOf(f.tensors().keySet()));
+            assertEquals(
+                    List.of("norm.weight", "f16.weight", "q8.weight", "q4.weight"),
+                    List.copyOf(f.tensors().keySet()));
             assertArrayEquals(new long[] {32, 128}, f.tensors().get("q8.weight").shape());
             assertArrayEquals(Arrays.copyOf(x, 64), f.read("norm.weight"));
             assertArrayEquals(Arrays.copyOf(q8, 4096), f.read("q8.weight"));
@@ -71,9 +78,11 @@ class GgufFileTest {
 
     @Test
     void rowsNotAMultipleOfTheBlockSizeAreRefusedNamingTheTensor() {
-        GgufException e = assertThrows(GgufException.class, () -> new GgufWriter().addTensor(
-                new GgufWriter.Tensor("blk.0.ffn_down.weight", new long[] {64, 48}, GgmlType.Q4_0, () -> new float[0])));
-        assertEquals("tensor 'blk.0.ffn_down.weight' [64, 48]: row length 48 is not a multiple of the q4_0 block size 32",
+        GgufException e = assertThrows(GgufException.class, () -> new GgufWriter()
+                .addTensor(new GgufWriter.Tensor(
+                        "blk.0.ffn_down.weight", new long[] {64, 48}, GgmlType.Q4_0, () -> new float[0])));
+        assertEquals(
+                "tensor 'blk.0.ffn_down.weight' [64, 48]: row length 48 is not a multiple of the q4_0 block size 32",
                 e.getMessage());
     }
 

@@ -25,23 +25,34 @@ import org.junit.jupiter.params.provider.CsvSource;
  * parameter is exactly the dequantised value of its quantised rows (f32: the original).
  */
 class GgufModelTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @ParameterizedTest
-    @CsvSource({"llama,f32", "llama,q4_0", "llama_linear_tied,q8_0", "qwen2_fp16_tied,f16", "qwen3,q4_0",
-        "qwen3,f32", "mistral_bf16,q8_0"})
+    @CsvSource({
+        "llama,f32",
+        "llama,q4_0",
+        "llama_linear_tied,q8_0",
+        "qwen2_fp16_tied,f16",
+        "qwen3,q4_0",
+        "qwen3,f32",
+        "mistral_bf16,q8_0"
+    })
     void exportedFileLoadsBackAsTheDequantisedModel(String variant, String quant) {
         GgmlType type = GgufExport.parseType(quant);
         Path out = tmp.resolve(variant + "-" + quant + ".gguf");
         try (CausalLM model = CausalLM.load(Fixtures.model(variant), DataType.FLOAT32, Device.cpu())) {
-            GgufExport.write(model, type, null, variant, w -> { }, out);
+            GgufExport.write(model, type, null, variant, w -> {}, out);
             try (GgufFile f = GgufFile.open(out)) {
                 String arch = variant.startsWith("qwen") ? variant.substring(0, 5) : "llama";
                 assertEquals(arch, f.metadata().get("general.architecture"));
-                assertEquals(GgmlType.F32, f.tensors().get("blk.0.attn_norm.weight").type());
+                assertEquals(
+                        GgmlType.F32, f.tensors().get("blk.0.attn_norm.weight").type());
                 assertEquals(type, f.tensors().get("blk.1.ffn_down.weight").type());
                 assertEquals(!model.config().tieWordEmbeddings(), f.tensors().containsKey("output.weight"));
-                assertEquals(model.config().rope().type().equals("llama3"), f.tensors().containsKey("rope_freqs.weight"));
+                assertEquals(
+                        model.config().rope().type().equals("llama3"),
+                        f.tensors().containsKey("rope_freqs.weight"));
             }
             try (CausalLM loaded = CausalLM.load(out, DataType.FLOAT32, Device.cpu())) {
                 ModelConfig a = model.config();
@@ -57,8 +68,7 @@ class GgufModelTest {
                 Map<String, NDArray> expected = model.parameters();
                 for (Map.Entry<String, NDArray> e : loaded.parameters().entrySet()) {
                     float[] original = expected.get(e.getKey()).toFloatArray();
-                    float[] want = e.getValue().getShape().dimension() == 1 ? original
-                            : roundTrip(type, original);
+                    float[] want = e.getValue().getShape().dimension() == 1 ? original : roundTrip(type, original);
                     assertArrayEquals(want, e.getValue().toFloatArray(), e.getKey());
                 }
             }
@@ -84,9 +94,13 @@ class GgufModelTest {
 
     @Test
     void unsupportedArchitectureAndTypeAreRefused() {
-        assertEquals("model_type 'gpt2' cannot be exported to GGUF (supported: llama, mistral, qwen2, qwen3)",
-                assertThrows(GgufException.class, () -> GgufArchitecture.ofModelType("gpt2")).getMessage());
-        assertEquals("'q4_k_m' (supported: f32, f16, q8_0, q4_0)",
-                assertThrows(IllegalArgumentException.class, () -> GgufExport.parseType("q4_k_m")).getMessage());
+        assertEquals(
+                "model_type 'gpt2' cannot be exported to GGUF (supported: llama, mistral, qwen2, qwen3)",
+                assertThrows(GgufException.class, () -> GgufArchitecture.ofModelType("gpt2"))
+                        .getMessage());
+        assertEquals(
+                "'q4_k_m' (supported: f32, f16, q8_0, q4_0)",
+                assertThrows(IllegalArgumentException.class, () -> GgufExport.parseType("q4_k_m"))
+                        .getMessage());
     }
 }

@@ -34,7 +34,8 @@ final class GreedyDecoder {
         for (int b = 0; b < rows; b++) {
             active.add(b);
         }
-        try (NDManager m = model.manager().newSubManager(); KvCache cache = model.newCache(rows, capacity)) {
+        try (NDManager m = model.manager().newSubManager();
+                KvCache cache = model.newCache(rows, capacity)) {
             long[] next = null;
             for (int step = 0; step < newTokens && !active.isEmpty(); step++) {
                 try (NDManager sm = m.newSubManager()) {

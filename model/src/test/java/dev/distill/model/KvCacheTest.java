@@ -45,7 +45,8 @@ class KvCacheTest {
     void incrementalLogitsEqualFullForwardIncludingChunksAndRetainedRows(String variant) {
         Batching.LeftPadded all = full();
         try (CausalLM model = CausalLM.load(Fixtures.model(variant), DataType.FLOAT32, Device.cpu());
-                NDManager m = model.manager().newSubManager(); KvCache cache = model.newCache(3, WIDTH)) {
+                NDManager m = model.manager().newSubManager();
+                KvCache cache = model.newCache(3, WIDTH)) {
             NDArray ids = all.inputIds(m); // [3, 11]
             NDArray mask = all.attentionMask(m); // [3, 11]
             NDArray pos = all.positionIds(m); // [3, 11]
@@ -77,9 +78,13 @@ class KvCacheTest {
             }
             assertEquals(WIDTH, cache.length());
 
-            IllegalArgumentException full = assertThrows(IllegalArgumentException.class,
-                    () -> model.forward(ids2.get(":, :1"), pos2.get(":, :1"), m.ones(new Shape(2, WIDTH + 1),
-                            DataType.INT64), cache));
+            IllegalArgumentException full = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> model.forward(
+                            ids2.get(":, :1"),
+                            pos2.get(":, :1"),
+                            m.ones(new Shape(2, WIDTH + 1), DataType.INT64),
+                            cache));
             assertEquals("cache capacity 11 exceeded: 11 cached + 1 new positions", full.getMessage());
         }
     }
@@ -87,9 +92,10 @@ class KvCacheTest {
     @Test
     void retainChecksRowsAndInputsMustMatchTheCache() {
         try (CausalLM model = CausalLM.load(Fixtures.model("qwen2_fp16_tied"), DataType.FLOAT32, Device.cpu());
-                NDManager m = model.manager().newSubManager(); KvCache cache = model.newCache(2, 4)) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> cache.retain(new long[] {0, 2}));
+                NDManager m = model.manager().newSubManager();
+                KvCache cache = model.newCache(2, 4)) {
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> cache.retain(new long[] {0, 2}));
             assertEquals("retain: row 2 is outside the batch of 2", e.getMessage());
             NDArray ids = m.create(new long[] {1, 2, 3}, new Shape(3, 1)); // [3, 1]
             NDArray mask = m.ones(new Shape(3, 1), DataType.INT64); // [3, 1]
@@ -134,7 +140,8 @@ class KvCacheTest {
             }
         }
         assertTrue(compared > 0);
-        System.out.printf("KV cache vs full forward, rows %s from column %d: max |logit diff| = %.3g%n",
+        System.out.printf(
+                "KV cache vs full forward, rows %s from column %d: max |logit diff| = %.3g%n",
                 java.util.Arrays.toString(rows), firstCol, max);
         assertTrue(max < TOLERANCE, "max |incremental - full| logit diff " + max + " at column " + firstCol);
     }
@@ -145,8 +152,9 @@ class KvCacheTest {
         try (NDManager parent = NDManager.newBaseManager(Device.cpu())) {
             int[] calls = {0};
             IllegalStateException oom = new IllegalStateException("injected: CUDA out of memory");
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> new KvCache(parent, 4, 2, 2, 8,
-                    16, (m, shape) -> {
+            IllegalStateException e = assertThrows(
+                    IllegalStateException.class,
+                    () -> new KvCache(parent, 4, 2, 2, 8, 16, (m, shape) -> {
                         if (++calls[0] == 3) {
                             throw oom;
                         }

@@ -22,23 +22,30 @@ class LayerTapsTest {
 
     @Test
     void recordsHiddenStatesAttentionAndValuesWithoutChangingTheOutput() {
-        try (CausalLM model = CausalLM.load(Fixtures.model("llama"), DataType.FLOAT32, Device.cpu()); // 2 layers, 4 heads, 2 KV heads
+        try (CausalLM model = CausalLM.load(
+                        Fixtures.model("llama"), DataType.FLOAT32, Device.cpu()); // 2 layers, 4 heads, 2 KV heads
                 NDManager m = model.manager().newSubManager()) {
             NDArray ids = m.create(IDS, new Shape(2, 4));
             NDArray pos = m.create(POS, new Shape(2, 4));
             NDArray mask = m.create(MASK, new Shape(2, 4));
             float[] plain = model.hidden(ids, pos, mask, null).toFloatArray();
             LayerTaps noAttention = new LayerTaps(2, new int[] {0, 1}, new int[] {}, new int[] {0});
-            assertArrayEquals(plain, model.hidden(ids, pos, mask, null, noAttention).toFloatArray(),
+            assertArrayEquals(
+                    plain,
+                    model.hidden(ids, pos, mask, null, noAttention).toFloatArray(),
                     "hidden and value taps do not change the result");
             LayerTaps taps = new LayerTaps(2, new int[] {0, 1}, new int[] {1}, new int[] {0});
             NDArray out = model.hidden(ids, pos, mask, null, taps);
-            // asking for attention computes the explicit float32 softmax instead of the fused kernel: equal up to rounding
+            // asking for attention computes the explicit float32 softmax instead of the fused kernel: equal up to
+            // rounding
             assertArrayEquals(plain, out.toFloatArray(), 1e-5f, "attention taps do not change the result");
 
             // The last layer's hidden state through the final RMSNorm is the output.
             NDArray h = taps.hidden(1); // [2, 4, 64]
-            NDArray normed = h.mul(h.square().mean(new int[] {-1}, true).add((float) model.config().rmsNormEps()).pow(-0.5f))
+            NDArray normed = h.mul(h.square()
+                            .mean(new int[] {-1}, true)
+                            .add((float) model.config().rmsNormEps())
+                            .pow(-0.5f))
                     .mul(model.parameters().get("model.norm.weight"));
             float[] a = normed.toFloatArray();
             for (int i = 0; i < a.length; i++) {
@@ -81,20 +88,38 @@ class LayerTapsTest {
             params.values().forEach(p -> p.setRequiresGradient(true));
             LayerTaps taps = new LayerTaps(2, new int[] {0}, new int[] {0}, new int[0]);
             try (GradientCollector gc = Engines.pytorch().newGradientCollector()) {
-                model.hidden(m.create(IDS, new Shape(2, 4)), m.create(POS, new Shape(2, 4)), m.create(MASK, new Shape(2, 4)),
-                        null, taps);
-                gc.backward(taps.hidden(0).square().mean().add(taps.attention(0).square().mean()));
+                model.hidden(
+                        m.create(IDS, new Shape(2, 4)),
+                        m.create(POS, new Shape(2, 4)),
+                        m.create(MASK, new Shape(2, 4)),
+                        null,
+                        taps);
+                gc.backward(taps.hidden(0)
+                        .square()
+                        .mean()
+                        .add(taps.attention(0).square().mean()));
             }
-            assertTrue(params.get("model.layers.0.self_attn.qkv_proj.weight").getGradient().abs().sum().getFloat() > 0);
-            assertEquals(0f, params.get("model.layers.1.self_attn.qkv_proj.weight").getGradient().abs().sum().getFloat(),
+            assertTrue(params.get("model.layers.0.self_attn.qkv_proj.weight")
+                            .getGradient()
+                            .abs()
+                            .sum()
+                            .getFloat()
+                    > 0);
+            assertEquals(
+                    0f,
+                    params.get("model.layers.1.self_attn.qkv_proj.weight")
+                            .getGradient()
+                            .abs()
+                            .sum()
+                            .getFloat(),
                     "layer 1 is after the tapped layer");
         }
     }
 
     @Test
     void aLayerOutsideTheModelIsRefused() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new LayerTaps(2, new int[] {2}, new int[0], new int[0]));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> new LayerTaps(2, new int[] {2}, new int[0], new int[0]));
         assertEquals("hidden tap at layer 2: the model has layers 0..1", e.getMessage());
     }
 }

@@ -29,6 +29,7 @@ class LoadErrorTest {
 
     @TempDir
     Path dir;
+
     NDManager m;
 
     @BeforeEach
@@ -63,39 +64,51 @@ class LoadErrorTest {
     @Test
     void missingTensor() throws IOException {
         Path d = llamaWith(t -> t.remove("model.layers.1.mlp.up_proj.weight"));
-        assertEquals(d.resolve("model.safetensors") + ": missing tensor 'model.layers.1.mlp.up_proj.weight' [128, 64]",
+        assertEquals(
+                d.resolve("model.safetensors") + ": missing tensor 'model.layers.1.mlp.up_proj.weight' [128, 64]",
                 loadError(d));
     }
 
     @Test
     void unexpectedTensor() throws IOException {
         Path d = llamaWith(t -> t.put("model.layers.2.mlp.up_proj.weight", m.zeros(new Shape(128, 64))));
-        assertEquals(d.resolve("model.safetensors") + ": unexpected tensor 'model.layers.2.mlp.up_proj.weight'",
+        assertEquals(
+                d.resolve("model.safetensors") + ": unexpected tensor 'model.layers.2.mlp.up_proj.weight'",
                 loadError(d));
     }
 
     @Test
     void shapeMismatch() throws IOException {
         Path d = llamaWith(t -> t.put("model.layers.0.self_attn.k_proj.weight", m.zeros(new Shape(16, 64))));
-        assertEquals(d.resolve("model.safetensors") + ": tensor 'model.layers.0.self_attn.k_proj.weight' has shape "
-                + "[16, 64], expected [32, 64]", loadError(d));
+        assertEquals(
+                d.resolve("model.safetensors") + ": tensor 'model.layers.0.self_attn.k_proj.weight' has shape "
+                        + "[16, 64], expected [32, 64]",
+                loadError(d));
     }
 
     @Test
     void nonFloatTensor() throws IOException {
         Path d = llamaWith(t -> t.put("model.norm.weight", m.zeros(new Shape(64), DataType.INT64)));
-        assertEquals(d.resolve("model.safetensors") + ": tensor 'model.norm.weight' has dtype I64; supported: F32, "
-                + "F16, BF16", loadError(d));
+        assertEquals(
+                d.resolve("model.safetensors") + ": tensor 'model.norm.weight' has dtype I64; supported: F32, "
+                        + "F16, BF16",
+                loadError(d));
     }
 
     @Test
     void missingShardOfAnIndex() throws IOException {
-        for (String f : new String[] {"config.json", "model.safetensors.index.json", "model-00001-of-00003.safetensors",
-            "model-00003-of-00003.safetensors"}) {
+        for (String f : new String[] {
+            "config.json",
+            "model.safetensors.index.json",
+            "model-00001-of-00003.safetensors",
+            "model-00003-of-00003.safetensors"
+        }) {
             Files.copy(Fixtures.model("llama_sharded").resolve(f), dir.resolve(f));
         }
-        assertEquals(dir.resolve("model.safetensors.index.json")
-                + ": shard 'model-00002-of-00003.safetensors' does not exist", loadError(dir));
+        assertEquals(
+                dir.resolve("model.safetensors.index.json")
+                        + ": shard 'model-00002-of-00003.safetensors' does not exist",
+                loadError(dir));
     }
 
     @Test
@@ -105,7 +118,8 @@ class LoadErrorTest {
     }
 
     private String configError(Consumer<ObjectNode> edit) throws IOException {
-        ObjectNode cfg = (ObjectNode) JSON.readTree(Fixtures.model("llama").resolve("config.json").toFile());
+        ObjectNode cfg = (ObjectNode)
+                JSON.readTree(Fixtures.model("llama").resolve("config.json").toFile());
         edit.accept(cfg);
         Files.writeString(dir.resolve("config.json"), cfg.toString());
         return loadError(dir);
@@ -114,48 +128,63 @@ class LoadErrorTest {
     @Test
     void unsupportedConfigsNameTheFieldAndValue() throws IOException {
         String where = dir.resolve("config.json") + ": ";
-        assertEquals(where + "model_type 'gpt2' is not supported (supported: llama, mistral, qwen2, qwen3)",
+        assertEquals(
+                where + "model_type 'gpt2' is not supported (supported: llama, mistral, qwen2, qwen3)",
                 configError(c -> c.put("model_type", "gpt2")));
-        assertEquals(where + "rope_parameters.rope_type 'dynamic' is not supported (supported: default, linear, llama3)",
-                configError(c -> c.putObject("rope_parameters").put("rope_type", "dynamic").put("factor", 2.0)));
-        assertEquals(where + "rope_scaling.rope_type 'yarn' is not supported (supported: default, linear, llama3)",
+        assertEquals(
+                where + "rope_parameters.rope_type 'dynamic' is not supported (supported: default, linear, llama3)",
+                configError(c -> c.putObject("rope_parameters")
+                        .put("rope_type", "dynamic")
+                        .put("factor", 2.0)));
+        assertEquals(
+                where + "rope_scaling.rope_type 'yarn' is not supported (supported: default, linear, llama3)",
                 configError(c -> {
                     c.remove("rope_parameters");
                     c.put("rope_theta", 10000.0);
                     c.putObject("rope_scaling").put("rope_type", "yarn").put("factor", 4.0);
                 }));
-        assertEquals(where + "rope_scaling.type 'longrope' is not supported (supported: default, linear, llama3)",
+        assertEquals(
+                where + "rope_scaling.type 'longrope' is not supported (supported: default, linear, llama3)",
                 configError(c -> {
                     c.remove("rope_parameters");
                     c.putObject("rope_scaling").put("type", "longrope");
                 }));
-        assertEquals(where + "missing required field 'rope_parameters.factor'",
+        assertEquals(
+                where + "missing required field 'rope_parameters.factor'",
                 configError(c -> c.putObject("rope_parameters").put("rope_type", "linear")));
-        assertEquals(where + "architectures [\"LlamaForSequenceClassification\"] is not supported (supported: "
-                + "LlamaForCausalLM)", configError(c -> c.putArray("architectures")
-                        .add("LlamaForSequenceClassification")));
-        assertEquals(where + "hidden_act 'gelu' is not supported (supported: silu)",
+        assertEquals(
+                where + "architectures [\"LlamaForSequenceClassification\"] is not supported (supported: "
+                        + "LlamaForCausalLM)",
+                configError(c -> c.putArray("architectures").add("LlamaForSequenceClassification")));
+        assertEquals(
+                where + "hidden_act 'gelu' is not supported (supported: silu)",
                 configError(c -> c.put("hidden_act", "gelu")));
-        assertEquals(where + "attention_bias true is not supported for llama",
+        assertEquals(
+                where + "attention_bias true is not supported for llama",
                 configError(c -> c.put("attention_bias", true)));
         assertEquals(where + "missing required field 'hidden_size'", configError(c -> c.remove("hidden_size")));
-        assertEquals(where + "hidden_size must be an integer, got \"64\"", configError(c -> c.put("hidden_size", "64")));
-        assertEquals(where + "num_attention_heads 4 is not a multiple of num_key_value_heads 3",
+        assertEquals(
+                where + "hidden_size must be an integer, got \"64\"", configError(c -> c.put("hidden_size", "64")));
+        assertEquals(
+                where + "num_attention_heads 4 is not a multiple of num_key_value_heads 3",
                 configError(c -> c.put("num_key_value_heads", 3)));
-        assertEquals(where + "eos_token_id must be an integer or a list of integers, got [2,\"x\"]",
+        assertEquals(
+                where + "eos_token_id must be an integer or a list of integers, got [2,\"x\"]",
                 configError(c -> c.putArray("eos_token_id").add(2).add("x")));
     }
 
     @Test
     void computeDtypeMustBeFloat32OrFloat16() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> CausalLM.load(Fixtures.model("llama"), DataType.BFLOAT16, Device.cpu()));
         assertEquals("compute dtype bfloat16 is not supported (supported: float32, float16)", e.getMessage());
     }
 
     /** The qwen3_layer_types fixture's config.json, edited, in dir (without weights: config errors come first). */
     private String qwenConfigError(Consumer<ObjectNode> edit) throws IOException {
-        ObjectNode cfg = (ObjectNode) JSON.readTree(Fixtures.model("qwen3_layer_types").resolve("config.json").toFile());
+        ObjectNode cfg = (ObjectNode) JSON.readTree(
+                Fixtures.model("qwen3_layer_types").resolve("config.json").toFile());
         edit.accept(cfg);
         Files.writeString(dir.resolve("config.json"), cfg.toString());
         return loadError(dir);
@@ -164,22 +193,34 @@ class LoadErrorTest {
     @Test
     void unknownOrInconsistentLayerTypesAreRefused() throws IOException {
         String where = dir.resolve("config.json") + ": ";
-        assertEquals(where + "layer_types[1] 'chunked_attention' is not supported (supported: full_attention, "
-                + "sliding_attention)", qwenConfigError(c -> c.putArray("layer_types").add("sliding_attention")
-                        .add("chunked_attention")));
-        assertEquals(where + "layer_types[0] 'global_attention' is not supported (supported: full_attention, "
-                + "sliding_attention)", configError(c -> c.putArray("layer_types").add("global_attention")
-                        .add("full_attention")));
-        assertEquals(where + "layer_types has 3 entries, num_hidden_layers is 2", qwenConfigError(c ->
-                c.putArray("layer_types").add("full_attention").add("full_attention").add("sliding_attention")));
-        assertEquals(where + "layer_types must be a list of strings, got [\"full_attention\",1]",
-                qwenConfigError(c -> c.putArray("layer_types").add("full_attention").add(1)));
-        assertEquals(where + "layer_types[0] is 'sliding_attention' but there is no sliding window "
-                + "(use_sliding_window false or sliding_window null)",
+        assertEquals(
+                where + "layer_types[1] 'chunked_attention' is not supported (supported: full_attention, "
+                        + "sliding_attention)",
+                qwenConfigError(
+                        c -> c.putArray("layer_types").add("sliding_attention").add("chunked_attention")));
+        assertEquals(
+                where + "layer_types[0] 'global_attention' is not supported (supported: full_attention, "
+                        + "sliding_attention)",
+                configError(
+                        c -> c.putArray("layer_types").add("global_attention").add("full_attention")));
+        assertEquals(where + "layer_types has 3 entries, num_hidden_layers is 2", qwenConfigError(c -> c.putArray(
+                        "layer_types")
+                .add("full_attention")
+                .add("full_attention")
+                .add("sliding_attention")));
+        assertEquals(
+                where + "layer_types must be a list of strings, got [\"full_attention\",1]",
+                qwenConfigError(
+                        c -> c.putArray("layer_types").add("full_attention").add(1)));
+        assertEquals(
+                where + "layer_types[0] is 'sliding_attention' but there is no sliding window "
+                        + "(use_sliding_window false or sliding_window null)",
                 qwenConfigError(c -> c.put("use_sliding_window", false)));
-        assertEquals(where + "sliding_window must be a positive integer, got 0",
+        assertEquals(
+                where + "sliding_window must be a positive integer, got 0",
                 qwenConfigError(c -> c.put("sliding_window", 0)));
-        assertEquals(where + "use_sliding_window true is not supported for llama",
+        assertEquals(
+                where + "use_sliding_window true is not supported for llama",
                 configError(c -> c.put("use_sliding_window", true)));
     }
 }

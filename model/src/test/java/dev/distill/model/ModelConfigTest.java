@@ -67,19 +67,31 @@ class ModelConfigTest {
             ModelConfig c = ModelConfig.load(Fixtures.model(v));
             long elements = 0;
             try (Stream<Path> s = Files.list(Fixtures.model(v))) {
-                for (Path p : s.filter(p -> p.toString().endsWith(".safetensors")).collect(Collectors.toList())) {
+                for (Path p :
+                        s.filter(p -> p.toString().endsWith(".safetensors")).collect(Collectors.toList())) {
                     try (SafetensorsFile f = SafetensorsFile.open(p)) {
-                        elements += f.tensors().values().stream().mapToLong(TensorInfo::numel).sum();
+                        elements += f.tensors().values().stream()
+                                .mapToLong(TensorInfo::numel)
+                                .sum();
                     }
                 }
             }
             assertEquals(elements, c.parameterCount(), v);
-            assertEquals(elements, ParameterLayout.of(c).stream()
-                    .mapToLong(p -> java.util.Arrays.stream(p.shape()).reduce(1, Math::multiplyExact)).sum(), v);
+            assertEquals(
+                    elements,
+                    ParameterLayout.of(c).stream()
+                            .mapToLong(p -> java.util.Arrays.stream(p.shape()).reduce(1, Math::multiplyExact))
+                            .sum(),
+                    v);
         }
         // transformers' own count, recorded by save_pretrained in the sharded index
-        long hfTotal = new ObjectMapper().readTree(Fixtures.model("llama_sharded")
-                .resolve("model.safetensors.index.json").toFile()).get("metadata").get("total_parameters").asLong();
+        long hfTotal = new ObjectMapper()
+                .readTree(Fixtures.model("llama_sharded")
+                        .resolve("model.safetensors.index.json")
+                        .toFile())
+                .get("metadata")
+                .get("total_parameters")
+                .asLong();
         assertEquals(hfTotal, ModelConfig.load(Fixtures.model("llama_sharded")).parameterCount());
     }
 
@@ -111,16 +123,25 @@ class ModelConfigTest {
         assertEquals(List.of(SLIDING, FULL), qwen3.layerTypes(), "explicit layer_types win over max_window_layers");
         assertTrue(qwen3.slidingLayer(0));
         assertFalse(qwen3.slidingLayer(1));
-        assertEquals(List.of(FULL, FULL), ModelConfig.load(Fixtures.model("qwen3")).layerTypes());
-        assertEquals(List.of(FULL, FULL), ModelConfig.load(Fixtures.model("llama")).layerTypes());
+        assertEquals(
+                List.of(FULL, FULL), ModelConfig.load(Fixtures.model("qwen3")).layerTypes());
+        assertEquals(
+                List.of(FULL, FULL), ModelConfig.load(Fixtures.model("llama")).layerTypes());
 
         // derived types follow the layer count; explicit ones do not
-        assertEquals(List.of(FULL, SLIDING, SLIDING), qwen2.toBuilder().numLayers(3).build().layerTypes());
-        assertBuildError(() -> qwen3.toBuilder().source("c").numLayers(3).build(),
+        assertEquals(
+                List.of(FULL, SLIDING, SLIDING),
+                qwen2.toBuilder().numLayers(3).build().layerTypes());
+        assertBuildError(
+                () -> qwen3.toBuilder().source("c").numLayers(3).build(),
                 "c: layer_types has 2 entries, num_hidden_layers is 3");
         // an explicit list equal to the derived one (as transformers 5 writes it) is not pinned
-        assertEquals(List.of(FULL, FULL, FULL), ModelConfig.load(Fixtures.model("qwen3")).toBuilder().numLayers(3)
-                .build().layerTypes());
+        assertEquals(
+                List.of(FULL, FULL, FULL),
+                ModelConfig.load(Fixtures.model("qwen3")).toBuilder()
+                        .numLayers(3)
+                        .build()
+                        .layerTypes());
 
         ObjectNode base = ModelConfig.load(Fixtures.model("qwen2_sliding")).toHfJson();
         // use_sliding_window without sliding_window: transformers' default window 4096; without the flag: none
@@ -139,7 +160,9 @@ class ModelConfigTest {
         ObjectNode m = mistral.toHfJson();
         m.putArray("layer_types").add(FULL).add(FULL);
         assertEquals(List.of(SLIDING, SLIDING), ModelConfig.fromJson(m, "x").layerTypes());
-        assertEquals(OptionalInt.empty(), ModelConfig.fromJson(m.putNull("sliding_window"), "x").slidingWindow());
+        assertEquals(
+                OptionalInt.empty(),
+                ModelConfig.fromJson(m.putNull("sliding_window"), "x").slidingWindow());
     }
 
     @Test
@@ -148,10 +171,14 @@ class ModelConfigTest {
         assertTrue(qwen3.get("use_sliding_window").asBoolean());
         assertEquals(3, qwen3.get("sliding_window").asInt());
         assertEquals(28, qwen3.get("max_window_layers").asInt());
-        assertEquals("[\"sliding_attention\",\"full_attention\"]", qwen3.get("layer_types").toString());
+        assertEquals(
+                "[\"sliding_attention\",\"full_attention\"]",
+                qwen3.get("layer_types").toString());
         ObjectNode qwen2 = ModelConfig.load(Fixtures.model("qwen2_sliding")).toHfJson();
         assertEquals(1, qwen2.get("max_window_layers").asInt());
-        assertEquals("[\"full_attention\",\"sliding_attention\"]", qwen2.get("layer_types").toString());
+        assertEquals(
+                "[\"full_attention\",\"sliding_attention\"]",
+                qwen2.get("layer_types").toString());
         ObjectNode plain = ModelConfig.load(Fixtures.model("qwen2_fp16_tied")).toHfJson();
         assertFalse(plain.get("use_sliding_window").asBoolean());
         assertTrue(plain.get("sliding_window").isNull());
@@ -168,20 +195,42 @@ class ModelConfigTest {
 
     @Test
     void builderAppliesTransformersDefaultsAndValidates() {
-        ModelConfig q = ModelConfig.builder("qwen3").vocabSize(10).hiddenSize(64).intermediateSize(8).numLayers(1)
-                .numHeads(4).build();
+        ModelConfig q = ModelConfig.builder("qwen3")
+                .vocabSize(10)
+                .hiddenSize(64)
+                .intermediateSize(8)
+                .numLayers(1)
+                .numHeads(4)
+                .build();
         assertEquals(128, q.headDim(), "qwen3 default head_dim");
         assertEquals(4, q.numKvHeads(), "kv heads default to heads");
         assertEquals(32768, q.maxPositionEmbeddings());
         assertEquals(RopeConfig.plain(10000.0), q.rope());
         assertNull(q.declaredDtype());
-        assertBuildError(() -> ModelConfig.builder("llama").vocabSize(10).hiddenSize(30).intermediateSize(8)
-                .numLayers(1).numHeads(2).build(), "config: head_dim 15 must be even for rotary embeddings");
-        assertBuildError(() -> ModelConfig.builder("llama").vocabSize(0).build(),
+        assertBuildError(
+                () -> ModelConfig.builder("llama")
+                        .vocabSize(10)
+                        .hiddenSize(30)
+                        .intermediateSize(8)
+                        .numLayers(1)
+                        .numHeads(2)
+                        .build(),
+                "config: head_dim 15 must be even for rotary embeddings");
+        assertBuildError(
+                () -> ModelConfig.builder("llama").vocabSize(0).build(),
                 "config: vocab_size must be a positive integer, got 0");
-        assertBuildError(() -> ModelConfig.builder("llama").vocabSize(10).hiddenSize(32).intermediateSize(8)
-                .numLayers(1).numHeads(2).slidingWindow(8).build(), "config: sliding_window is not supported for llama");
-        assertBuildError(() -> ModelConfig.builder("gpt2").build(),
+        assertBuildError(
+                () -> ModelConfig.builder("llama")
+                        .vocabSize(10)
+                        .hiddenSize(32)
+                        .intermediateSize(8)
+                        .numLayers(1)
+                        .numHeads(2)
+                        .slidingWindow(8)
+                        .build(),
+                "config: sliding_window is not supported for llama");
+        assertBuildError(
+                () -> ModelConfig.builder("gpt2").build(),
                 "config: model_type 'gpt2' is not supported (supported: llama, mistral, qwen2, qwen3)");
     }
 
@@ -192,8 +241,16 @@ class ModelConfigTest {
     @Test
     void llama3InverseFrequenciesFollowTransformers() {
         // transformers 5.18 _compute_llama3_parameters(head_dim 16, theta 10000, factor 8, low 1, high 4, original 64)
-        float[] expected = {1.0f, 0.24438458681106567f, 0.013042256236076355f, 0.0039528473280370235f,
-            0.0012499999720603228f, 0.00039528473280370235f, 0.0001250000059371814f, 3.9528473280370235e-05f};
+        float[] expected = {
+            1.0f,
+            0.24438458681106567f,
+            0.013042256236076355f,
+            0.0039528473280370235f,
+            0.0012499999720603228f,
+            0.00039528473280370235f,
+            0.0001250000059371814f,
+            3.9528473280370235e-05f
+        };
         float[] got = RopeConfig.llama3(10000.0, 8, 1, 4, 64).inverseFrequencies(16);
         for (int i = 0; i < expected.length; i++) {
             assertEquals(expected[i], got[i], Math.ulp(expected[i]) * 2, "inv_freq[" + i + "]");

@@ -15,8 +15,16 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RandomInitTest {
-    static final ModelConfig QWEN2 = ModelConfig.builder("qwen2").vocabSize(1000).hiddenSize(64).intermediateSize(96)
-            .numLayers(2).numHeads(4).numKvHeads(2).initializerRange(0.05).tieWordEmbeddings(true).build();
+    static final ModelConfig QWEN2 = ModelConfig.builder("qwen2")
+            .vocabSize(1000)
+            .hiddenSize(64)
+            .intermediateSize(96)
+            .numLayers(2)
+            .numHeads(4)
+            .numKvHeads(2)
+            .initializerRange(0.05)
+            .tieWordEmbeddings(true)
+            .build();
 
     @Test
     void seededNormalWeightsUnitNormsZeroBiases() {
@@ -24,9 +32,14 @@ class RandomInitTest {
                 CausalLM b = CausalLM.randomInit(QWEN2, 42, DataType.FLOAT32, Device.cpu());
                 CausalLM c = CausalLM.randomInit(QWEN2, 43, DataType.FLOAT32, Device.cpu())) {
             Map<String, NDArray> pa = a.parameters();
-            assertEquals(ParameterLayout.of(QWEN2).stream().map(ParameterLayout.Param::name).toList(),
+            assertEquals(
+                    ParameterLayout.of(QWEN2).stream()
+                            .map(ParameterLayout.Param::name)
+                            .toList(),
                     java.util.List.copyOf(pa.keySet()));
-            assertEquals(QWEN2.parameterCount(), pa.values().stream().mapToLong(NDArray::size).sum());
+            assertEquals(
+                    QWEN2.parameterCount(),
+                    pa.values().stream().mapToLong(NDArray::size).sum());
             for (String name : pa.keySet()) {
                 float[] va = pa.get(name).toFloatArray();
                 assertArrayEquals(va, b.parameters().get(name).toFloatArray(), name + ": same seed, same values");
@@ -52,8 +65,11 @@ class RandomInitTest {
             assertFalse(pa.containsKey("lm_head.weight"), "tied");
             try (NDManager m = a.manager().newSubManager()) {
                 NDArray ids = m.create(new long[] {1, 2, 3, 999}, new Shape(2, 2)); // [2, 2]
-                NDArray logits = a.forward(ids, m.create(new long[] {0, 1, 0, 1}, new Shape(2, 2)),
-                        m.ones(new Shape(2, 2), DataType.INT64), null);
+                NDArray logits = a.forward(
+                        ids,
+                        m.create(new long[] {0, 1, 0, 1}, new Shape(2, 2)),
+                        m.ones(new Shape(2, 2), DataType.INT64),
+                        null);
                 assertEquals(new Shape(2, 2, 1000), logits.getShape());
                 for (float v : logits.toFloatArray()) {
                     assertTrue(Float.isFinite(v));

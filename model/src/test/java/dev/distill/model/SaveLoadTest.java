@@ -42,13 +42,22 @@ class SaveLoadTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama", "qwen2_fp16_tied", "qwen3", "mistral_bf16", "mistral_sliding", "qwen2_sliding",
-        "qwen3_layer_types"})
+    @ValueSource(
+            strings = {
+                "llama",
+                "qwen2_fp16_tied",
+                "qwen3",
+                "mistral_bf16",
+                "mistral_sliding",
+                "qwen2_sliding",
+                "qwen3_layer_types"
+            })
     void savedCheckpointHasHfLayoutAndReloadsExactly(String variant) throws IOException {
         Path out = roundtripDir(variant);
         try (CausalLM model = CausalLM.load(Fixtures.model(variant), DataType.FLOAT32, Device.cpu())) {
             model.save(out);
-            assertEquals(new TreeSet<>(java.util.List.of("config.json", "generation_config.json", "model.safetensors")),
+            assertEquals(
+                    new TreeSet<>(java.util.List.of("config.json", "generation_config.json", "model.safetensors")),
                     fileNames(out));
             // same tensor names and shapes as the transformers-written fixture (which omits lm_head when tied)
             Map<String, String> saved = tensorShapes(out.resolve("model.safetensors"));
@@ -57,13 +66,20 @@ class SaveLoadTest {
                 assertEquals(Map.of("format", "pt"), f.metadata());
                 assertTrue(f.tensors().values().stream().allMatch(t -> t.dtype().equals("F32")));
             }
-            JsonNode cfg = new ObjectMapper().readTree(out.resolve("config.json").toFile());
+            JsonNode cfg =
+                    new ObjectMapper().readTree(out.resolve("config.json").toFile());
             assertEquals("float32", cfg.get("torch_dtype").asText());
-            assertEquals(model.config().architecture(), cfg.get("architectures").get(0).asText());
+            assertEquals(
+                    model.config().architecture(),
+                    cfg.get("architectures").get(0).asText());
 
             try (CausalLM again = CausalLM.load(out, DataType.FLOAT32, Device.cpu())) {
                 // the same config, except that the weights are now declared float32
-                assertEquals(model.config().toBuilder().declaredDtype("float32").build().toHfJson(),
+                assertEquals(
+                        model.config().toBuilder()
+                                .declaredDtype("float32")
+                                .build()
+                                .toHfJson(),
                         again.config().toHfJson());
                 assertParametersIdentical(model, again);
                 assertArrayEquals(logits(model), logits(again), "logits after the round trip");
@@ -79,7 +95,8 @@ class SaveLoadTest {
             try (SafetensorsFile f = SafetensorsFile.open(out.resolve("model.safetensors"))) {
                 assertTrue(f.tensors().values().stream().allMatch(t -> t.dtype().equals("F16")));
             }
-            JsonNode cfg = new ObjectMapper().readTree(out.resolve("config.json").toFile());
+            JsonNode cfg =
+                    new ObjectMapper().readTree(out.resolve("config.json").toFile());
             assertEquals("float16", cfg.get("torch_dtype").asText());
             try (CausalLM again = CausalLM.load(out, DataType.FLOAT16, Device.cpu())) {
                 assertParametersIdentical(model, again);
@@ -89,9 +106,18 @@ class SaveLoadTest {
 
     @Test
     void randomInitModelSurvivesSaveAndLoad() {
-        ModelConfig config = ModelConfig.builder("llama").vocabSize(300).hiddenSize(32).intermediateSize(48)
-                .numLayers(2).numHeads(4).numKvHeads(2).eosTokenIds(2, 5).bosTokenId(1)
-                .rope(RopeConfig.llama3(500000.0, 8, 1, 4, 8192)).maxPositionEmbeddings(131072).build();
+        ModelConfig config = ModelConfig.builder("llama")
+                .vocabSize(300)
+                .hiddenSize(32)
+                .intermediateSize(48)
+                .numLayers(2)
+                .numHeads(4)
+                .numKvHeads(2)
+                .eosTokenIds(2, 5)
+                .bosTokenId(1)
+                .rope(RopeConfig.llama3(500000.0, 8, 1, 4, 8192))
+                .maxPositionEmbeddings(131072)
+                .build();
         Path out = tmp.resolve("init");
         try (CausalLM model = CausalLM.randomInit(config, 7, DataType.FLOAT32, Device.cpu())) {
             model.save(out);
@@ -127,9 +153,12 @@ class SaveLoadTest {
         Fixtures.Reference ref = Fixtures.reference("llama");
         try (NDManager m = model.manager().newSubManager()) {
             Shape s = new Shape(ref.rows(), ref.width());
-            return model.forward(m.create(Fixtures.Reference.flat(ref.inputIds()), s),
-                    m.create(Fixtures.Reference.flat(ref.positionIds()), s),
-                    m.create(Fixtures.Reference.flat(ref.attentionMask()), s), null).toFloatArray();
+            return model.forward(
+                            m.create(Fixtures.Reference.flat(ref.inputIds()), s),
+                            m.create(Fixtures.Reference.flat(ref.positionIds()), s),
+                            m.create(Fixtures.Reference.flat(ref.attentionMask()), s),
+                            null)
+                    .toFloatArray();
         }
     }
 

@@ -14,6 +14,7 @@ import java.lang.management.MemoryUsage;
 public final class BatchBudget {
     /** The CPU default: batches of a few thousand tokens keep 2-16 cores busy without swapping. */
     public static final int CPU_TOKENS = 16384;
+
     static final int MIN_TOKENS = 512;
     static final int MAX_TOKENS = 1 << 20;
     static final double FREE_FRACTION = 0.7;
@@ -36,8 +37,10 @@ public final class BatchBudget {
     static int forFreeMemory(long freeBytes, ModelConfig c, DataType dtype) {
         long bytes = dtype == DataType.FLOAT16 ? 2 : 4;
         long kv = 2L * c.numLayers() * c.numKvHeads() * c.headDim() * bytes;
-        long activations = (4L * c.hiddenSize() + 3L * c.intermediateSize()
-                + (long) (c.numHeads() + 2 * c.numKvHeads()) * c.headDim()) * bytes;
+        long activations = (4L * c.hiddenSize()
+                        + 3L * c.intermediateSize()
+                        + (long) (c.numHeads() + 2 * c.numKvHeads()) * c.headDim())
+                * bytes;
         long tokens = (long) (freeBytes * FREE_FRACTION) / (kv + activations);
         return (int) Math.max(MIN_TOKENS, Math.min(MAX_TOKENS, tokens));
     }

@@ -29,7 +29,9 @@ public final class Fingerprints {
             md.update(Files.readAllBytes(modelDir.resolve("config.json")));
             List<Path> weights;
             try (Stream<Path> s = Files.list(modelDir)) {
-                weights = s.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted().toList();
+                weights = s.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
+                        .sorted()
+                        .toList();
             }
             for (Path w : weights) {
                 md.update(w.getFileName().toString().getBytes(StandardCharsets.UTF_8));

@@ -40,17 +40,23 @@ public final class GenerateRun {
         }
     }
 
-    private static GenerateSummary generate(GenerateSpec spec, Device device, DataType dtype, HfTokenizer tokenizer,
-            RunInputs inputs, RunDirectory run) throws IOException {
+    private static GenerateSummary generate(
+            GenerateSpec spec, Device device, DataType dtype, HfTokenizer tokenizer, RunInputs inputs, RunDirectory run)
+            throws IOException {
         List<Integer> pending = run.pendingShards(spec.numWorkers(), spec.workerIndex());
         if (pending.isEmpty()) {
-            LOG.info("{}: every shard of worker {}/{} is already complete", spec.out(), spec.workerIndex(),
+            LOG.info(
+                    "{}: every shard of worker {}/{} is already complete",
+                    spec.out(),
+                    spec.workerIndex(),
                     spec.numWorkers());
             return GenerateSummary.of(run, new SkipReport(), 0, 0, 0);
         }
         try (Teacher teacher = openTeacher(spec, dtype, device)) {
             ShardGenerator shards = ShardGenerator.create(spec, inputs, run, teacher, tokenizer);
-            long prompts = pending.stream().mapToLong(i -> run.shardRange(i)[1] - run.shardRange(i)[0]).sum();
+            long prompts = pending.stream()
+                    .mapToLong(i -> run.shardRange(i)[1] - run.shardRange(i)[0])
+                    .sum();
             SkipReport skips = new SkipReport();
             long tokens = 0;
             long start = System.nanoTime();
@@ -86,15 +92,16 @@ public final class GenerateRun {
             }
             teacher = "the --teacher-url model " + spec.remote().model();
         }
-        UsageException.require(spec.topK() <= vocab, "--top-k " + spec.topK() + " exceeds the teacher's vocabulary of "
-                + vocab + " ids (" + teacher + ")");
+        UsageException.require(
+                spec.topK() <= vocab,
+                "--top-k " + spec.topK() + " exceeds the teacher's vocabulary of " + vocab + " ids (" + teacher + ")");
     }
 
     /** The teacher: the server behind --teacher-url, or the local model loaded as {@code dtype} on {@code device}. */
     public static Teacher openTeacher(GenerateSpec spec, DataType dtype, Device device) {
         if (spec.remote() != null) {
-            return RemoteTeacher.connect(spec.remote(),
-                    new RemoteSampling(spec.mode() != Mode.SAMPLE, spec.temperature(), spec.topP()));
+            return RemoteTeacher.connect(
+                    spec.remote(), new RemoteSampling(spec.mode() != Mode.SAMPLE, spec.temperature(), spec.topP()));
         }
         return new LocalTeacher(CausalLM.load(spec.teacher(), dtype, device));
     }

@@ -49,26 +49,33 @@ public record GenerateSpec(
     public GenerateSpec {
         require(teacher != null || remote != null, "give the teacher: --teacher DIR, or --teacher-url URL");
         require(teacher == null || remote == null, "--teacher and --teacher-url exclude each other: give one teacher");
-        require(tokenizer != null, "--teacher-url needs --tokenizer DIR (the teacher's tokenizer, to template and"
-                + " tokenize prompts locally)");
+        require(
+                tokenizer != null,
+                "--teacher-url needs --tokenizer DIR (the teacher's tokenizer, to template and"
+                        + " tokenize prompts locally)");
         require(logits != null && encoding != null, "--logits and --encoding are required");
         require(remote == null || !logits.sampled(), "--logits " + logits + ": " + SAMPLE_NEEDS_LOCAL);
         require(maxNewTokens >= 1, "--max-new-tokens must be >= 1, got " + maxNewTokens);
         require(samplesPerPrompt >= 1, "--samples-per-prompt must be >= 1, got " + samplesPerPrompt);
         require(shardSize >= 1, "--shard-size must be >= 1, got " + shardSize);
-        require(maxBatchTokens == null || maxBatchTokens >= 1, "--max-batch-tokens must be >= 1, got " + maxBatchTokens);
+        require(
+                maxBatchTokens == null || maxBatchTokens >= 1,
+                "--max-batch-tokens must be >= 1, got " + maxBatchTokens);
         require(numWorkers >= 1, "--num-workers must be >= 1, got " + numWorkers);
-        require(workerIndex >= 0 && workerIndex < numWorkers,
+        require(
+                workerIndex >= 0 && workerIndex < numWorkers,
                 "--worker-index must be in [0, " + numWorkers + "), got " + workerIndex);
         require(mode != Mode.SAMPLE || temperature > 0, "--temperature must be > 0 in sample mode, got " + temperature);
         require(topP > 0 && topP <= 1, "--top-p must be in (0, 1], got " + topP);
         require(mode != Mode.SCORE || samplesPerPrompt == 1, "--samples-per-prompt must be 1 in score mode");
         require(chatTemplateFile == null || chatTemplate, "--chat-template and --no-chat-template exclude each other");
         require(responsesFrom == null || mode == Mode.SCORE, "--responses-from needs --mode score");
-        require(responsesFrom == null || prompts == null,
+        require(
+                responsesFrom == null || prompts == null,
                 "--prompts and --responses-from exclude each other: the responses come with their prompts");
-        require(responsesFrom != null || prompts != null, "give the corpus: --prompts FILE (or --responses-from RUN_DIR"
-                + " with --mode score)");
+        require(
+                responsesFrom != null || prompts != null,
+                "give the corpus: --prompts FILE (or --responses-from RUN_DIR" + " with --mode score)");
         chatTemplateKwargs = chatTemplateKwargs == null ? Map.of() : chatTemplateKwargs;
     }
 

@@ -14,7 +14,8 @@ final class LabelBuffer implements LabelCapture.LabelSink {
     private boolean counted;
 
     @Override
-    public void add(int[] entryIds, float[] entryLogprobs, int[] entryCounts, double covered, double entropy, double kl) {
+    public void add(
+            int[] entryIds, float[] entryLogprobs, int[] entryCounts, double covered, double entropy, double kl) {
         int s = entryIds.length;
         while (entries + s > ids.length) {
             ids = Arrays.copyOf(ids, ids.length * 2);

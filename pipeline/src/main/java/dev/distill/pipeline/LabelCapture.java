@@ -38,14 +38,16 @@ final class LabelCapture {
         NDArray chosenLogp = logp.gather(chosen, 1); // [C, 1]
         if (!spec.sampled()) {
             NDList top = logp.topK(width, 1, true, true); // values [C, w], indices [C, w]
-            float[] values = NDArrays.concat(new NDList(top.get(0), chosenLogp, plogp), 1).toFloatArray(); // [C, w + 2]
+            float[] values = NDArrays.concat(new NDList(top.get(0), chosenLogp, plogp), 1)
+                    .toFloatArray(); // [C, w + 2]
             long[] ids = top.get(1).concat(chosen, 1).toLongArray(); // [C, w + 1]
             return new Step(values, ids, null, null);
         }
         float[] values = chosenLogp.concat(plogp, 1).toFloatArray(); // [C, 2]
         long[] ids = chosen.toLongArray(); // [C]
         float[] probs = logp.exp().toFloatArray(); // [C, V]
-        float[] proposal = spec.temperature() == 1.0 ? probs
+        float[] proposal = spec.temperature() == 1.0
+                ? probs
                 : logits.div((float) spec.temperature()).softmax(1).toFloatArray(); // [C, V]
         return new Step(values, ids, probs, proposal);
     }
@@ -87,7 +89,9 @@ final class LabelCapture {
         void record(int i, long rowSeed, int position, LabelSink out) {
             if (!spec.sampled()) {
                 int from = i * (width + 2);
-                int size = spec.kind() == LogitsSpec.Kind.TOP_P ? LabelSelection.topP(values, from, width, spec.mass()) : width;
+                int size = spec.kind() == LogitsSpec.Kind.TOP_P
+                        ? LabelSelection.topP(values, from, width, spec.mass())
+                        : width;
                 int[] entryIds = new int[size];
                 for (int j = 0; j < size; j++) {
                     entryIds[j] = (int) ids[i * (width + 1) + j];
@@ -97,8 +101,8 @@ final class LabelCapture {
                 out.add(entryIds, lp, null, f[0], entropy(i), f[1]);
                 return;
             }
-            LabelSelection.Draws d = LabelSelection.sample(proposal, i * vocab, vocab, spec.size(),
-                    LabelSelection.drawRandom(rowSeed, position));
+            LabelSelection.Draws d = LabelSelection.sample(
+                    proposal, i * vocab, vocab, spec.size(), LabelSelection.drawRandom(rowSeed, position));
             float[] lp = new float[d.ids().length];
             for (int j = 0; j < lp.length; j++) {
                 lp[j] = (float) Math.log(probs[i * vocab + d.ids()[j]]);

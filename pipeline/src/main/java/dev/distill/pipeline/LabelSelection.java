@@ -81,8 +81,8 @@ public final class LabelSelection {
      * tail bucket of {@code --tail bucket}). Uses {@code entropy} = H(p) for the part of p outside the entries:
      * {@code sum_{j not stored} p_j log p_j = -H - sum_stored p_i log p_i}.
      */
-    public static double[] fidelity(LogitsSpec spec, float[] logprobs, int[] counts, int from, int size, int vocab,
-            double entropy) {
+    public static double[] fidelity(
+            LogitsSpec spec, float[] logprobs, int[] counts, int from, int size, int vocab, double entropy) {
         double covered = 0;
         double storedPlogP = 0;
         for (int j = 0; j < size; j++) {

@@ -57,7 +57,8 @@ public final class LocalTeacher implements Teacher {
     public List<TeacherOutput> generate(List<WorkItem> batch, GenerationParams params) {
         int rows = batch.size();
         int promptLen = batch.stream().mapToInt(w -> w.promptIds().length).max().orElseThrow();
-        int capacity = promptLen + batch.stream().mapToInt(WorkItem::maxNewTokens).max().orElseThrow();
+        int capacity = promptLen
+                + batch.stream().mapToInt(WorkItem::maxNewTokens).max().orElseThrow();
         LabelCapture capture = new LabelCapture(params.logits(), vocabSize());
         RowRecorder[] rec = new RowRecorder[rows];
         for (int b = 0; b < rows; b++) {
@@ -65,10 +66,12 @@ public final class LocalTeacher implements Teacher {
         }
         try (NDManager bm = model.manager().newSubManager();
                 KvCache cache = model.newCache(rows, capacity)) {
-            Batching.LeftPadded prompts = Batching.leftPad(
-                    batch.stream().map(WorkItem::promptIds).toList(), promptLen, PAD_ID);
+            Batching.LeftPadded prompts =
+                    Batching.leftPad(batch.stream().map(WorkItem::promptIds).toList(), promptLen, PAD_ID);
             // mask over the whole cache: each row's padding, then ones for its prompt and everything it generates
-            int[] spans = Arrays.stream(prompts.lengths()).map(n -> n + capacity - promptLen).toArray();
+            int[] spans = Arrays.stream(prompts.lengths())
+                    .map(n -> n + capacity - promptLen)
+                    .toArray();
             NDArray mask = bm.create(Batching.attentionMask(spans, capacity), new Shape(rows, capacity)); // [B, cap]
             NDArray one = bm.create(1L); // 0-dim int64
             TokenSampler.Draw sampler = params.sampler().on(bm);
@@ -80,7 +83,8 @@ public final class LocalTeacher implements Teacher {
                 try (NDManager sm = bm.newSubManager()) {
                     input.attach(sm); // freed with this step; ops on it put their results in sm
                     positions.attach(sm);
-                    NDArray stepMask = mask.get(":, :" + (cache.length() + input.getShape().get(1))); // [Ba, S]
+                    NDArray stepMask =
+                            mask.get(":, :" + (cache.length() + input.getShape().get(1))); // [Ba, S]
                     stepMask.attach(sm);
                     NDArray hidden = model.hidden(input, positions, stepMask, cache); // [Ba, T, H]
                     NDArray logits = model.logits(hidden.get(":, -1, :")); // [Ba, V] fp32
@@ -109,7 +113,8 @@ public final class LocalTeacher implements Teacher {
                     input = chosen;
                     positions = positions.get(":, -1:").add(one); // [Ba, 1]
                     if (keep.size() < active.length && !keep.isEmpty()) {
-                        long[] kept = keep.stream().mapToLong(Integer::longValue).toArray();
+                        long[] kept =
+                                keep.stream().mapToLong(Integer::longValue).toArray();
                         cache.retain(kept);
                         NDArray keptRows = sm.create(kept); // [Ba']
                         NDArray narrowed = mask.get(keptRows); // [Ba', cap]
@@ -143,7 +148,11 @@ public final class LocalTeacher implements Teacher {
         List<TeacherOutput> out = new ArrayList<>(rows);
         try (NDManager bm = model.manager().newSubManager()) {
             Batching.LeftPadded seqs = Batching.leftPad(
-                    batch.stream().map(w -> concat(w.promptIds(), w.responseIds())).toList(), total, PAD_ID);
+                    batch.stream()
+                            .map(w -> concat(w.promptIds(), w.responseIds()))
+                            .toList(),
+                    total,
+                    PAD_ID);
             NDArray ids = seqs.inputIds(bm).toDevice(model.device(), false); // [B, T]
             NDArray positions = seqs.positionIds(bm).toDevice(model.device(), false); // [B, T]
             NDArray mask = seqs.attentionMask(bm).toDevice(model.device(), false); // [B, T]
@@ -194,8 +203,12 @@ public final class LocalTeacher implements Teacher {
             for (int b = 0; b < rows; b++) {
                 WorkItem w = batch.get(b);
                 int r = w.responseIds().length;
-                out.add(TeacherOutput.of(w, w.responseIds().clone(), Arrays.copyOfRange(tokenLogp, offset, offset + r),
-                        labels[b], "scored"));
+                out.add(TeacherOutput.of(
+                        w,
+                        w.responseIds().clone(),
+                        Arrays.copyOfRange(tokenLogp, offset, offset + r),
+                        labels[b],
+                        "scored"));
                 offset += r;
             }
         }

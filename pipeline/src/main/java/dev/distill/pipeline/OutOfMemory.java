@@ -19,8 +19,10 @@ public final class OutOfMemory {
                 return true;
             }
             String m = t.getMessage();
-            if (m != null && (m.contains("CUDA out of memory") || m.contains("out of memory")
-                    || m.contains("DefaultCPUAllocator: can't allocate memory"))) {
+            if (m != null
+                    && (m.contains("CUDA out of memory")
+                            || m.contains("out of memory")
+                            || m.contains("DefaultCPUAllocator: can't allocate memory"))) {
                 return true;
             }
         }
@@ -32,7 +34,8 @@ public final class OutOfMemory {
      * retries each (recursively, down to single items, whose failure is rethrown). Outputs keep the
      * batch's order.
      */
-    public static List<TeacherOutput> retrySplitting(List<WorkItem> batch, Function<List<WorkItem>, List<TeacherOutput>> work) {
+    public static List<TeacherOutput> retrySplitting(
+            List<WorkItem> batch, Function<List<WorkItem>, List<TeacherOutput>> work) {
         try {
             return work.apply(batch);
         } catch (RuntimeException | OutOfMemoryError e) {
@@ -40,8 +43,11 @@ public final class OutOfMemory {
                 throw e;
             }
             int half = batch.size() / 2;
-            LOG.warn("out of memory on a batch of {} sequences; retrying as two batches of {} and {}", batch.size(),
-                    half, batch.size() - half);
+            LOG.warn(
+                    "out of memory on a batch of {} sequences; retrying as two batches of {} and {}",
+                    batch.size(),
+                    half,
+                    batch.size() - half);
             List<TeacherOutput> out = new ArrayList<>(retrySplitting(batch.subList(0, half), work));
             out.addAll(retrySplitting(batch.subList(half, batch.size()), work));
             return out;

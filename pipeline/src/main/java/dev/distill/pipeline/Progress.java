@@ -24,13 +24,15 @@ public final class Progress implements AutoCloseable {
         this.task = task;
         this.total = total;
         this.logEveryNanos = logEvery.toNanos();
-        this.bar = System.console() == null ? null : new ProgressBarBuilder()
-                .setTaskName(task)
-                .setInitialMax(total)
-                .setUnit(" " + unit, 1)
-                .setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(500)
-                .build();
+        this.bar = System.console() == null
+                ? null
+                : new ProgressBarBuilder()
+                        .setTaskName(task)
+                        .setInitialMax(total)
+                        .setUnit(" " + unit, 1)
+                        .setStyle(ProgressBarStyle.ASCII)
+                        .setUpdateIntervalMillis(500)
+                        .build();
     }
 
     /** Records {@code units} more units done, which produced {@code newTokens} tokens. */
@@ -55,8 +57,16 @@ public final class Progress implements AutoCloseable {
     synchronized String line() {
         double s = (System.nanoTime() - startNanos) / 1e9;
         String eta = done == 0 ? "?" : formatDuration((long) (s / done * (total - done)));
-        return String.format(Locale.ROOT, "%s: %d/%d (%.1f%%), %.1f tok/s, elapsed %s, ETA %s", task, done, total,
-                total == 0 ? 100.0 : 100.0 * done / total, tokensPerSecond(), formatDuration((long) s), eta);
+        return String.format(
+                Locale.ROOT,
+                "%s: %d/%d (%.1f%%), %.1f tok/s, elapsed %s, ETA %s",
+                task,
+                done,
+                total,
+                total == 0 ? 100.0 : 100.0 * done / total,
+                tokensPerSecond(),
+                formatDuration((long) s),
+                eta);
     }
 
     static String formatDuration(long seconds) {

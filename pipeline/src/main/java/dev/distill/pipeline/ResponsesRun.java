@@ -60,18 +60,27 @@ final class ResponsesRun {
     List<WorkItem> items(int index, int contextLength, boolean skipInvalid, SkipReport skips) throws IOException {
         List<WorkItem> items = new ArrayList<>();
         org.apache.hadoop.fs.Path file = run.shardPath(index);
-        try (ShardReader reader = ShardReader.open(file, List.of(ShardSchema.SAMPLE_ID, ShardSchema.PROMPT_INDEX,
-                ShardSchema.SAMPLE_INDEX, ShardSchema.PROMPT_IDS, ShardSchema.COMPLETION_IDS))) {
+        try (ShardReader reader = ShardReader.open(
+                file,
+                List.of(
+                        ShardSchema.SAMPLE_ID,
+                        ShardSchema.PROMPT_INDEX,
+                        ShardSchema.SAMPLE_INDEX,
+                        ShardSchema.PROMPT_IDS,
+                        ShardSchema.COMPLETION_IDS))) {
             for (SoftLabelRow r : reader) {
                 int span = r.promptIds().length + r.completionIds().length;
-                String reason = r.completionIds().length == 0 ? SkipReport.MISSING_RESPONSE
+                String reason = r.completionIds().length == 0
+                        ? SkipReport.MISSING_RESPONSE
                         : span > contextLength ? SkipReport.TOO_LONG : null;
                 if (reason != null) {
                     if (!skipInvalid) {
                         throw new IllegalArgumentException(file + ": sample " + r.sampleId() + ": "
-                                + (reason.equals(SkipReport.TOO_LONG) ? "prompt and completion have " + span
-                                        + " tokens; the teacher's context is " + contextLength
-                                        : "the completion is empty") + " (--skip-invalid skips it)");
+                                + (reason.equals(SkipReport.TOO_LONG)
+                                        ? "prompt and completion have " + span + " tokens; the teacher's context is "
+                                                + contextLength
+                                        : "the completion is empty")
+                                + " (--skip-invalid skips it)");
                     }
                     skips.add(reason);
                     continue;

@@ -1,13 +1,13 @@
 package dev.distill.pipeline;
 
 import ai.djl.ndarray.types.DataType;
-import dev.distill.data.LabelEncoding;
-import dev.distill.data.LogitsSpec;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill.cli.UsageException;
+import dev.distill.data.LabelEncoding;
+import dev.distill.data.LogitsSpec;
 import dev.distill.data.RunDirectory;
 import dev.distill.prompts.Corpus;
 import dev.distill.prompts.PromptSourceOptions;
@@ -26,8 +26,15 @@ import java.util.Optional;
  * count and the text of the --chat-template file (null without one). Serializable, so a cluster's tasks use their
  * driver's resolution instead of redoing it.
  */
-public record RunInputs(String configJson, long promptsTotal, String teacherSha256, String tokenizerSha256,
-        String chatTemplateSha256, String chatTemplateSource, String corpusSha256) implements Serializable {
+public record RunInputs(
+        String configJson,
+        long promptsTotal,
+        String teacherSha256,
+        String tokenizerSha256,
+        String chatTemplateSha256,
+        String chatTemplateSource,
+        String corpusSha256)
+        implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -52,18 +59,27 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
                 throw new IllegalArgumentException("--chat-template: " + e.getMessage(), e);
             }
         }
-        String teacherSha = spec.remote() != null ? spec.remote().fingerprint() : Fingerprints.teacherSha256(spec.teacher());
+        String teacherSha =
+                spec.remote() != null ? spec.remote().fingerprint() : Fingerprints.teacherSha256(spec.teacher());
         if (spec.responsesFrom() != null) {
             return responses(spec, dtype, teacherSha, tokenizer.sha256());
         }
         long promptsTotal = Corpus.count(spec.prompts(), promptOptions(spec));
-        String templateSha = !spec.chatTemplate() ? "none"
-                : override != null ? override.sha256()
-                : tokenizer.chatTemplate().map(ChatTemplate::sha256).orElse("none");
+        String templateSha = !spec.chatTemplate()
+                ? "none"
+                : override != null
+                        ? override.sha256()
+                        : tokenizer.chatTemplate().map(ChatTemplate::sha256).orElse("none");
         String corpusSha = Corpus.sha256(spec.prompts());
         ObjectNode config = config(spec, dtype, teacherSha, tokenizer.sha256(), templateSha, corpusSha);
-        return new RunInputs(config.toString(), promptsTotal, teacherSha, tokenizer.sha256(), templateSha,
-                override == null ? null : override.source(), corpusSha);
+        return new RunInputs(
+                config.toString(),
+                promptsTotal,
+                teacherSha,
+                tokenizer.sha256(),
+                templateSha,
+                override == null ? null : override.source(),
+                corpusSha);
     }
 
     /**
@@ -73,7 +89,8 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
      */
     private static RunInputs responses(GenerateSpec spec, DataType dtype, String teacherSha, String tokenizerSha)
             throws IOException {
-        RunDirectory source = ResponsesRun.open(spec.responsesFrom(), tokenizerSha).run();
+        RunDirectory source =
+                ResponsesRun.open(spec.responsesFrom(), tokenizerSha).run();
         String templateSha = source.config().path("chat_template_sha256").asText("none");
         String corpusSha = source.config().path("corpus_sha256").asText(source.configHash());
         ObjectNode c = teacher(spec, teacherSha);
@@ -87,18 +104,23 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
         if (dtype != null) {
             c.put("dtype", dtype == DataType.FLOAT16 ? "fp16" : "fp32");
         }
-        return new RunInputs(c.toString(), source.promptsTotal(), teacherSha, tokenizerSha, templateSha, null, corpusSha);
+        return new RunInputs(
+                c.toString(), source.promptsTotal(), teacherSha, tokenizerSha, templateSha, null, corpusSha);
     }
 
     /** A local path made absolute and normal; a URI with a scheme (hdfs://, s3a://, file://) as given. */
     private static String location(String l) {
-        return l.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") ? l : java.nio.file.Path.of(l).toAbsolutePath().normalize().toString();
+        return l.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")
+                ? l
+                : java.nio.file.Path.of(l).toAbsolutePath().normalize().toString();
     }
 
     /** The template chat prompts are rendered with: the --chat-template file's, else the tokenizer's own (if any). */
     public Optional<ChatTemplate> chatTemplate(GenerateSpec spec, HfTokenizer tokenizer) {
-        return chatTemplateSource == null ? tokenizer.chatTemplate()
-                : Optional.of(ChatTemplate.compile(chatTemplateSource, spec.chatTemplateFile().toString()));
+        return chatTemplateSource == null
+                ? tokenizer.chatTemplate()
+                : Optional.of(ChatTemplate.compile(
+                        chatTemplateSource, spec.chatTemplateFile().toString()));
     }
 
     /**
@@ -153,15 +175,22 @@ public record RunInputs(String configJson, long promptsTotal, String teacherSha2
     }
 
     /** Every option that changes the data, as recorded in manifest.json (its hash guards resume). */
-    private static ObjectNode config(GenerateSpec spec, DataType dtype, String teacherSha, String tokenizerSha,
-            String templateSha, String corpusSha) {
+    private static ObjectNode config(
+            GenerateSpec spec,
+            DataType dtype,
+            String teacherSha,
+            String tokenizerSha,
+            String templateSha,
+            String corpusSha) {
         ObjectNode c = teacher(spec, teacherSha);
         c.put("tokenizer_sha256", tokenizerSha);
         c.put("chat_template", spec.chatTemplate());
         c.put("chat_template_sha256", templateSha);
         // recorded only when given, so runs made before these options existed still resume
         if (spec.chatTemplateFile() != null) {
-            c.put("chat_template_file", spec.chatTemplateFile().toAbsolutePath().normalize().toString());
+            c.put(
+                    "chat_template_file",
+                    spec.chatTemplateFile().toAbsolutePath().normalize().toString());
         }
         if (!spec.chatTemplateKwargs().isEmpty()) {
             c.set("chat_template_kwargs", JSON.valueToTree(spec.chatTemplateKwargs()));

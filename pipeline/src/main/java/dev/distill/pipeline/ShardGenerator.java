@@ -40,8 +40,15 @@ public final class ShardGenerator {
     /** The teacher's token bytes for the text columns (--store-spans), or null. */
     private final TokenBytes tokenBytes;
 
-    private ShardGenerator(GenerateSpec spec, RunDirectory run, Teacher teacher, PromptEncoder encoder,
-            BatchPlanner planner, GenerationParams params, ShardMetadata meta, ResponsesRun responses,
+    private ShardGenerator(
+            GenerateSpec spec,
+            RunDirectory run,
+            Teacher teacher,
+            PromptEncoder encoder,
+            BatchPlanner planner,
+            GenerationParams params,
+            ShardMetadata meta,
+            ResponsesRun responses,
             TokenBytes tokenBytes) {
         this.spec = spec;
         this.run = run;
@@ -59,31 +66,51 @@ public final class ShardGenerator {
      *
      * @param inputs the run's resolved inputs ({@link RunInputs#resolve}), recorded in every shard's footer
      */
-    public static ShardGenerator create(GenerateSpec spec, RunInputs inputs, RunDirectory run, Teacher teacher,
-            HfTokenizer tokenizer) {
-        GenerationParams params = new GenerationParams(spec.logits(),
+    public static ShardGenerator create(
+            GenerateSpec spec, RunInputs inputs, RunDirectory run, Teacher teacher, HfTokenizer tokenizer) {
+        GenerationParams params = new GenerationParams(
+                spec.logits(),
                 new TokenSampler(spec.mode() != Mode.SAMPLE, spec.temperature(), spec.topP()),
                 teacher.stopTokens(tokenizer));
-        ShardMetadata meta = new ShardMetadata(ShardMetadata.SCHEMA_VERSION, spec.topK(), teacher.vocabSize(),
-                run.configHash(), spec.teacherName(), inputs.teacherSha256(), inputs.tokenizerSha256(),
-                inputs.chatTemplateSha256(), inputs.corpusSha256(), spec.logits(), spec.encoding());
+        ShardMetadata meta = new ShardMetadata(
+                ShardMetadata.SCHEMA_VERSION,
+                spec.topK(),
+                teacher.vocabSize(),
+                run.configHash(),
+                spec.teacherName(),
+                inputs.teacherSha256(),
+                inputs.tokenizerSha256(),
+                inputs.chatTemplateSha256(),
+                inputs.corpusSha256(),
+                spec.logits(),
+                spec.encoding());
         try {
             meta = meta.withVersion(run.committedShardVersion().orElse(meta.schemaVersion()));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        PromptEncoder encoder = new PromptEncoder(tokenizer, inputs.chatTemplate(spec, tokenizer).orElse(null),
-                spec.chatTemplateKwargs(), spec.chatTemplate(), spec.mode() == Mode.SCORE, teacher.contextLength(),
+        PromptEncoder encoder = new PromptEncoder(
+                tokenizer,
+                inputs.chatTemplate(spec, tokenizer).orElse(null),
+                spec.chatTemplateKwargs(),
+                spec.chatTemplate(),
+                spec.mode() == Mode.SCORE,
+                teacher.contextLength(),
                 params::isEos);
         int budget = spec.maxBatchTokens() != null ? spec.maxBatchTokens() : teacher.defaultBatchTokens();
-        // a server batches on its side: hand a remote teacher the whole shard, which it keeps --concurrency requests deep
-        BatchPlanner planner = spec.remote() != null ? new BatchPlanner(Integer.MAX_VALUE, Integer.MAX_VALUE)
+        // a server batches on its side: hand a remote teacher the whole shard, which it keeps --concurrency requests
+        // deep
+        BatchPlanner planner = spec.remote() != null
+                ? new BatchPlanner(Integer.MAX_VALUE, Integer.MAX_VALUE)
                 : new BatchPlanner(budget, MAX_BATCH_SIZE);
         ResponsesRun responses;
         try {
-            responses = spec.responsesFrom() == null ? null : ResponsesRun.open(spec.responsesFrom(), inputs.tokenizerSha256());
+            responses = spec.responsesFrom() == null
+                    ? null
+                    : ResponsesRun.open(spec.responsesFrom(), inputs.tokenizerSha256());
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("--responses-from " + spec.responsesFrom() + ": " + e.getMessage(), e);
+            throw new java.io.UncheckedIOException(
+                    "--responses-from " + spec.responsesFrom() + ": " + e.getMessage(), e);
         }
         TokenBytes tokenBytes = null;
         if (spec.storeSpans()) {
@@ -104,10 +131,15 @@ public final class ShardGenerator {
             }
         }
         try {
-            new TeacherVocab(tokenizer.sha256(), all, special.stream().mapToInt(Integer::intValue).toArray(), stopIds.clone())
+            new TeacherVocab(
+                            tokenizer.sha256(),
+                            all,
+                            special.stream().mapToInt(Integer::intValue).toArray(),
+                            stopIds.clone())
                     .write(run);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(run.location() + ": cannot write " + TeacherVocab.FILE + ": " + e.getMessage(), e);
+            throw new java.io.UncheckedIOException(
+                    run.location() + ": cannot write " + TeacherVocab.FILE + ": " + e.getMessage(), e);
         }
     }
 
@@ -170,7 +202,12 @@ public final class ShardGenerator {
             }
             for (int s = 0; s < spec.samplesPerPrompt(); s++) {
                 int maxNew = Math.min(spec.maxNewTokens(), teacher.contextLength() - e.promptIds().length);
-                items.add(new WorkItem(r.index(), s, e.promptIds(), e.responseIds(), maxNew,
+                items.add(new WorkItem(
+                        r.index(),
+                        s,
+                        e.promptIds(),
+                        e.responseIds(),
+                        maxNew,
                         WorkItem.rowSeed(spec.seed(), r.index(), s)));
             }
         }
@@ -181,10 +218,12 @@ public final class ShardGenerator {
     private long label(int index, List<WorkItem> items, long prompts, Progress progress) throws IOException {
         List<TeacherOutput> outputs = new ArrayList<>(items.size());
         for (List<WorkItem> batch : planner.plan(items)) {
-            List<TeacherOutput> done = OutOfMemory.retrySplitting(batch, b -> spec.mode() == Mode.SCORE
-                    ? teacher.score(b, spec.logits()) : teacher.generate(b, params));
+            List<TeacherOutput> done = OutOfMemory.retrySplitting(
+                    batch,
+                    b -> spec.mode() == Mode.SCORE ? teacher.score(b, spec.logits()) : teacher.generate(b, params));
             outputs.addAll(done);
-            progress.advance(0, done.stream().mapToLong(o -> o.completionIds().length).sum());
+            progress.advance(
+                    0, done.stream().mapToLong(o -> o.completionIds().length).sum());
         }
         outputs.sort(Comparator.comparingLong((TeacherOutput o) -> o.item().promptIndex())
                 .thenComparingInt(o -> o.item().sampleIndex()));
@@ -193,12 +232,22 @@ public final class ShardGenerator {
         try (ShardWriter writer = run.openShard(index, meta)) {
             for (TeacherOutput o : outputs) {
                 WorkItem w = o.item();
-                SoftLabelRow row = SoftLabelRow.of(w.promptIndex(), w.sampleIndex(), w.promptIds(), o.completionIds(),
-                        o.completionLogprobs(), o.topkIds(), o.topkLogprobs(), o.finishReason());
+                SoftLabelRow row = SoftLabelRow.of(
+                        w.promptIndex(),
+                        w.sampleIndex(),
+                        w.promptIds(),
+                        o.completionIds(),
+                        o.completionLogprobs(),
+                        o.topkIds(),
+                        o.topkLogprobs(),
+                        o.finishReason());
                 if (meta.schemaVersion() != 1) {
                     row = row.withLabels(o.labelSizes(), o.labelCounts());
                 }
-                writer.write(tokenBytes == null ? row : row.withText(spans(w.promptIds(), o.completionIds(), o.finishReason())));
+                writer.write(
+                        tokenBytes == null
+                                ? row
+                                : row.withText(spans(w.promptIds(), o.completionIds(), o.finishReason())));
                 tokens += o.completionIds().length;
                 float[] f = o.fidelity();
                 for (int t = 0; f != null && t < o.completionIds().length; t++) {

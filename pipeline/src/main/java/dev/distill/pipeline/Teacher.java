@@ -17,8 +17,11 @@ public interface Teacher extends AutoCloseable {
 
     /** What stops a sequence: the teacher's eos ids and those of {@code tokenizer} (may be null), once each. */
     default int[] stopTokens(HfTokenizer tokenizer) {
-        return tokenizer == null ? eosIds()
-                : IntStream.concat(Arrays.stream(eosIds()), Arrays.stream(tokenizer.eosIds())).distinct().toArray();
+        return tokenizer == null
+                ? eosIds()
+                : IntStream.concat(Arrays.stream(eosIds()), Arrays.stream(tokenizer.eosIds()))
+                        .distinct()
+                        .toArray();
     }
 
     /** Longest sequence (prompt + completion) the teacher accepts. */

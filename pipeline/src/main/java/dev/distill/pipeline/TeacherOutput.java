@@ -8,19 +8,39 @@ package dev.distill.pipeline;
  * {@code [n × 3]}: covered mass, entropy, KL(full || stored) (null when not measured).
  */
 public record TeacherOutput(
-        WorkItem item, int[] completionIds, float[] completionLogprobs, int[] topkIds, float[] topkLogprobs,
-        String finishReason, int[] labelSizes, int[] labelCounts, float[] fidelity) {
+        WorkItem item,
+        int[] completionIds,
+        float[] completionLogprobs,
+        int[] topkIds,
+        float[] topkLogprobs,
+        String finishReason,
+        int[] labelSizes,
+        int[] labelCounts,
+        float[] fidelity) {
 
     /** An output of fixed top-k width, without fidelity. */
-    public TeacherOutput(WorkItem item, int[] completionIds, float[] completionLogprobs, int[] topkIds,
-            float[] topkLogprobs, String finishReason) {
+    public TeacherOutput(
+            WorkItem item,
+            int[] completionIds,
+            float[] completionLogprobs,
+            int[] topkIds,
+            float[] topkLogprobs,
+            String finishReason) {
         this(item, completionIds, completionLogprobs, topkIds, topkLogprobs, finishReason, null, null, null);
     }
 
     /** An output whose entries come from {@code labels}. */
-    static TeacherOutput of(WorkItem item, int[] completionIds, float[] completionLogprobs, LabelBuffer labels,
-            String finishReason) {
-        return new TeacherOutput(item, completionIds, completionLogprobs, labels.ids(), labels.logprobs(), finishReason,
-                labels.sizes(), labels.counts(), labels.fidelity());
+    static TeacherOutput of(
+            WorkItem item, int[] completionIds, float[] completionLogprobs, LabelBuffer labels, String finishReason) {
+        return new TeacherOutput(
+                item,
+                completionIds,
+                completionLogprobs,
+                labels.ids(),
+                labels.logprobs(),
+                finishReason,
+                labels.sizes(),
+                labels.counts(),
+                labels.fidelity());
     }
 }

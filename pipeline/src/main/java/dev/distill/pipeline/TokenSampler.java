@@ -18,7 +18,8 @@ public final class TokenSampler {
 
     public TokenSampler(boolean greedy, float temperature, float topP) {
         if (!greedy && !(temperature > 0)) {
-            throw new IllegalArgumentException("--temperature must be > 0 in sample mode (use --mode greedy for argmax)");
+            throw new IllegalArgumentException(
+                    "--temperature must be > 0 in sample mode (use --mode greedy for argmax)");
         }
         if (!(topP > 0 && topP <= 1)) {
             throw new IllegalArgumentException("--top-p must be in (0, 1], got " + topP);
@@ -69,7 +70,9 @@ public final class TokenSampler {
                     .mul(cdf.get(":, -1:"));
             // u <= 1, so target <= cdf[-1]: the last entry is never below it and the count is at most V - 1
             NDArray choice = cdf.lt(target).toType(DataType.INT64, false).sum(new int[] {1}); // [B]
-            return order == null ? choice : order.gather(choice.expandDims(1), 1).squeeze(1); // [B]
+            return order == null
+                    ? choice
+                    : order.gather(choice.expandDims(1), 1).squeeze(1); // [B]
         }
     }
 

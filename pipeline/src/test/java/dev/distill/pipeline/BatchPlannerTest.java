@@ -28,14 +28,20 @@ class BatchPlannerTest {
         }
         assertEquals(lens.length, seen);
         // sorted by span: short prompts together, long ones together
-        assertEquals(List.of(7L, 0L, 5L, 2L, 9L, 3L), batches.get(0).stream().map(WorkItem::promptIndex).toList());
-        assertEquals(List.of(8L), batches.get(batches.size() - 1).stream().map(WorkItem::promptIndex).toList());
+        assertEquals(
+                List.of(7L, 0L, 5L, 2L, 9L, 3L),
+                batches.get(0).stream().map(WorkItem::promptIndex).toList());
+        assertEquals(
+                List.of(8L),
+                batches.get(batches.size() - 1).stream()
+                        .map(WorkItem::promptIndex)
+                        .toList());
     }
 
     @Test
     void anItemLongerThanTheBudgetRunsAloneAndBatchSizeIsCapped() {
-        List<List<WorkItem>> b = new BatchPlanner(50, 2).plan(List.of(item(0, 100, 10), item(1, 4, 4), item(2, 4, 4),
-                item(3, 4, 4)));
+        List<List<WorkItem>> b =
+                new BatchPlanner(50, 2).plan(List.of(item(0, 100, 10), item(1, 4, 4), item(2, 4, 4), item(3, 4, 4)));
         assertEquals(List.of(2, 1, 1), b.stream().map(List::size).toList());
         assertEquals(0L, b.get(2).get(0).promptIndex());
     }

@@ -48,7 +48,8 @@ class DecodeStepCostTest {
 
     static void assertWithin(Cost c, int perLayer, int perStep) {
         System.out.println("decode step: " + c);
-        assertTrue(c.perLayer() <= perLayer && c.perStep() <= perStep,
+        assertTrue(
+                c.perLayer() <= perLayer && c.perStep() <= perStep,
                 c + " exceeds the budget of " + perLayer + " ops per layer and " + perStep + " per step");
     }
 
@@ -63,12 +64,15 @@ class DecodeStepCostTest {
 
     /** The ops of one decode step (all decode steps must have the same), asserting none reads a value back to the host. */
     int decodeStepOps(String variant, DataType dtype, int layers, boolean greedy) throws IOException {
-        ModelConfig config = ModelConfig.load(Fixtures.model(variant)).toBuilder().numLayers(layers).build();
+        ModelConfig config = ModelConfig.load(Fixtures.model(variant)).toBuilder()
+                .numLayers(layers)
+                .build();
         List<WorkItem> items = new ArrayList<>();
         for (int b = 0; b < 4; b++) {
             items.add(new WorkItem(b, 0, new int[] {5, 6, 7, 8 + b, 9}, null, 6, WorkItem.rowSeed(0, b, 0)));
         }
-        GenerationParams params = new GenerationParams(5, new TokenSampler(greedy, 0.8f, greedy ? 1f : 0.9f), new int[0]);
+        GenerationParams params =
+                new GenerationParams(5, new TokenSampler(greedy, 0.8f, greedy ? 1f : 0.9f), new int[0]);
         Path trace = tmp.resolve(variant + "-" + dtype + "-" + layers + "-" + greedy + ".json");
         try (CausalLM model = CausalLM.randomInit(config, 1, dtype, Device.cpu());
                 LocalTeacher teacher = new LocalTeacher(model)) {
@@ -83,7 +87,8 @@ class DecodeStepCostTest {
         for (List<String> s : steps.subList(1, steps.size() - 1)) {
             assertEquals(step, s, "every decode step runs the same ops");
             for (String op : s) {
-                assertTrue(!op.equals("aten::item") && !op.equals("aten::_local_scalar_dense"),
+                assertTrue(
+                        !op.equals("aten::item") && !op.equals("aten::_local_scalar_dense"),
                         "a decode step reads a value back to the host: " + s);
             }
         }

@@ -34,7 +34,8 @@ public final class Fixtures {
 
     static JsonNode reference(String variant) {
         try {
-            return new ObjectMapper().readTree(model(variant).resolve("reference.json").toFile());
+            return new ObjectMapper()
+                    .readTree(model(variant).resolve("reference.json").toFile());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

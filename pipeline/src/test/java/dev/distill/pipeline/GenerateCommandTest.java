@@ -28,9 +28,25 @@ class GenerateCommandTest {
     Path tmp;
 
     List<String> baseArgs(Path corpus, Path out, String... more) {
-        List<String> a = new ArrayList<>(List.of("--teacher", Fixtures.model("llama").toString(), "--tokenizer",
-                Fixtures.tinyTokenizer().toString(), "--prompts", corpus.toString(), "--out", out.toString(),
-                "--mode", "sample", "--top-k", "5", "--max-new-tokens", "12", "--shard-size", "3", "--seed", "3"));
+        List<String> a = new ArrayList<>(List.of(
+                "--teacher",
+                Fixtures.model("llama").toString(),
+                "--tokenizer",
+                Fixtures.tinyTokenizer().toString(),
+                "--prompts",
+                corpus.toString(),
+                "--out",
+                out.toString(),
+                "--mode",
+                "sample",
+                "--top-k",
+                "5",
+                "--max-new-tokens",
+                "12",
+                "--shard-size",
+                "3",
+                "--seed",
+                "3"));
         a.addAll(List.of(more));
         return a;
     }
@@ -54,7 +70,9 @@ class GenerateCommandTest {
         List<SoftLabelRow> all = new ArrayList<>();
         List<Path> parts;
         try (Stream<Path> s = Files.list(runDir)) {
-            parts = s.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList();
+            parts = s.filter(p -> p.getFileName().toString().startsWith("part-"))
+                    .sorted()
+                    .toList();
         }
         for (Path p : parts) {
             try (ShardReader r = ShardReader.open(p.toString())) {
@@ -76,10 +94,13 @@ class GenerateCommandTest {
         assertTrue(r[1].contains("shards: 3/3 committed (run complete)"), r[1]);
         assertTrue(r[1].contains("skipped 2 prompts: empty_prompt 1, malformed_json 1"), r[1]);
         List<SoftLabelRow> rows = rows(out);
-        assertEquals(List.of(0L, 1L, 2L, 5L, 6L), rows.stream().map(SoftLabelRow::promptIndex).toList());
+        assertEquals(
+                List.of(0L, 1L, 2L, 5L, 6L),
+                rows.stream().map(SoftLabelRow::promptIndex).toList());
         for (SoftLabelRow row : rows) {
             assertEquals(row.completionIds().length * 5, row.topkIds().length);
-            assertTrue(row.finishReason().equals("stop") || row.completionIds().length == 12,
+            assertTrue(
+                    row.finishReason().equals("stop") || row.completionIds().length == 12,
                     row.finishReason() + " after " + row.completionIds().length + " tokens");
         }
         // the chat prompt went through the tiny tokenizer's ChatML template
@@ -126,8 +147,10 @@ class GenerateCommandTest {
         args.set(args.indexOf("--top-k") + 1, "600");
         String[] r = Fixtures.generate(args);
         assertEquals("2", r[0], r[2]);
-        assertTrue(r[2].contains("--top-k 600 exceeds the teacher's vocabulary of 512 ids (" + Fixtures.model("llama")
-                + "/config.json)"), r[2]);
+        assertTrue(
+                r[2].contains("--top-k 600 exceeds the teacher's vocabulary of 512 ids (" + Fixtures.model("llama")
+                        + "/config.json)"),
+                r[2]);
         assertFalse(Files.exists(out), "the run directory is not created");
     }
 
@@ -144,8 +167,11 @@ class GenerateCommandTest {
         args.set(args.indexOf("--teacher") + 1, teacher.toString());
         String[] r = Fixtures.generate(args);
         assertEquals("1", r[0], r[2]);
-        assertTrue(r[2].contains("distill generate: --teacher " + teacher + ": " + teacher.resolve("model.safetensors")
-                + ": empty or truncated safetensors file (0 bytes; it must start with an 8-byte header length)"), r[2]);
+        assertTrue(
+                r[2].contains(
+                        "distill generate: --teacher " + teacher + ": " + teacher.resolve("model.safetensors")
+                                + ": empty or truncated safetensors file (0 bytes; it must start with an 8-byte header length)"),
+                r[2]);
         Files.delete(teacher.resolve("config.json"));
         r = Fixtures.generate(args);
         assertEquals("1", r[0], r[2]);
@@ -162,13 +188,19 @@ class GenerateCommandTest {
         for (int attempt = 0; attempt < 2; attempt++) {
             String[] r = Fixtures.generate(args);
             assertEquals("1", r[0], r[2]);
-            List<String> lines = r[2].lines().filter(l -> l.startsWith("distill generate:")).toList();
+            List<String> lines =
+                    r[2].lines().filter(l -> l.startsWith("distill generate:")).toList();
             assertEquals(1, lines.size(), r[2]);
-            assertTrue(lines.get(0).contains("shard 0 (part-00000.parquet): cannot write ")
-                    && lines.get(0).endsWith(": No space left on device"), lines.get(0));
+            assertTrue(
+                    lines.get(0).contains("shard 0 (part-00000.parquet): cannot write ")
+                            && lines.get(0).endsWith(": No space left on device"),
+                    lines.get(0));
             assertFalse(r[2].contains("\tat "), "no stack trace: " + r[2]);
             try (var s = Files.list(dir.resolve("_tmp"))) {
-                assertEquals(List.of(), s.filter(p -> p.getFileName().toString().startsWith("part-")).toList());
+                assertEquals(
+                        List.of(),
+                        s.filter(p -> p.getFileName().toString().startsWith("part-"))
+                                .toList());
             }
         }
     }
@@ -199,8 +231,10 @@ class GenerateCommandTest {
         try (var lock = dev.distill.data.RunDirectory.existing(out.toString()).lockWorker(0)) {
             String[] r = Fixtures.generate(first);
             assertEquals("1", r[0], r[2]);
-            assertTrue(r[2].contains("distill generate: run directory " + out + " is being written by another process as"
-                    + " worker 0 (pid " + ProcessHandle.current().pid() + " on host "), r[2]);
+            assertTrue(
+                    r[2].contains("distill generate: run directory " + out + " is being written by another process as"
+                            + " worker 0 (pid " + ProcessHandle.current().pid() + " on host "),
+                    r[2]);
         }
         assertEquals("0", Fixtures.generate(first)[0], "a released lock does not block the rerun");
     }
@@ -211,9 +245,13 @@ class GenerateCommandTest {
         Path one = tmp.resolve("one");
         Path two = tmp.resolve("two");
         assertEquals("0", Fixtures.generate(baseArgs(corpus, one, "--skip-invalid"))[0]);
-        assertEquals("0", Fixtures.generate(baseArgs(corpus, two, "--skip-invalid", "--num-workers", "2", "--worker-index", "1"))[0]);
+        assertEquals(
+                "0",
+                Fixtures.generate(baseArgs(corpus, two, "--skip-invalid", "--num-workers", "2", "--worker-index", "1"))[
+                        0]);
         assertFalse(Files.exists(two.resolve("part-00000.parquet")), "worker 1 must not write shard 0");
-        String[] last = Fixtures.generate(baseArgs(corpus, two, "--skip-invalid", "--num-workers", "2", "--worker-index", "0"));
+        String[] last =
+                Fixtures.generate(baseArgs(corpus, two, "--skip-invalid", "--num-workers", "2", "--worker-index", "0"));
         assertTrue(last[1].contains("(run complete)"), last[1]);
         assertEquals(rows(one), rows(two));
         assertEquals(manifest(one).get("shards"), manifest(two).get("shards"));
@@ -236,7 +274,9 @@ class GenerateCommandTest {
             assertEquals("scored", row.finishReason());
         }
         // chat responses end with the template's end-of-turn token, cut right after it
-        int imEnd = dev.distill.tokenizer.HfTokenizer.load(Fixtures.tinyTokenizer()).tokenToId("<|im_end|>").getAsInt();
+        int imEnd = dev.distill.tokenizer.HfTokenizer.load(Fixtures.tinyTokenizer())
+                .tokenToId("<|im_end|>")
+                .getAsInt();
         int[] c0 = rows.get(0).completionIds();
         assertEquals(imEnd, c0[c0.length - 1]);
         int[] c2 = rows.get(2).completionIds();
@@ -255,11 +295,15 @@ class GenerateCommandTest {
         Path killed = tmp.resolve("killed");
         List<String> args = baseArgs(corpus, killed);
         args.set(args.indexOf("--max-new-tokens") + 1, "48");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dai.djl.pytorch.num_threads=1", "-cp", System.getProperty("java.class.path"),
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.pytorch.num_threads=1",
+                "-cp",
+                System.getProperty("java.class.path"),
                 GenerateMain.class.getName()));
         cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
                 .redirectOutput(tmp.resolve("child.log").toFile());
         pb.environment().put("DJL_OFFLINE", "true");
         pb.environment().put("OPT_OUT_TRACKING", "true");
@@ -271,7 +315,8 @@ class GenerateCommandTest {
         child.destroyForcibly(); // SIGKILL
         child.waitFor();
         assertFalse(Files.exists(killed.resolve("part-00019.parquet")), "the child finished before it was killed");
-        assertTrue(Files.exists(killed.resolve("part-00001.parquet")),
+        assertTrue(
+                Files.exists(killed.resolve("part-00001.parquet")),
                 "exit " + child.exitValue() + ": " + Files.readString(tmp.resolve("child.log")));
         String[] resumed = Fixtures.generate(args);
         assertEquals("0", resumed[0], resumed[2]);

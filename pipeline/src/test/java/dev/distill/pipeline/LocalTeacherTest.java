@@ -41,8 +41,13 @@ class LocalTeacherTest {
                     ids.add(ref.get("input_ids").get(b).get(t).asInt());
                 }
             }
-            prompts.add(new WorkItem(b, 0, ids.stream().mapToInt(Integer::intValue).toArray(), null,
-                    ref.get("greedy_new_tokens").asInt(), WorkItem.rowSeed(0, b, 0)));
+            prompts.add(new WorkItem(
+                    b,
+                    0,
+                    ids.stream().mapToInt(Integer::intValue).toArray(),
+                    null,
+                    ref.get("greedy_new_tokens").asInt(),
+                    WorkItem.rowSeed(0, b, 0)));
             hfGreedy[b] = toInts(ref.get("greedy").get(b));
         }
         eos = toInts(ref.get("eos_token_ids"));
@@ -103,7 +108,8 @@ class LocalTeacherTest {
                 NDArray logp = model.forward(one.inputIds(m), one.positionIds(m), one.attentionMask(m), null)
                         .logSoftmax(2); // [1, T, V]
                 for (int t = 0; t < n; t++) {
-                    float[] row = logp.get("0, " + (prompt.length - 1 + t) + ", :").toFloatArray();
+                    float[] row =
+                            logp.get("0, " + (prompt.length - 1 + t) + ", :").toFloatArray();
                     int[] order = topK(row, k);
                     for (int j = 0; j < k; j++) {
                         assertEquals(order[j], o.topkIds()[t * k + j], "top-k id at position " + t);
@@ -146,16 +152,25 @@ class LocalTeacherTest {
         GenerationParams sample = new GenerationParams(4, new TokenSampler(false, 3.0f, 1.0f), eos);
         List<TeacherOutput> together = teacher.generate(prompts, sample);
         for (int b = 0; b < prompts.size(); b++) {
-            TeacherOutput alone = teacher.generate(List.of(prompts.get(b)), sample).get(0);
+            TeacherOutput alone =
+                    teacher.generate(List.of(prompts.get(b)), sample).get(0);
             assertArrayEquals(alone.completionIds(), together.get(b).completionIds(), "row " + b);
         }
         // a different seed gives a different completion somewhere
-        List<WorkItem> reseeded = prompts.stream().map(w -> new WorkItem(w.promptIndex(), 1, w.promptIds(), null,
-                w.maxNewTokens(), WorkItem.rowSeed(0, w.promptIndex(), 1))).toList();
+        List<WorkItem> reseeded = prompts.stream()
+                .map(w -> new WorkItem(
+                        w.promptIndex(),
+                        1,
+                        w.promptIds(),
+                        null,
+                        w.maxNewTokens(),
+                        WorkItem.rowSeed(0, w.promptIndex(), 1)))
+                .toList();
         List<TeacherOutput> other = teacher.generate(reseeded, sample);
         boolean differs = false;
         for (int b = 0; b < prompts.size(); b++) {
-            differs |= !Arrays.equals(other.get(b).completionIds(), together.get(b).completionIds());
+            differs |=
+                    !Arrays.equals(other.get(b).completionIds(), together.get(b).completionIds());
         }
         assertTrue(differs, "sample index must change the sampled completions");
     }

@@ -20,8 +20,10 @@ class OutOfMemoryTest {
     }
 
     static List<TeacherOutput> outputs(List<WorkItem> batch) {
-        return batch.stream().map(w -> new TeacherOutput(w, new int[] {7}, new float[] {-1f}, new int[] {7},
-                new float[] {-1f}, "length")).toList();
+        return batch.stream()
+                .map(w -> new TeacherOutput(
+                        w, new int[] {7}, new float[] {-1f}, new int[] {7}, new float[] {-1f}, "length"))
+                .toList();
     }
 
     @Test
@@ -35,17 +37,26 @@ class OutOfMemoryTest {
             return outputs(batch);
         });
         assertEquals(List.of(8, 4, 2, 2, 4, 2, 2), attempts);
-        assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L), out.stream().map(o -> o.item().promptIndex()).toList());
+        assertEquals(
+                List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L),
+                out.stream().map(o -> o.item().promptIndex()).toList());
     }
 
     @Test
     void otherFailuresAndASingleItemOutOfMemoryAreRethrown() {
         IllegalStateException other = new IllegalStateException("bad shape");
-        assertSame(other, assertThrows(IllegalStateException.class, () -> OutOfMemory.retrySplitting(items(4), b -> {
-            throw other;
-        })));
-        assertThrows(EngineException.class, () -> OutOfMemory.retrySplitting(items(2), b -> {
-            throw new EngineException("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 bytes");
-        }));
+        assertSame(
+                other,
+                assertThrows(
+                        IllegalStateException.class,
+                        () -> OutOfMemory.retrySplitting(items(4), b -> {
+                            throw other;
+                        })));
+        assertThrows(
+                EngineException.class,
+                () -> OutOfMemory.retrySplitting(items(2), b -> {
+                    throw new EngineException(
+                            "DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 bytes");
+                }));
     }
 }

@@ -32,21 +32,50 @@ class SoftLabelKindsTest {
         if (!Files.exists(corpus)) {
             StringBuilder lines = new StringBuilder();
             for (int i = 0; i < 5; i++) {
-                lines.append("{\"prompt\": \"Tell me fact ").append(i).append(" about the sea.\", \"response\": \"The sea is")
-                        .append(" deep and ").append(i).append(" times salty.\"}\n");
+                lines.append("{\"prompt\": \"Tell me fact ")
+                        .append(i)
+                        .append(" about the sea.\", \"response\": \"The sea is")
+                        .append(" deep and ")
+                        .append(i)
+                        .append(" times salty.\"}\n");
             }
             Files.writeString(corpus, lines);
         }
-        return new ArrayList<>(List.of("--teacher", Fixtures.model("llama").toString(), "--tokenizer",
-                Fixtures.tinyTokenizer().toString(), "--prompts", corpus.toString(), "--out", out.toString(),
-                "--mode", mode, "--logits", logits, "--encoding", encoding, "--max-new-tokens", "10",
-                "--shard-size", "2", "--seed", "5"));
+        return new ArrayList<>(List.of(
+                "--teacher",
+                Fixtures.model("llama").toString(),
+                "--tokenizer",
+                Fixtures.tinyTokenizer().toString(),
+                "--prompts",
+                corpus.toString(),
+                "--out",
+                out.toString(),
+                "--mode",
+                mode,
+                "--logits",
+                logits,
+                "--encoding",
+                encoding,
+                "--max-new-tokens",
+                "10",
+                "--shard-size",
+                "2",
+                "--seed",
+                "5"));
     }
 
     @Test
     void badLogitsSpecsAreUsageErrorsNamingTheOptionAndTheAcceptedForms() throws IOException {
-        for (String bad : List.of("top-k:0", "top-p:1.5", "top-p:0.9:0", "sample:0", "sample:8:0", "nucleus:0.9",
-                "top-k", "top-k:x", "sample:4:1:2")) {
+        for (String bad : List.of(
+                "top-k:0",
+                "top-p:1.5",
+                "top-p:0.9:0",
+                "sample:0",
+                "sample:8:0",
+                "nucleus:0.9",
+                "top-k",
+                "top-k:x",
+                "sample:4:1:2")) {
             String[] r = Fixtures.generate(args(tmp.resolve("bad"), bad, "plain", "sample"));
             assertEquals("2", r[0], bad + ": " + r[2]);
             assertTrue(r[2].contains("--logits") && r[2].contains(LogitsSpec.FORMS), bad + ": " + r[2]);
@@ -94,7 +123,8 @@ class SoftLabelKindsTest {
         assertEquals(0, new CommandLine(new ValidateCommand()).execute(out.toString()));
         long positions = 0;
         for (int i = 0; i < 3; i++) {
-            try (ShardReader reader = ShardReader.open(out.resolve(String.format("part-%05d.parquet", i)).toString())) {
+            try (ShardReader reader = ShardReader.open(
+                    out.resolve(String.format("part-%05d.parquet", i)).toString())) {
                 ShardMetadata meta = reader.metadata();
                 assertEquals(2, meta.schemaVersion());
                 assertEquals(spec, meta.logits());
@@ -128,8 +158,11 @@ class SoftLabelKindsTest {
         }
         assertTrue(positions > 0);
         JsonNode manifest = GenerateCommandTest.manifest(out);
-        assertEquals(logits.equals(spec.toString()) ? logits : spec.toString(), manifest.get("config").get("logits").asText());
-        assertTrue(manifest.get("shards").get(0).get("fidelity").get("positions").asLong() >= 0);
+        assertEquals(
+                logits.equals(spec.toString()) ? logits : spec.toString(),
+                manifest.get("config").get("logits").asText());
+        assertTrue(
+                manifest.get("shards").get(0).get("fidelity").get("positions").asLong() >= 0);
         // a lost shard (killed while writing) is recomputed to the same bytes
         byte[] before = Files.readAllBytes(out.resolve("part-00001.parquet"));
         Files.delete(out.resolve("part-00001.parquet"));

@@ -27,12 +27,29 @@ import picocli.CommandLine;
 
 /** `distill generate --store-spans`: the text columns and teacher_vocab.json, and that the labels are unchanged. */
 class StoreSpansTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private List<String> args(Path corpus, Path out, String... more) {
-        List<String> a = new ArrayList<>(List.of("--teacher", Fixtures.model("llama").toString(), "--tokenizer",
-                Fixtures.tinyTokenizer().toString(), "--prompts", corpus.toString(), "--out", out.toString(),
-                "--mode", "sample", "--top-k", "5", "--max-new-tokens", "12", "--shard-size", "3", "--seed", "3"));
+        List<String> a = new ArrayList<>(List.of(
+                "--teacher",
+                Fixtures.model("llama").toString(),
+                "--tokenizer",
+                Fixtures.tinyTokenizer().toString(),
+                "--prompts",
+                corpus.toString(),
+                "--out",
+                out.toString(),
+                "--mode",
+                "sample",
+                "--top-k",
+                "5",
+                "--max-new-tokens",
+                "12",
+                "--shard-size",
+                "3",
+                "--seed",
+                "3"));
         a.addAll(List.of(more));
         return a;
     }
@@ -42,12 +59,15 @@ class StoreSpansTest {
         columns.addAll(ShardSchema.TEXT_COLUMNS);
         List<SoftLabelRow> all = new ArrayList<>();
         try (Stream<Path> s = Files.list(run)) {
-            for (Path p : s.filter(f -> f.getFileName().toString().startsWith("part-")).sorted().toList()) {
+            for (Path p : s.filter(f -> f.getFileName().toString().startsWith("part-"))
+                    .sorted()
+                    .toList()) {
                 boolean text;
                 try (ShardReader r = ShardReader.open(new org.apache.hadoop.fs.Path(p.toUri()), ShardSchema.COLUMNS)) {
                     text = ShardSchema.hasText(r.fileSchema());
                 }
-                try (ShardReader r = ShardReader.open(new org.apache.hadoop.fs.Path(p.toUri()), text ? columns : ShardSchema.COLUMNS)) {
+                try (ShardReader r = ShardReader.open(
+                        new org.apache.hadoop.fs.Path(p.toUri()), text ? columns : ShardSchema.COLUMNS)) {
                     r.forEach(all::add);
                 }
             }
@@ -57,9 +77,12 @@ class StoreSpansTest {
 
     @Test
     void spansRebuildTheTextAndTheLabelsAreThoseOfARunWithoutThem() throws Exception {
-        Path corpus = Fixtures.corpus(tmp, "{\"prompt\": \"What is a prime number?\"}",
+        Path corpus = Fixtures.corpus(
+                tmp,
+                "{\"prompt\": \"What is a prime number?\"}",
                 "{\"messages\": [{\"role\": \"user\", \"content\": \"Name a color, 色, 🎨.\"}]}",
-                "{\"text\": \"Once upon a time\"}", "{\"prompt\": \"Write a haiku about rain.\"}");
+                "{\"text\": \"Once upon a time\"}",
+                "{\"prompt\": \"Write a haiku about rain.\"}");
         Path spans = tmp.resolve("spans");
         Path plain = tmp.resolve("plain");
         String[] r = Fixtures.generate(args(corpus, spans, "--store-spans"));
@@ -78,16 +101,21 @@ class StoreSpansTest {
                 assertNull(row.text().coverageError(row.completionIds().length));
                 boolean stop = row.finishReason().equals(SoftLabelRow.STOP);
                 int n = row.completionIds().length;
-                int[] text = java.util.Arrays.copyOf(row.completionIds(), stop ? n - 1 : n); // the stop token is no text
+                int[] text =
+                        java.util.Arrays.copyOf(row.completionIds(), stop ? n - 1 : n); // the stop token is no text
                 int[] ends = java.util.Arrays.copyOf(new int[text.length], n);
                 int[] textEnds = new int[text.length];
-                assertArrayEquals(bytes.concat(text, false, textEnds), row.text().completionText());
+                assertArrayEquals(
+                        bytes.concat(text, false, textEnds), row.text().completionText());
                 System.arraycopy(textEnds, 0, ends, 0, text.length);
                 if (stop) {
                     ends[n - 1] = row.text().completionText().length;
                 }
                 assertArrayEquals(ends, row.text().byteEnds());
-                assertEquals(tok.decode(row.promptIds(), false), row.text().promptText(), "the rendered prompt, specials spelled");
+                assertEquals(
+                        tok.decode(row.promptIds(), false),
+                        row.text().promptText(),
+                        "the rendered prompt, specials spelled");
             }
             TeacherVocab vocab = TeacherVocab.read(RunDirectory.existing(spans.toString()));
             assertEquals(tok.sha256(), vocab.tokenizerSha256());
@@ -98,21 +126,29 @@ class StoreSpansTest {
             assertTrue(vocab.stopIds().length > 0);
         }
         assertTrue(Fixtures.generate(args(corpus, plain))[1].contains("this process: 0 prompts"), "resumes");
-        assertFalse(Files.readString(plain.resolve("manifest.json")).contains("store_spans"),
+        assertFalse(
+                Files.readString(plain.resolve("manifest.json")).contains("store_spans"),
                 "runs without --store-spans keep their config (and hash)");
         assertTrue(manifest(spans).path("config").path("store_spans").asBoolean(), "recorded in the run configuration");
 
         java.io.StringWriter out = new java.io.StringWriter();
-        int rc = new CommandLine(new ValidateCommand()).setOut(new java.io.PrintWriter(out, true)).execute(spans.toString());
+        int rc = new CommandLine(new ValidateCommand())
+                .setOut(new java.io.PrintWriter(out, true))
+                .execute(spans.toString());
         assertEquals(0, rc, out.toString());
-        System.out.printf("--store-spans: %d shard bytes vs %d without (%.1f%%), %s%n", shardBytes(spans), shardBytes(plain),
-                100.0 * (shardBytes(spans) - shardBytes(plain)) / shardBytes(plain), new String(
-                        withText.get(1).text().completionText(), StandardCharsets.UTF_8).replace('\n', ' '));
+        System.out.printf(
+                "--store-spans: %d shard bytes vs %d without (%.1f%%), %s%n",
+                shardBytes(spans),
+                shardBytes(plain),
+                100.0 * (shardBytes(spans) - shardBytes(plain)) / shardBytes(plain),
+                new String(withText.get(1).text().completionText(), StandardCharsets.UTF_8).replace('\n', ' '));
     }
 
     private static long shardBytes(Path run) throws Exception {
         try (Stream<Path> s = Files.list(run)) {
-            return s.filter(f -> f.getFileName().toString().startsWith("part-")).mapToLong(f -> f.toFile().length()).sum();
+            return s.filter(f -> f.getFileName().toString().startsWith("part-"))
+                    .mapToLong(f -> f.toFile().length())
+                    .sum();
         }
     }
 }

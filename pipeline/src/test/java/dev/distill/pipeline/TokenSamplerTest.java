@@ -97,9 +97,13 @@ class TokenSamplerTest {
 
     @Test
     void badOptionsAreRefusedByName() {
-        assertEquals("--top-p must be in (0, 1], got 1.5",
-                assertThrows(IllegalArgumentException.class, () -> new TokenSampler(false, 1f, 1.5f)).getMessage());
-        assertEquals("--temperature must be > 0 in sample mode (use --mode greedy for argmax)",
-                assertThrows(IllegalArgumentException.class, () -> new TokenSampler(false, 0f, 1f)).getMessage());
+        assertEquals(
+                "--top-p must be in (0, 1], got 1.5",
+                assertThrows(IllegalArgumentException.class, () -> new TokenSampler(false, 1f, 1.5f))
+                        .getMessage());
+        assertEquals(
+                "--temperature must be > 0 in sample mode (use --mode greedy for argmax)",
+                assertThrows(IllegalArgumentException.class, () -> new TokenSampler(false, 0f, 1f))
+                        .getMessage());
     }
 }

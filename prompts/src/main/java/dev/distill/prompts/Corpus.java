@@ -48,7 +48,8 @@ public final class Corpus {
     public static Path samplePath() {
         try (InputStream in = Corpus.class.getResourceAsStream(SAMPLE_RESOURCE)) {
             if (in == null) {
-                throw new IllegalStateException("the sample corpus " + SAMPLE_RESOURCE + " is missing from the classpath");
+                throw new IllegalStateException(
+                        "the sample corpus " + SAMPLE_RESOURCE + " is missing from the classpath");
             }
             Path file = Files.createTempFile("distill-sample-prompts-", ".jsonl");
             file.toFile().deleteOnExit();

@@ -8,7 +8,8 @@ import java.util.Map;
 
 /** Parses a JSONL line ({@code {"prompt": ...}}, {@code {"messages": [...]}} or {@code {"text": ...}}) into a record. */
 final class JsonLines implements LineRecords.LineParser {
-    private static final ObjectMapper MAPPER = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectMapper MAPPER =
+            new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() {};
     private static final int MAX_DETAIL = 160;
 
@@ -32,7 +33,9 @@ final class JsonLines implements LineRecords.LineParser {
             fields = MAPPER.readValue(trimmed, OBJECT);
         } catch (JsonProcessingException e) {
             String detail = e.getOriginalMessage().replaceAll("\\s+", " ");
-            return PromptRecord.invalid(index, SkipReport.MALFORMED_JSON,
+            return PromptRecord.invalid(
+                    index,
+                    SkipReport.MALFORMED_JSON,
                     detail.length() > MAX_DETAIL ? detail.substring(0, MAX_DETAIL) + "..." : detail);
         }
         return PromptFields.toRecord(index, fields, options);

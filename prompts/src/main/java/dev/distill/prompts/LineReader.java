@@ -45,7 +45,11 @@ final class LineReader implements Closeable {
     private boolean advance(boolean keep) throws IOException {
         if (!started) {
             started = true;
-            if (fill() && limit - position >= 3 && (buffer[0] & 0xff) == 0xEF && (buffer[1] & 0xff) == 0xBB && (buffer[2] & 0xff) == 0xBF) {
+            if (fill()
+                    && limit - position >= 3
+                    && (buffer[0] & 0xff) == 0xEF
+                    && (buffer[1] & 0xff) == 0xBB
+                    && (buffer[2] & 0xff) == 0xBF) {
                 position = 3;
             }
         }

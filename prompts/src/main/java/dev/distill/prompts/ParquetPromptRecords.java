@@ -28,9 +28,11 @@ final class ParquetPromptRecords implements RecordStream {
 
     /** Opens {@code file}, reading only the prompt, messages, text and response columns. */
     static ParquetPromptRecords open(Path file, PromptSourceOptions options) throws IOException {
-        ParquetFileReader reader = ParquetRecords.openFile(new org.apache.hadoop.fs.Path(file.toUri()), HadoopFs.conf());
+        ParquetFileReader reader =
+                ParquetRecords.openFile(new org.apache.hadoop.fs.Path(file.toUri()), HadoopFs.conf());
         MessageType schema = reader.getFileMetaData().getSchema();
-        Set<String> promptColumns = new LinkedHashSet<>(List.of(options.promptField(), PromptFields.MESSAGES, PromptFields.TEXT));
+        Set<String> promptColumns =
+                new LinkedHashSet<>(List.of(options.promptField(), PromptFields.MESSAGES, PromptFields.TEXT));
         List<Type> wanted = new ArrayList<>();
         for (String column : promptColumns) {
             if (schema.containsField(column)) {
@@ -39,16 +41,23 @@ final class ParquetPromptRecords implements RecordStream {
         }
         if (wanted.isEmpty()) {
             reader.close();
-            List<String> columns = schema.getFields().stream().map(Type::getName).toList();
-            throw new IllegalArgumentException(file + " has no column \"" + options.promptField() + "\", \"" + PromptFields.MESSAGES
-                    + "\" or \"" + PromptFields.TEXT + "\" (columns: " + String.join(", ", columns) + "); choose one with the prompt field option");
+            List<String> columns =
+                    schema.getFields().stream().map(Type::getName).toList();
+            throw new IllegalArgumentException(file + " has no column \"" + options.promptField() + "\", \""
+                    + PromptFields.MESSAGES + "\" or \"" + PromptFields.TEXT + "\" (columns: "
+                    + String.join(", ", columns) + "); choose one with the prompt field option");
         }
         if (schema.containsField(options.responseField()) && !promptColumns.contains(options.responseField())) {
             wanted.add(schema.getType(options.responseField()));
         }
         MessageType requested = new MessageType(schema.getName(), wanted);
-        return new ParquetPromptRecords(new ParquetRecords<>(reader, requested, new GroupRecordConverter(requested),
-                file.getFileName().toString()), options);
+        return new ParquetPromptRecords(
+                new ParquetRecords<>(
+                        reader,
+                        requested,
+                        new GroupRecordConverter(requested),
+                        file.getFileName().toString()),
+                options);
     }
 
     @Override

@@ -40,7 +40,9 @@ final class ParquetValues {
     private static Object value(Group group, int field, int i, Type type) throws Utf8.InvalidUtf8 {
         if (!type.isPrimitive()) {
             Group child = group.getGroup(field, i);
-            return type.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.ListLogicalTypeAnnotation ? list(child) : struct(child);
+            return type.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.ListLogicalTypeAnnotation
+                    ? list(child)
+                    : struct(child);
         }
         return switch (type.asPrimitiveType().getPrimitiveTypeName()) {
             case BINARY, FIXED_LEN_BYTE_ARRAY -> string(group.getBinary(field, i), type);
@@ -68,11 +70,16 @@ final class ParquetValues {
         int count = listGroup.getFieldRepetitionCount(0);
         List<Object> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            if (repeated.isPrimitive() || isTwoLevelElement(repeated.asGroupType(), listGroup.getType().getName())) {
+            if (repeated.isPrimitive()
+                    || isTwoLevelElement(
+                            repeated.asGroupType(), listGroup.getType().getName())) {
                 out.add(value(listGroup, 0, i, repeated));
             } else {
                 Group wrapper = listGroup.getGroup(0, i);
-                out.add(wrapper.getFieldRepetitionCount(0) == 0 ? null : value(wrapper, 0, 0, repeated.asGroupType().getType(0)));
+                out.add(
+                        wrapper.getFieldRepetitionCount(0) == 0
+                                ? null
+                                : value(wrapper, 0, 0, repeated.asGroupType().getType(0)));
             }
         }
         return out;
@@ -80,6 +87,8 @@ final class ParquetValues {
 
     /** The Parquet spec's backward-compatibility rules for a repeated group inside a LIST. */
     private static boolean isTwoLevelElement(GroupType repeated, String listName) {
-        return repeated.getFieldCount() > 1 || repeated.getName().equals("array") || repeated.getName().equals(listName + "_tuple");
+        return repeated.getFieldCount() > 1
+                || repeated.getName().equals("array")
+                || repeated.getName().equals(listName + "_tuple");
     }
 }

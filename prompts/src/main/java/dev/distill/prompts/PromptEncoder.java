@@ -36,8 +36,14 @@ public final class PromptEncoder {
      * @param kwargs extra template variables (--chat-template-kwargs)
      * @param useTemplate whether {"prompt"} records go through the template
      */
-    public PromptEncoder(HfTokenizer tokenizer, ChatTemplate template, Map<String, Object> kwargs, boolean useTemplate,
-            boolean score, int contextLength, IntPredicate isStop) {
+    public PromptEncoder(
+            HfTokenizer tokenizer,
+            ChatTemplate template,
+            Map<String, Object> kwargs,
+            boolean useTemplate,
+            boolean score,
+            int contextLength,
+            IntPredicate isStop) {
         this.tokenizer = tokenizer;
         this.template = template;
         this.kwargs = kwargs;
@@ -53,8 +59,9 @@ public final class PromptEncoder {
         int[] response = null;
         if (chat != null) {
             if (template == null) {
-                throw new IllegalArgumentException("prompt " + r.index() + " is a chat conversation but the tokenizer has"
-                        + " no chat template (tokenizer_config.json chat_template or chat_template.jinja)");
+                throw new IllegalArgumentException(
+                        "prompt " + r.index() + " is a chat conversation but the tokenizer has"
+                                + " no chat template (tokenizer_config.json chat_template or chat_template.jinja)");
             }
             prompt = tokenizer.encodeChat(chat, true, template, kwargs);
             if (score && r.response() != null) {
@@ -74,12 +81,15 @@ public final class PromptEncoder {
                 return Encoded.skip(SkipReport.MISSING_RESPONSE, "score mode needs a non-empty response");
             }
             if (prompt.length + response.length > contextLength) {
-                return Encoded.skip(SkipReport.TOO_LONG, "prompt and response have " + (prompt.length + response.length)
-                        + " tokens; the teacher's context is " + contextLength);
+                return Encoded.skip(
+                        SkipReport.TOO_LONG,
+                        "prompt and response have " + (prompt.length + response.length)
+                                + " tokens; the teacher's context is " + contextLength);
             }
         } else if (prompt.length >= contextLength) {
-            return Encoded.skip(SkipReport.TOO_LONG, "the prompt has " + prompt.length
-                    + " tokens; the teacher's context is " + contextLength);
+            return Encoded.skip(
+                    SkipReport.TOO_LONG,
+                    "the prompt has " + prompt.length + " tokens; the teacher's context is " + contextLength);
         }
         return new Encoded(prompt, response, null, null);
     }

@@ -14,13 +14,15 @@ final class PromptFields {
     private PromptFields() {}
 
     static PromptRecord toRecord(long index, Map<String, Object> fields, PromptSourceOptions options) {
-        String field = fields.get(options.promptField()) != null ? options.promptField()
-                : fields.get(MESSAGES) != null ? MESSAGES
-                : fields.get(TEXT) != null ? TEXT
-                : null;
+        String field = fields.get(options.promptField()) != null
+                ? options.promptField()
+                : fields.get(MESSAGES) != null ? MESSAGES : fields.get(TEXT) != null ? TEXT : null;
         if (field == null) {
-            return PromptRecord.invalid(index, SkipReport.MISSING_FIELD, "no \"" + options.promptField() + "\", \"" + MESSAGES
-                    + "\" or \"" + TEXT + "\" field (fields: " + String.join(", ", fields.keySet()) + ")");
+            return PromptRecord.invalid(
+                    index,
+                    SkipReport.MISSING_FIELD,
+                    "no \"" + options.promptField() + "\", \"" + MESSAGES + "\" or \"" + TEXT + "\" field (fields: "
+                            + String.join(", ", fields.keySet()) + ")");
         }
         Object value = fields.get(field);
         Object responseValue = fields.get(options.responseField());
@@ -30,23 +32,34 @@ final class PromptFields {
                 return PromptRecord.invalid(index, SkipReport.EMPTY_PROMPT, "\"" + field + "\" is blank");
             }
             if (options.requireResponse() && response == null) {
-                return PromptRecord.invalid(index, SkipReport.MISSING_RESPONSE, "no non-empty string \"" + options.responseField() + "\" field");
+                return PromptRecord.invalid(
+                        index,
+                        SkipReport.MISSING_RESPONSE,
+                        "no non-empty string \"" + options.responseField() + "\" field");
             }
-            return new PromptRecord(index, TEXT.equals(field) ? PromptKind.TEXT : PromptKind.PROMPT, text, null, response, null, null);
+            return new PromptRecord(
+                    index, TEXT.equals(field) ? PromptKind.TEXT : PromptKind.PROMPT, text, null, response, null, null);
         }
         if (!(value instanceof List<?> list)) {
-            return PromptRecord.invalid(index, SkipReport.INVALID_FIELD, "\"" + field + "\" is " + describe(value)
-                    + ", expected a string or a list of messages");
+            return PromptRecord.invalid(
+                    index,
+                    SkipReport.INVALID_FIELD,
+                    "\"" + field + "\" is " + describe(value) + ", expected a string or a list of messages");
         }
         return chat(index, field, list, response, options);
     }
 
-    private static PromptRecord chat(long index, String field, List<?> list, String response, PromptSourceOptions options) {
+    private static PromptRecord chat(
+            long index, String field, List<?> list, String response, PromptSourceOptions options) {
         List<Map<String, Object>> messages = new ArrayList<>(list.size());
         for (int i = 0; i < list.size(); i++) {
-            if (!(list.get(i) instanceof Map<?, ?> m) || !(m.get("role") instanceof String) || !(m.get("content") instanceof String)) {
-                return PromptRecord.invalid(index, SkipReport.INVALID_MESSAGES, "\"" + field + "\"[" + i
-                        + "] is not an object with string \"role\" and \"content\"");
+            if (!(list.get(i) instanceof Map<?, ?> m)
+                    || !(m.get("role") instanceof String)
+                    || !(m.get("content") instanceof String)) {
+                return PromptRecord.invalid(
+                        index,
+                        SkipReport.INVALID_MESSAGES,
+                        "\"" + field + "\"[" + i + "] is not an object with string \"role\" and \"content\"");
             }
             Map<String, Object> copy = new LinkedHashMap<>();
             m.forEach((k, v) -> copy.put(String.valueOf(k), v));
@@ -55,15 +68,20 @@ final class PromptFields {
         if (options.requireResponse() && response == null) {
             Map<String, Object> last = messages.isEmpty() ? null : messages.get(messages.size() - 1);
             if (last == null || !"assistant".equals(last.get("role")) || ((String) last.get("content")).isEmpty()) {
-                return PromptRecord.invalid(index, SkipReport.MISSING_RESPONSE, "no non-empty string \"" + options.responseField()
-                        + "\" field and the last message is not a non-empty assistant message");
+                return PromptRecord.invalid(
+                        index,
+                        SkipReport.MISSING_RESPONSE,
+                        "no non-empty string \"" + options.responseField()
+                                + "\" field and the last message is not a non-empty assistant message");
             }
             response = (String) last.get("content");
             messages.remove(messages.size() - 1);
         }
         if (messages.isEmpty()) {
-            return PromptRecord.invalid(index, SkipReport.EMPTY_PROMPT, "\"" + field + "\" has no messages"
-                    + (options.requireResponse() ? " before the response" : ""));
+            return PromptRecord.invalid(
+                    index,
+                    SkipReport.EMPTY_PROMPT,
+                    "\"" + field + "\" has no messages" + (options.requireResponse() ? " before the response" : ""));
         }
         return new PromptRecord(index, PromptKind.CHAT, null, List.copyOf(messages), response, null, null);
     }

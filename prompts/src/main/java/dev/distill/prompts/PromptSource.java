@@ -40,17 +40,24 @@ public final class PromptSource implements AutoCloseable, Iterator<PromptRecord>
             throw new IllegalArgumentException("prompt corpus " + file + " does not exist");
         }
         String format = options.format() != null ? options.format().toLowerCase(Locale.ROOT) : formatOf(file);
-        return new PromptSource(file, switch (format) {
-            case "jsonl" -> new LineRecords(lines(file), new JsonLines(options));
-            case "txt" -> new LineRecords(lines(file), (index, line) -> line.isBlank()
-                    ? PromptRecord.invalid(index, SkipReport.EMPTY_PROMPT, "blank line")
-                    : options.requireResponse()
-                            ? PromptRecord.invalid(index, SkipReport.MISSING_RESPONSE, "a text corpus has no responses")
-                            : new PromptRecord(index, PromptKind.PROMPT, line, null, null, null, null));
-            case "parquet" -> ParquetPromptRecords.open(file, options);
-            default -> throw new IllegalArgumentException("unknown corpus format \"" + options.format() + "\" for " + file
-                    + ": expected jsonl, txt or parquet");
-        });
+        return new PromptSource(
+                file,
+                switch (format) {
+                    case "jsonl" -> new LineRecords(lines(file), new JsonLines(options));
+                    case "txt" -> new LineRecords(
+                            lines(file),
+                            (index, line) -> line.isBlank()
+                                    ? PromptRecord.invalid(index, SkipReport.EMPTY_PROMPT, "blank line")
+                                    : options.requireResponse()
+                                            ? PromptRecord.invalid(
+                                                    index,
+                                                    SkipReport.MISSING_RESPONSE,
+                                                    "a text corpus has no responses")
+                                            : new PromptRecord(index, PromptKind.PROMPT, line, null, null, null, null));
+                    case "parquet" -> ParquetPromptRecords.open(file, options);
+                    default -> throw new IllegalArgumentException("unknown corpus format \"" + options.format()
+                            + "\" for " + file + ": expected jsonl, txt or parquet");
+                });
     }
 
     private static String formatOf(Path file) {
@@ -65,8 +72,9 @@ public final class PromptSource implements AutoCloseable, Iterator<PromptRecord>
         if (name.endsWith(".parquet")) {
             return "parquet";
         }
-        throw new IllegalArgumentException("cannot tell the format of prompt corpus " + file
-                + " from its name: expected .jsonl, .json, .ndjson or .txt (optionally .gz) or .parquet, or give the format (jsonl, txt, parquet)");
+        throw new IllegalArgumentException(
+                "cannot tell the format of prompt corpus " + file
+                        + " from its name: expected .jsonl, .json, .ndjson or .txt (optionally .gz) or .parquet, or give the format (jsonl, txt, parquet)");
     }
 
     private static LineReader lines(Path file) throws IOException {
@@ -115,7 +123,8 @@ public final class PromptSource implements AutoCloseable, Iterator<PromptRecord>
      */
     public long skipTo(long index) {
         if (index < position) {
-            throw new IllegalArgumentException("cannot skip back to record " + index + ": the next record is " + position);
+            throw new IllegalArgumentException(
+                    "cannot skip back to record " + index + ": the next record is " + position);
         }
         if (lookahead != null && lookahead.index() == index) {
             return index;

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CorpusTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void theSampleCorpusHasAboutThreeHundredValidVariedPrompts() throws Exception {
@@ -27,14 +28,20 @@ class CorpusTest {
                 kinds.merge(r.kind(), 1, Integer::sum);
                 if (r.kind() == PromptKind.CHAT) {
                     withSystem += "system".equals(r.messages().get(0).get("role")) ? 1 : 0;
-                    multiTurn += r.messages().stream().filter(m -> "user".equals(m.get("role"))).count() > 1 ? 1 : 0;
+                    multiTurn += r.messages().stream()
+                                            .filter(m -> "user".equals(m.get("role")))
+                                            .count()
+                                    > 1
+                            ? 1
+                            : 0;
                 } else {
                     assertTrue(r.text().length() <= 200, r.text());
                 }
             }
         }
         assertEquals(Map.of(PromptKind.PROMPT, 220, PromptKind.CHAT, 65, PromptKind.TEXT, 15), kinds);
-        assertTrue(withSystem > 30 && multiTurn > 10, withSystem + " with a system prompt, " + multiTurn + " multi-turn");
+        assertTrue(
+                withSystem > 30 && multiTurn > 10, withSystem + " with a system prompt, " + multiTurn + " multi-turn");
         SkipReport scoreSkips = new SkipReport();
         try (PromptSource s = PromptSource.open(sample, new PromptSourceOptions(null, null, null, true))) {
             s.forEachRemaining(r -> {
@@ -43,7 +50,10 @@ class CorpusTest {
                 }
             });
         }
-        assertEquals(300 - 30 - 15, scoreSkips.count(SkipReport.MISSING_RESPONSE), "30 prompts and 15 chats carry a response");
+        assertEquals(
+                300 - 30 - 15,
+                scoreSkips.count(SkipReport.MISSING_RESPONSE),
+                "30 prompts and 15 chats carry a response");
     }
 
     @Test

@@ -19,21 +19,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class PromptSourceTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
-    static final String JSONL = String.join("\n",
-            "{\"prompt\": \"What is 2+2?\"}",
-            "{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": \"user\", \"content\": \"Hi\", \"name\": \"ann\"}]}",
-            "{\"text\": \"Once upon a time\"}",
-            "",
-            "{\"prompt\": \"unterminated",
-            "{\"question\": \"no prompt here\"}",
-            "{\"messages\": [{\"role\": \"user\"}]}",
-            "[1, 2, 3]",
-            "{\"prompt\": 42}",
-            "{\"prompt\": \"  \"}",
-            "{\"messages\": []}",
-            "{\"prompt\": \"Capital of France?\", \"response\": \"Paris.\"}") + "\n";
+    static final String JSONL = String.join(
+                    "\n",
+                    "{\"prompt\": \"What is 2+2?\"}",
+                    "{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"}, {\"role\": \"user\", \"content\": \"Hi\", \"name\": \"ann\"}]}",
+                    "{\"text\": \"Once upon a time\"}",
+                    "",
+                    "{\"prompt\": \"unterminated",
+                    "{\"question\": \"no prompt here\"}",
+                    "{\"messages\": [{\"role\": \"user\"}]}",
+                    "[1, 2, 3]",
+                    "{\"prompt\": 42}",
+                    "{\"prompt\": \"  \"}",
+                    "{\"messages\": []}",
+                    "{\"prompt\": \"Capital of France?\", \"response\": \"Paris.\"}")
+            + "\n";
 
     private Path write(String name, byte[] bytes) throws Exception {
         Path file = tmp.resolve(name);
@@ -50,26 +53,52 @@ class PromptSourceTest {
     }
 
     private static List<String> reasons(List<PromptRecord> records) {
-        return records.stream().map(r -> r.valid() ? r.kind().name() : r.invalidReason()).toList();
+        return records.stream()
+                .map(r -> r.valid() ? r.kind().name() : r.invalidReason())
+                .toList();
     }
 
     @Test
     void jsonlGivesEveryKindAndStableIndicesAcrossInvalidLines() throws Exception {
-        List<PromptRecord> records = readAll(write("c.jsonl", JSONL.getBytes(StandardCharsets.UTF_8)), PromptSourceOptions.defaults());
-        assertEquals(List.of("PROMPT", "CHAT", "TEXT", "empty_prompt", "malformed_json", "missing_field", "invalid_messages",
-                "malformed_json", "invalid_field", "empty_prompt", "empty_prompt", "PROMPT"), reasons(records));
+        List<PromptRecord> records =
+                readAll(write("c.jsonl", JSONL.getBytes(StandardCharsets.UTF_8)), PromptSourceOptions.defaults());
+        assertEquals(
+                List.of(
+                        "PROMPT",
+                        "CHAT",
+                        "TEXT",
+                        "empty_prompt",
+                        "malformed_json",
+                        "missing_field",
+                        "invalid_messages",
+                        "malformed_json",
+                        "invalid_field",
+                        "empty_prompt",
+                        "empty_prompt",
+                        "PROMPT"),
+                reasons(records));
         for (int i = 0; i < records.size(); i++) {
             assertEquals(i, records.get(i).index());
         }
         assertEquals("What is 2+2?", records.get(0).text());
         assertNull(records.get(0).response());
-        assertEquals(List.of(Map.of("role", "system", "content", "Be brief."), Map.of("role", "user", "content", "Hi", "name", "ann")),
+        assertEquals(
+                List.of(
+                        Map.of("role", "system", "content", "Be brief."),
+                        Map.of("role", "user", "content", "Hi", "name", "ann")),
                 records.get(1).messages());
         assertEquals("Once upon a time", records.get(2).text());
-        assertEquals("Paris.", records.get(11).response(), "a response beside the prompt is kept outside score mode too");
-        assertEquals("no \"prompt\", \"messages\" or \"text\" field (fields: question)", records.get(5).invalidDetail());
-        assertEquals("\"prompt\" is a number, expected a string or a list of messages", records.get(8).invalidDetail());
-        assertEquals("\"messages\"[0] is not an object with string \"role\" and \"content\"", records.get(6).invalidDetail());
+        assertEquals(
+                "Paris.", records.get(11).response(), "a response beside the prompt is kept outside score mode too");
+        assertEquals(
+                "no \"prompt\", \"messages\" or \"text\" field (fields: question)",
+                records.get(5).invalidDetail());
+        assertEquals(
+                "\"prompt\" is a number, expected a string or a list of messages",
+                records.get(8).invalidDetail());
+        assertEquals(
+                "\"messages\"[0] is not an object with string \"role\" and \"content\"",
+                records.get(6).invalidDetail());
     }
 
     @Test
@@ -95,9 +124,13 @@ class PromptSourceTest {
             s.skipTo(4);
             PromptRecord bad = s.next();
             InvalidPromptException e = s.invalid(bad);
-            assertEquals(file + ":5: malformed_json: Unexpected end-of-input: was expecting closing quote for a string value", e.getMessage());
+            assertEquals(
+                    file
+                            + ":5: malformed_json: Unexpected end-of-input: was expecting closing quote for a string value",
+                    e.getMessage());
             assertEquals(SkipReport.MALFORMED_JSON, e.reason());
-            assertEquals(file + ":6: missing_field: no \"prompt\", \"messages\" or \"text\" field (fields: question)",
+            assertEquals(
+                    file + ":6: missing_field: no \"prompt\", \"messages\" or \"text\" field (fields: question)",
                     s.invalid(s.next()).getMessage());
         }
     }
@@ -105,22 +138,29 @@ class PromptSourceTest {
     @Test
     void theGeneratorCanNameARecordTooLongForTheTeacher() {
         Path file = Path.of("corpus.jsonl");
-        assertEquals("corpus.jsonl:8: too_long: 5000 tokens, the teacher's context is 4096",
-                new InvalidPromptException(file, 7, SkipReport.TOO_LONG, "5000 tokens, the teacher's context is 4096").getMessage());
+        assertEquals(
+                "corpus.jsonl:8: too_long: 5000 tokens, the teacher's context is 4096",
+                new InvalidPromptException(file, 7, SkipReport.TOO_LONG, "5000 tokens, the teacher's context is 4096")
+                        .getMessage());
         PromptRecord bad = PromptRecord.invalid(2, SkipReport.EMPTY_PROMPT, "blank line");
         assertEquals("corpus.jsonl:3: empty_prompt: blank line", new InvalidPromptException(file, bad).getMessage());
     }
 
     @Test
     void plainTextHasOnePromptPerLine() throws Exception {
-        Path file = write("c.txt", "first prompt\r\n\nthird, after a blank line\n  \nlast line without newline".getBytes(StandardCharsets.UTF_8));
+        Path file = write(
+                "c.txt",
+                "first prompt\r\n\nthird, after a blank line\n  \nlast line without newline"
+                        .getBytes(StandardCharsets.UTF_8));
         List<PromptRecord> records = readAll(file, PromptSourceOptions.defaults());
         assertEquals(List.of("PROMPT", "empty_prompt", "PROMPT", "empty_prompt", "PROMPT"), reasons(records));
         assertEquals("first prompt", records.get(0).text());
         assertEquals("last line without newline", records.get(4).text());
         assertEquals(5, Corpus.count(file, PromptSourceOptions.defaults()));
         assertEquals(0, Corpus.count(write("empty.txt", new byte[0]), PromptSourceOptions.defaults()));
-        assertEquals(1, Corpus.count(write("one.txt", "x\n".getBytes(StandardCharsets.UTF_8)), PromptSourceOptions.defaults()));
+        assertEquals(
+                1,
+                Corpus.count(write("one.txt", "x\n".getBytes(StandardCharsets.UTF_8)), PromptSourceOptions.defaults()));
     }
 
     @Test
@@ -137,7 +177,9 @@ class PromptSourceTest {
         assertEquals("naïve café", records.get(2).text());
         try (PromptSource s = PromptSource.open(file, PromptSourceOptions.defaults())) {
             s.skipTo(1);
-            assertEquals(file + ":2: invalid_utf8: invalid UTF-8 at byte 15", s.invalid(s.next()).getMessage());
+            assertEquals(
+                    file + ":2: invalid_utf8: invalid UTF-8 at byte 15",
+                    s.invalid(s.next()).getMessage());
         }
     }
 
@@ -161,24 +203,32 @@ class PromptSourceTest {
 
     @Test
     void scoreModeTakesTheResponseFieldOrTheLastAssistantMessage() throws Exception {
-        String corpus = String.join("\n",
-                "{\"prompt\": \"Capital of France?\", \"response\": \"Paris.\"}",
-                "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", \"content\": \"Hello!\"}]}",
-                "{\"prompt\": \"No answer here\"}",
-                "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}",
-                "{\"messages\": [{\"role\": \"assistant\", \"content\": \"Only me\"}]}",
-                "{\"messages\": [{\"role\": \"user\", \"content\": \"Q\"}], \"answer\": \"A\"}") + "\n";
+        String corpus = String.join(
+                        "\n",
+                        "{\"prompt\": \"Capital of France?\", \"response\": \"Paris.\"}",
+                        "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", \"content\": \"Hello!\"}]}",
+                        "{\"prompt\": \"No answer here\"}",
+                        "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}",
+                        "{\"messages\": [{\"role\": \"assistant\", \"content\": \"Only me\"}]}",
+                        "{\"messages\": [{\"role\": \"user\", \"content\": \"Q\"}], \"answer\": \"A\"}")
+                + "\n";
         Path file = write("s.jsonl", corpus.getBytes(StandardCharsets.UTF_8));
         List<PromptRecord> scored = readAll(file, new PromptSourceOptions(null, null, null, true));
-        assertEquals(List.of("PROMPT", "CHAT", "missing_response", "missing_response", "empty_prompt", "missing_response"), reasons(scored));
+        assertEquals(
+                List.of("PROMPT", "CHAT", "missing_response", "missing_response", "empty_prompt", "missing_response"),
+                reasons(scored));
         assertEquals("Paris.", scored.get(0).response());
         assertEquals("Hello!", scored.get(1).response());
-        assertEquals(List.of(Map.of("role", "user", "content", "Hi")), scored.get(1).messages());
-        assertEquals("\"messages\" has no messages before the response", scored.get(4).invalidDetail());
+        assertEquals(
+                List.of(Map.of("role", "user", "content", "Hi")), scored.get(1).messages());
+        assertEquals(
+                "\"messages\" has no messages before the response",
+                scored.get(4).invalidDetail());
 
         List<PromptRecord> custom = readAll(file, new PromptSourceOptions("jsonl", null, "answer", true));
         assertEquals("A", custom.get(5).response());
-        assertEquals(List.of(Map.of("role", "user", "content", "Q")), custom.get(5).messages());
+        assertEquals(
+                List.of(Map.of("role", "user", "content", "Q")), custom.get(5).messages());
 
         List<PromptRecord> generate = readAll(file, PromptSourceOptions.defaults());
         assertEquals(2, generate.get(1).messages().size(), "outside score mode the conversation is kept whole");
@@ -188,11 +238,15 @@ class PromptSourceTest {
     @Test
     void unknownOrMissingFilesAreNamed() throws Exception {
         Path csv = write("c.csv", "a,b\n".getBytes(StandardCharsets.UTF_8));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PromptSource.open(csv, PromptSourceOptions.defaults()));
-        assertTrue(e.getMessage().startsWith("cannot tell the format of prompt corpus " + csv + " from its name"), e.getMessage());
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> PromptSource.open(csv, PromptSourceOptions.defaults()));
+        assertTrue(
+                e.getMessage().startsWith("cannot tell the format of prompt corpus " + csv + " from its name"),
+                e.getMessage());
         assertEquals(List.of("PROMPT"), reasons(readAll(csv, new PromptSourceOptions("txt", null, null, false))));
         Path missing = tmp.resolve("nope.jsonl");
-        e = assertThrows(IllegalArgumentException.class, () -> PromptSource.open(missing, PromptSourceOptions.defaults()));
+        e = assertThrows(
+                IllegalArgumentException.class, () -> PromptSource.open(missing, PromptSourceOptions.defaults()));
         assertEquals("prompt corpus " + missing + " does not exist", e.getMessage());
     }
 

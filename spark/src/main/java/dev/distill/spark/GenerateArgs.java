@@ -37,7 +37,10 @@ record GenerateArgs(List<String> args) implements Serializable {
             }
             for (String value : option.originalStringValues()) {
                 out.add(option.longestName());
-                out.add(option.longestName().equals("--out") ? HadoopFs.path(value).toString() : value);
+                out.add(
+                        option.longestName().equals("--out")
+                                ? HadoopFs.path(value).toString()
+                                : value);
             }
         }
         return new GenerateArgs(out);

@@ -9,8 +9,9 @@ import java.util.Map;
  * attempt it was ({@code attempt > 0}: Spark retried the shard). {@code committedElsewhere}: another attempt had
  * committed the shard, so this one wrote nothing.
  */
-record ShardOutcome(int shard, int attempt, long prompts, long tokens, Map<String, Long> skipped,
-        boolean committedElsewhere) implements Serializable {
+record ShardOutcome(
+        int shard, int attempt, long prompts, long tokens, Map<String, Long> skipped, boolean committedElsewhere)
+        implements Serializable {
     private static final long serialVersionUID = 1L;
 
     ShardOutcome {

@@ -52,14 +52,14 @@ final class ShardTask implements Function<Integer, ShardOutcome> {
         try (Teacher connection = remote ? GenerateRun.openTeacher(spec, null, null) : null;
                 HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
             requireSameInputs(spec, tokenizer);
-            Teacher teacher = remote ? connection
-                    : TeacherCache.get(spec, inputs.dtype(), TaskDevice.of(task, spec.device()));
-            ShardGenerator generator = ShardGenerator.create(spec, inputs, run,
-                    InjectedFailure.wrap(teacher, shard, attempt), tokenizer);
+            Teacher teacher =
+                    remote ? connection : TeacherCache.get(spec, inputs.dtype(), TaskDevice.of(task, spec.device()));
+            ShardGenerator generator =
+                    ShardGenerator.create(spec, inputs, run, InjectedFailure.wrap(teacher, shard, attempt), tokenizer);
             SkipReport skips = new SkipReport();
             long made;
-            try (Progress progress = new Progress("shard " + shard, range[1] - range[0], "prompts",
-                            Duration.ofSeconds(30));
+            try (Progress progress =
+                            new Progress("shard " + shard, range[1] - range[0], "prompts", Duration.ofSeconds(30));
                     PromptSource source = generator.openPrompts()) {
                 made = generator.generate(shard, source, skips, progress);
             }
@@ -70,8 +70,9 @@ final class ShardTask implements Function<Integer, ShardOutcome> {
                 LOG.info("shard {}: another attempt committed it first ({})", shard, e.getMessage());
                 return ShardOutcome.committedElsewhere(shard, attempt);
             }
-            throw new IllegalStateException("shard " + shard + " (prompts " + range[0] + ".." + (range[1] - 1)
-                    + "): " + JobFailure.describe(e), e);
+            throw new IllegalStateException(
+                    "shard " + shard + " (prompts " + range[0] + ".." + (range[1] - 1) + "): " + JobFailure.describe(e),
+                    e);
         }
     }
 

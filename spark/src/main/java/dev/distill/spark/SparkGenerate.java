@@ -26,8 +26,9 @@ final class SparkGenerate {
     /** What a job did: the `distill generate` summary, plus the shard tasks it ran and how many were retries. */
     record Result(GenerateSummary summary, int tasks, int retried) {
         String format() {
-            return summary.format() + String.format(Locale.ROOT, "%n  spark: %d shard tasks, %d retried after a failure",
-                    tasks, retried);
+            return summary.format()
+                    + String.format(
+                            Locale.ROOT, "%n  spark: %d shard tasks, %d retried after a failure", tasks, retried);
         }
     }
 
@@ -35,7 +36,8 @@ final class SparkGenerate {
 
     /** Generates the shards of {@code spec} that are not committed yet. */
     static Result run(JavaSparkContext jsc, GenerateSpec spec, GenerateArgs args) throws IOException {
-        DataType dtype = spec.remote() != null ? null // a server's dtype is its own
+        DataType dtype = spec.remote() != null
+                ? null // a server's dtype is its own
                 : Engines.computeDtype(spec.dtype(), TaskDevice.expected(spec.device(), jsc.getConf()));
         RunInputs inputs;
         try (HfTokenizer tokenizer = HfTokenizer.load(spec.tokenizer())) {
@@ -43,14 +45,19 @@ final class SparkGenerate {
         }
         RunDirectory run = inputs.open(spec);
         List<Integer> missing = run.pendingShards(spec.numWorkers(), spec.workerIndex());
-        LOG.info("{}: {} prompts in {} shards, {} to generate", spec.out(), run.promptsTotal(), run.shardCount(),
+        LOG.info(
+                "{}: {} prompts in {} shards, {} to generate",
+                spec.out(),
+                run.promptsTotal(),
+                run.shardCount(),
                 missing.size());
         return runShards(jsc, args, inputs, run, missing);
     }
 
     /** Runs one task per entry of {@code shards} (normally the missing shards, each once) and summarises. */
-    static Result runShards(JavaSparkContext jsc, GenerateArgs args, RunInputs inputs, RunDirectory run,
-            List<Integer> shards) throws IOException {
+    static Result runShards(
+            JavaSparkContext jsc, GenerateArgs args, RunInputs inputs, RunDirectory run, List<Integer> shards)
+            throws IOException {
         if (shards.isEmpty()) {
             return new Result(GenerateSummary.of(run, new SkipReport(), 0, 0, 0), 0, 0);
         }
@@ -60,7 +67,9 @@ final class SparkGenerate {
         try (DriverProgress progress = new DriverProgress(shards.size(), tokens)) {
             jsc.sc().addSparkListener(progress);
             try {
-                outcomes = jsc.parallelize(shards, shards.size()).map(new ShardTask(args, inputs, tokens)).collect();
+                outcomes = jsc.parallelize(shards, shards.size())
+                        .map(new ShardTask(args, inputs, tokens))
+                        .collect();
             } finally {
                 jsc.sc().removeSparkListener(progress);
             }

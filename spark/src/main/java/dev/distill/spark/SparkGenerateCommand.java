@@ -22,18 +22,22 @@ import picocli.CommandLine.Option;
 public final class SparkGenerateCommand implements Callable<Integer> {
     private static final String GENERATE = "generate";
 
-    @Option(names = "--master", paramLabel = "URL",
+    @Option(
+            names = "--master",
+            paramLabel = "URL",
             description = "Spark master (local[N], spark://..., yarn, k8s://...). Default: spark-submit's --master.")
     String master;
 
     @Mixin(name = GENERATE)
     GenerateCommand generate;
 
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        GenerateArgs args = GenerateArgs.of(spec.mixins().get(GENERATE), spec.commandLine().getParseResult());
+        GenerateArgs args =
+                GenerateArgs.of(spec.mixins().get(GENERATE), spec.commandLine().getParseResult());
         SparkConf conf = new SparkConf().setAppName("distill generate");
         if (master != null) {
             conf.setMaster(master);

@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
         description = "distill on an Apache Spark cluster (or in local mode).",
         subcommands = {SparkGenerateCommand.class})
 public final class SparkMain implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {
@@ -26,6 +27,7 @@ public final class SparkMain implements Runnable {
     /** Runs the CLI and returns its exit code (tests call this instead of main); the exit codes are {@link CommandLines}'. */
     public static int run(String... args) {
         Engines.forceOffline();
-        return CommandLines.create(new SparkMain(), "distill-spark", JobFailure::describe).execute(args);
+        return CommandLines.create(new SparkMain(), "distill-spark", JobFailure::describe)
+                .execute(args);
     }
 }

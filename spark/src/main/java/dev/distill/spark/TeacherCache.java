@@ -30,7 +30,11 @@ final class TeacherCache {
         if (teacher == null) {
             long start = System.nanoTime();
             teacher = GenerateRun.openTeacher(spec, dtype, device);
-            LOG.info("loaded teacher {} as {} on {} in {} ms", key.dir(), dtype, device,
+            LOG.info(
+                    "loaded teacher {} as {} on {} in {} ms",
+                    key.dir(),
+                    dtype,
+                    device,
                     (System.nanoTime() - start) / 1_000_000);
             TEACHERS.put(key, teacher);
         }

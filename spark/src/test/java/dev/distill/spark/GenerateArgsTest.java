@@ -15,12 +15,34 @@ class GenerateArgsTest {
     @Test
     void tasksGetTheGenerateOptionsWithAQualifiedOutAndNoMaster() throws Exception {
         CommandLine cli = CommandLines.create(new SparkGenerateCommand(), "distill-spark");
-        ParseResult parsed = cli.parseArgs("--master", "local[2]", "--teacher", "models/t", "--prompts", "p.jsonl",
-                "--out", "runs/a", "--top-k", "7", "--no-chat-template", "--skip-invalid");
+        ParseResult parsed = cli.parseArgs(
+                "--master",
+                "local[2]",
+                "--teacher",
+                "models/t",
+                "--prompts",
+                "p.jsonl",
+                "--out",
+                "runs/a",
+                "--top-k",
+                "7",
+                "--no-chat-template",
+                "--skip-invalid");
         GenerateArgs args = GenerateArgs.of(cli.getCommandSpec().mixins().get("generate"), parsed);
         String out = "file:" + Path.of("runs/a").toAbsolutePath();
-        assertEquals(List.of("--teacher", "models/t", "--prompts", "p.jsonl", "--out", out, "--top-k", "7",
-                "--no-chat-template", "--skip-invalid"), args.args());
+        assertEquals(
+                List.of(
+                        "--teacher",
+                        "models/t",
+                        "--prompts",
+                        "p.jsonl",
+                        "--out",
+                        out,
+                        "--top-k",
+                        "7",
+                        "--no-chat-template",
+                        "--skip-invalid"),
+                args.args());
         assertEquals(7, args.spec().topK());
         assertEquals(out, args.spec().out());
         assertEquals(Path.of("models/t"), args.spec().tokenizer());
@@ -29,12 +51,28 @@ class GenerateArgsTest {
     @Test
     void tasksGetTheChatTemplateOptions() throws Exception {
         CommandLine cli = CommandLines.create(new SparkGenerateCommand(), "distill-spark");
-        ParseResult parsed = cli.parseArgs("--teacher", "models/t", "--prompts", "p.jsonl", "--out", "runs/a",
-                "--chat-template", "t.jinja", "--chat-template-kwargs", "{\"enable_thinking\": false, \"n\": [1, 2.5]}");
+        ParseResult parsed = cli.parseArgs(
+                "--teacher",
+                "models/t",
+                "--prompts",
+                "p.jsonl",
+                "--out",
+                "runs/a",
+                "--chat-template",
+                "t.jinja",
+                "--chat-template-kwargs",
+                "{\"enable_thinking\": false, \"n\": [1, 2.5]}");
         GenerateArgs args = GenerateArgs.of(cli.getCommandSpec().mixins().get("generate"), parsed);
-        assertEquals(List.of("--chat-template", "t.jinja", "--chat-template-kwargs",
-                "{\"enable_thinking\": false, \"n\": [1, 2.5]}"), args.args().subList(6, 10));
+        assertEquals(
+                List.of(
+                        "--chat-template",
+                        "t.jinja",
+                        "--chat-template-kwargs",
+                        "{\"enable_thinking\": false, \"n\": [1, 2.5]}"),
+                args.args().subList(6, 10));
         assertEquals(Path.of("t.jinja"), args.spec().chatTemplateFile());
-        assertEquals(Map.of("enable_thinking", false, "n", List.of(1L, 2.5)), args.spec().chatTemplateKwargs());
+        assertEquals(
+                Map.of("enable_thinking", false, "n", List.of(1L, 2.5)),
+                args.spec().chatTemplateKwargs());
     }
 }

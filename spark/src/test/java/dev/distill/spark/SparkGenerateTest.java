@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.distill.data.RunDirectory;
+import dev.distill.data.WorkerLock;
 import dev.distill.model.CausalLM;
 import dev.distill.pipeline.GenerateCommand;
 import dev.distill.pipeline.GenerateSpec;
@@ -19,7 +20,6 @@ import dev.distill.pipeline.serve.CompletionServer;
 import dev.distill.testing.CliRun;
 import dev.distill.testing.RepoRoot;
 import dev.distill.tokenizer.HfTokenizer;
-import dev.distill.data.WorkerLock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -38,14 +38,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 
 /**
  * `distill-spark generate` in local mode on the tiny llama fixture against `distill generate` with the same options:
  * the same files, byte for byte, also after a retried task, a stopped and resubmitted job, and duplicate attempts.
  */
 class SparkGenerateTest {
-    @TempDir static Path tmp;
+    @TempDir
+    static Path tmp;
+
     static Path corpus;
     static Path reference;
     static String referenceSummary;
@@ -55,15 +56,17 @@ class SparkGenerateTest {
         // log4j2 binds its console to the System.err of its first use: make that the real one, not a capture.
         LoggerFactory.getLogger(SparkGenerateTest.class).info("reference run: distill generate");
         corpus = tmp.resolve("corpus.jsonl");
-        Files.write(corpus, List.of(
-                "{\"prompt\": \"What is a prime number?\"}",
-                "{\"messages\": [{\"role\": \"user\", \"content\": \"Name a color.\"}]}",
-                "{\"text\": \"Once upon a time\"}",
-                "{\"prompt\": \"broken json",
-                "{\"prompt\": \"Write a haiku about rain.\"}",
-                "{\"prompt\": \"Explain recursion in one sentence.\"}",
-                "{\"prompt\": \"Tell me a fact about the sea.\"}",
-                "{\"prompt\": \"Why is the sky blue?\"}"));
+        Files.write(
+                corpus,
+                List.of(
+                        "{\"prompt\": \"What is a prime number?\"}",
+                        "{\"messages\": [{\"role\": \"user\", \"content\": \"Name a color.\"}]}",
+                        "{\"text\": \"Once upon a time\"}",
+                        "{\"prompt\": \"broken json",
+                        "{\"prompt\": \"Write a haiku about rain.\"}",
+                        "{\"prompt\": \"Explain recursion in one sentence.\"}",
+                        "{\"prompt\": \"Tell me a fact about the sea.\"}",
+                        "{\"prompt\": \"Why is the sky blue?\"}"));
         reference = tmp.resolve("reference");
         CliRun r = CliRun.of(new GenerateCommand(), args(reference));
         assertEquals(0, r.exitCode(), r.err());
@@ -73,10 +76,28 @@ class SparkGenerateTest {
 
     static List<String> args(Path out) {
         Path root = RepoRoot.path();
-        return new ArrayList<>(List.of("--teacher", root.resolve("fixtures/models/llama").toString(),
-                "--tokenizer", root.resolve("fixtures/tokenizers/tiny").toString(), "--prompts", corpus.toString(),
-                "--out", out.toString(), "--mode", "sample", "--top-k", "5", "--max-new-tokens", "12",
-                "--shard-size", "3", "--seed", "3", "--device", "cpu", "--skip-invalid"));
+        return new ArrayList<>(List.of(
+                "--teacher",
+                root.resolve("fixtures/models/llama").toString(),
+                "--tokenizer",
+                root.resolve("fixtures/tokenizers/tiny").toString(),
+                "--prompts",
+                corpus.toString(),
+                "--out",
+                out.toString(),
+                "--mode",
+                "sample",
+                "--top-k",
+                "5",
+                "--max-new-tokens",
+                "12",
+                "--shard-size",
+                "3",
+                "--seed",
+                "3",
+                "--device",
+                "cpu",
+                "--skip-invalid"));
     }
 
     /** `distill-spark generate --master MASTER <args>`, with the test hook failing the first attempt of {@code fail}. */
@@ -121,10 +142,15 @@ class SparkGenerateTest {
         // local[1]: one task at a time in shard order, no retries; the last shard fails and the job stops.
         CliRun stopped = sparkGenerate("local[1]", "2", args(out));
         assertEquals(1, stopped.exitCode());
-        assertEquals("distill-spark generate: shard 2 (prompts 6..7): injected failure (" + InjectedFailure.CONF
-                + "): first attempt at shard 2", stopped.err().lines().reduce((a, b) -> b).orElse(""), stopped.err());
+        assertEquals(
+                "distill-spark generate: shard 2 (prompts 6..7): injected failure (" + InjectedFailure.CONF
+                        + "): first attempt at shard 2",
+                stopped.err().lines().reduce((a, b) -> b).orElse(""),
+                stopped.err());
         assertEquals(List.of("part-00000.parquet", "part-00001.parquet"), parts(out));
-        JsonNode shards = new ObjectMapper().readTree(out.resolve("manifest.json").toFile()).get("shards");
+        JsonNode shards = new ObjectMapper()
+                .readTree(out.resolve("manifest.json").toFile())
+                .get("shards");
         assertEquals(List.of("complete", "complete", "pending"), shards.findValuesAsText("status"));
         BasicFileAttributes first = Files.readAttributes(out.resolve("part-00000.parquet"), BasicFileAttributes.class);
 
@@ -153,8 +179,8 @@ class SparkGenerateTest {
         try (LocalTeacher teacher = new LocalTeacher(
                         CausalLM.load(root.resolve("fixtures/models/llama"), DataType.FLOAT32, Device.cpu()));
                 HfTokenizer tokenizer = HfTokenizer.load(root.resolve("fixtures/tokenizers/tiny"));
-                CompletionServer server = CompletionServer.start(teacher, tokenizer,
-                        new CompletionServer.Settings("tiny-llama", "127.0.0.1", 0, 4096, null))) {
+                CompletionServer server = CompletionServer.start(
+                        teacher, tokenizer, new CompletionServer.Settings("tiny-llama", "127.0.0.1", 0, 4096, null))) {
             Path single = tmp.resolve("remote-single");
             Path spark = tmp.resolve("remote-spark");
             CliRun one = CliRun.of(new GenerateCommand(), remoteArgs(server.baseUrl(), single));
@@ -171,9 +197,12 @@ class SparkGenerateTest {
     @Test
     void chatTemplateOptionsReachTheTasksAndWriteTheBytesOfDistillGenerate() throws Exception {
         Path template = tmp.resolve("tagged.jinja");
-        Files.writeString(template, "{%- for m in messages %}{{ '[' + m.role + '] ' + m.content + ' ' + tag + '\\n' }}"
-                + "{%- endfor %}{%- if add_generation_prompt %}{{ '[assistant]\\n' }}{%- endif %}");
-        List<String> options = List.of("--chat-template", template.toString(), "--chat-template-kwargs", "{\"tag\": \"#1\"}");
+        Files.writeString(
+                template,
+                "{%- for m in messages %}{{ '[' + m.role + '] ' + m.content + ' ' + tag + '\\n' }}"
+                        + "{%- endfor %}{%- if add_generation_prompt %}{{ '[assistant]\\n' }}{%- endif %}");
+        List<String> options =
+                List.of("--chat-template", template.toString(), "--chat-template-kwargs", "{\"tag\": \"#1\"}");
         Path single = tmp.resolve("templated-single");
         Path spark = tmp.resolve("templated-spark");
         List<String> singleArgs = args(single);
@@ -191,8 +220,11 @@ class SparkGenerateTest {
         shadowing.addAll(List.of("--chat-template-kwargs", "{\"eos_token\": \"x\"}"));
         CliRun refused = sparkGenerate("local[1]", null, shadowing);
         assertEquals(2, refused.exitCode(), refused.err());
-        assertTrue(refused.err().contains("--chat-template-kwargs: chat template kwarg 'eos_token' would shadow the"
-                + " tokenizer's special token eos_token ('<|im_end|>')"), refused.err());
+        assertTrue(
+                refused.err()
+                        .contains("--chat-template-kwargs: chat template kwarg 'eos_token' would shadow the"
+                                + " tokenizer's special token eos_token ('<|im_end|>')"),
+                refused.err());
         assertFalse(Files.exists(tmp.resolve("never")));
     }
 
@@ -210,7 +242,8 @@ class SparkGenerateTest {
         CliRun r = sparkGenerate("local[2]", null, strict);
         assertEquals(1, r.exitCode());
         String last = r.err().lines().reduce((a, b) -> b).orElse("");
-        assertTrue(last.startsWith("distill-spark generate: shard 1 (prompts 3..5): " + corpus + ":4: malformed_json: "),
+        assertTrue(
+                last.startsWith("distill-spark generate: shard 1 (prompts 3..5): " + corpus + ":4: malformed_json: "),
                 r.err());
     }
 
@@ -255,7 +288,10 @@ class SparkGenerateTest {
 
     static List<String> parts(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("part-")).sorted().toList();
+            return s.map(p -> p.getFileName().toString())
+                    .filter(n -> n.startsWith("part-"))
+                    .sorted()
+                    .toList();
         }
     }
 

@@ -15,7 +15,8 @@ public final class RepoRoot {
                 return p;
             }
         }
-        throw new IllegalStateException("cannot find the repository root (a directory with fixtures/ and pom.xml) from " + start);
+        throw new IllegalStateException(
+                "cannot find the repository root (a directory with fixtures/ and pom.xml) from " + start);
     }
 
     /** {@code relative} under the repository root, e.g. {@code fixtures/models/llama}. */

@@ -25,15 +25,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /**
  * `distill demo`: the whole product on a tiny embedded teacher and student, offline. It runs the
  * same commands a user runs on real models (init-model, generate, train, eval), in order.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = {
             "Build a tiny teacher and student, generate, train and evaluate, end to end, offline.",
             "",
@@ -48,15 +51,22 @@ import picocli.CommandLine;
         })
 public final class DemoCommand implements Callable<Integer> {
     static final String TOKENIZER_RESOURCE = "/dev/distill/tools/demo-tokenizer/";
-    static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
-            "special_tokens_map.json");
+    static final List<String> TOKENIZER_FILES =
+            List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json");
 
-    @Option(names = "--work", defaultValue = "distill-demo", paramLabel = "DIR",
+    @Option(
+            names = "--work",
+            defaultValue = "distill-demo",
+            paramLabel = "DIR",
             description = "Working directory for every output (replaced). Default: ${DEFAULT-VALUE}.")
     Path work;
 
-    @Option(names = "--scale", defaultValue = "1.0", paramLabel = "S",
-            description = "Multiplies training steps and generated tokens (the test suite runs 0.25). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--scale",
+            defaultValue = "1.0",
+            paramLabel = "S",
+            description =
+                    "Multiplies training steps and generated tokens (the test suite runs 0.25). Default: ${DEFAULT-VALUE}.")
     double scale;
 
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or gpu. Default: ${DEFAULT-VALUE}.")
@@ -82,23 +92,94 @@ public final class DemoCommand implements Callable<Integer> {
         say("1/6 teacher: init 'small' and pretrain it briefly on the sample corpus (plain CE)");
         InitModelCommand.write(ModelPreset.SMALL, tokenizer, w.resolve("teacher-init"), null, 1);
         Path pretrain = teacherCorpus(Corpus.samplePath(), tokenizer, w.resolve("teacher-corpus.jsonl"));
-        run(new GenerateCommand(), "--teacher", w.resolve("teacher-init"), "--prompts", pretrain, "--out",
-                w.resolve("teacher-corpus-run"), "--mode", "score", "--top-k", "1", "--shard-size", "1000",
-                "--skip-invalid", "--device", device);
-        stages.add(timed("teacher pretraining", () -> run(new TrainCommand(), "--student", w.resolve("teacher-init"),
-                "--data", w.resolve("teacher-corpus-run"), "--out", w.resolve("teacher"), "--steps",
-                Math.max(20, (int) Math.round(150 * scale)), "--batch-tokens", 2048, "--lr", 5e-3, "--warmup-steps", 10,
-                "--kd-weight", 0, "--ce-weight", 1, "--device", device), w.resolve("teacher/metrics.jsonl")));
+        run(
+                new GenerateCommand(),
+                "--teacher",
+                w.resolve("teacher-init"),
+                "--prompts",
+                pretrain,
+                "--out",
+                w.resolve("teacher-corpus-run"),
+                "--mode",
+                "score",
+                "--top-k",
+                "1",
+                "--shard-size",
+                "1000",
+                "--skip-invalid",
+                "--device",
+                device);
+        stages.add(timed(
+                "teacher pretraining",
+                () -> run(
+                        new TrainCommand(),
+                        "--student",
+                        w.resolve("teacher-init"),
+                        "--data",
+                        w.resolve("teacher-corpus-run"),
+                        "--out",
+                        w.resolve("teacher"),
+                        "--steps",
+                        Math.max(20, (int) Math.round(150 * scale)),
+                        "--batch-tokens",
+                        2048,
+                        "--lr",
+                        5e-3,
+                        "--warmup-steps",
+                        10,
+                        "--kd-weight",
+                        0,
+                        "--ce-weight",
+                        1,
+                        "--device",
+                        device),
+                w.resolve("teacher/metrics.jsonl")));
 
         say("2/6 teacher soft labels: sample completions for 250 training prompts and 50 held-out prompts,"
                 + " top-16 at every token");
-        stages.add(timed("generate", () -> run(new GenerateCommand(), "--teacher", w.resolve("teacher/final"), "--prompts",
-                corpus[0], "--out", w.resolve("soft-labels"), "--mode", "sample", "--top-k", 16, "--max-new-tokens",
-                newTokens, "--shard-size", 100, "--skip-invalid", "--device", device),
+        stages.add(timed(
+                "generate",
+                () -> run(
+                        new GenerateCommand(),
+                        "--teacher",
+                        w.resolve("teacher/final"),
+                        "--prompts",
+                        corpus[0],
+                        "--out",
+                        w.resolve("soft-labels"),
+                        "--mode",
+                        "sample",
+                        "--top-k",
+                        16,
+                        "--max-new-tokens",
+                        newTokens,
+                        "--shard-size",
+                        100,
+                        "--skip-invalid",
+                        "--device",
+                        device),
                 w.resolve("soft-labels/manifest.json")));
-        run(new GenerateCommand(), "--teacher", w.resolve("teacher/final"), "--prompts", corpus[1], "--out",
-                w.resolve("held-out"), "--mode", "sample", "--top-k", 16, "--max-new-tokens", newTokens, "--shard-size",
-                100, "--skip-invalid", "--device", device, "--seed", 1);
+        run(
+                new GenerateCommand(),
+                "--teacher",
+                w.resolve("teacher/final"),
+                "--prompts",
+                corpus[1],
+                "--out",
+                w.resolve("held-out"),
+                "--mode",
+                "sample",
+                "--top-k",
+                16,
+                "--max-new-tokens",
+                newTokens,
+                "--shard-size",
+                100,
+                "--skip-invalid",
+                "--device",
+                device,
+                "--seed",
+                1);
         run(new InspectCommand(), w.resolve("soft-labels"));
 
         say("3/6 student: init 'tiny' with the same tokenizer");
@@ -108,11 +189,35 @@ public final class DemoCommand implements Callable<Integer> {
         evals.put("student before", eval(w.resolve("student-init"), w.resolve("held-out")));
 
         say("5/6 distill: train the student on the teacher's top-k (forward KL, tail bucket)");
-        stages.add(timed("student training", () -> run(new TrainCommand(), "--student", w.resolve("student-init"),
-                "--data", w.resolve("soft-labels"), "--out", w.resolve("student"), "--steps",
-                Math.max(20, (int) Math.round(200 * scale)), "--batch-tokens", 2048, "--lr", 5e-3, "--warmup-steps", 10,
-                "--loss", "forward-kl", "--tail", "bucket", "--eval-data", w.resolve("held-out"), "--eval-every",
-                Math.max(10, (int) Math.round(60 * scale)), "--device", device), w.resolve("student/metrics.jsonl")));
+        stages.add(timed(
+                "student training",
+                () -> run(
+                        new TrainCommand(),
+                        "--student",
+                        w.resolve("student-init"),
+                        "--data",
+                        w.resolve("soft-labels"),
+                        "--out",
+                        w.resolve("student"),
+                        "--steps",
+                        Math.max(20, (int) Math.round(200 * scale)),
+                        "--batch-tokens",
+                        2048,
+                        "--lr",
+                        5e-3,
+                        "--warmup-steps",
+                        10,
+                        "--loss",
+                        "forward-kl",
+                        "--tail",
+                        "bucket",
+                        "--eval-data",
+                        w.resolve("held-out"),
+                        "--eval-every",
+                        Math.max(10, (int) Math.round(60 * scale)),
+                        "--device",
+                        device),
+                w.resolve("student/metrics.jsonl")));
 
         say("6/6 eval the student after training, and the teacher itself");
         evals.put("student after", eval(w.resolve("student/final"), w.resolve("held-out")));
@@ -124,8 +229,13 @@ public final class DemoCommand implements Callable<Integer> {
         out.println("| model | KL(teacher || model) | top-1 agreement | CE of teacher tokens |");
         out.println("| --- | --- | --- | --- |");
         // KL over the top-k + tail bucket is >= 0; a rounding-level negative prints as 0
-        evals.forEach((name, m) -> out.printf(Locale.ROOT, "| %s | %.4f | %.3f | %.4f |%n", name,
-                Math.max(0.0, m.get("kl").asDouble()), m.get("top1").asDouble(), m.get("ce").asDouble()));
+        evals.forEach((name, m) -> out.printf(
+                Locale.ROOT,
+                "| %s | %.4f | %.3f | %.4f |%n",
+                name,
+                Math.max(0.0, m.get("kl").asDouble()),
+                m.get("top1").asDouble(),
+                m.get("ce").asDouble()));
         out.println();
         out.println("| stage | seconds | throughput |");
         out.println("| --- | --- | --- |");
@@ -137,8 +247,10 @@ public final class DemoCommand implements Callable<Integer> {
         out.println("  student/metrics.jsonl, student/metrics.png   training curves");
         out.println("  teacher/final/      the pretrained teacher");
         out.flush();
-        return evals.get("student after").get("kl").asDouble() < evals.get("student before").get("kl").asDouble()
-                ? 0 : 1;
+        return evals.get("student after").get("kl").asDouble()
+                        < evals.get("student before").get("kl").asDouble()
+                ? 0
+                : 1;
     }
 
     private void say(String line) {
@@ -155,8 +267,8 @@ public final class DemoCommand implements Callable<Integer> {
         CommandLine cli = CommandLines.create(command, "distill");
         int rc = cli.execute(a);
         if (rc != 0) {
-            throw new IllegalStateException("demo step '" + cli.getCommandName() + " " + String.join(" ", a)
-                    + "' exited with " + rc);
+            throw new IllegalStateException(
+                    "demo step '" + cli.getCommandName() + " " + String.join(" ", a) + "' exited with " + rc);
         }
     }
 
@@ -236,14 +348,24 @@ public final class DemoCommand implements Callable<Integer> {
                 List<Map<String, Object>> messages = new ArrayList<>();
                 if (r.has("messages")) {
                     for (JsonNode m : r.get("messages")) {
-                        messages.add(Map.of("role", m.get("role").asText(), "content", m.get("content").asText()));
+                        messages.add(Map.of(
+                                "role",
+                                m.get("role").asText(),
+                                "content",
+                                m.get("content").asText()));
                     }
                 } else {
-                    messages.add(Map.of("role", "user", "content", r.has("prompt") ? r.get("prompt").asText()
-                            : r.path("text").asText()));
+                    messages.add(Map.of(
+                            "role",
+                            "user",
+                            "content",
+                            r.has("prompt")
+                                    ? r.get("prompt").asText()
+                                    : r.path("text").asText()));
                 }
                 if (r.has("response")) {
-                    messages.add(Map.of("role", "assistant", "content", r.get("response").asText()));
+                    messages.add(Map.of(
+                            "role", "assistant", "content", r.get("response").asText()));
                 }
                 String text = tok.renderChat(messages, !r.has("response"));
                 int split = text.indexOf('\n') + 1; // "<|im_start|>role\n" | the rest

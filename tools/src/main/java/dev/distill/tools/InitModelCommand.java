@@ -14,22 +14,33 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** `distill init-model`: a random-init Hugging Face checkpoint of a named shape with a given tokenizer. */
-@Command(name = "init-model", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "init-model",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = "Write a random-init Hugging Face checkpoint (config.json, model.safetensors, tokenizer files)"
                 + " of a named shape, for a fresh student, the demo or benchmarks.")
 public final class InitModelCommand implements Callable<Integer> {
-    @Option(names = "--preset", required = true, paramLabel = "tiny|small|bench|qwen2-0.5b",
+    @Option(
+            names = "--preset",
+            required = true,
+            paramLabel = "tiny|small|bench|qwen2-0.5b",
             description = "Model shape.")
     String preset;
 
-    @Option(names = "--tokenizer", required = true, paramLabel = "DIR",
+    @Option(
+            names = "--tokenizer",
+            required = true,
+            paramLabel = "DIR",
             description = "Tokenizer directory (tokenizer.json, tokenizer_config.json); its files are copied.")
     Path tokenizer;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output model directory.")
     Path out;
 
-    @Option(names = "--vocab-size", paramLabel = "N",
+    @Option(
+            names = "--vocab-size",
+            paramLabel = "N",
             description = "Embedding rows (default: the tokenizer's vocabulary rounded up to a multiple of 64).")
     Integer vocabSize;
 
@@ -53,7 +64,10 @@ public final class InitModelCommand implements Callable<Integer> {
                 throw new UsageException("--vocab-size " + vocab + " is smaller than the tokenizer's vocabulary ("
                         + tok.vocabSize() + " in " + tokenizerDir + ")");
             }
-            config = preset.config(vocab, tok.eosIds(), tok.bosId().isPresent() ? tok.bosId().getAsInt() : null,
+            config = preset.config(
+                    vocab,
+                    tok.eosIds(),
+                    tok.bosId().isPresent() ? tok.bosId().getAsInt() : null,
                     tok.padId().isPresent() ? tok.padId().getAsInt() : null);
         }
         try (CausalLM model = CausalLM.randomInit(config, seed, DataType.FLOAT32, Device.cpu())) {

@@ -7,8 +7,8 @@ import dev.distill.model.Engines;
 import dev.distill.pipeline.GenerateCommand;
 import dev.distill.pipeline.serve.ServeCommand;
 import dev.distill.tools.download.DownloadCommand;
-import dev.distill.tools.onpolicy.OnPolicyCommand;
 import dev.distill.tools.export.ExportCommand;
+import dev.distill.tools.onpolicy.OnPolicyCommand;
 import dev.distill.trainer.EvalCommand;
 import dev.distill.trainer.TrainCommand;
 import picocli.CommandLine;
@@ -34,7 +34,8 @@ import picocli.CommandLine.Command;
             InitModelCommand.class,
         })
 public final class Main implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {

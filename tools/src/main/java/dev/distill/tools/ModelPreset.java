@@ -25,7 +25,14 @@ public enum ModelPreset {
     private final int context;
     private final boolean tied;
 
-    ModelPreset(String modelType, int hidden, int layers, int heads, int kvHeads, int intermediate, int context,
+    ModelPreset(
+            String modelType,
+            int hidden,
+            int layers,
+            int heads,
+            int kvHeads,
+            int intermediate,
+            int context,
             boolean tied) {
         this.modelType = modelType;
         this.hidden = hidden;
@@ -43,7 +50,9 @@ public enum ModelPreset {
     }
 
     public static ModelPreset parse(String s) {
-        return Arrays.stream(values()).filter(p -> p.id().equalsIgnoreCase(s.trim())).findFirst()
+        return Arrays.stream(values())
+                .filter(p -> p.id().equalsIgnoreCase(s.trim()))
+                .findFirst()
                 .orElseThrow(() -> new UsageException("--preset: expected one of "
                         + Arrays.stream(values()).map(ModelPreset::id).toList() + ", got '" + s + "'"));
     }

@@ -22,8 +22,9 @@ public class MainTest {
 
     @Test
     void everySubcommandHasHelp() {
-        for (String sub : new String[] {"demo", "generate", "train", "eval", "onpolicy", "inspect", "validate", "init-model",
-            "export"}) {
+        for (String sub : new String[] {
+            "demo", "generate", "train", "eval", "onpolicy", "inspect", "validate", "init-model", "export"
+        }) {
             CliRun r = runCli(sub, "--help");
             assertEquals(0, r.exitCode(), sub);
             assertTrue(r.out().startsWith("Usage: distill " + sub), sub + ": " + r.out());

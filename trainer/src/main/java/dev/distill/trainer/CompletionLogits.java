@@ -26,7 +26,8 @@ final class CompletionLogits {
 
     /** {@link #of(CausalLM, BatchTensors, boolean)} that also records into {@code taps} (null: nothing). */
     static NDArray of(CausalLM model, BatchTensors batch, boolean training, LayerTaps taps) {
-        NDArray hidden = model.hidden(batch.inputIds(), batch.positionIds(), batch.attentionMask(), null, taps); // [B, L, H]
+        NDArray hidden =
+                model.hidden(batch.inputIds(), batch.positionIds(), batch.attentionMask(), null, taps); // [B, L, H]
         long h = hidden.getShape().get(2);
         NDArray picked = hidden.reshape(-1, h).get(new NDIndex("{}", batch.gatherIndex())); // [N, H]
         if (!training || model.dtype() == DataType.FLOAT32) {

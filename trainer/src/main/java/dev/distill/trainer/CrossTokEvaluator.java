@@ -19,8 +19,8 @@ public final class CrossTokEvaluator {
     private CrossTokEvaluator() {}
 
     /** @param maxRows evaluate at most this many rows (Long.MAX_VALUE: all) */
-    public static CrossTokMetrics evaluate(CausalLM model, CrossTokenizer cross, SoftLabelData data, int batchTokens,
-            long maxRows) {
+    public static CrossTokMetrics evaluate(
+            CausalLM model, CrossTokenizer cross, SoftLabelData data, int batchTokens, long maxRows) {
         double nll = 0;
         double teacherNll = 0;
         double kl = 0;
@@ -33,15 +33,23 @@ public final class CrossTokEvaluator {
         try (RowStream stream = RowStream.inOrder(data, CrossTokenizer.COLUMNS, maxRows)) {
             AlignedBatcher batcher = cross.batcher(stream, batchTokens, data.topK(), data.rows());
             for (AlignedBatch b = batcher.next(); b != null; b = batcher.next()) {
-                try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
+                try (NDManager m = model.manager().newSubManager();
+                        NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning(); // closes the batch's arrays on the parameters' manager too
                     AlignedBatch.Tensors t = b.tensors(m, cross.twins(), cross.twinPenalty());
                     NDArray logits = CompletionLogits.of(model, t.student(), false); // [Ns, V]
-                    nll += CrossEntropy.perPosition(logits, t.student().targets(), t.student().weights()).sum().getFloat();
+                    nll += CrossEntropy.perPosition(
+                                    logits, t.student().targets(), t.student().weights())
+                            .sum()
+                            .getFloat();
                     if (t.groups().count() > 0) {
                         NDArray merged = CrossTokenizerLoss.mergedStudent(logits, t.groups()); // [G, V]
-                        kl += CrossTokenizerLoss.matchedKl(merged, t.groups()).sum().getFloat();
-                        uld += CrossTokenizerLoss.uld(merged, t.groups().teacherLogprobs()).sum().getFloat();
+                        kl += CrossTokenizerLoss.matchedKl(merged, t.groups())
+                                .sum()
+                                .getFloat();
+                        uld += CrossTokenizerLoss.uld(merged, t.groups().teacherLogprobs())
+                                .sum()
+                                .getFloat();
                     }
                 }
                 for (AlignedRow r : b.rows()) {
@@ -55,10 +63,17 @@ public final class CrossTokEvaluator {
             }
         }
         if (tokens == 0 || bytes == 0) {
-            throw new IllegalArgumentException("evaluation data " + String.join(",", data.locations())
-                    + " has no completion text to evaluate");
+            throw new IllegalArgumentException(
+                    "evaluation data " + String.join(",", data.locations()) + " has no completion text to evaluate");
         }
-        return new CrossTokMetrics(rows, tokens, bytes, groups, nll / bytes, teacherNll / Math.max(1, teacherBytes),
-                groups == 0 ? Double.NaN : kl / groups, groups == 0 ? Double.NaN : uld / groups);
+        return new CrossTokMetrics(
+                rows,
+                tokens,
+                bytes,
+                groups,
+                nll / bytes,
+                teacherNll / Math.max(1, teacherBytes),
+                groups == 0 ? Double.NaN : kl / groups,
+                groups == 0 ? Double.NaN : uld / groups);
     }
 }

@@ -14,38 +14,63 @@ import dev.distill.trainer.data.SoftLabelData;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** `distill eval`: Evaluate a model against a teacher's soft labels: KL, top-1 agreement, CE (per-byte CE and aligned KL for a model with another tokenizer). */
-@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = "Evaluate a model against a teacher's soft labels: KL, top-1 agreement, CE.")
 public final class EvalCommand implements Callable<Integer> {
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR|FILE.gguf",
-            description = "Model directory (config.json, weights, tokenizer files): a student, a checkpoint or the teacher;"
-                    + " or a GGUF file from 'distill export' (evaluated on its dequantised weights).")
+    @Option(
+            names = "--model",
+            required = true,
+            paramLabel = "DIR|FILE.gguf",
+            description =
+                    "Model directory (config.json, weights, tokenizer files): a student, a checkpoint or the teacher;"
+                            + " or a GGUF file from 'distill export' (evaluated on its dequantised weights).")
     Path model;
 
-    @Option(names = "--data", required = true, split = ",", paramLabel = "DIR",
+    @Option(
+            names = "--data",
+            required = true,
+            split = ",",
+            paramLabel = "DIR",
             description = "Soft-label run directories from 'distill generate'.")
     List<String> data;
 
-    @Option(names = "--batch-tokens", defaultValue = "4096", paramLabel = "N",
+    @Option(
+            names = "--batch-tokens",
+            defaultValue = "4096",
+            paramLabel = "N",
             description = "Prompt + completion tokens per batch. Default: ${DEFAULT-VALUE}.")
     int batchTokens;
 
-    @Option(names = "--device", defaultValue = "auto", paramLabel = "DEVICE", description = "auto, cpu, gpu or gpu:N. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--device",
+            defaultValue = "auto",
+            paramLabel = "DEVICE",
+            description = "auto, cpu, gpu or gpu:N. Default: ${DEFAULT-VALUE}.")
     String device;
 
-    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "P", description = "fp32 or fp16. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--precision",
+            defaultValue = "fp32",
+            paramLabel = "P",
+            description = "fp32 or fp16. Default: ${DEFAULT-VALUE}.")
     Precision precision;
 
-    @Option(names = "--max-rows", defaultValue = "0", paramLabel = "N",
+    @Option(
+            names = "--max-rows",
+            defaultValue = "0",
+            paramLabel = "N",
             description = "Evaluate the first N rows only (0: all). Default: ${DEFAULT-VALUE}.")
     long maxRows;
 
@@ -57,12 +82,14 @@ public final class EvalCommand implements Callable<Integer> {
         UsageException.require(batchTokens >= 1 && maxRows >= 0, "--batch-tokens must be positive and --max-rows >= 0");
         Precision p = precision;
         List<String> locations = TrainCommand.absolute(data);
-        String sha = GgufModel.isGguf(model) ? GgufModel.tokenizerSha256(model) : Trainer.tokenizerSha256(model, "model");
+        String sha =
+                GgufModel.isGguf(model) ? GgufModel.tokenizerSha256(model) : Trainer.tokenizerSha256(model, "model");
         SoftLabelData labels = SoftLabelData.open(locations, "--data");
         boolean crossTokenizer = labels.tokenizerDiffers(sha);
         if (crossTokenizer && GgufModel.isGguf(model)) {
-            throw new UsageException("--model " + model + ": the data was made with another tokenizer, and a cross-tokenizer"
-                    + " eval reads the model's tokenizer.json; give the Hugging Face model directory, not a GGUF file");
+            throw new UsageException(
+                    "--model " + model + ": the data was made with another tokenizer, and a cross-tokenizer"
+                            + " eval reads the model's tokenizer.json; give the Hugging Face model directory, not a GGUF file");
         }
         if (!crossTokenizer) {
             labels.requireTokenizer(sha, model, "model");
@@ -73,7 +100,8 @@ public final class EvalCommand implements Callable<Integer> {
         String table;
         try (CausalLM lm = CausalLM.load(model, dtype, Engines.device(device))) {
             if (crossTokenizer) {
-                try (CrossTokenizer cross = CrossTokenizer.open(model, lm.config(), List.of(labels), List.of("--data"))) {
+                try (CrossTokenizer cross =
+                        CrossTokenizer.open(model, lm.config(), List.of(labels), List.of("--data"))) {
                     CrossTokMetrics m = CrossTokEvaluator.evaluate(lm, cross, labels, batchTokens, rows);
                     metrics = m.toJson();
                     table = cross.describe() + "\n" + m.table();

@@ -32,13 +32,21 @@ public record EvalMetrics(long rows, long tokens, double kl, double top1, double
 
     /** A short table for people. */
     public String table() {
-        return String.format(Locale.ROOT, """
+        return String.format(
+                Locale.ROOT,
+                """
                 rows        %d
                 tokens      %d
                 kl          %.6f   KL(teacher || model) per token: top-k + tail bucket, T=1 (nats)
                 top1        %.4f   fraction of positions where the model's argmax is the teacher's top-1
                 ce          %.6f   model's cross-entropy on the teacher's tokens (nats/token)
                 teacher_ce  %.6f   teacher's own cross-entropy on its tokens (nats/token)
-                """, rows, tokens, kl, top1, ce, teacherCe);
+                """,
+                rows,
+                tokens,
+                kl,
+                top1,
+                ce,
+                teacherCe);
     }
 }

@@ -24,6 +24,7 @@ public final class Evaluator {
     private static final DistillLoss KL = DistillLoss.of("forward-kl", "bucket", 1.0, 0.5);
     /** Reverse KL(model || teacher) over the same k + 1 outcomes. */
     private static final DistillLoss REVERSE_KL = DistillLoss.of("reverse-kl", "bucket", 1.0, 0.5);
+
     private static final SampledReverseKl SAMPLED = new SampledReverseKl();
 
     private Evaluator() {}
@@ -39,12 +40,15 @@ public final class Evaluator {
                     ? SampledKl.perPosition(logits, t.topkIds(), t.topkLogprobs(), t.labelWeights(), t.weights())
                     : KL.perPosition(logits, t.topkIds(), t.topkLogprobs(), t.labelPadding(), t.weights());
             sums[0] += perPosition.sum().getFloat();
-            sums[1] += CrossEntropy.perPosition(logits, t.targets(), t.weights()).sum().getFloat();
+            sums[1] += CrossEntropy.perPosition(logits, t.targets(), t.weights())
+                    .sum()
+                    .getFloat();
             sums[2] += mb.teacherNll();
             sums[3] += agreeing(logits, t);
         });
         long tokens = counts[1];
-        return new EvalMetrics(counts[0], tokens, sums[0] / tokens, sums[3] / tokens, sums[1] / tokens, sums[2] / tokens);
+        return new EvalMetrics(
+                counts[0], tokens, sums[0] / tokens, sums[3] / tokens, sums[1] / tokens, sums[2] / tokens);
     }
 
     /**
@@ -55,9 +59,13 @@ public final class Evaluator {
     public static OwnSampleMetrics ownSamples(CausalLM model, SoftLabelData data, int batchTokens) {
         double[] sums = new double[3]; // reverse kl, sampled estimate, agreeing positions
         long[] counts = forEachBatch(model, data, batchTokens, Long.MAX_VALUE, "model", (mb, t, logits) -> {
-            sums[0] += REVERSE_KL.perPosition(logits, t.topkIds(), t.topkLogprobs(), t.labelPadding(), t.weights())
-                    .sum().getFloat();
-            sums[1] += SAMPLED.perPosition(logits, t.targets(), t.targetLogprobs(), t.weights()).sum().getFloat();
+            sums[0] += REVERSE_KL
+                    .perPosition(logits, t.topkIds(), t.topkLogprobs(), t.labelPadding(), t.weights())
+                    .sum()
+                    .getFloat();
+            sums[1] += SAMPLED.perPosition(logits, t.targets(), t.targetLogprobs(), t.weights())
+                    .sum()
+                    .getFloat();
             sums[2] += agreeing(logits, t);
         });
         long tokens = counts[1];
@@ -70,15 +78,17 @@ public final class Evaluator {
     }
 
     /** Runs the model over the data in order, batch by batch; returns {rows, tokens}. */
-    private static long[] forEachBatch(CausalLM model, SoftLabelData data, int batchTokens, long maxRows, String role,
-            BatchVisitor visitor) {
-        RowLimits limits = new RowLimits(model.config().vocabSize(), model.config().maxPositionEmbeddings(), data.topK(), role);
+    private static long[] forEachBatch(
+            CausalLM model, SoftLabelData data, int batchTokens, long maxRows, String role, BatchVisitor visitor) {
+        RowLimits limits =
+                new RowLimits(model.config().vocabSize(), model.config().maxPositionEmbeddings(), data.topK(), role);
         long tokens = 0;
         long rows = 0;
         try (RowStream stream = RowStream.inOrder(data, maxRows)) {
             TokenBudgetBatcher batcher = new TokenBudgetBatcher(stream, limits, batchTokens, data.rows());
             for (MicroBatch mb = batcher.next(); mb != null; mb = batcher.next()) {
-                try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
+                try (NDManager m = model.manager().newSubManager();
+                        NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning(); // closes the batch's arrays on the parameters' manager too
                     BatchTensors t = mb.tensors(m, data.logits());
                     visitor.visit(mb, t, CompletionLogits.of(model, t, false)); // logits [N, V] float32
@@ -88,8 +98,8 @@ public final class Evaluator {
             }
         }
         if (tokens == 0) {
-            throw new IllegalArgumentException("evaluation data " + String.join(",", data.locations())
-                    + " has no completion token to evaluate");
+            throw new IllegalArgumentException(
+                    "evaluation data " + String.join(",", data.locations()) + " has no completion token to evaluate");
         }
         return new long[] {rows, tokens};
     }

@@ -19,7 +19,8 @@ final class StepPlan {
     static long count(SoftLabelData data, TrainOptions o, RowLimits lengthsOnly) {
         long microBatches = 0;
         List<String> lengths = List.of(ShardSchema.PROMPT_IDS, ShardSchema.COMPLETION_IDS);
-        try (RowStream stream = RowStream.shuffled(data, lengths, o.seed(), o.shuffleBuffer(), o.epochs(), DataPosition.START)) {
+        try (RowStream stream =
+                RowStream.shuffled(data, lengths, o.seed(), o.shuffleBuffer(), o.epochs(), DataPosition.START)) {
             TokenBudgetBatcher batcher = new TokenBudgetBatcher(stream, lengthsOnly, o.batchTokens(), data.rows());
             while (batcher.next() != null) {
                 microBatches++;

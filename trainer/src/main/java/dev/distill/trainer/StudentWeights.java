@@ -86,7 +86,9 @@ final class StudentWeights implements AutoCloseable {
      * pass cuts the autograd graph somewhere (DJL's toType detaches).
      */
     List<String> withoutGradient(Map<String, NDArray> gradients) {
-        return forwardParams.keySet().stream().filter(name -> !gradients.containsKey(name)).toList();
+        return forwardParams.keySet().stream()
+                .filter(name -> !gradients.containsKey(name))
+                .toList();
     }
 
     /** After an optimizer step: makes the forward copy equal to the updated master weights (fp16 only). */

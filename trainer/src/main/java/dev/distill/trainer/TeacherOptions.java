@@ -23,8 +23,18 @@ import java.util.Objects;
  * @param valueRelationWeight {@code --value-relation-weight}: 0 for no value-relation term
  * @param relationHeads {@code --relation-heads}: 0 for the student's KV head count
  */
-public record TeacherOptions(Path teacher, String dtype, int topK, String featureLoss, double featureWeight, String layerMap,
-        String attentionLoss, double attentionWeight, String attentionLayers, double valueRelationWeight, int relationHeads) {
+public record TeacherOptions(
+        Path teacher,
+        String dtype,
+        int topK,
+        String featureLoss,
+        double featureWeight,
+        String layerMap,
+        String attentionLoss,
+        double attentionWeight,
+        String attentionLayers,
+        double valueRelationWeight,
+        int relationHeads) {
 
     public TeacherOptions {
         Objects.requireNonNull(teacher, "--teacher");
@@ -34,8 +44,8 @@ public record TeacherOptions(Path teacher, String dtype, int topK, String featur
     void validate() {
         OnlineTeacher.dataType(dtype, ai.djl.Device.cpu());
         if (topK < 0) {
-            throw new IllegalArgumentException("--teacher-top-k: expected 0 (the full vocabulary) or a positive number, got "
-                    + topK);
+            throw new IllegalArgumentException(
+                    "--teacher-top-k: expected 0 (the full vocabulary) or a positive number, got " + topK);
         }
         if (featureLoss != null) {
             FeatureLoss.parse(featureLoss);
@@ -52,8 +62,8 @@ public record TeacherOptions(Path teacher, String dtype, int topK, String featur
             weight(valueRelationWeight, "--value-relation-weight");
         }
         if (relationHeads < 0) {
-            throw new IllegalArgumentException("--relation-heads: expected a positive number (0: the student's KV heads), got "
-                    + relationHeads);
+            throw new IllegalArgumentException(
+                    "--relation-heads: expected a positive number (0: the student's KV heads), got " + relationHeads);
         }
         if (attentionLoss != null || valueRelationWeight != 0) {
             LayerMap.checkSyntax(attentionLayers, "--attention-layers");

@@ -63,7 +63,8 @@ public record TrainOptions(
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Options that may differ between a checkpointed run and the run resuming it: they do not change the weights. */
-    static final Set<String> MAY_CHANGE_ON_RESUME = Set.of("out", "device", "eval_data", "eval_every", "save_every", "resume");
+    static final Set<String> MAY_CHANGE_ON_RESUME =
+            Set.of("out", "device", "eval_data", "eval_every", "save_every", "resume");
 
     /** Compute precision of the student's forward and backward passes. */
     public enum Precision {
@@ -94,16 +95,17 @@ public record TrainOptions(
             throw new IllegalArgumentException("--data: give at least one soft-label run directory");
         }
         if ((steps > 0) == (epochs > 0)) {
-            throw new IllegalArgumentException(steps > 0
-                    ? "--steps and --epochs: give one of them, not both"
-                    : "--steps or --epochs: give one of them (a positive number)");
+            throw new IllegalArgumentException(
+                    steps > 0
+                            ? "--steps and --epochs: give one of them, not both"
+                            : "--steps or --epochs: give one of them (a positive number)");
         }
         if (steps < 0 || epochs < 0) {
             throw new IllegalArgumentException("--steps/--epochs: expected a positive number");
         }
         if (DataMix.parse(data).weighted() && epochs > 0) {
-            throw new IllegalArgumentException("--data with weights mixes the runs by sampling, without epochs: give"
-                    + " --steps, not --epochs");
+            throw new IllegalArgumentException(
+                    "--data with weights mixes the runs by sampling, without epochs: give" + " --steps, not --epochs");
         }
         positive(batchTokens, "--batch-tokens");
         positive(gradAccum, "--grad-accum");
@@ -112,7 +114,8 @@ public record TrainOptions(
             throw new IllegalArgumentException("--warmup-steps: expected a number >= 0, got " + warmupSteps);
         }
         if (evalEvery < 0 || saveEvery < 0) {
-            throw new IllegalArgumentException("--eval-every/--save-every: expected a number >= 0 (0 = only at the end)");
+            throw new IllegalArgumentException(
+                    "--eval-every/--save-every: expected a number >= 0 (0 = only at the end)");
         }
         if (evalEvery > 0 && evalData.isEmpty()) {
             throw new IllegalArgumentException("--eval-every needs --eval-data");
@@ -122,9 +125,13 @@ public record TrainOptions(
         if (CrossTokenizerLoss.Kind.parse(loss) == null) {
             objective();
         } else {
-            if (!(kdWeight >= 0) || !(ceWeight >= 0) || kdWeight + ceWeight == 0 || Double.isInfinite(kdWeight + ceWeight)) {
-                throw new IllegalArgumentException("--kd-weight/--ce-weight: expected finite weights >= 0, not both 0; got "
-                        + kdWeight + ", " + ceWeight);
+            if (!(kdWeight >= 0)
+                    || !(ceWeight >= 0)
+                    || kdWeight + ceWeight == 0
+                    || Double.isInfinite(kdWeight + ceWeight)) {
+                throw new IllegalArgumentException(
+                        "--kd-weight/--ce-weight: expected finite weights >= 0, not both 0; got " + kdWeight + ", "
+                                + ceWeight);
             }
         }
         if (!(maxGradNorm > 0)) {
@@ -162,24 +169,52 @@ public record TrainOptions(
         String resolved;
         if (crossTokenizer) {
             if (loss != null && kind == null) {
-                throw new UsageException("--loss " + loss + " compares distributions over the same token ids, but the"
-                        + " student's tokenizer differs from the data's; use --loss gold (the default then) or --loss uld");
+                throw new UsageException(
+                        "--loss " + loss + " compares distributions over the same token ids, but the"
+                                + " student's tokenizer differs from the data's; use --loss gold (the default then) or --loss uld");
             }
             if (kdTemperature != 1.0) {
-                throw new UsageException("--kd-temperature " + kdTemperature + ": the cross-tokenizer losses (uld, gold)"
-                        + " run at temperature 1");
+                throw new UsageException("--kd-temperature " + kdTemperature
+                        + ": the cross-tokenizer losses (uld, gold)" + " run at temperature 1");
             }
             resolved = kind == null ? "gold" : loss.toLowerCase(java.util.Locale.ROOT);
         } else {
             if (kind != null) {
-                notes.add("--loss " + loss + " is for a student whose tokenizer differs from the data's; this student shares"
+                notes.add("--loss " + loss
+                        + " is for a student whose tokenizer differs from the data's; this student shares"
                         + " the data's tokenizer, so it trains with forward-kl over the teacher's top-k ids");
             }
             resolved = kind != null || loss == null ? "forward-kl" : loss;
         }
-        return new TrainOptions(student, data, out, steps, epochs, batchTokens, gradAccum, lr, warmupSteps, schedule,
-                minLrRatio, weightDecay, maxGradNorm, resolved, jsdBeta, kdTemperature, ceWeight, kdWeight, tail, evalData,
-                evalEvery, saveEvery, seed, device, precision, shuffleBuffer, resume, online);
+        return new TrainOptions(
+                student,
+                data,
+                out,
+                steps,
+                epochs,
+                batchTokens,
+                gradAccum,
+                lr,
+                warmupSteps,
+                schedule,
+                minLrRatio,
+                weightDecay,
+                maxGradNorm,
+                resolved,
+                jsdBeta,
+                kdTemperature,
+                ceWeight,
+                kdWeight,
+                tail,
+                evalData,
+                evalEvery,
+                saveEvery,
+                seed,
+                device,
+                precision,
+                shuffleBuffer,
+                resume,
+                online);
     }
 
     /** The training objective: kdWeight * KD(loss, tail, T) + ceWeight * CE. */
@@ -191,7 +226,8 @@ public record TrainOptions(
             }
             return DistillObjective.sampled(new SampledReverseKl(), kdWeight, ceWeight);
         }
-        DistillLoss kd = kdWeight == 0 ? null : DistillLoss.of(loss == null ? "forward-kl" : loss, tail, kdTemperature, jsdBeta);
+        DistillLoss kd =
+                kdWeight == 0 ? null : DistillLoss.of(loss == null ? "forward-kl" : loss, tail, kdTemperature, jsdBeta);
         return new DistillObjective(kd, kdWeight, ceWeight);
     }
 
@@ -257,12 +293,15 @@ public record TrainOptions(
                 continue; // the student of a resumed run is the checkpoint's own weights
             }
             JsonNode old = saved.get(e.getKey());
-            if (e.getKey().equals("loss") && loss == null && old != null
+            if (e.getKey().equals("loss")
+                    && loss == null
+                    && old != null
                     && (old.asText().equals("forward-kl") || old.asText().equals("gold"))) {
                 continue; // --loss not given: the data's default, which the checkpoint recorded resolved
             }
             if (old == null || !old.equals(e.getValue())) {
-                diffs.add(e.getKey() + ": " + (old == null ? "(absent)" : old) + " (checkpoint) vs " + e.getValue() + " (now)");
+                diffs.add(e.getKey() + ": " + (old == null ? "(absent)" : old) + " (checkpoint) vs " + e.getValue()
+                        + " (now)");
             }
         }
         if (saved.has("teacher") && !now.has("teacher")) {

@@ -9,8 +9,8 @@ import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.distill.data.ShardSchema;
 import dev.distill.data.LogitsSpec;
+import dev.distill.data.ShardSchema;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
 import dev.distill.model.LayerTaps;
@@ -20,6 +20,11 @@ import dev.distill.tokenizer.HfTokenizer;
 import dev.distill.trainer.TrainOptions.Precision;
 import dev.distill.trainer.checkpoint.CheckpointStore;
 import dev.distill.trainer.checkpoint.TrainerState;
+import dev.distill.trainer.crosstok.AlignedBatch;
+import dev.distill.trainer.crosstok.AlignedBatcher;
+import dev.distill.trainer.crosstok.CrossTokMetrics;
+import dev.distill.trainer.crosstok.CrossTokObjective;
+import dev.distill.trainer.crosstok.CrossTokenizer;
 import dev.distill.trainer.data.BatchTensors;
 import dev.distill.trainer.data.DataMix;
 import dev.distill.trainer.data.DataPosition;
@@ -30,22 +35,17 @@ import dev.distill.trainer.data.RowSource;
 import dev.distill.trainer.data.RowStream;
 import dev.distill.trainer.data.SoftLabelData;
 import dev.distill.trainer.data.TokenBudgetBatcher;
-import dev.distill.trainer.crosstok.AlignedBatch;
-import dev.distill.trainer.crosstok.AlignedBatcher;
-import dev.distill.trainer.crosstok.CrossTokMetrics;
-import dev.distill.trainer.crosstok.CrossTokObjective;
-import dev.distill.trainer.crosstok.CrossTokenizer;
 import dev.distill.trainer.loss.CrossTokenizerLoss;
 import dev.distill.trainer.loss.DistillObjective;
 import dev.distill.trainer.loss.FeatureLoss;
 import dev.distill.trainer.loss.ValueRelationLoss;
+import dev.distill.trainer.metrics.MetricsLog;
+import dev.distill.trainer.metrics.MetricsPlot;
+import dev.distill.trainer.metrics.TrainProgress;
 import dev.distill.trainer.online.FeatureProjections;
 import dev.distill.trainer.online.InternalDistillation;
 import dev.distill.trainer.online.LayerMap;
 import dev.distill.trainer.online.OnlineTeacher;
-import dev.distill.trainer.metrics.MetricsLog;
-import dev.distill.trainer.metrics.MetricsPlot;
-import dev.distill.trainer.metrics.TrainProgress;
 import dev.distill.trainer.optim.AdamW;
 import dev.distill.trainer.optim.AdamWState;
 import dev.distill.trainer.optim.GradClip;
@@ -88,6 +88,7 @@ public final class Trainer implements AutoCloseable {
     private final DistillObjective objective;
     /** What the training data stores of the teacher's distributions. */
     private final LogitsSpec labels;
+
     private final AdamW optimizer;
     private final LossScaler scaler;
     private final CheckpointStore checkpoints;
@@ -118,8 +119,14 @@ public final class Trainer implements AutoCloseable {
     private record Online(OnlineTeacher teacher, InternalDistillation internals, FeatureProjections projections) {}
 
     /** What a finished run reports. */
-    public record Result(long steps, long totalSteps, long skippedSteps, long trainTokens, Path finalModel,
-            EvalMetrics lastEval, CrossTokMetrics lastCrossEval) {}
+    public record Result(
+            long steps,
+            long totalSteps,
+            long skippedSteps,
+            long trainTokens,
+            Path finalModel,
+            EvalMetrics lastEval,
+            CrossTokMetrics lastCrossEval) {}
 
     /** One micro-batch: same-tokenizer rows, or rows re-tokenized for a student with another tokenizer. */
     private record Micro(MicroBatch same, AlignedBatch cross) {
@@ -141,9 +148,18 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    private Trainer(TrainOptions options, Engine engine, StudentWeights weights, Path tokenizerSource,
-            String tokenizerSha256, SoftLabelData data, SoftLabelData evalData, TrainerState resumed,
-            CheckpointStore checkpoints, CrossTokenizer cross, List<String> notes) {
+    private Trainer(
+            TrainOptions options,
+            Engine engine,
+            StudentWeights weights,
+            Path tokenizerSource,
+            String tokenizerSha256,
+            SoftLabelData data,
+            SoftLabelData evalData,
+            TrainerState resumed,
+            CheckpointStore checkpoints,
+            CrossTokenizer cross,
+            List<String> notes) {
         this.options = options;
         this.engine = engine;
         this.weights = weights;
@@ -157,16 +173,29 @@ public final class Trainer implements AutoCloseable {
         // An online teacher makes the targets: only the rows' prompt and completion ids are read.
         int topK = options.online() != null ? 0 : data.topK();
         RowLimits limits = new RowLimits(config.vocabSize(), config.maxPositionEmbeddings(), topK, "student");
-        this.totalSteps = resumed != null ? resumed.totalSteps()
-                : options.steps() > 0 ? options.steps()
-                : cross != null ? StepPlan.steps(cross.countMicroBatches(data, options.seed(), options.shuffleBuffer(),
-                        options.epochs(), options.batchTokens()), options)
-                : StepPlan.count(data, options, limits.lengthsOnly());
+        this.totalSteps = resumed != null
+                ? resumed.totalSteps()
+                : options.steps() > 0
+                        ? options.steps()
+                        : cross != null
+                                ? StepPlan.steps(
+                                        cross.countMicroBatches(
+                                                data,
+                                                options.seed(),
+                                                options.shuffleBuffer(),
+                                                options.epochs(),
+                                                options.batchTokens()),
+                                        options)
+                                : StepPlan.count(data, options, limits.lengthsOnly());
         this.schedule = options.schedule(totalSteps);
         this.objective = cross != null ? null : options.objective();
         this.labels = data.logits();
-        this.crossObjective = cross == null ? null : new CrossTokObjective(
-                cross.loss(CrossTokenizerLoss.Kind.parse(options.loss())), options.kdWeight(), options.ceWeight());
+        this.crossObjective = cross == null
+                ? null
+                : new CrossTokObjective(
+                        cross.loss(CrossTokenizerLoss.Kind.parse(options.loss())),
+                        options.kdWeight(),
+                        options.ceWeight());
         this.optimizer = new AdamW(weights.master().manager(), AdamW.Config.withWeightDecay(options.weightDecay()));
         this.scaler = options.precision() == Precision.FP16 ? new LossScaler() : null;
         DataPosition position = DataPosition.START;
@@ -192,18 +221,34 @@ public final class Trainer implements AutoCloseable {
                 }
             }
             long epochs = options.epochs() > 0 ? options.epochs() : Long.MAX_VALUE;
-            List<String> columns = cross != null ? CrossTokenizer.COLUMNS
-                    : options.online() != null ? ShardSchema.COLUMNS.stream() // no stored labels: the teacher makes them
-                            .filter(c -> !List.of(ShardSchema.TOPK_IDS, ShardSchema.TOPK_LOGPROBS, ShardSchema.LABEL_SIZES,
-                                    ShardSchema.LABEL_COUNTS).contains(c)).toList()
-                    : ShardSchema.COLUMNS;
+            List<String> columns = cross != null
+                    ? CrossTokenizer.COLUMNS
+                    : options.online() != null
+                            ? ShardSchema.COLUMNS.stream() // no stored labels: the teacher makes them
+                                    .filter(c -> !List.of(
+                                                    ShardSchema.TOPK_IDS,
+                                                    ShardSchema.TOPK_LOGPROBS,
+                                                    ShardSchema.LABEL_SIZES,
+                                                    ShardSchema.LABEL_COUNTS)
+                                            .contains(c))
+                                    .toList()
+                            : ShardSchema.COLUMNS;
             DataMix mix = DataMix.parse(options.data());
             rows = mix.weighted()
-                    ? new MixedRowStream(mix.locations().stream().map(l -> SoftLabelData.open(List.of(l), "--data")).toList(),
-                            mix.weights(), columns, options.seed(), options.shuffleBuffer(), position)
+                    ? new MixedRowStream(
+                            mix.locations().stream()
+                                    .map(l -> SoftLabelData.open(List.of(l), "--data"))
+                                    .toList(),
+                            mix.weights(),
+                            columns,
+                            options.seed(),
+                            options.shuffleBuffer(),
+                            position)
                     : RowStream.shuffled(data, columns, options.seed(), options.shuffleBuffer(), epochs, position);
-            this.batcher = cross != null ? null : new TokenBudgetBatcher(rows, limits, options.batchTokens(), data.rows());
-            this.crossBatcher = cross == null ? null : cross.batcher(rows, options.batchTokens(), data.topK(), data.rows());
+            this.batcher =
+                    cross != null ? null : new TokenBudgetBatcher(rows, limits, options.batchTokens(), data.rows());
+            this.crossBatcher =
+                    cross == null ? null : cross.batcher(rows, options.batchTokens(), data.topK(), data.rows());
         } catch (RuntimeException e) {
             closeAll(e, rows, log, optimizer);
             throw e;
@@ -247,8 +292,9 @@ public final class Trainer implements AutoCloseable {
             resumed = TrainerState.read(modelDir);
             List<String> diffs = options.trajectoryDifferences(resumed.options());
             if (!diffs.isEmpty()) {
-                throw new IllegalArgumentException("cannot resume from " + modelDir + ": the run was started with other options: "
-                        + String.join("; ", diffs) + ". Resume with the original options (see " + TrainerState.FILE + ").");
+                throw new IllegalArgumentException("cannot resume from " + modelDir
+                        + ": the run was started with other options: " + String.join("; ", diffs)
+                        + ". Resume with the original options (see " + TrainerState.FILE + ").");
             }
         } else if (!options.resume()) {
             refuseExistingRun(options.out(), checkpoints);
@@ -261,8 +307,10 @@ public final class Trainer implements AutoCloseable {
         boolean crossTokenizer;
         List<String> notes = new ArrayList<>();
         try {
-            data = SoftLabelData.open(DataMix.parse(options.data()).locations(), "--data", corpusTokenizer == null ? null
-                    : scoreEncoder(corpusTokenizer, ModelConfig.load(modelDir)));
+            data = SoftLabelData.open(
+                    DataMix.parse(options.data()).locations(),
+                    "--data",
+                    corpusTokenizer == null ? null : scoreEncoder(corpusTokenizer, ModelConfig.load(modelDir)));
             if (!options.evalData().isEmpty()) {
                 evalData = SoftLabelData.open(options.evalData(), "--eval-data");
             }
@@ -290,14 +338,17 @@ public final class Trainer implements AutoCloseable {
         try {
             if (crossTokenizer) {
                 List<SoftLabelData> sets = evalData == null ? List.of(data) : List.of(data, evalData);
-                cross = CrossTokenizer.open(modelDir, weights.master().config(), sets, List.of("--data", "--eval-data"));
+                cross = CrossTokenizer.open(
+                        modelDir, weights.master().config(), sets, List.of("--data", "--eval-data"));
                 notes.add(cross.describe());
             }
             // The teacher and its options are checked before the run writes anything into --out.
-            Online online = options.online() == null ? null
+            Online online = options.online() == null
+                    ? null
                     : openOnline(options, weights.master(), sha, modelDir, resumed != null ? modelDir : null, device);
             try {
-                t = new Trainer(options, engine, weights, modelDir, sha, data, evalData, resumed, checkpoints, cross, notes);
+                t = new Trainer(
+                        options, engine, weights, modelDir, sha, data, evalData, resumed, checkpoints, cross, notes);
             } catch (RuntimeException e) {
                 if (online != null) {
                     online.teacher().close();
@@ -336,7 +387,13 @@ public final class Trainer implements AutoCloseable {
      */
     private static PromptEncoder scoreEncoder(HfTokenizer tokenizer, ModelConfig config) {
         Set<Integer> eos = Arrays.stream(config.eosTokenIds()).boxed().collect(Collectors.toSet());
-        return new PromptEncoder(tokenizer, tokenizer.chatTemplate().orElse(null), Map.of(), true, true, Integer.MAX_VALUE,
+        return new PromptEncoder(
+                tokenizer,
+                tokenizer.chatTemplate().orElse(null),
+                Map.of(),
+                true,
+                true,
+                Integer.MAX_VALUE,
                 eos::contains);
     }
 
@@ -344,44 +401,63 @@ public final class Trainer implements AutoCloseable {
      * Loads the online teacher (its tokenizer must be the student's) and sets up the feature and attention
      * terms; the projections are read from {@code resumeDir} when resuming, else initialised.
      */
-    private static Online openOnline(TrainOptions options, CausalLM student, String studentSha, Path studentDir,
-            Path resumeDir, Device device) {
+    private static Online openOnline(
+            TrainOptions options, CausalLM student, String studentSha, Path studentDir, Path resumeDir, Device device) {
         TeacherOptions o = options.online();
         String teacherSha = tokenizerSha256(o.teacher(), "teacher");
         if (!teacherSha.equals(studentSha)) {
-            throw new IllegalArgumentException("tokenizer mismatch: the teacher " + o.teacher() + " has tokenizer sha256 "
-                    + teacherSha + ", but the student " + studentDir + " has tokenizer sha256 " + studentSha
-                    + "; online distillation needs the same tokenizer");
+            throw new IllegalArgumentException(
+                    "tokenizer mismatch: the teacher " + o.teacher() + " has tokenizer sha256 "
+                            + teacherSha + ", but the student " + studentDir + " has tokenizer sha256 " + studentSha
+                            + "; online distillation needs the same tokenizer");
         }
         ModelConfig sc = student.config();
         OnlineTeacher teacher = OnlineTeacher.load(o.teacher(), o.dtype(), device, sc, o.topK());
         try {
             ModelConfig tc = teacher.model().config();
             FeatureLoss featureLoss = o.featureLoss() == null ? null : FeatureLoss.parse(o.featureLoss());
-            LayerMap featureMap = featureLoss == null ? null
+            LayerMap featureMap = featureLoss == null
+                    ? null
                     : LayerMap.parse(o.layerMap(), sc.numLayers(), tc.numLayers(), "--layer-map");
-            LayerMap attentionMap = o.attentionLoss() == null ? null
+            LayerMap attentionMap = o.attentionLoss() == null
+                    ? null
                     : LayerMap.parse(o.attentionLayers(), sc.numLayers(), tc.numLayers(), "--attention-layers");
-            LayerMap valueMap = o.valueRelationWeight() == 0 ? null
+            LayerMap valueMap = o.valueRelationWeight() == 0
+                    ? null
                     : LayerMap.parse(o.attentionLayers(), sc.numLayers(), tc.numLayers(), "--attention-layers");
             FeatureProjections projections = null;
             if (featureMap != null) {
                 projections = resumeDir != null
-                        ? FeatureProjections.read(resumeDir, featureMap, sc.hiddenSize(), tc.hiddenSize(), student.manager())
-                        : FeatureProjections.init(featureMap, sc.hiddenSize(), tc.hiddenSize(), options.seed(), student.manager());
+                        ? FeatureProjections.read(
+                                resumeDir, featureMap, sc.hiddenSize(), tc.hiddenSize(), student.manager())
+                        : FeatureProjections.init(
+                                featureMap, sc.hiddenSize(), tc.hiddenSize(), options.seed(), student.manager());
             }
             int relationHeads = o.relationHeads() > 0 ? o.relationHeads() : sc.numKvHeads();
             if (valueMap != null) {
                 for (ModelConfig c : List.of(sc, tc)) {
                     String role = c == sc ? "student" : "teacher";
-                    ValueRelationLoss.requireDivides(relationHeads, (long) c.numKvHeads() * c.headDim(), role + "'s value width "
-                            + c.numKvHeads() * c.headDim() + " (" + c.numKvHeads() + " KV heads x " + c.headDim() + ")");
+                    ValueRelationLoss.requireDivides(
+                            relationHeads,
+                            (long) c.numKvHeads() * c.headDim(),
+                            role + "'s value width " + c.numKvHeads() * c.headDim() + " (" + c.numKvHeads()
+                                    + " KV heads x " + c.headDim() + ")");
                 }
             }
-            InternalDistillation internals = featureMap == null && attentionMap == null && valueMap == null ? null
-                    : new InternalDistillation(featureLoss, o.featureWeight(), featureMap, projections, o.attentionWeight(),
-                            attentionMap, o.valueRelationWeight(), valueMap,
-                            relationHeads, sc.numLayers(), tc.numLayers());
+            InternalDistillation internals = featureMap == null && attentionMap == null && valueMap == null
+                    ? null
+                    : new InternalDistillation(
+                            featureLoss,
+                            o.featureWeight(),
+                            featureMap,
+                            projections,
+                            o.attentionWeight(),
+                            attentionMap,
+                            o.valueRelationWeight(),
+                            valueMap,
+                            relationHeads,
+                            sc.numLayers(),
+                            tc.numLayers());
             return new Online(teacher, internals, projections);
         } catch (RuntimeException e) {
             teacher.close();
@@ -402,12 +478,14 @@ public final class Trainer implements AutoCloseable {
     /** The hash the data must carry: tokenizer.json + tokenizer_config.json (+ chat template) of a model directory. */
     static String tokenizerSha256(Path modelDir, String role) {
         if (!Files.isDirectory(modelDir)) {
-            throw new IllegalArgumentException("--" + role + " " + modelDir + (Files.exists(modelDir) ? " is not a directory"
-                    : " does not exist") + ": give a Hugging Face model directory (config.json, *.safetensors, tokenizer.json)");
+            throw new IllegalArgumentException(
+                    "--" + role + " " + modelDir + (Files.exists(modelDir) ? " is not a directory" : " does not exist")
+                            + ": give a Hugging Face model directory (config.json, *.safetensors, tokenizer.json)");
         }
         if (!Files.isRegularFile(modelDir.resolve("tokenizer.json"))) {
-            throw new IllegalArgumentException(role + " " + modelDir + " has no tokenizer.json: its tokenizer files are needed"
-                    + " to check the soft labels were made with the same tokenizer");
+            throw new IllegalArgumentException(
+                    role + " " + modelDir + " has no tokenizer.json: its tokenizer files are needed"
+                            + " to check the soft labels were made with the same tokenizer");
         }
         try (HfTokenizer tokenizer = HfTokenizer.load(modelDir)) {
             return tokenizer.sha256();
@@ -416,15 +494,17 @@ public final class Trainer implements AutoCloseable {
 
     private static void refuseExistingRun(Path out, CheckpointStore checkpoints) {
         List<String> found = new ArrayList<>();
-        checkpoints.steps().forEach(s -> found.add(checkpoints.dir(s).getFileName().toString()));
+        checkpoints
+                .steps()
+                .forEach(s -> found.add(checkpoints.dir(s).getFileName().toString()));
         for (Path p : List.of(out.resolve(MetricsLog.FILE), checkpoints.finalDir())) {
             if (Files.exists(p)) {
                 found.add(p.getFileName().toString());
             }
         }
         if (!found.isEmpty()) {
-            throw new IllegalArgumentException("--out " + out + " already holds a training run (" + String.join(", ", found)
-                    + "); pass --resume to continue it, or choose a new --out");
+            throw new IllegalArgumentException("--out " + out + " already holds a training run ("
+                    + String.join(", ", found) + "); pass --resume to continue it, or choose a new --out");
         }
     }
 
@@ -452,7 +532,10 @@ public final class Trainer implements AutoCloseable {
                 }
                 ObjectNode line = trainStep(micro);
                 metrics.write(line);
-                progress.step(step, line.path("loss").asDouble(), line.path("tokens_per_s").asDouble());
+                progress.step(
+                        step,
+                        line.path("loss").asDouble(),
+                        line.path("tokens_per_s").asDouble());
                 afterStep.accept(step);
                 if (evalData != null && options.evalEvery() > 0 && step % options.evalEvery() == 0) {
                     evaluate(progress);
@@ -503,11 +586,12 @@ public final class Trainer implements AutoCloseable {
         CausalLM forward = weights.forward();
         InternalDistillation internals = online == null ? null : online.internals();
         for (Micro mb : micro) {
-            try (NDManager m = forward.manager().newSubManager(); NDScope scope = new NDScope()) {
+            try (NDManager m = forward.manager().newSubManager();
+                    NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning(); // closes what the step creates on the parameters' manager
                 BatchTensors t = mb.same() == null ? null : mb.same().tensors(m, labels);
-                AlignedBatch.Tensors aligned = mb.cross() == null ? null
-                        : mb.cross().tensors(m, cross.twins(), cross.twinPenalty());
+                AlignedBatch.Tensors aligned =
+                        mb.cross() == null ? null : mb.cross().tensors(m, cross.twins(), cross.twinPenalty());
                 NDArray ids = t == null ? null : t.topkIds();
                 NDArray logprobs = t == null ? null : t.topkLogprobs();
                 NDArray labelPadding = t == null ? null : t.labelPadding();
@@ -528,8 +612,16 @@ public final class Trainer implements AutoCloseable {
                         terms = crossObjective.compute(logits, aligned, stepGroups, stepTokens);
                     } else {
                         NDArray logits = CompletionLogits.of(forward, t, true, studentTaps); // [N, V]
-                        terms = objective.compute(logits, ids, logprobs, labelPadding, labelWeights, t.targets(),
-                                t.targetLogprobs(), t.weights(), stepTokens);
+                        terms = objective.compute(
+                                logits,
+                                ids,
+                                logprobs,
+                                labelPadding,
+                                labelWeights,
+                                t.targets(),
+                                t.targetLogprobs(),
+                                t.weights(),
+                                stepTokens);
                     }
                     NDArray total = terms.total();
                     InternalDistillation.Terms inner = null;
@@ -543,8 +635,12 @@ public final class Trainer implements AutoCloseable {
                     ce += terms.ce() == null ? 0 : terms.ce().getFloat();
                     if (inner != null) {
                         feature += inner.feature() == null ? 0 : inner.feature().getFloat();
-                        attention += inner.attention() == null ? 0 : inner.attention().getFloat();
-                        valueRelation += inner.valueRelation() == null ? 0 : inner.valueRelation().getFloat();
+                        attention += inner.attention() == null
+                                ? 0
+                                : inner.attention().getFloat();
+                        valueRelation += inner.valueRelation() == null
+                                ? 0
+                                : inner.valueRelation().getFloat();
                     }
                 }
             }
@@ -570,8 +666,8 @@ public final class Trainer implements AutoCloseable {
             norm = finite ? GradClip.globalNorm(grads.values(), options.maxGradNorm()) : Float.NaN;
             finite = finite && Float.isFinite(norm);
             if (scaler == null && !finite) {
-                throw new IllegalStateException("step " + (step + 1) + ": the gradient norm is " + norm + " (loss " + loss
-                        + "): training diverged; lower --lr or use --max-grad-norm");
+                throw new IllegalStateException("step " + (step + 1) + ": the gradient norm is " + norm + " (loss "
+                        + loss + "): training diverged; lower --lr or use --max-grad-norm");
             }
             applied = scaler == null || scaler.update(finite);
             if (applied) {
@@ -626,10 +722,12 @@ public final class Trainer implements AutoCloseable {
     private void requireEveryParameterTrains(Map<String, NDArray> grads) {
         List<String> missing = weights.withoutGradient(grads);
         if (!missing.isEmpty()) {
-            throw new IllegalStateException("--precision " + options.precision().cliName() + ": no gradient reached "
-                    + missing.size() + " of " + (missing.size() + grads.size()) + " parameters (" + String.join(", ",
-                    missing.subList(0, Math.min(3, missing.size()))) + (missing.size() > 3 ? ", ..." : "")
-                    + "): the model's forward pass in this precision is not differentiable end to end; use --precision fp32");
+            throw new IllegalStateException(
+                    "--precision " + options.precision().cliName() + ": no gradient reached "
+                            + missing.size() + " of " + (missing.size() + grads.size()) + " parameters ("
+                            + String.join(", ", missing.subList(0, Math.min(3, missing.size())))
+                            + (missing.size() > 3 ? ", ..." : "")
+                            + "): the model's forward pass in this precision is not differentiable end to end; use --precision fp32");
         }
     }
 
@@ -638,16 +736,27 @@ public final class Trainer implements AutoCloseable {
         line.put("step", step);
         line.put("eval", true);
         if (cross != null) {
-            lastCrossEval = CrossTokEvaluator.evaluate(weights.master(), cross, evalData, options.batchTokens(), Long.MAX_VALUE);
+            lastCrossEval = CrossTokEvaluator.evaluate(
+                    weights.master(), cross, evalData, options.batchTokens(), Long.MAX_VALUE);
             line.put("kl", lastCrossEval.alignedKl()); // what metrics.png plots
             line.setAll(lastCrossEval.toJson());
-            progress.note(String.format(Locale.ROOT, "eval at step %d: ce/byte %.5f, aligned kl %.5f, coverage %.4f",
-                    step, lastCrossEval.cePerByte(), lastCrossEval.alignedKl(), lastCrossEval.coverage()));
+            progress.note(String.format(
+                    Locale.ROOT,
+                    "eval at step %d: ce/byte %.5f, aligned kl %.5f, coverage %.4f",
+                    step,
+                    lastCrossEval.cePerByte(),
+                    lastCrossEval.alignedKl(),
+                    lastCrossEval.coverage()));
         } else {
             lastEval = Evaluator.evaluate(weights.master(), evalData, options.batchTokens(), Long.MAX_VALUE, "student");
             line.setAll(lastEval.toJson());
-            progress.note(String.format(Locale.ROOT, "eval at step %d: kl %.5f, top1 %.4f, ce %.4f",
-                    step, lastEval.kl(), lastEval.top1(), lastEval.ce()));
+            progress.note(String.format(
+                    Locale.ROOT,
+                    "eval at step %d: kl %.5f, top1 %.4f, ce %.4f",
+                    step,
+                    lastEval.kl(),
+                    lastEval.top1(),
+                    lastEval.ce()));
         }
         metrics.write(line);
         lastEvalStep = step;
@@ -660,15 +769,26 @@ public final class Trainer implements AutoCloseable {
 
     private void save(TrainProgress progress) {
         AdamWState opt = optimizer.state();
-        Path dir = checkpoints.save(step, weights.master(), tokenizerSource, state(), opt,
+        Path dir = checkpoints.save(
+                step,
+                weights.master(),
+                tokenizerSource,
+                state(),
+                opt,
                 online == null || online.projections() == null ? null : online.projections()::write);
         lastSavedStep = step;
         progress.note("train: saved " + dir);
     }
 
     private TrainerState state() {
-        return new TrainerState(step, totalSteps, position(), trainTokens,
-                scaler == null ? null : scaler.scale(), scaler == null ? null : scaler.cleanSteps(), tokenizerSha256,
+        return new TrainerState(
+                step,
+                totalSteps,
+                position(),
+                trainTokens,
+                scaler == null ? null : scaler.scale(),
+                scaler == null ? null : scaler.cleanSteps(),
+                tokenizerSha256,
                 options.toJson());
     }
 

@@ -16,7 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** distill eval: the teacher scored on its own labels is at KL 0 and agrees with itself everywhere. */
 class EvalTest {
-    @TempDir static Path tmp;
+    @TempDir
+    static Path tmp;
+
     private static Path teacher;
     private static Path labels;
 
@@ -28,8 +30,17 @@ class EvalTest {
 
     @Test
     void theTeacherOnItsOwnLabelsHasKlZeroAndTop1One() throws IOException {
-        CliRun r = CliRun.of(new EvalCommand(), "--model", teacher.toString(), "--data", labels.toString(), "--device", "cpu", "--json",
-                "--batch-tokens", "64");
+        CliRun r = CliRun.of(
+                new EvalCommand(),
+                "--model",
+                teacher.toString(),
+                "--data",
+                labels.toString(),
+                "--device",
+                "cpu",
+                "--json",
+                "--batch-tokens",
+                "64");
         assertEquals(0, r.exitCode(), r.err());
         JsonNode m = new ObjectMapper().readTree(r.out());
         System.out.println("teacher on its own labels: " + m);
@@ -45,10 +56,20 @@ class EvalTest {
     @Test
     void aRandomStudentIsFarFromTheTeacherAndTheTableNamesEveryMetric() {
         Path student = TestModels.student(tmp.resolve("student"), 8);
-        CliRun r = CliRun.of(new EvalCommand(), "--model", student.toString(), "--data", labels.toString(), "--device", "cpu", "--max-rows", "5");
+        CliRun r = CliRun.of(
+                new EvalCommand(),
+                "--model",
+                student.toString(),
+                "--data",
+                labels.toString(),
+                "--device",
+                "cpu",
+                "--max-rows",
+                "5");
         assertEquals(0, r.exitCode(), r.err());
         List<String> lines = r.out().lines().toList();
-        assertEquals(List.of("model", "data", "rows", "tokens", "kl", "top1", "ce", "teacher_ce"),
+        assertEquals(
+                List.of("model", "data", "rows", "tokens", "kl", "top1", "ce", "teacher_ce"),
                 lines.stream().map(l -> l.split("\\s+")[0]).toList());
         assertEquals("rows        5", lines.get(2));
         double kl = Double.parseDouble(lines.get(4).split("\\s+")[1]);
@@ -58,9 +79,12 @@ class EvalTest {
     @Test
     void aModelWithoutTokenizerFilesIsRefused() {
         Path bare = RepoRoot.path().resolve("fixtures/models/llama");
-        CliRun r = CliRun.of(new EvalCommand(), "--model", bare.toString(), "--data", labels.toString(), "--device", "cpu");
+        CliRun r = CliRun.of(
+                new EvalCommand(), "--model", bare.toString(), "--data", labels.toString(), "--device", "cpu");
         assertEquals(1, r.exitCode());
-        assertEquals("distill eval: model " + bare + " has no tokenizer.json: its tokenizer files are needed to check the"
-                + " soft labels were made with the same tokenizer\n", r.err());
+        assertEquals(
+                "distill eval: model " + bare + " has no tokenizer.json: its tokenizer files are needed to check the"
+                        + " soft labels were made with the same tokenizer\n",
+                r.err());
     }
 }

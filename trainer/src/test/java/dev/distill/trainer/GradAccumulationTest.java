@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
  * grad-accum 2 at half the batch tokens sees exactly the rows of grad-accum 1 in each step.
  */
 class GradAccumulationTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void halfTheBatchTokensWithTwoMicroBatchesGivesTheSameLossCurve() {
@@ -27,7 +28,9 @@ class GradAccumulationTest {
         double worst = 0;
         for (int i = 0; i < 6; i++) {
             assertEquals(80, whole.get(i).get("tokens").asLong(), "8 rows x 10 completion tokens");
-            assertEquals(whole.get(i).get("tokens").asLong(), split.get(i).get("tokens").asLong());
+            assertEquals(
+                    whole.get(i).get("tokens").asLong(),
+                    split.get(i).get("tokens").asLong());
             assertEquals(2, split.get(i).get("micro_batches").asInt());
             for (String key : List.of("loss", "kd", "ce", "grad_norm")) {
                 double a = whole.get(i).get(key).asDouble();
@@ -45,15 +48,30 @@ class GradAccumulationTest {
         // 48 rows x 2 epochs = 96 rows = 12 micro-batches of 8 rows = 6 steps of 2 micro-batches.
         List<JsonNode> lines = run(student, "epochs", "--batch-tokens", "128", "--grad-accum", "2", "--epochs", "2");
         assertEquals(6, lines.size());
-        assertEquals(96 * 10, lines.stream().mapToLong(l -> l.get("tokens").asLong()).sum(), "every row of both epochs");
+        assertEquals(
+                96 * 10, lines.stream().mapToLong(l -> l.get("tokens").asLong()).sum(), "every row of both epochs");
         assertEquals(0, lines.get(2).get("epoch").asLong());
         assertEquals(1, lines.get(5).get("epoch").asLong());
     }
 
     private List<JsonNode> run(Path student, String name, String... extra) {
         Path out = tmp.resolve(name);
-        String[] base = {"--student", student.toString(), "--data", SharedData.fixedLengths().toString(),
-            "--out", out.toString(), "--lr", "1e-2", "--ce-weight", "0.3", "--shuffle-buffer", "16", "--device", "cpu"};
+        String[] base = {
+            "--student",
+            student.toString(),
+            "--data",
+            SharedData.fixedLengths().toString(),
+            "--out",
+            out.toString(),
+            "--lr",
+            "1e-2",
+            "--ce-weight",
+            "0.3",
+            "--shuffle-buffer",
+            "16",
+            "--device",
+            "cpu"
+        };
         String[] args = new String[base.length + extra.length];
         System.arraycopy(base, 0, args, 0, base.length);
         System.arraycopy(extra, 0, args, base.length, extra.length);

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  * closely.
  */
 class HalfPrecisionTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     /** The metrics lines of the training steps. */
     static List<JsonNode> steps(Path out) throws Exception {
@@ -36,9 +37,24 @@ class HalfPrecisionTest {
     Path train(String precision) {
         Path student = TestModels.student(tmp.resolve("student-" + precision), 13);
         Path out = tmp.resolve("out-" + precision);
-        CliRun r = CliRun.of(new TrainCommand(), "--student", student.toString(), "--data", SharedData.train().toString(), "--out",
-                out.toString(), "--steps", "8", "--batch-tokens", "256", "--lr", "3e-3", "--precision", precision,
-                "--device", "cpu");
+        CliRun r = CliRun.of(
+                new TrainCommand(),
+                "--student",
+                student.toString(),
+                "--data",
+                SharedData.train().toString(),
+                "--out",
+                out.toString(),
+                "--steps",
+                "8",
+                "--batch-tokens",
+                "256",
+                "--lr",
+                "3e-3",
+                "--precision",
+                precision,
+                "--device",
+                "cpu");
         assertEquals(0, r.exitCode(), r.err());
         return out;
     }
@@ -51,7 +67,8 @@ class HalfPrecisionTest {
         for (int i = 0; i < half.size(); i++) {
             double h = half.get(i).get("loss").asDouble();
             double f = full.get(i).get("loss").asDouble();
-            assertTrue(Math.abs(h - f) < 0.02 * Math.abs(f) + 1e-3, "step " + (i + 1) + ": fp16 " + h + " vs fp32 " + f);
+            assertTrue(
+                    Math.abs(h - f) < 0.02 * Math.abs(f) + 1e-3, "step " + (i + 1) + ": fp16 " + h + " vs fp32 " + f);
             assertTrue(half.get(i).has("loss_scale"), "fp16 steps report the loss scale");
             assertEquals(false, half.get(i).get("skipped").asBoolean(), "step " + (i + 1) + " skipped");
         }

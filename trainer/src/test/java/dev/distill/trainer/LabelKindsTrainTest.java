@@ -25,11 +25,13 @@ import org.junit.jupiter.api.io.TempDir;
  * unbiased estimator), each made from the shared top-32 data.
  */
 class LabelKindsTrainTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private static List<SoftLabelRow> topK(Path run) throws IOException {
         List<SoftLabelRow> rows = new ArrayList<>();
-        for (org.apache.hadoop.fs.Path shard : RunDirectory.existing(run.toString()).committedShards()) {
+        for (org.apache.hadoop.fs.Path shard :
+                RunDirectory.existing(run.toString()).committedShards()) {
             try (ShardReader reader = ShardReader.open(shard.toString())) {
                 reader.forEach(rows::add);
             }
@@ -79,7 +81,9 @@ class LabelKindsTrainTest {
             for (int d = 0; d < draws; d++) {
                 double u = rng.nextDouble() * total;
                 int j = 0;
-                for (double c = Math.exp(r.topkLogprobs()[t * k]); c <= u && j < k - 1; c += Math.exp(r.topkLogprobs()[t * k + j])) {
+                for (double c = Math.exp(r.topkLogprobs()[t * k]);
+                        c <= u && j < k - 1;
+                        c += Math.exp(r.topkLogprobs()[t * k + j])) {
                     j++;
                 }
                 hits[j]++;
@@ -98,7 +102,8 @@ class LabelKindsTrainTest {
                 }
             }
         }
-        return relabel(r, ids, lps, sizes, counts.stream().mapToInt(Integer::intValue).toArray());
+        return relabel(
+                r, ids, lps, sizes, counts.stream().mapToInt(Integer::intValue).toArray());
     }
 
     private static SoftLabelRow relabel(SoftLabelRow r, List<Integer> ids, List<Float> lps, int[] sizes, int[] counts) {
@@ -106,44 +111,106 @@ class LabelKindsTrainTest {
         for (int i = 0; i < lp.length; i++) {
             lp[i] = lps.get(i);
         }
-        return SoftLabelRow.of(r.promptIndex(), r.sampleIndex(), r.promptIds(), r.completionIds(), r.completionLogprobs(),
-                ids.stream().mapToInt(Integer::intValue).toArray(), lp, r.finishReason()).withLabels(sizes, counts);
+        return SoftLabelRow.of(
+                        r.promptIndex(),
+                        r.sampleIndex(),
+                        r.promptIds(),
+                        r.completionIds(),
+                        r.completionLogprobs(),
+                        ids.stream().mapToInt(Integer::intValue).toArray(),
+                        lp,
+                        r.finishReason())
+                .withLabels(sizes, counts);
     }
 
     @Test
     void versionOneShardsTrainAndEvaluateExactlyAsVersionTwo() throws IOException {
         List<SoftLabelRow> rows = topK(SharedData.heldOut());
-        Path v1 = write(tmp.resolve("v1"), LogitsSpec.topK(SharedData.TOP_K), 1,
+        Path v1 = write(
+                tmp.resolve("v1"),
+                LogitsSpec.topK(SharedData.TOP_K),
+                1,
                 rows.stream().map(r -> r.withLabels(null, null)).toList());
         Path v2 = write(tmp.resolve("v2"), LogitsSpec.topK(SharedData.TOP_K), 2, rows);
         Path student = TestModels.student(tmp.resolve("student"), 3);
-        JsonNode a = new ObjectMapper().readTree(CliRun.of(new EvalCommand(), "--model", student.toString(), "--data", v1.toString(), "--device",
-                "cpu", "--json").out());
-        JsonNode b = new ObjectMapper().readTree(CliRun.of(new EvalCommand(), "--model", student.toString(), "--data", v2.toString(), "--device",
-                "cpu", "--json").out());
+        JsonNode a = new ObjectMapper()
+                .readTree(CliRun.of(
+                                new EvalCommand(),
+                                "--model",
+                                student.toString(),
+                                "--data",
+                                v1.toString(),
+                                "--device",
+                                "cpu",
+                                "--json")
+                        .out());
+        JsonNode b = new ObjectMapper()
+                .readTree(CliRun.of(
+                                new EvalCommand(),
+                                "--model",
+                                student.toString(),
+                                "--data",
+                                v2.toString(),
+                                "--device",
+                                "cpu",
+                                "--json")
+                        .out());
         for (String metric : List.of("tokens", "kl", "top1", "ce", "teacher_ce")) {
             assertEquals(b.get(metric).asDouble(), a.get(metric).asDouble(), 0.0, metric);
         }
-        CliRun r = CliRun.of(new TrainCommand(), "--student", student.toString(), "--data", v1.toString(), "--out", tmp.resolve("out").toString(),
-                "--steps", "2", "--batch-tokens", "256", "--device", "cpu");
+        CliRun r = CliRun.of(
+                new TrainCommand(),
+                "--student",
+                student.toString(),
+                "--data",
+                v1.toString(),
+                "--out",
+                tmp.resolve("out").toString(),
+                "--steps",
+                "2",
+                "--batch-tokens",
+                "256",
+                "--device",
+                "cpu");
         assertEquals(0, r.exitCode(), r.err());
     }
 
     @Test
     void sampledLabelsTrainTheStudentTowardTheTeacher() throws IOException {
         SplittableRandom rng = new SplittableRandom(9);
-        List<SoftLabelRow> rows = topK(SharedData.train()).stream().map(r -> sample(r, 16, rng)).toList();
+        List<SoftLabelRow> rows =
+                topK(SharedData.train()).stream().map(r -> sample(r, 16, rng)).toList();
         Path data = write(tmp.resolve("sampled"), LogitsSpec.sample(16, 1.0), 2, rows);
         double[] kl = heldOutKl(data, "forward-kl");
         assertTrue(kl[1] < kl[0] - 0.05, "held-out KL " + kl[0] + " -> " + kl[1]);
         // what the estimator cannot train is refused before the first step, naming loss and labels
-        CliRun refused = CliRun.of(new TrainCommand(), "--student", TestModels.student(tmp.resolve("s2"), 5).toString(), "--data", data.toString(),
-                "--out", tmp.resolve("refused").toString(), "--steps", "2", "--loss", "jsd", "--device", "cpu");
+        CliRun refused = CliRun.of(
+                new TrainCommand(),
+                "--student",
+                TestModels.student(tmp.resolve("s2"), 5).toString(),
+                "--data",
+                data.toString(),
+                "--out",
+                tmp.resolve("refused").toString(),
+                "--steps",
+                "2",
+                "--loss",
+                "jsd",
+                "--device",
+                "cpu");
         assertEquals(1, refused.exitCode());
         assertTrue(refused.err().contains("--loss jsd cannot train on --logits sample:16:1 labels"), refused.err());
         // eval on sampled labels: the estimate of the KL to the teacher is 0 for the teacher itself (its log-probs
         // are the stored ones); top-1 is against the most likely drawn id, which 16 draws miss now and then
-        CliRun eval = CliRun.of(new EvalCommand(), "--model", SharedData.teacher().toString(), "--data", data.toString(), "--device", "cpu", "--json");
+        CliRun eval = CliRun.of(
+                new EvalCommand(),
+                "--model",
+                SharedData.teacher().toString(),
+                "--data",
+                data.toString(),
+                "--device",
+                "cpu",
+                "--json");
         assertEquals(0, eval.exitCode(), eval.err());
         JsonNode m = new ObjectMapper().readTree(eval.out());
         assertEquals(0.0, m.get("kl").asDouble(), 1e-4);
@@ -152,8 +219,12 @@ class LabelKindsTrainTest {
 
     @Test
     void topPLabelsWithVariablePositionsTrain() throws IOException {
-        List<SoftLabelRow> rows = topK(SharedData.train()).stream().map(r -> topP(r, 0.8)).toList();
-        assertTrue(rows.stream().anyMatch(r -> Arrays.stream(r.labelSizes()).distinct().count() > 1), "sizes vary");
+        List<SoftLabelRow> rows =
+                topK(SharedData.train()).stream().map(r -> topP(r, 0.8)).toList();
+        assertTrue(
+                rows.stream()
+                        .anyMatch(r -> Arrays.stream(r.labelSizes()).distinct().count() > 1),
+                "sizes vary");
         Path data = write(tmp.resolve("top-p"), LogitsSpec.topP(0.8, SharedData.TOP_K), 2, rows);
         double[] kl = heldOutKl(data, "reverse-kl");
         assertTrue(kl[1] < kl[0] - 0.05, "held-out KL " + kl[0] + " -> " + kl[1]);
@@ -162,13 +233,36 @@ class LabelKindsTrainTest {
     /** {start, end} held-out KL (top-32 + tail) of a 30-step run on {@code data}. */
     private double[] heldOutKl(Path data, String loss) {
         Path out = tmp.resolve("train-" + data.getFileName());
-        CliRun r = CliRun.of(new TrainCommand(), "--student", TestModels.student(tmp.resolve("student-" + data.getFileName()), 1).toString(),
-                "--data", data.toString(), "--eval-data", SharedData.heldOut().toString(), "--out", out.toString(),
-                "--steps", "30", "--batch-tokens", "512", "--lr", "1e-2", "--schedule", "constant", "--device", "cpu",
-                "--loss", loss);
+        CliRun r = CliRun.of(
+                new TrainCommand(),
+                "--student",
+                TestModels.student(tmp.resolve("student-" + data.getFileName()), 1)
+                        .toString(),
+                "--data",
+                data.toString(),
+                "--eval-data",
+                SharedData.heldOut().toString(),
+                "--out",
+                out.toString(),
+                "--steps",
+                "30",
+                "--batch-tokens",
+                "512",
+                "--lr",
+                "1e-2",
+                "--schedule",
+                "constant",
+                "--device",
+                "cpu",
+                "--loss",
+                loss);
         assertEquals(0, r.exitCode(), r.err());
         List<JsonNode> evals = MetricsLog.read(out.resolve(MetricsLog.FILE)).stream()
-                .filter(l -> l.path("eval").asBoolean(false)).toList();
-        return new double[] {evals.get(0).get("kl").asDouble(), evals.get(evals.size() - 1).get("kl").asDouble()};
+                .filter(l -> l.path("eval").asBoolean(false))
+                .toList();
+        return new double[] {
+            evals.get(0).get("kl").asDouble(),
+            evals.get(evals.size() - 1).get("kl").asDouble()
+        };
     }
 }

@@ -22,7 +22,8 @@ class MetricsPlotTest {
     private static final int LOSS_RGB = 0x1f77b4;
     private static final int KL_RGB = 0xd62728;
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void plotsTheLossAndEvalKlCurves() throws IOException {

@@ -23,16 +23,42 @@ import org.junit.jupiter.api.io.TempDir;
  * uninterrupted run: same data order, same losses, same final weights.
  */
 class ResumeTest {
-    @TempDir static Path tmp;
+    @TempDir
+    static Path tmp;
+
     private static Path student;
     private static Path uninterrupted;
 
     /** The run's arguments; {@code extra} adds flags or replaces the value of an option given here. */
     private static String[] args(Path out, String... extra) {
-        String[] base = {"--student", student.toString(), "--data", SharedData.train().toString(),
-            "--eval-data", SharedData.heldOut().toString(), "--eval-every", "4", "--out", out.toString(),
-            "--steps", "8", "--save-every", "4", "--batch-tokens", "256", "--lr", "1e-2", "--warmup-steps", "2",
-            "--shuffle-buffer", "8", "--ce-weight", "0.5", "--device", "cpu"};
+        String[] base = {
+            "--student",
+            student.toString(),
+            "--data",
+            SharedData.train().toString(),
+            "--eval-data",
+            SharedData.heldOut().toString(),
+            "--eval-every",
+            "4",
+            "--out",
+            out.toString(),
+            "--steps",
+            "8",
+            "--save-every",
+            "4",
+            "--batch-tokens",
+            "256",
+            "--lr",
+            "1e-2",
+            "--warmup-steps",
+            "2",
+            "--shuffle-buffer",
+            "8",
+            "--ce-weight",
+            "0.5",
+            "--device",
+            "cpu"
+        };
         List<String> all = new java.util.ArrayList<>(List.of(base));
         for (int i = 0; i < extra.length; i++) {
             int at = all.indexOf(extra[i]);
@@ -104,17 +130,22 @@ class ResumeTest {
             JsonNode e = expected.get(i);
             JsonNode a = actual.get(i);
             assertEquals(e.get("step").asLong(), a.get("step").asLong(), "line " + i);
-            for (String key : e.path("eval").asBoolean(false) ? List.of("kl", "top1", "ce", "tokens")
+            for (String key : e.path("eval").asBoolean(false)
+                    ? List.of("kl", "top1", "ce", "tokens")
                     : List.of("loss", "kd", "ce", "lr", "grad_norm", "tokens", "epoch")) {
                 assertEquals(e.get(key).asDouble(), a.get(key).asDouble(), 0.0, "step " + e.get("step") + " " + key);
             }
         }
         assertFalse(Files.exists(out.resolve(".checkpoint-8.tmp-123-456")), "the half-written checkpoint is removed");
         assertTrue(Files.isDirectory(out.resolve("checkpoint-8")));
-        assertArrayEquals(Files.readAllBytes(uninterrupted.resolve("final/model.safetensors")),
-                Files.readAllBytes(out.resolve("final/model.safetensors")), "final weights");
-        assertArrayEquals(Files.readAllBytes(uninterrupted.resolve("checkpoint-8/optimizer.safetensors")),
-                Files.readAllBytes(out.resolve("checkpoint-8/optimizer.safetensors")), "optimizer state");
+        assertArrayEquals(
+                Files.readAllBytes(uninterrupted.resolve("final/model.safetensors")),
+                Files.readAllBytes(out.resolve("final/model.safetensors")),
+                "final weights");
+        assertArrayEquals(
+                Files.readAllBytes(uninterrupted.resolve("checkpoint-8/optimizer.safetensors")),
+                Files.readAllBytes(out.resolve("checkpoint-8/optimizer.safetensors")),
+                "optimizer state");
     }
 
     @Test
@@ -123,9 +154,11 @@ class ResumeTest {
         TestModels.copyTree(uninterrupted.resolve("checkpoint-4"), out.resolve("checkpoint-4"));
         CliRun r = CliRun.of(new TrainCommand(), args(out, "--resume", "--lr", "2e-2", "--seed", "3"));
         assertEquals(1, r.exitCode());
-        assertEquals("distill train: cannot resume from " + out.resolve("checkpoint-4") + ": the run was started with other"
-                + " options: lr: 0.01 (checkpoint) vs 0.02 (now); seed: 0 (checkpoint) vs 3 (now). Resume with the"
-                + " original options (see trainer_state.json).\n", r.err());
+        assertEquals(
+                "distill train: cannot resume from " + out.resolve("checkpoint-4") + ": the run was started with other"
+                        + " options: lr: 0.01 (checkpoint) vs 0.02 (now); seed: 0 (checkpoint) vs 3 (now). Resume with the"
+                        + " original options (see trainer_state.json).\n",
+                r.err());
     }
 
     @Test
@@ -133,8 +166,10 @@ class ResumeTest {
         byte[] before = Files.readAllBytes(uninterrupted.resolve("checkpoint-8/model.safetensors"));
         CliRun r = CliRun.of(new TrainCommand(), args(uninterrupted));
         assertEquals(1, r.exitCode());
-        assertEquals("distill train: --out " + uninterrupted + " already holds a training run (checkpoint-4, checkpoint-8,"
-                + " metrics.jsonl, final); pass --resume to continue it, or choose a new --out\n", r.err());
+        assertEquals(
+                "distill train: --out " + uninterrupted + " already holds a training run (checkpoint-4, checkpoint-8,"
+                        + " metrics.jsonl, final); pass --resume to continue it, or choose a new --out\n",
+                r.err());
         assertArrayEquals(before, Files.readAllBytes(uninterrupted.resolve("checkpoint-8/model.safetensors")));
     }
 }

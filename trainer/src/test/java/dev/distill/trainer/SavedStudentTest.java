@@ -33,18 +33,35 @@ import org.junit.jupiter.api.io.TempDir;
 class SavedStudentTest {
     /** Where the Python check (tools/scripts/check_student_transformers.py) finds a trained run. */
     static final Path PYTHON_CHECK = RepoRoot.path().resolve("trainer/target/student-check");
+
     private static final long[] INPUT = {1, 17, 5, 33, 9, 2, 48, 100, 511, 7, 3, 4}; // [1, 12]
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void finalModelAndCheckpointsReloadWithIdenticalLogitsAndMemoryStaysFlat() throws IOException {
         Path student = TestModels.student(tmp.resolve("student"), TestModels.studentConfig(TestModels.VOCAB, true), 21);
         Path out = tmp.resolve("out");
         TrainCommand cmd = new TrainCommand();
-        CommandLines.create(cmd, "distill").parseArgs("--student", student.toString(), "--data", SharedData.train().toString(),
-                "--out", out.toString(), "--steps", "10", "--save-every", "5", "--batch-tokens", "256", "--lr", "1e-2",
-                "--device", "cpu");
+        CommandLines.create(cmd, "distill")
+                .parseArgs(
+                        "--student",
+                        student.toString(),
+                        "--data",
+                        SharedData.train().toString(),
+                        "--out",
+                        out.toString(),
+                        "--steps",
+                        "10",
+                        "--save-every",
+                        "5",
+                        "--batch-tokens",
+                        "256",
+                        "--lr",
+                        "1e-2",
+                        "--device",
+                        "cpu");
         List<Integer> liveArrays = new ArrayList<>();
         float[] inMemory;
         try (Trainer trainer = Trainer.open(cmd.options().validate())) {
@@ -60,8 +77,14 @@ class SavedStudentTest {
                 assertArrayEquals(inMemory, logits(reloaded), dir + " logits");
             }
         }
-        Set<String> model = Set.of("config.json", "model.safetensors", "generation_config.json", "tokenizer.json",
-                "tokenizer_config.json", "special_tokens_map.json", TrainerState.FILE);
+        Set<String> model = Set.of(
+                "config.json",
+                "model.safetensors",
+                "generation_config.json",
+                "tokenizer.json",
+                "tokenizer_config.json",
+                "special_tokens_map.json",
+                TrainerState.FILE);
         assertEquals(model, files(out.resolve("final")));
         Set<String> checkpoint = new java.util.HashSet<>(model);
         checkpoint.add(CheckpointStore.OPTIMIZER_FILE);
@@ -72,7 +95,8 @@ class SavedStudentTest {
         for (String f : model) {
             assertTrue(Files.isSameFile(out.resolve(f), out.resolve("final").resolve(f)), f + " is one file, linked");
         }
-        assertArrayEquals(Files.readAllBytes(student.resolve("tokenizer.json")),
+        assertArrayEquals(
+                Files.readAllBytes(student.resolve("tokenizer.json")),
                 Files.readAllBytes(out.resolve("final/tokenizer.json")));
         TrainerState state = TrainerState.read(out.resolve("checkpoint-5"));
         assertEquals(5, state.step());

@@ -48,7 +48,8 @@ public final class SharedData {
     /** 48 prompts of exactly 6 tokens, completions of exactly 10 tokens: 16 tokens a row. */
     public static synchronized Path fixedLengths() {
         if (fixed == null) {
-            fixed = TeacherLabels.generate(teacher(), root().resolve("fixed"), TeacherLabels.fixedLengths(48, 6, 10, TOP_K, 3));
+            fixed = TeacherLabels.generate(
+                    teacher(), root().resolve("fixed"), TeacherLabels.fixedLengths(48, 6, 10, TOP_K, 3));
         }
         return fixed;
     }

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** fp16 training keeps fp32 masters and a half-precision forward copy that follows them. */
 class StudentWeightsTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void theForwardCopyFollowsTheMasterWeights() {

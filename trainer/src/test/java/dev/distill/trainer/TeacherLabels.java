@@ -41,8 +41,17 @@ final class TeacherLabels {
      * @param promptVocab prompts use token ids [3, 3 + promptVocab) only, so contexts recur and a
      *     small student can learn the teacher's behaviour on them
      */
-    record Spec(int prompts, int minPrompt, int maxPrompt, int minNew, int maxNew, boolean stopAtEos, int topK, long seed,
-            int shardSize, int promptVocab) {}
+    record Spec(
+            int prompts,
+            int minPrompt,
+            int maxPrompt,
+            int minNew,
+            int maxNew,
+            boolean stopAtEos,
+            int topK,
+            long seed,
+            int shardSize,
+            int promptVocab) {}
 
     private TeacherLabels() {}
 
@@ -77,7 +86,8 @@ final class TeacherLabels {
         List<SoftLabelRow> rows = new ArrayList<>();
         for (int p = 0; p < prompts.size(); p++) {
             Completion c = done[p];
-            rows.add(SoftLabelRow.of(p, 0, prompts.get(p), c.ids(), c.logprobs(), c.topkIds(), c.topkLogprobs(), c.finish()));
+            rows.add(SoftLabelRow.of(
+                    p, 0, prompts.get(p), c.ids(), c.logprobs(), c.topkIds(), c.topkLogprobs(), c.finish()));
         }
         if (!spans) {
             return writeRun(out, spec.topK(), tokenizerSha, rows, spec.shardSize(), Integer.MAX_VALUE, spec.seed());
@@ -86,14 +96,16 @@ final class TeacherLabels {
             TokenBytes bytes = tokenizer.tokenBytes();
             List<SoftLabelRow> withText = new ArrayList<>();
             for (SoftLabelRow r : rows) {
-                int n = r.completionIds().length; // the stop token that ended a row spans no bytes, as generate writes it
+                int n = r.completionIds()
+                        .length; // the stop token that ended a row spans no bytes, as generate writes it
                 int[] ends = new int[n];
                 boolean stop = r.finishReason().equals(SoftLabelRow.STOP);
                 byte[] text = bytes.concat(Arrays.copyOf(r.completionIds(), stop ? n - 1 : n), false, ends);
                 if (stop) {
                     ends[n - 1] = text.length;
                 }
-                String prompt = new String(bytes.concat(r.promptIds(), true, null), java.nio.charset.StandardCharsets.UTF_8);
+                String prompt =
+                        new String(bytes.concat(r.promptIds(), true, null), java.nio.charset.StandardCharsets.UTF_8);
                 withText.add(r.withText(new TextSpans(prompt, text, ends)));
             }
             writeRun(out, spec.topK(), tokenizerSha, withText, spec.shardSize(), Integer.MAX_VALUE, spec.seed());
@@ -105,7 +117,11 @@ final class TeacherLabels {
                     special.add(id);
                 }
             }
-            new TeacherVocab(tokenizerSha, all, special.stream().mapToInt(Integer::intValue).toArray(), new int[] {EOS})
+            new TeacherVocab(
+                            tokenizerSha,
+                            all,
+                            special.stream().mapToInt(Integer::intValue).toArray(),
+                            new int[] {EOS})
                     .write(RunDirectory.existing(out.toString()));
             return out;
         } catch (IOException e) {
@@ -116,7 +132,8 @@ final class TeacherLabels {
     /** A finished completion with the teacher's numbers at each of its positions. */
     private record Completion(int[] ids, float[] logprobs, int[] topkIds, float[] topkLogprobs, String finish) {}
 
-    private static Completion[] sample(Path teacherDir, List<int[]> prompts, int[] budgets, Spec spec, SplittableRandom rng) {
+    private static Completion[] sample(
+            Path teacherDir, List<int[]> prompts, int[] budgets, Spec spec, SplittableRandom rng) {
         int rows = prompts.size();
         int k = spec.topK();
         List<List<Integer>> ids = new ArrayList<>();
@@ -150,8 +167,11 @@ final class TeacherLabels {
                 }
                 float[] logits;
                 try (NDManager m = teacher.manager().newSubManager()) {
-                    NDArray out = teacher.forward(m.create(in, new Shape(rows, width)), m.create(pos, new Shape(rows, width)),
-                            m.create(mask, new Shape(rows, width)), null); // [R, W, V]
+                    NDArray out = teacher.forward(
+                            m.create(in, new Shape(rows, width)),
+                            m.create(pos, new Shape(rows, width)),
+                            m.create(mask, new Shape(rows, width)),
+                            null); // [R, W, V]
                     logits = out.toFloatArray();
                 }
                 int v = TestModels.VOCAB;
@@ -234,21 +254,50 @@ final class TeacherLabels {
      * Writes rows (one per prompt, prompt_index = position in the list) as a run directory, committing at
      * most {@code committedShards} of its shards.
      */
-    static Path writeRun(Path out, int topK, String tokenizerSha, List<SoftLabelRow> rows, int shardSize, int committedShards,
+    static Path writeRun(
+            Path out,
+            int topK,
+            String tokenizerSha,
+            List<SoftLabelRow> rows,
+            int shardSize,
+            int committedShards,
             long seed) {
         return writeRun(out, topK, TestModels.VOCAB, tokenizerSha, rows, shardSize, committedShards, seed);
     }
 
     /** As above, for a teacher of {@code vocabSize} ids. */
-    static Path writeRun(Path out, int topK, int vocabSize, String tokenizerSha, List<SoftLabelRow> rows, int shardSize,
-            int committedShards, long seed) {
-        return writeRun(out, LogitsSpec.topK(topK), ShardMetadata.SCHEMA_VERSION, vocabSize, tokenizerSha, rows, shardSize,
-                committedShards, seed);
+    static Path writeRun(
+            Path out,
+            int topK,
+            int vocabSize,
+            String tokenizerSha,
+            List<SoftLabelRow> rows,
+            int shardSize,
+            int committedShards,
+            long seed) {
+        return writeRun(
+                out,
+                LogitsSpec.topK(topK),
+                ShardMetadata.SCHEMA_VERSION,
+                vocabSize,
+                tokenizerSha,
+                rows,
+                shardSize,
+                committedShards,
+                seed);
     }
 
     /** As above, for labels of any kind in format {@code version} (1 only for top-k). */
-    static Path writeRun(Path out, LogitsSpec logits, int version, int vocabSize, String tokenizerSha, List<SoftLabelRow> rows,
-            int shardSize, int committedShards, long seed) {
+    static Path writeRun(
+            Path out,
+            LogitsSpec logits,
+            int version,
+            int vocabSize,
+            String tokenizerSha,
+            List<SoftLabelRow> rows,
+            int shardSize,
+            int committedShards,
+            long seed) {
         ObjectNode config = new ObjectMapper().createObjectNode();
         config.put("generator", "trainer test");
         config.put("seed", seed);
@@ -258,8 +307,18 @@ final class TeacherLabels {
         }
         try {
             RunDirectory run = RunDirectory.open(out.toString(), config, rows.size(), shardSize);
-            ShardMetadata meta = new ShardMetadata(version, logits.size(), vocabSize, run.configHash(), "test teacher",
-                    "teacher-sha", tokenizerSha, ShardMetadata.NO_CHAT_TEMPLATE, "corpus-sha", logits, LabelEncoding.PLAIN);
+            ShardMetadata meta = new ShardMetadata(
+                    version,
+                    logits.size(),
+                    vocabSize,
+                    run.configHash(),
+                    "test teacher",
+                    "teacher-sha",
+                    tokenizerSha,
+                    ShardMetadata.NO_CHAT_TEMPLATE,
+                    "corpus-sha",
+                    logits,
+                    LabelEncoding.PLAIN);
             for (int s = 0; s < Math.min(run.shardCount(), committedShards); s++) {
                 long[] range = run.shardRange(s);
                 try (ShardWriter w = run.openShard(s, meta, 1 << 16)) {

@@ -18,15 +18,33 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The loop end to end through the CLI: gradients flow, one metrics line per step, the LR schedule. */
 class TrainLoopTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     @Test
     void lossFallsAndEveryStepFollowsTheSchedule() throws IOException {
         Path student = TestModels.student(tmp.resolve("student"), 7);
         Path out = tmp.resolve("out");
-        CliRun r = CliRun.of(new TrainCommand(), "--student", student.toString(), "--data", SharedData.train().toString(), "--out", out.toString(),
-                "--steps", "12", "--batch-tokens", "256", "--lr", "1e-2", "--warmup-steps", "3", "--schedule", "cosine",
-                "--device", "cpu");
+        CliRun r = CliRun.of(
+                new TrainCommand(),
+                "--student",
+                student.toString(),
+                "--data",
+                SharedData.train().toString(),
+                "--out",
+                out.toString(),
+                "--steps",
+                "12",
+                "--batch-tokens",
+                "256",
+                "--lr",
+                "1e-2",
+                "--warmup-steps",
+                "3",
+                "--schedule",
+                "cosine",
+                "--device",
+                "cpu");
         assertEquals(0, r.exitCode(), r.err());
         List<JsonNode> lines = MetricsLog.read(out.resolve(MetricsLog.FILE));
         assertEquals(12, lines.size());
@@ -37,8 +55,11 @@ class TrainLoopTest {
             assertEquals(schedule.lr(i), l.get("lr").asDouble(), 1e-12, "lr of step " + (i + 1));
             assertTrue(l.get("tokens").asLong() > 0);
         }
-        double first = (lines.get(0).get("loss").asDouble() + lines.get(1).get("loss").asDouble()) / 2;
-        double last = (lines.get(10).get("loss").asDouble() + lines.get(11).get("loss").asDouble()) / 2;
+        double first =
+                (lines.get(0).get("loss").asDouble() + lines.get(1).get("loss").asDouble()) / 2;
+        double last = (lines.get(10).get("loss").asDouble()
+                        + lines.get(11).get("loss").asDouble())
+                / 2;
         System.out.printf("loss steps 1-2 %.4f, steps 11-12 %.4f%n", first, last);
         assertTrue(last < 0.85 * first, "loss should fall: steps 1-2 " + first + ", steps 11-12 " + last);
         BufferedImage png = ImageIO.read(out.resolve(MetricsPlot.FILE).toFile());

@@ -10,12 +10,18 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** `distill inspect`: Summarise a run directory: rows, tokens, bytes per token, top-k mass, finish reasons, config. */
-@Command(name = "inspect", mixinStandardHelpOptions = true,
+@Command(
+        name = "inspect",
+        mixinStandardHelpOptions = true,
         description = "Summarise a run directory: rows, tokens, bytes per token, top-k mass, finish reasons, config.")
 public final class InspectCommand implements Callable<Integer> {
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DIR", description = "The run directory (a local path or any Hadoop file system URI).")
+    @Parameters(
+            index = "0",
+            paramLabel = "DIR",
+            description = "The run directory (a local path or any Hadoop file system URI).")
     String dir;
 
     @Option(names = "--json", description = "Print the summary as one JSON object.")

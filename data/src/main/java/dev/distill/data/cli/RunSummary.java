@@ -38,8 +38,13 @@ record RunSummary(
         String encoding,
         Fidelity fidelity) {
 
-    private static final List<String> COLUMNS = List.of(ShardSchema.PROMPT_INDEX, ShardSchema.PROMPT_IDS,
-            ShardSchema.COMPLETION_IDS, ShardSchema.TOPK_LOGPROBS, ShardSchema.FINISH_REASON, ShardSchema.LABEL_SIZES);
+    private static final List<String> COLUMNS = List.of(
+            ShardSchema.PROMPT_INDEX,
+            ShardSchema.PROMPT_IDS,
+            ShardSchema.COMPLETION_IDS,
+            ShardSchema.TOPK_LOGPROBS,
+            ShardSchema.FINISH_REASON,
+            ShardSchema.LABEL_SIZES);
 
     static RunSummary of(RunDirectory run) throws IOException {
         long rows = 0, prompts = 0, promptTokens = 0, completionTokens = 0, bytes = 0, positions = 0;
@@ -85,9 +90,26 @@ record RunSummary(
                 }
             }
         }
-        return new RunSummary(run.location(), run.shardCount(), shards.size(), rows, prompts, run.promptsTotal(), promptTokens,
-                completionTokens, bytes, topK, vocab, positions == 0 ? Double.NaN : massSum / positions, massMin, finish,
-                run.configHash(), run.config(), logits, encoding, Fidelity.merge(fidelities));
+        return new RunSummary(
+                run.location(),
+                run.shardCount(),
+                shards.size(),
+                rows,
+                prompts,
+                run.promptsTotal(),
+                promptTokens,
+                completionTokens,
+                bytes,
+                topK,
+                vocab,
+                positions == 0 ? Double.NaN : massSum / positions,
+                massMin,
+                finish,
+                run.configHash(),
+                run.config(),
+                logits,
+                encoding,
+                Fidelity.merge(fidelities));
     }
 
     String toText() {
@@ -98,15 +120,37 @@ record RunSummary(
         line(s, "prompts", count(prompts) + " of " + count(promptsTotal) + " in the corpus");
         line(s, "prompt tokens", count(promptTokens));
         line(s, "completion tokens", count(completionTokens));
-        line(s, "bytes on disk", count(bytes) + (completionTokens > 0
-                ? String.format(Locale.ROOT, " (%.2f per completion token)", bytesPerToken()) : ""));
-        line(s, "logits", logits == null ? "n/a" : logits + " (" + encoding + " encoding), at most " + topK
-                + " entries per position, vocabulary " + count(vocabSize));
-        line(s, "stored mass", Double.isNaN(massMean) ? "n/a" : String.format(Locale.ROOT, "mean %.4f, min %.4f over %s positions",
-                massMean, massMin, count(completionTokens)));
+        line(
+                s,
+                "bytes on disk",
+                count(bytes)
+                        + (completionTokens > 0
+                                ? String.format(Locale.ROOT, " (%.2f per completion token)", bytesPerToken())
+                                : ""));
+        line(
+                s,
+                "logits",
+                logits == null
+                        ? "n/a"
+                        : logits + " (" + encoding + " encoding), at most " + topK
+                                + " entries per position, vocabulary " + count(vocabSize));
+        line(
+                s,
+                "stored mass",
+                Double.isNaN(massMean)
+                        ? "n/a"
+                        : String.format(
+                                Locale.ROOT,
+                                "mean %.4f, min %.4f over %s positions",
+                                massMean,
+                                massMin,
+                                count(completionTokens)));
         line(s, "fidelity", fidelity == null ? "n/a (format version 1 shards)" : fidelity.describe());
         StringBuilder reasons = new StringBuilder();
-        finishReasons.forEach((reason, n) -> reasons.append(reasons.length() == 0 ? "" : ", ").append(reason).append(' ').append(count(n)));
+        finishReasons.forEach((reason, n) -> reasons.append(reasons.length() == 0 ? "" : ", ")
+                .append(reason)
+                .append(' ')
+                .append(count(n)));
         line(s, "finish reasons", reasons.length() == 0 ? "n/a" : reasons.toString());
         line(s, "config_hash", configHash);
         s.append("config\n");

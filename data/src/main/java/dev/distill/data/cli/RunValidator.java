@@ -78,12 +78,15 @@ final class RunValidator {
             }
         }
         for (int i = 0; i < run.shardCount(); i++) {
-            Manifest.Shard entry = i < manifest.shards().size() ? manifest.shards().get(i) : null;
+            Manifest.Shard entry =
+                    i < manifest.shards().size() ? manifest.shards().get(i) : null;
             boolean listed = entry != null && entry.committed();
             String name = RunDirectory.shardFileName(i);
             if (onDisk.contains(i)) {
                 if (!listed) {
-                    out.add(name + ": committed, but manifest.json lists it as pending (rerun generate with the same options to refresh it)");
+                    out.add(
+                            name
+                                    + ": committed, but manifest.json lists it as pending (rerun generate with the same options to refresh it)");
                 }
                 checkShard(i, listed ? entry : null);
             } else if (listed) {
@@ -115,7 +118,8 @@ final class RunValidator {
                 out.add(shard + "file is " + s.file() + ", expected " + RunDirectory.shardFileName(i));
             }
             if (s.promptStart() != previousEnd) {
-                out.add(shard + "prompt_start " + s.promptStart() + " does not continue the previous shard's prompt_end " + previousEnd);
+                out.add(shard + "prompt_start " + s.promptStart()
+                        + " does not continue the previous shard's prompt_end " + previousEnd);
             }
             if (i < run.shardCount()) {
                 long[] plan = run.shardRange(i);
@@ -184,8 +188,11 @@ final class RunValidator {
             }
             rows += row;
             completionTokens += checker.completionTokens();
-            if (entry != null && entry.completionTokens() != null && entry.completionTokens() != checker.completionTokens()) {
-                out.add(name + ": " + checker.completionTokens() + " completion tokens, manifest.json says " + entry.completionTokens());
+            if (entry != null
+                    && entry.completionTokens() != null
+                    && entry.completionTokens() != checker.completionTokens()) {
+                out.add(name + ": " + checker.completionTokens() + " completion tokens, manifest.json says "
+                        + entry.completionTokens());
             }
         }
     }
@@ -217,8 +224,8 @@ final class RunValidator {
                     + TeacherVocab.FILE + "'s " + vocab.tokenizerSha256());
         }
         if (!meta.configHash().equals(manifest.configHash())) {
-            out.add(name + ": " + ShardMetadata.KEY_CONFIG_HASH + " " + meta.configHash() + " differs from manifest.json's "
-                    + manifest.configHash());
+            out.add(name + ": " + ShardMetadata.KEY_CONFIG_HASH + " " + meta.configHash()
+                    + " differs from manifest.json's " + manifest.configHash());
         }
         if (firstMetadata == null) {
             firstMetadata = meta;

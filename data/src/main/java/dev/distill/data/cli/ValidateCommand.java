@@ -11,15 +11,26 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** `distill validate`: Check every invariant of the shard format in a run directory; non-zero exit on the first violations. */
-@Command(name = "validate", mixinStandardHelpOptions = true,
-        description = "Check every invariant of the shard format in a run directory; non-zero exit on the first violations.")
+@Command(
+        name = "validate",
+        mixinStandardHelpOptions = true,
+        description =
+                "Check every invariant of the shard format in a run directory; non-zero exit on the first violations.")
 public final class ValidateCommand implements Callable<Integer> {
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "DIR", description = "The run directory (a local path or any Hadoop file system URI).")
+    @Parameters(
+            index = "0",
+            paramLabel = "DIR",
+            description = "The run directory (a local path or any Hadoop file system URI).")
     String dir;
 
-    @Option(names = "--max-violations", defaultValue = "20", paramLabel = "N", description = "Print at most N violations (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-violations",
+            defaultValue = "20",
+            paramLabel = "N",
+            description = "Print at most N violations (default: ${DEFAULT-VALUE}).")
     int maxViolations;
 
     @Option(names = "--allow-incomplete", description = "Accept a run whose shards are not all committed yet.")
@@ -35,19 +46,32 @@ public final class ValidateCommand implements Callable<Integer> {
         if (violations.count() > 0) {
             violations.first().forEach(out::println);
             if (violations.count() > violations.first().size()) {
-                out.println("... and " + (violations.count() - violations.first().size()) + " more");
+                out.println(
+                        "... and " + (violations.count() - violations.first().size()) + " more");
             }
-            out.println("invalid: " + violations.count() + (violations.count() == 1 ? " violation in " : " violations in ") + dir);
+            out.println("invalid: " + violations.count()
+                    + (violations.count() == 1 ? " violation in " : " violations in ") + dir);
             out.flush();
             return 1;
         }
         String shards = validator.shardsChecked() == run.shardCount()
                 ? run.shardCount() + " shards"
                 : validator.shardsChecked() + " of " + run.shardCount() + " shards committed";
-        String format = validator.metadata() == null ? "" : String.format(Locale.ROOT, ", top_k %d, vocab_size %d",
-                validator.metadata().topK(), validator.metadata().vocabSize());
-        out.println(String.format(Locale.ROOT, "valid: %s: %s, %,d rows, %,d completion tokens%s, schema version 1",
-                dir, shards, validator.rows(), validator.completionTokens(), format));
+        String format = validator.metadata() == null
+                ? ""
+                : String.format(
+                        Locale.ROOT,
+                        ", top_k %d, vocab_size %d",
+                        validator.metadata().topK(),
+                        validator.metadata().vocabSize());
+        out.println(String.format(
+                Locale.ROOT,
+                "valid: %s: %s, %,d rows, %,d completion tokens%s, schema version 1",
+                dir,
+                shards,
+                validator.rows(),
+                validator.completionTokens(),
+                format));
         out.flush();
         return 0;
     }

@@ -23,7 +23,8 @@ class ValidateCommandTest {
     static final long PROMPTS = 30;
     static final int SHARD_SIZE = 10;
 
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private Path completeRun() throws Exception {
         Path dir = tmp.resolve("run");
@@ -45,7 +46,11 @@ class ValidateCommandTest {
                 rows.add(TestRows.row(p, 1));
             }
         }
-        CorruptShards.replaceShard(dir, 1, rows, TestRows.metadata(RunDirectory.existing(dir.toString()).configHash()));
+        CorruptShards.replaceShard(
+                dir,
+                1,
+                rows,
+                TestRows.metadata(RunDirectory.existing(dir.toString()).configHash()));
     }
 
     @Test
@@ -53,16 +58,25 @@ class ValidateCommandTest {
         Path dir = completeRun();
         CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         assertEquals(0, r.exitCode(), r.out() + r.err());
-        long tokens = RunDirectory.existing(dir.toString()).readManifest().shards().stream().mapToLong(s -> s.completionTokens()).sum();
-        assertEquals(String.format("valid: %s: 3 shards, 52 rows, %,d completion tokens, top_k 5, vocab_size 1000, schema version 1%n",
-                dir, tokens), r.out());
+        long tokens = RunDirectory.existing(dir.toString()).readManifest().shards().stream()
+                .mapToLong(s -> s.completionTokens())
+                .sum();
+        assertEquals(
+                String.format(
+                        "valid: %s: 3 shards, 52 rows, %,d completion tokens, top_k 5, vocab_size 1000, schema version 1%n",
+                        dir, tokens),
+                r.out());
     }
 
     @Test
     void aTruncatedShardIsAViolationNotACrash() throws Exception {
         Path dir = completeRun();
         Path shard = dir.resolve("part-00002.parquet");
-        String recorded = RunDirectory.existing(dir.toString()).readManifest().shards().get(2).sha256();
+        String recorded = RunDirectory.existing(dir.toString())
+                .readManifest()
+                .shards()
+                .get(2)
+                .sha256();
         try (RandomAccessFile f = new RandomAccessFile(shard.toFile(), "rw")) {
             f.setLength(f.length() / 2);
         }
@@ -89,7 +103,8 @@ class ValidateCommandTest {
         CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         assertEquals(1, r.exitCode());
         String[] lines = r.out().split("\n");
-        assertTrue(lines[0].startsWith("part-00000.parquet: sha256 is " + sha(shard) + ", manifest.json says "), lines[0]);
+        assertTrue(
+                lines[0].startsWith("part-00000.parquet: sha256 is " + sha(shard) + ", manifest.json says "), lines[0]);
         assertTrue(lines[1].startsWith("part-00000.parquet: cannot read "), lines[1]);
     }
 
@@ -97,25 +112,39 @@ class ValidateCommandTest {
     void aChecksumMismatchWithTheManifestIsReported() throws Exception {
         Path dir = completeRun();
         Path manifest = dir.resolve("manifest.json");
-        String recorded = RunDirectory.existing(dir.toString()).readManifest().shards().get(1).sha256();
+        String recorded = RunDirectory.existing(dir.toString())
+                .readManifest()
+                .shards()
+                .get(1)
+                .sha256();
         String wrong = "0".repeat(64);
         Files.writeString(manifest, Files.readString(manifest).replace(recorded, wrong));
         CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         assertEquals(1, r.exitCode());
-        assertEquals("part-00001.parquet: sha256 is " + recorded + ", manifest.json says " + wrong + "\n"
-                + "invalid: 1 violation in " + dir + "\n", r.out());
+        assertEquals(
+                "part-00001.parquet: sha256 is " + recorded + ", manifest.json says " + wrong + "\n"
+                        + "invalid: 1 violation in " + dir + "\n",
+                r.out());
     }
 
     @Test
     void aWrongLengthTopkArrayIsReported() throws Exception {
         Path dir = completeRun();
-        editShard1(dir, row -> row.promptIndex() == 13 ? withTopk(row, java.util.Arrays.copyOf(row.topkIds(), row.topkIds().length + 5),
-                row.topkLogprobs()) : row);
+        editShard1(
+                dir,
+                row -> row.promptIndex() == 13
+                        ? withTopk(
+                                row,
+                                java.util.Arrays.copyOf(row.topkIds(), row.topkIds().length + 5),
+                                row.topkLogprobs())
+                        : row);
         CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         int n = TestRows.row(13, 0).completionIds().length;
-        assertEquals("part-00001.parquet row 4 (sample 13-0): topk_ids has " + (5 * n + 5) + " values, expected " + n
-                + " positions × top_k 5 = " + 5 * n + "\n"
-                + "invalid: 1 violation in " + dir + "\n", r.out());
+        assertEquals(
+                "part-00001.parquet row 4 (sample 13-0): topk_ids has " + (5 * n + 5) + " values, expected " + n
+                        + " positions × top_k 5 = " + 5 * n + "\n"
+                        + "invalid: 1 violation in " + dir + "\n",
+                r.out());
         assertEquals(1, r.exitCode());
     }
 
@@ -134,9 +163,11 @@ class ValidateCommandTest {
         });
         SoftLabelRow original = TestRows.row(12, 0);
         CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
-        assertEquals("part-00001.parquet row 2 (sample 12-0): topk_logprobs: position 1 is not sorted descending ("
-                + original.topkLogprobs()[6] + " then " + original.topkLogprobs()[5] + ")\n"
-                + "invalid: 1 violation in " + dir + "\n", r.out());
+        assertEquals(
+                "part-00001.parquet row 2 (sample 12-0): topk_logprobs: position 1 is not sorted descending ("
+                        + original.topkLogprobs()[6] + " then " + original.topkLogprobs()[5] + ")\n"
+                        + "invalid: 1 violation in " + dir + "\n",
+                r.out());
         assertEquals(1, r.exitCode());
     }
 
@@ -152,8 +183,10 @@ class ValidateCommandTest {
             return withTopk(row, ids, row.topkLogprobs());
         });
         CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
-        assertEquals("part-00001.parquet row 0 (sample 11-0): topk_ids[3] (position 0, rank 3) = 1000 is not in [0, vocab_size 1000)\n"
-                + "invalid: 1 violation in " + dir + "\n", r.out());
+        assertEquals(
+                "part-00001.parquet row 0 (sample 11-0): topk_ids[3] (position 0, rank 3) = 1000 is not in [0, vocab_size 1000)\n"
+                        + "invalid: 1 violation in " + dir + "\n",
+                r.out());
         assertEquals(1, r.exitCode());
     }
 
@@ -163,9 +196,11 @@ class ValidateCommandTest {
         RunDirectory run = TestRuns.open(dir, PROMPTS, SHARD_SIZE);
         TestRuns.writeShard(run, 0);
         CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
-        assertEquals("part-00001.parquet: shard 1 is pending: the run is incomplete\n"
-                + "part-00002.parquet: shard 2 is pending: the run is incomplete\n"
-                + "invalid: 2 violations in " + dir + "\n", r.out());
+        assertEquals(
+                "part-00001.parquet: shard 1 is pending: the run is incomplete\n"
+                        + "part-00002.parquet: shard 2 is pending: the run is incomplete\n"
+                        + "invalid: 2 violations in " + dir + "\n",
+                r.out());
         r = CliRun.of(new ValidateCommand(), "--allow-incomplete", dir.toString());
         assertEquals(0, r.exitCode(), r.out());
         assertTrue(r.out().startsWith("valid: " + dir + ": 1 of 3 shards committed, 18 rows, "), r.out());
@@ -180,7 +215,15 @@ class ValidateCommandTest {
     }
 
     private static SoftLabelRow withTopk(SoftLabelRow r, int[] ids, float[] logprobs) {
-        return new SoftLabelRow(r.sampleId(), r.promptIndex(), r.sampleIndex(), r.promptIds(), r.completionIds(),
-                r.completionLogprobs(), ids, logprobs, r.finishReason());
+        return new SoftLabelRow(
+                r.sampleId(),
+                r.promptIndex(),
+                r.sampleIndex(),
+                r.promptIds(),
+                r.completionIds(),
+                r.completionLogprobs(),
+                ids,
+                logprobs,
+                r.finishReason());
     }
 }

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** `distill validate` on a --store-spans run: spans must cover completion_text and hold each token's bytes. */
 class ValidateSpansTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private RunDirectory spansRun(Path dir) throws Exception {
         var config = TestRuns.config(TestRows.K, 0);
@@ -31,7 +32,8 @@ class ValidateSpansTest {
         for (int id = 0; id < vocab.length; id++) {
             vocab[id] = TestRows.tokenBytes(id);
         }
-        new TeacherVocab(TestRows.metadata(run.configHash()).tokenizerSha256(), vocab, new int[0], new int[0]).write(run);
+        new TeacherVocab(TestRows.metadata(run.configHash()).tokenizerSha256(), vocab, new int[0], new int[0])
+                .write(run);
         for (int i = 0; i < 2; i++) {
             try (ShardWriter w = run.openShard(i, TestRows.metadata(run.configHash()), 8 << 10)) {
                 long[] range = run.shardRange(i);
@@ -71,8 +73,11 @@ class ValidateSpansTest {
         CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         assertEquals(1, r.exitCode());
         int first = TestRows.tokenBytes(TestRows.row(12, 0).completionIds()[0]).length;
-        assertTrue(r.out().contains("part-00001.parquet row 2 (sample 12-0): completion_text[0, " + (first + 1)
-                + ") does not hold the bytes of completion token 0"), r.out());
+        assertTrue(
+                r.out()
+                        .contains("part-00001.parquet row 2 (sample 12-0): completion_text[0, " + (first + 1)
+                                + ") does not hold the bytes of completion token 0"),
+                r.out());
     }
 
     @Test
@@ -83,8 +88,10 @@ class ValidateSpansTest {
         for (long p = 10; p < 20; p++) {
             SoftLabelRow r = TestRows.withText(TestRows.row(p, 0));
             if (p == 15) {
-                byte[] longer = java.util.Arrays.copyOf(r.text().completionText(), r.text().completionText().length + 2);
-                r = r.withText(new TextSpans(r.text().promptText(), longer, r.text().byteEnds()));
+                byte[] longer = java.util.Arrays.copyOf(
+                        r.text().completionText(), r.text().completionText().length + 2);
+                r = r.withText(
+                        new TextSpans(r.text().promptText(), longer, r.text().byteEnds()));
             }
             rows.add(r);
         }
@@ -92,7 +99,11 @@ class ValidateSpansTest {
         Files.delete(dir.resolve(TeacherVocab.FILE));
         CliRun r = CliRun.of(new ValidateCommand(), dir.toString());
         assertEquals(1, r.exitCode());
-        assertTrue(r.out().contains(dir + "/" + TeacherVocab.FILE + " is missing: the run was not generated with --store-spans"), r.out());
+        assertTrue(
+                r.out()
+                        .contains(dir + "/" + TeacherVocab.FILE
+                                + " is missing: the run was not generated with --store-spans"),
+                r.out());
         assertTrue(r.out().contains("part-00001.parquet row 5 (sample 15-0): completion_byte_ends ends at"), r.out());
     }
 }

@@ -21,6 +21,7 @@ public enum GgmlType {
 
     /** The type's id in a GGUF tensor info ({@code enum ggml_type}). */
     public final int id;
+
     public final int blockSize;
     public final int blockBytes;
 

@@ -44,7 +44,8 @@ public enum GgufArchitecture {
                 return a;
             }
         }
-        throw new GgufException("general.architecture '" + name + "' is not supported (supported: llama, qwen2, qwen3)");
+        throw new GgufException(
+                "general.architecture '" + name + "' is not supported (supported: llama, qwen2, qwen3)");
     }
 
     /** The HF model_type a GGUF file of this architecture loads as. */

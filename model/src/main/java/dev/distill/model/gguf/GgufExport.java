@@ -43,8 +43,8 @@ public final class GgufExport {
      * tokenizer.* keys. A matrix whose rows are not a multiple of the type's block size is stored as
      * {@code fallback} (as convert_hf_to_gguf.py falls back to f16), or, when that is null, fails naming it.
      */
-    public static Result write(CausalLM lm, GgmlType type, GgmlType fallback, String name, Consumer<GgufWriter> tokenizer,
-            Path out) {
+    public static Result write(
+            CausalLM lm, GgmlType type, GgmlType fallback, String name, Consumer<GgufWriter> tokenizer, Path out) {
         ModelConfig c = lm.config();
         GgufArchitecture arch = GgufArchitecture.ofModelType(c.modelType());
         String a = arch.ggufName;
@@ -77,8 +77,8 @@ public final class GgufExport {
 
         if (rope.type().equals("llama3")) {
             float[] factors = llama3RopeFactors(rope, c.headDim());
-            w.addTensor(new GgufWriter.Tensor("rope_freqs.weight", new long[] {factors.length}, GgmlType.F32,
-                    () -> factors));
+            w.addTensor(new GgufWriter.Tensor(
+                    "rope_freqs.weight", new long[] {factors.length}, GgmlType.F32, () -> factors));
         }
         HfTensors hf = new HfTensors(lm);
         List<String> fellBack = new ArrayList<>();

@@ -118,18 +118,29 @@ public final class GgufFile implements AutoCloseable {
 
     private static Object readValue(Source in, GgufValueType t, Path path, String key) throws IOException {
         switch (t) {
-            case UINT8: return (long) (in.u8());
-            case INT8: return (long) (byte) in.u8();
-            case UINT16: return (long) (in.i16() & 0xffff);
-            case INT16: return (long) in.i16();
-            case UINT32: return in.i32() & 0xffffffffL;
-            case INT32: return (long) in.i32();
+            case UINT8:
+                return (long) (in.u8());
+            case INT8:
+                return (long) (byte) in.u8();
+            case UINT16:
+                return (long) (in.i16() & 0xffff);
+            case INT16:
+                return (long) in.i16();
+            case UINT32:
+                return in.i32() & 0xffffffffL;
+            case INT32:
+                return (long) in.i32();
             case UINT64:
-            case INT64: return in.i64();
-            case FLOAT32: return (double) Float.intBitsToFloat(in.i32());
-            case FLOAT64: return Double.longBitsToDouble(in.i64());
-            case BOOL: return in.u8() != 0;
-            case STRING: return in.string();
+            case INT64:
+                return in.i64();
+            case FLOAT32:
+                return (double) Float.intBitsToFloat(in.i32());
+            case FLOAT64:
+                return Double.longBitsToDouble(in.i64());
+            case BOOL:
+                return in.u8() != 0;
+            case STRING:
+                return in.string();
             case ARRAY: {
                 GgufValueType et = GgufValueType.ofId(in.i32(), path + ": key '" + key + "'");
                 long n = in.i64();
@@ -139,7 +150,8 @@ public final class GgufFile implements AutoCloseable {
                 }
                 return list;
             }
-            default: throw new IllegalStateException(t.toString());
+            default:
+                throw new IllegalStateException(t.toString());
         }
     }
 
@@ -159,8 +171,11 @@ public final class GgufFile implements AutoCloseable {
     public <T> T require(String key, Class<T> type) {
         Object v = metadata.get(key);
         if (!type.isInstance(v)) {
-            throw new GgufException(path + ": " + (v == null ? "missing metadata key '" + key + "'"
-                    : "metadata key '" + key + "' is not a " + type.getSimpleName().toLowerCase()));
+            throw new GgufException(path + ": "
+                    + (v == null
+                            ? "missing metadata key '" + key + "'"
+                            : "metadata key '" + key + "' is not a "
+                                    + type.getSimpleName().toLowerCase()));
         }
         return type.cast(v);
     }

@@ -23,13 +23,15 @@ import java.util.Set;
 public final class GgufModel {
     /** Custom key: distill's tokenizer hash, so soft labels can be checked against a GGUF file's tokenizer. */
     public static final String TOKENIZER_SHA_KEY = "distill.tokenizer_sha256";
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private GgufModel() {}
 
     /** Whether {@code path} names a GGUF file (a regular file ending in .gguf). */
     public static boolean isGguf(Path path) {
-        return path.getFileName() != null && path.getFileName().toString().endsWith(".gguf")
+        return path.getFileName() != null
+                && path.getFileName().toString().endsWith(".gguf")
                 && Files.isRegularFile(path);
     }
 
@@ -45,25 +47,31 @@ public final class GgufModel {
             ModelConfig config = config(f);
             GgufArchitecture arch = GgufArchitecture.ofGgufName(f.require("general.architecture", String.class));
             Set<String> used = new HashSet<>();
-            CausalLM lm = CausalLM.fromHfTensors(config, part -> {
-                String name = GgufArchitecture.ggufTensorName(part.hfName());
-                GgufFile.TensorInfo info = f.tensors().get(name);
-                if (info == null) {
-                    throw new GgufException(path + ": missing tensor '" + name + "' " + Arrays.toString(part.shape()));
-                }
-                if (!Arrays.equals(info.shape(), part.shape())) {
-                    throw new GgufException(path + ": tensor '" + name + "' has shape " + Arrays.toString(info.shape())
-                            + ", expected " + Arrays.toString(part.shape()));
-                }
-                used.add(name);
-                return unpermute(arch, config, part, f.read(name));
-            }, dtype, device);
+            CausalLM lm = CausalLM.fromHfTensors(
+                    config,
+                    part -> {
+                        String name = GgufArchitecture.ggufTensorName(part.hfName());
+                        GgufFile.TensorInfo info = f.tensors().get(name);
+                        if (info == null) {
+                            throw new GgufException(
+                                    path + ": missing tensor '" + name + "' " + Arrays.toString(part.shape()));
+                        }
+                        if (!Arrays.equals(info.shape(), part.shape())) {
+                            throw new GgufException(path + ": tensor '" + name + "' has shape "
+                                    + Arrays.toString(info.shape()) + ", expected " + Arrays.toString(part.shape()));
+                        }
+                        used.add(name);
+                        return unpermute(arch, config, part, f.read(name));
+                    },
+                    dtype,
+                    device);
             Set<String> extra = new HashSet<>(f.tensors().keySet());
             extra.removeAll(used);
             extra.remove("rope_freqs.weight");
             if (!extra.isEmpty()) {
                 lm.close();
-                throw new GgufException(path + ": unexpected tensor '" + extra.iterator().next() + "'");
+                throw new GgufException(
+                        path + ": unexpected tensor '" + extra.iterator().next() + "'");
             }
             return lm;
         }
@@ -85,11 +93,13 @@ public final class GgufModel {
         GgufArchitecture arch = GgufArchitecture.ofGgufName(a);
         ObjectNode o = JSON.createObjectNode();
         o.put("model_type", arch.modelType());
-        o.putArray("architectures").add(switch (arch) {
-            case LLAMA -> "LlamaForCausalLM";
-            case QWEN2 -> "Qwen2ForCausalLM";
-            case QWEN3 -> "Qwen3ForCausalLM";
-        });
+        o.putArray("architectures")
+                .add(
+                        switch (arch) {
+                            case LLAMA -> "LlamaForCausalLM";
+                            case QWEN2 -> "Qwen2ForCausalLM";
+                            case QWEN3 -> "Qwen3ForCausalLM";
+                        });
         GgufFile.TensorInfo embd = f.tensors().get("token_embd.weight");
         if (embd == null) {
             throw new GgufException(f.path() + ": missing tensor 'token_embd.weight'");
@@ -101,10 +111,16 @@ public final class GgufModel {
         o.put("intermediate_size", u32(f, a + ".feed_forward_length"));
         o.put("num_hidden_layers", u32(f, a + ".block_count"));
         o.put("num_attention_heads", heads);
-        o.put("num_key_value_heads", f.metadata().containsKey(a + ".attention.head_count_kv")
-                ? u32(f, a + ".attention.head_count_kv") : heads);
-        o.put("head_dim", f.metadata().containsKey(a + ".attention.key_length")
-                ? u32(f, a + ".attention.key_length") : hidden / heads);
+        o.put(
+                "num_key_value_heads",
+                f.metadata().containsKey(a + ".attention.head_count_kv")
+                        ? u32(f, a + ".attention.head_count_kv")
+                        : heads);
+        o.put(
+                "head_dim",
+                f.metadata().containsKey(a + ".attention.key_length")
+                        ? u32(f, a + ".attention.key_length")
+                        : hidden / heads);
         o.put("max_position_embeddings", u32(f, a + ".context_length"));
         o.put("rms_norm_eps", f.require(a + ".attention.layer_norm_rms_epsilon", Double.class));
         o.put("rope_theta", f.metadata().get(a + ".rope.freq_base") instanceof Double d ? d.doubleValue() : 10000.0);
@@ -129,7 +145,8 @@ public final class GgufModel {
             throw new GgufException(f.path() + ": " + a + ".rope.scaling.type '" + scaling
                     + "' is not supported (supported: none, linear)");
         }
-        for (String[] id : new String[][] {{"bos_token_id", "bos"}, {"eos_token_id", "eos"}, {"pad_token_id", "padding"}}) {
+        for (String[] id :
+                new String[][] {{"bos_token_id", "bos"}, {"eos_token_id", "eos"}, {"pad_token_id", "padding"}}) {
             if (f.metadata().get("tokenizer.ggml." + id[1] + "_token_id") instanceof Long v) {
                 o.put(id[0], v);
             }

@@ -75,7 +75,8 @@ public final class GgufWriter {
         long row = t.shape()[t.shape().length - 1];
         if (row % t.type().blockSize != 0) {
             throw new GgufException("tensor '" + t.name() + "' " + Arrays.toString(t.shape()) + ": row length " + row
-                    + " is not a multiple of the " + t.type().name().toLowerCase() + " block size " + t.type().blockSize);
+                    + " is not a multiple of the " + t.type().name().toLowerCase() + " block size "
+                    + t.type().blockSize);
         }
         tensors.add(t);
         return this;
@@ -84,8 +85,8 @@ public final class GgufWriter {
     /** Writes the file to {@code out} (replacing it); returns its size in bytes. */
     public long write(Path out) {
         Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch = FileChannel.open(
+                tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             Sink sink = new Sink(ch);
             sink.i32(MAGIC);
             sink.i32(VERSION);

@@ -30,6 +30,7 @@ import java.util.Map;
 public final class SafetensorsFile implements AutoCloseable {
     /** Largest mapping (and host staging buffer for BF16 is twice this). */
     static final int CHUNK_BYTES = 32 << 20;
+
     private static final long MAX_HEADER_BYTES = 100L << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -41,8 +42,13 @@ public final class SafetensorsFile implements AutoCloseable {
     private final int chunkBytes;
     private ByteBuffer widenBuffer;
 
-    private SafetensorsFile(Path path, FileChannel channel, long dataStart, Map<String, TensorInfo> tensors,
-            Map<String, String> metadata, int chunkBytes) {
+    private SafetensorsFile(
+            Path path,
+            FileChannel channel,
+            long dataStart,
+            Map<String, TensorInfo> tensors,
+            Map<String, String> metadata,
+            int chunkBytes) {
         this.chunkBytes = chunkBytes;
         this.path = path;
         this.channel = channel;
@@ -67,15 +73,15 @@ public final class SafetensorsFile implements AutoCloseable {
         try {
             long size = ch.size();
             if (size < 8) {
-                throw new SafetensorsException(path + ": empty or truncated safetensors file (" + size + " bytes; it must"
-                        + " start with an 8-byte header length)");
+                throw new SafetensorsException(path + ": empty or truncated safetensors file (" + size
+                        + " bytes; it must" + " start with an 8-byte header length)");
             }
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, len, 0);
             long headerLen = len.getLong(0);
             if (size < 8 || headerLen <= 0 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
-                throw new SafetensorsException(path + ": not a safetensors file (header length " + headerLen
-                        + ", file size " + size + ")");
+                throw new SafetensorsException(
+                        path + ": not a safetensors file (header length " + headerLen + ", file size " + size + ")");
             }
             ByteBuffer header = ByteBuffer.allocate((int) headerLen);
             readFully(ch, header, 8);
@@ -94,13 +100,21 @@ public final class SafetensorsFile implements AutoCloseable {
             for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
                 if (e.getKey().equals("__metadata__")) {
-                    e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                    e.getValue()
+                            .fields()
+                            .forEachRemaining(
+                                    m -> metadata.put(m.getKey(), m.getValue().asText()));
                 } else {
                     tensors.put(e.getKey(), parseEntry(path, e.getKey(), e.getValue(), dataSize));
                 }
             }
-            return new SafetensorsFile(path, ch, 8 + headerLen, Collections.unmodifiableMap(tensors),
-                    Collections.unmodifiableMap(metadata), chunkBytes);
+            return new SafetensorsFile(
+                    path,
+                    ch,
+                    8 + headerLen,
+                    Collections.unmodifiableMap(tensors),
+                    Collections.unmodifiableMap(metadata),
+                    chunkBytes);
         } catch (IOException e) {
             closeQuietly(ch);
             throw new SafetensorsException(path + ": cannot read: " + e.getMessage(), e);
@@ -115,8 +129,13 @@ public final class SafetensorsFile implements AutoCloseable {
         JsonNode dtype = node.get("dtype");
         JsonNode shape = node.get("shape");
         JsonNode offsets = node.get("data_offsets");
-        if (dtype == null || !dtype.isTextual() || shape == null || !shape.isArray() || offsets == null
-                || !offsets.isArray() || offsets.size() != 2) {
+        if (dtype == null
+                || !dtype.isTextual()
+                || shape == null
+                || !shape.isArray()
+                || offsets == null
+                || !offsets.isArray()
+                || offsets.size() != 2) {
             throw new SafetensorsException(where + ": header entry needs dtype, shape and data_offsets [begin, end]");
         }
         long[] dims = new long[shape.size()];
@@ -129,8 +148,8 @@ public final class SafetensorsFile implements AutoCloseable {
         long begin = offsets.get(0).asLong(-1);
         long end = offsets.get(1).asLong(-1);
         if (begin < 0 || end < begin || end > dataSize) {
-            throw new SafetensorsException(where + ": data_offsets " + offsets + " outside the " + dataSize
-                    + "-byte data section");
+            throw new SafetensorsException(
+                    where + ": data_offsets " + offsets + " outside the " + dataSize + "-byte data section");
         }
         TensorInfo info = new TensorInfo(name, dtype.asText(), dims, begin, end);
         SafetensorsDtype.fromName(info.dtype()).ifPresent(d -> {
@@ -189,16 +208,17 @@ public final class SafetensorsFile implements AutoCloseable {
      */
     public void readInto(String name, NDArray dest, long offset) {
         TensorInfo t = info(name);
-        SafetensorsDtype d = SafetensorsDtype.fromName(t.dtype()).filter(SafetensorsDtype::isFloat)
-                .orElseThrow(() -> new SafetensorsException(path + ": tensor '" + name + "' has dtype " + t.dtype()
-                        + "; supported: F32, F16, BF16"));
+        SafetensorsDtype d = SafetensorsDtype.fromName(t.dtype())
+                .filter(SafetensorsDtype::isFloat)
+                .orElseThrow(() -> new SafetensorsException(
+                        path + ": tensor '" + name + "' has dtype " + t.dtype() + "; supported: F32, F16, BF16"));
         long n = t.numel();
         long perChunk = chunkBytes / d.bytes();
         try {
             for (long e = 0; e < n; e += perChunk) {
                 long m = Math.min(perChunk, n - e);
-                MappedByteBuffer raw = channel.map(FileChannel.MapMode.READ_ONLY,
-                        dataStart + t.begin() + e * d.bytes(), m * d.bytes());
+                MappedByteBuffer raw = channel.map(
+                        FileChannel.MapMode.READ_ONLY, dataStart + t.begin() + e * d.bytes(), m * d.bytes());
                 raw.order(ByteOrder.LITTLE_ENDIAN);
                 try {
                     if (d == SafetensorsDtype.BF16) {
@@ -218,7 +238,8 @@ public final class SafetensorsFile implements AutoCloseable {
     /** bfloat16 bits to float32 bits: the bf16 value is the high half of the float. */
     private ByteBuffer widen(ByteBuffer bf16, int count) {
         if (widenBuffer == null || widenBuffer.capacity() < count * 4) {
-            widenBuffer = ByteBuffer.allocateDirect(Math.max(count, 1 << 16) * 4).order(ByteOrder.nativeOrder());
+            widenBuffer =
+                    ByteBuffer.allocateDirect(Math.max(count, 1 << 16) * 4).order(ByteOrder.nativeOrder());
         }
         ShortBuffer in = bf16.asShortBuffer();
         IntBuffer out = widenBuffer.clear().asIntBuffer();

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -72,8 +71,8 @@ public final class SafetensorsWriter {
         }
         head.flip();
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        try (FileChannel ch = FileChannel.open(
+                tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             writeFully(ch, head);
             for (NDArray t : tensors.values()) {
                 writeData(ch, t, chunkBytes);
@@ -95,8 +94,8 @@ public final class SafetensorsWriter {
             PtNDManager m = (PtNDManager) flat.getManager();
             for (long e = 0; e < n; e += perChunk) {
                 long end = Math.min(n, e + perChunk);
-                try (PtNDArray part = JniUtils.index((PtNDArray) flat, new long[] {e}, new long[] {end},
-                        new long[] {1}, m)) { // [end - e]
+                try (PtNDArray part = JniUtils.index(
+                        (PtNDArray) flat, new long[] {e}, new long[] {end}, new long[] {1}, m)) { // [end - e]
                     NDArray host = part.toDevice(Device.cpu(), false);
                     writeFully(ch, host.toByteBuffer(true));
                     if (host != part) {

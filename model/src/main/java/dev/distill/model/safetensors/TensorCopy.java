@@ -36,8 +36,9 @@ public final class TensorCopy {
         try (NDManager scratch = dest.getManager().newSubManager(Device.cpu());
                 NDArray flat = dest.reshape(-1)) { // [N] view of dest
             NDArray view = scratch.create(src, new Shape(count), srcType); // [count], aliases src
-            JniUtils.indexSet((PtNDArray) flat, (PtNDArray) view, new long[] {offset},
-                    new long[] {offset + count}, new long[] {1});
+            JniUtils.indexSet(
+                    (PtNDArray) flat, (PtNDArray) view, new long[] {offset}, new long[] {offset + count}, new long[] {1
+                    });
         }
     }
 }

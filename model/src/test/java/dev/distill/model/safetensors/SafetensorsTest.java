@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SafetensorsTest {
     @TempDir
     Path dir;
+
     NDManager m;
 
     @BeforeEach
@@ -60,24 +61,35 @@ class SafetensorsTest {
         assertEquals(8 + headerLen + 35 * 4 + 3 * 2 + 4 * 8, bytes.length);
         JsonNode header = new ObjectMapper().readTree(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8));
         assertEquals("pt", header.get("__metadata__").get("format").asText());
-        assertEquals("{\"dtype\":\"F32\",\"shape\":[5,7],\"data_offsets\":[0,140]}", header.get("a").toString());
-        assertEquals("{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[140,146]}", header.get("b.half").toString());
-        assertEquals("{\"dtype\":\"I64\",\"shape\":[4],\"data_offsets\":[146,178]}", header.get("c.ids").toString());
-        ByteBuffer data = ByteBuffer.wrap(bytes, (int) (8 + headerLen), 178).slice().order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(
+                "{\"dtype\":\"F32\",\"shape\":[5,7],\"data_offsets\":[0,140]}",
+                header.get("a").toString());
+        assertEquals(
+                "{\"dtype\":\"F16\",\"shape\":[3],\"data_offsets\":[140,146]}",
+                header.get("b.half").toString());
+        assertEquals(
+                "{\"dtype\":\"I64\",\"shape\":[4],\"data_offsets\":[146,178]}",
+                header.get("c.ids").toString());
+        ByteBuffer data =
+                ByteBuffer.wrap(bytes, (int) (8 + headerLen), 178).slice().order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(Float.floatToRawIntBits(a[34]), data.getInt(34 * 4));
         assertEquals(1L << 40, data.getLong(146 + 3 * 8));
 
         try (SafetensorsFile f = SafetensorsFile.open(file, 12)) {
-            assertEquals(List.of("a", "b.half", "c.ids"), List.copyOf(f.tensors().keySet()));
+            assertEquals(
+                    List.of("a", "b.half", "c.ids"), List.copyOf(f.tensors().keySet()));
             assertEquals(Map.of("format", "pt"), f.metadata());
             assertArrayEquals(new long[] {5, 7}, f.info("a").shape());
             NDArray readA = f.read("a", DataType.FLOAT32, m);
             assertEquals(new Shape(5, 7), readA.getShape());
             assertArrayEquals(a, readA.toFloatArray());
-            assertArrayEquals(new float[] {0.5f, -1.25f, 65504f}, f.read("b.half", DataType.FLOAT32, m).toFloatArray());
+            assertArrayEquals(
+                    new float[] {0.5f, -1.25f, 65504f},
+                    f.read("b.half", DataType.FLOAT32, m).toFloatArray());
             NDArray halfAgain = f.read("b.half", DataType.FLOAT16, m);
             assertEquals(DataType.FLOAT16, halfAgain.getDataType());
-            SafetensorsException e = assertThrows(SafetensorsException.class, () -> f.read("c.ids", DataType.FLOAT32, m));
+            SafetensorsException e =
+                    assertThrows(SafetensorsException.class, () -> f.read("c.ids", DataType.FLOAT32, m));
             assertEquals(file + ": tensor 'c.ids' has dtype I64; supported: F32, F16, BF16", e.getMessage());
             e = assertThrows(SafetensorsException.class, () -> f.info("nope"));
             assertEquals(file + ": no tensor 'nope'", e.getMessage());
@@ -115,13 +127,15 @@ class SafetensorsTest {
         Files.write(notSafetensors, junk);
         long asLength = ByteBuffer.wrap(junk).order(ByteOrder.LITTLE_ENDIAN).getLong(0); // "this is " as a u64
         SafetensorsException e = assertThrows(SafetensorsException.class, () -> SafetensorsFile.open(notSafetensors));
-        assertEquals(notSafetensors + ": not a safetensors file (header length " + asLength + ", file size 30)",
+        assertEquals(
+                notSafetensors + ": not a safetensors file (header length " + asLength + ", file size 30)",
                 e.getMessage());
 
         Path empty = dir.resolve("empty.safetensors");
         Files.write(empty, new byte[0]);
         e = assertThrows(SafetensorsException.class, () -> SafetensorsFile.open(empty));
-        assertEquals(empty + ": empty or truncated safetensors file (0 bytes; it must start with an 8-byte header length)",
+        assertEquals(
+                empty + ": empty or truncated safetensors file (0 bytes; it must start with an 8-byte header length)",
                 e.getMessage());
 
         Path outside = writeRaw("{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", new byte[12]);

@@ -29,7 +29,10 @@ public final class ApiKeys {
             try {
                 key = Files.readString(file, StandardCharsets.UTF_8).strip();
             } catch (IOException e) {
-                throw new UncheckedIOException("--api-key-file " + file + ": cannot read it (" + e.getClass().getSimpleName() + ")", e);
+                throw new UncheckedIOException(
+                        "--api-key-file " + file + ": cannot read it ("
+                                + e.getClass().getSimpleName() + ")",
+                        e);
             }
             if (key.isEmpty()) {
                 throw new IllegalArgumentException("--api-key-file " + file + " is empty");

@@ -28,7 +28,8 @@ final class CompletionParser {
         JsonNode choice = onlyChoice(body);
         String finish = JsonPaths.text(choice.get("finish_reason"), "choices[0].finish_reason");
         if (!finish.equals("stop") && !finish.equals("length")) {
-            throw new ResponseFormatException("choices[0].finish_reason", "is '" + finish + "'; expected stop or length");
+            throw new ResponseFormatException(
+                    "choices[0].finish_reason", "is '" + finish + "'; expected stop or length");
         }
         JsonNode logprobs = JsonPaths.field(choice, "logprobs", "choices[0].logprobs");
         JsonNode tokens = JsonPaths.array(logprobs, "tokens", "choices[0].logprobs.tokens");
@@ -36,12 +37,14 @@ final class CompletionParser {
         JsonNode top = JsonPaths.array(logprobs, "top_logprobs", "choices[0].logprobs.top_logprobs");
         int n = tokens.size();
         if (tokenLogprobs.size() != n || top.size() != n) {
-            throw new ResponseFormatException("choices[0].logprobs", "has " + n + " tokens but " + tokenLogprobs.size()
-                    + " token_logprobs and " + top.size() + " top_logprobs");
+            throw new ResponseFormatException(
+                    "choices[0].logprobs",
+                    "has " + n + " tokens but " + tokenLogprobs.size() + " token_logprobs and " + top.size()
+                            + " top_logprobs");
         }
         if (n > item.maxNewTokens()) {
-            throw new ResponseFormatException("choices[0].logprobs.tokens", "has " + n + " tokens; max_tokens was "
-                    + item.maxNewTokens());
+            throw new ResponseFormatException(
+                    "choices[0].logprobs.tokens", "has " + n + " tokens; max_tokens was " + item.maxNewTokens());
         }
         int[] ids = new int[n];
         float[] logp = new float[n];
@@ -70,8 +73,9 @@ final class CompletionParser {
         int p = item.promptIds().length;
         int[] response = item.responseIds();
         if (positions.size() != p + response.length) {
-            throw new ResponseFormatException("choices[0].prompt_logprobs", "has " + positions.size()
-                    + " positions; the prompt sent has " + (p + response.length) + " tokens");
+            throw new ResponseFormatException(
+                    "choices[0].prompt_logprobs",
+                    "has " + positions.size() + " positions; the prompt sent has " + (p + response.length) + " tokens");
         }
         float[] logp = new float[response.length];
         int[] topIds = new int[response.length * k];
@@ -86,7 +90,8 @@ final class CompletionParser {
                 String key = path + "[\"" + e.getKey() + "\"]";
                 int id = intKey(e.getKey(), key);
                 JsonNode v = e.getValue();
-                float lp = JsonPaths.number(v != null && v.isObject() ? v.get("logprob") : v,
+                float lp = JsonPaths.number(
+                        v != null && v.isObject() ? v.get("logprob") : v,
                         v != null && v.isObject() ? key + ".logprob" : key);
                 entries.add(new Entry(id, lp));
                 if (id == response[t]) {
@@ -117,8 +122,10 @@ final class CompletionParser {
     private static int tokenId(String token, String path) {
         Matcher m = TOKEN_ID.matcher(token);
         if (!m.matches()) {
-            throw new ResponseFormatException(path, "is '" + token + "', not 'token_id:<id>' (the server ignored"
-                    + " return_tokens_as_token_ids; vLLM needs a version that supports it)");
+            throw new ResponseFormatException(
+                    path,
+                    "is '" + token + "', not 'token_id:<id>' (the server ignored"
+                            + " return_tokens_as_token_ids; vLLM needs a version that supports it)");
         }
         return intKey(m.group(1), path);
     }
@@ -133,8 +140,9 @@ final class CompletionParser {
 
     private static void takeTopK(List<Entry> entries, int k, String path, int[] ids, float[] logp, int position) {
         if (entries.size() < k) {
-            throw new ResponseFormatException(path, "has " + entries.size() + " log-probs; asked for the top " + k
-                    + " (vLLM: raise --max-logprobs)");
+            throw new ResponseFormatException(
+                    path,
+                    "has " + entries.size() + " log-probs; asked for the top " + k + " (vLLM: raise --max-logprobs)");
         }
         entries.sort(Comparator.comparingDouble((Entry e) -> -e.logprob).thenComparingInt(e -> e.id));
         for (int j = 0; j < k; j++) {

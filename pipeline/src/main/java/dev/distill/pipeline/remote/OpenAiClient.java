@@ -79,8 +79,13 @@ final class OpenAiClient implements AutoCloseable {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        return execute(request(path).post(RequestBody.create(bytes, JSON_TYPE)).tag(Batch.class, batch).build(),
-                reader, batch);
+        return execute(
+                request(path)
+                        .post(RequestBody.create(bytes, JSON_TYPE))
+                        .tag(Batch.class, batch)
+                        .build(),
+                reader,
+                batch);
     }
 
     /** Marks a batch failed: its waiting retries give up and its calls in flight are cancelled. */
@@ -99,7 +104,8 @@ final class OpenAiClient implements AutoCloseable {
     }
 
     private Request.Builder request(String path) {
-        Request.Builder b = new Request.Builder().url(options.url() + "/" + path).header("Accept", "application/json");
+        Request.Builder b =
+                new Request.Builder().url(options.url() + "/" + path).header("Accept", "application/json");
         if (options.apiKey() != null) {
             b.header("Authorization", "Bearer " + options.apiKey());
         }
@@ -174,7 +180,9 @@ final class OpenAiClient implements AutoCloseable {
             }
             for (String f : new String[] {"message", "detail"}) {
                 if (node.hasNonNull(f)) {
-                    return node.get(f).isTextual() ? node.get(f).asText() : node.get(f).toString();
+                    return node.get(f).isTextual()
+                            ? node.get(f).asText()
+                            : node.get(f).toString();
                 }
             }
         }

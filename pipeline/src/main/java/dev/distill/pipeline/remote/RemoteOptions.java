@@ -33,7 +33,8 @@ public record RemoteOptions(
     public RemoteOptions {
         HttpUrl parsed = url == null ? null : HttpUrl.parse(url);
         if (parsed == null) {
-            throw new IllegalArgumentException("--teacher-url: '" + url + "' is not an http(s) URL (e.g. http://host:8000/v1)");
+            throw new IllegalArgumentException(
+                    "--teacher-url: '" + url + "' is not an http(s) URL (e.g. http://host:8000/v1)");
         }
         url = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
         if (model == null || model.isBlank()) {
@@ -42,16 +43,34 @@ public record RemoteOptions(
         require(concurrency >= 1, "--concurrency must be >= 1, got " + concurrency);
         require(maxRetries >= 0, "--max-retries must be >= 0, got " + maxRetries);
         require(!requestTimeout.isNegative() && !requestTimeout.isZero(), "--request-timeout must be > 0");
-        require(!backoffBase.isNegative() && backoffMax.compareTo(backoffBase) >= 0, "backoff must be 0 <= base <= max");
+        require(
+                !backoffBase.isNegative() && backoffMax.compareTo(backoffBase) >= 0,
+                "backoff must be 0 <= base <= max");
         require(vocabSize == null || vocabSize >= 1, "--vocab-size must be >= 1, got " + vocabSize);
         require(contextLength == null || contextLength >= 2, "--context-length must be >= 2, got " + contextLength);
     }
 
     /** Options with the default backoff (1 s doubling up to 60 s, jittered). */
-    public static RemoteOptions of(String url, String model, String apiKey, int concurrency, int maxRetries,
-            Duration requestTimeout, Integer vocabSize, Integer contextLength) {
-        return new RemoteOptions(url, model, apiKey, concurrency, maxRetries, requestTimeout, DEFAULT_BACKOFF_BASE,
-                DEFAULT_BACKOFF_MAX, vocabSize, contextLength);
+    public static RemoteOptions of(
+            String url,
+            String model,
+            String apiKey,
+            int concurrency,
+            int maxRetries,
+            Duration requestTimeout,
+            Integer vocabSize,
+            Integer contextLength) {
+        return new RemoteOptions(
+                url,
+                model,
+                apiKey,
+                concurrency,
+                maxRetries,
+                requestTimeout,
+                DEFAULT_BACKOFF_BASE,
+                DEFAULT_BACKOFF_MAX,
+                vocabSize,
+                contextLength);
     }
 
     /** Hash recorded as the shards' teacher_sha256: the server URL and model name (the weights are not visible). */

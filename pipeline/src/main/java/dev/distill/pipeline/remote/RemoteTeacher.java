@@ -40,10 +40,18 @@ public final class RemoteTeacher implements Teacher {
         this.sampling = sampling;
         this.client = client;
         this.served = served;
-        this.vocabSize = resolve(options.vocabSize(), served.vocabSize(), "--vocab-size", "vocab_size",
+        this.vocabSize = resolve(
+                options.vocabSize(),
+                served.vocabSize(),
+                "--vocab-size",
+                "vocab_size",
                 "the vocab_size in the teacher's config.json");
-        this.contextLength = resolve(options.contextLength(), served.maxModelLen(), "--context-length",
-                "max_model_len", "the server's --max-model-len");
+        this.contextLength = resolve(
+                options.contextLength(),
+                served.maxModelLen(),
+                "--context-length",
+                "max_model_len",
+                "the server's --max-model-len");
         AtomicInteger n = new AtomicInteger();
         this.pool = Executors.newFixedThreadPool(options.concurrency(), r -> {
             Thread t = new Thread(r, "remote-teacher-" + n.incrementAndGet());
@@ -101,14 +109,18 @@ public final class RemoteTeacher implements Teacher {
     @Override
     public List<TeacherOutput> generate(List<WorkItem> batch, GenerationParams params) {
         int k = width(params.logits());
-        return run(batch, item -> CompletionRequests.generate(options.model(), item, k, sampling, params.eosIds()),
+        return run(
+                batch,
+                item -> CompletionRequests.generate(options.model(), item, k, sampling, params.eosIds()),
                 item -> body -> cut(CompletionParser.generation(body, item, k), params.logits(), k));
     }
 
     @Override
     public List<TeacherOutput> score(List<WorkItem> batch, LogitsSpec logits) {
         int k = width(logits);
-        return run(batch, item -> CompletionRequests.score(options.model(), item, k),
+        return run(
+                batch,
+                item -> CompletionRequests.score(options.model(), item, k),
                 item -> body -> cut(CompletionParser.score(body, item, k), logits, k));
     }
 
@@ -130,7 +142,9 @@ public final class RemoteTeacher implements Teacher {
         float[] fidelity = new float[n * 3];
         int entries = 0;
         for (int t = 0; t < n; t++) {
-            sizes[t] = logits.kind() == LogitsSpec.Kind.TOP_P ? LabelSelection.topP(o.topkLogprobs(), t * k, k, logits.mass()) : k;
+            sizes[t] = logits.kind() == LogitsSpec.Kind.TOP_P
+                    ? LabelSelection.topP(o.topkLogprobs(), t * k, k, logits.mass())
+                    : k;
             double covered = 0;
             for (int j = 0; j < sizes[t]; j++) {
                 covered += Math.exp(o.topkLogprobs()[t * k + j]);
@@ -148,11 +162,13 @@ public final class RemoteTeacher implements Teacher {
             System.arraycopy(o.topkLogprobs(), t * k, lp, at, sizes[t]);
             at += sizes[t];
         }
-        return new TeacherOutput(o.item(), o.completionIds(), o.completionLogprobs(), ids, lp, o.finishReason(), sizes,
-                null, fidelity);
+        return new TeacherOutput(
+                o.item(), o.completionIds(), o.completionLogprobs(), ids, lp, o.finishReason(), sizes, null, fidelity);
     }
 
-    private List<TeacherOutput> run(List<WorkItem> batch, Function<WorkItem, ObjectNode> request,
+    private List<TeacherOutput> run(
+            List<WorkItem> batch,
+            Function<WorkItem, ObjectNode> request,
             Function<WorkItem, OpenAiClient.Reader<TeacherOutput>> reader) {
         OpenAiClient.Batch tag = new OpenAiClient.Batch();
         CompletionService<Integer> done = new ExecutorCompletionService<>(pool);

@@ -20,12 +20,12 @@ public record ServedModel(String id, Integer maxModelLen, Integer vocabSize, int
             String id = JsonPaths.text(m.get("id"), path + ".id");
             ids.add(id);
             if (id.equals(name)) {
-                return new ServedModel(id, optionalInt(m, "max_model_len", path), optionalInt(m, "vocab_size", path),
-                        eos(m, path));
+                return new ServedModel(
+                        id, optionalInt(m, "max_model_len", path), optionalInt(m, "vocab_size", path), eos(m, path));
             }
         }
-        throw new RemoteTeacherException("--teacher-model " + name + ": the server at " + url + " serves " + ids
-                + ", not '" + name + "'");
+        throw new RemoteTeacherException(
+                "--teacher-model " + name + ": the server at " + url + " serves " + ids + ", not '" + name + "'");
     }
 
     private static Integer optionalInt(JsonNode m, String field, String path) {

@@ -44,8 +44,8 @@ final class BatchWorker implements AutoCloseable {
 
     /** The server stops: queued rows are refused with 503 and the running batch gets the drain time. */
     static BadRequestException shuttingDown() {
-        return new BadRequestException(503, null, "the server is shutting down; retry against another server or after"
-                + " it restarts");
+        return new BadRequestException(
+                503, null, "the server is shutting down; retry against another server or after" + " it restarts");
     }
 
     private final Teacher teacher;
@@ -141,7 +141,9 @@ final class BatchWorker implements AutoCloseable {
             items.add(j.item());
         }
         for (List<WorkItem> planned : planner.plan(items)) {
-            List<WorkItem> batch = planned.stream().filter(w -> !byItem.get(w).result().isDone()).toList();
+            List<WorkItem> batch = planned.stream()
+                    .filter(w -> !byItem.get(w).result().isDone())
+                    .toList();
             if (batch.isEmpty() || !accepting) {
                 continue; // every row given up on, or the server stops: close() fails what is left
             }
@@ -161,10 +163,16 @@ final class BatchWorker implements AutoCloseable {
     }
 
     private List<TeacherOutput> call(Key key, List<WorkItem> batch) {
-        return key.score() ? teacher.score(batch, key.k())
-                : teacher.generate(batch, new GenerationParams(key.k(),
-                        new TokenSampler(key.greedy(), key.temperature(), key.topP()),
-                        key.stopIds().stream().mapToInt(Integer::intValue).toArray()));
+        return key.score()
+                ? teacher.score(batch, key.k())
+                : teacher.generate(
+                        batch,
+                        new GenerationParams(
+                                key.k(),
+                                new TokenSampler(key.greedy(), key.temperature(), key.topP()),
+                                key.stopIds().stream()
+                                        .mapToInt(Integer::intValue)
+                                        .toArray()));
     }
 
     private static void fail(List<Job> jobs, Throwable t) {
@@ -197,7 +205,8 @@ final class BatchWorker implements AutoCloseable {
         }
         failQueued();
         if (thread.isAlive()) {
-            LOG.warn("a batch is still running after {} s; its requests are failed and the model is left open",
+            LOG.warn(
+                    "a batch is still running after {} s; its requests are failed and the model is left open",
                     drain.toSeconds());
             for (Job j : running) {
                 j.result().completeExceptionally(shuttingDown());

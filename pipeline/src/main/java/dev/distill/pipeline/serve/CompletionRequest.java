@@ -46,8 +46,14 @@ record CompletionRequest(
      * @param tokenizer encodes text prompts; null when the server has none (then prompts must be token ids)
      * @throws BadRequestException naming the parameter: 404 for another model, 400 for everything else
      */
-    static CompletionRequest parse(JsonNode body, String servedModel, int vocabSize, int contextLength,
-            int maxLogprobs, int maxPrompts, HfTokenizer tokenizer) {
+    static CompletionRequest parse(
+            JsonNode body,
+            String servedModel,
+            int vocabSize,
+            int contextLength,
+            int maxLogprobs,
+            int maxPrompts,
+            HfTokenizer tokenizer) {
         if (body == null || !body.isObject()) {
             throw new BadRequestException(null, "the request body must be a JSON object");
         }
@@ -76,26 +82,40 @@ record CompletionRequest(
         Integer promptLogprobs = present(body, "prompt_logprobs") ? intParam(body, "prompt_logprobs", 0, 0) : null;
         // vLLM's messages; the bound keeps one request's top-k tables (positions x k) small
         if (logprobs != null && logprobs > maxLogprobs) {
-            throw new BadRequestException("logprobs", "Requested sample logprobs of " + logprobs
-                    + ", which is greater than max allowed: " + maxLogprobs + " (distill serve --max-logprobs)");
+            throw new BadRequestException(
+                    "logprobs",
+                    "Requested sample logprobs of " + logprobs + ", which is greater than max allowed: " + maxLogprobs
+                            + " (distill serve --max-logprobs)");
         }
         if (promptLogprobs != null && promptLogprobs > maxLogprobs) {
-            throw new BadRequestException("prompt_logprobs", "Requested prompt logprobs of " + promptLogprobs
-                    + ", which is greater than max allowed: " + maxLogprobs + " (distill serve --max-logprobs)");
+            throw new BadRequestException(
+                    "prompt_logprobs",
+                    "Requested prompt logprobs of " + promptLogprobs + ", which is greater than max allowed: "
+                            + maxLogprobs + " (distill serve --max-logprobs)");
         }
         for (int b = 0; b < prompts.size(); b++) {
             int n = prompts.get(b).length;
             if (n + maxTokens > contextLength) {
-                throw new BadRequestException(prompts.size() == 1 ? "prompt" : "prompt[" + b + "]",
+                throw new BadRequestException(
+                        prompts.size() == 1 ? "prompt" : "prompt[" + b + "]",
                         "This model's maximum context length is " + contextLength + " tokens. However, you requested "
                                 + (n + maxTokens) + " tokens (" + n + " in the messages, " + maxTokens
                                 + " in the completion). Please reduce the length of the messages or completion.");
             }
         }
         refuseUnsupported(body);
-        return new CompletionRequest(prompts, maxTokens, temperature, topP, seed, logprobs,
-                boolParam(body, "echo", false), promptLogprobs, boolParam(body, "return_tokens_as_token_ids", false),
-                boolParam(body, "skip_special_tokens", true), ids(body.get("stop_token_ids"), "stop_token_ids", vocabSize));
+        return new CompletionRequest(
+                prompts,
+                maxTokens,
+                temperature,
+                topP,
+                seed,
+                logprobs,
+                boolParam(body, "echo", false),
+                promptLogprobs,
+                boolParam(body, "return_tokens_as_token_ids", false),
+                boolParam(body, "skip_special_tokens", true),
+                ids(body.get("stop_token_ids"), "stop_token_ids", vocabSize));
     }
 
     private static List<int[]> prompts(JsonNode p, int vocabSize, int maxPrompts, HfTokenizer tokenizer) {
@@ -103,8 +123,10 @@ record CompletionRequest(
             throw new BadRequestException("prompt", "prompt is required");
         }
         if (p.isArray() && p.size() > maxPrompts && !p.get(0).isNumber()) {
-            throw new BadRequestException("prompt", "a request may hold at most " + maxPrompts + " prompts, got "
-                    + p.size() + "; send them in several requests");
+            throw new BadRequestException(
+                    "prompt",
+                    "a request may hold at most " + maxPrompts + " prompts, got " + p.size()
+                            + "; send them in several requests");
         }
         List<int[]> out = new ArrayList<>();
         if (p.isTextual()) {
@@ -114,17 +136,20 @@ record CompletionRequest(
         } else if (p.isArray() && p.size() > 0) {
             for (int i = 0; i < p.size(); i++) {
                 JsonNode e = p.get(i);
-                out.add(e.isTextual() ? encode(e.asText(), "prompt[" + i + "]", tokenizer)
-                        : ids(e, "prompt[" + i + "]", vocabSize));
+                out.add(
+                        e.isTextual()
+                                ? encode(e.asText(), "prompt[" + i + "]", tokenizer)
+                                : ids(e, "prompt[" + i + "]", vocabSize));
             }
         } else {
-            throw new BadRequestException("prompt", "prompt must be a string, a list of token ids, or a list of either;"
-                    + " got " + abbreviate(p));
+            throw new BadRequestException(
+                    "prompt",
+                    "prompt must be a string, a list of token ids, or a list of either;" + " got " + abbreviate(p));
         }
         for (int i = 0; i < out.size(); i++) {
             if (out.get(i).length == 0) {
-                throw new BadRequestException("prompt", (out.size() == 1 ? "prompt" : "prompt[" + i + "]")
-                        + " is empty");
+                throw new BadRequestException(
+                        "prompt", (out.size() == 1 ? "prompt" : "prompt[" + i + "]") + " is empty");
             }
         }
         return out;
@@ -132,8 +157,10 @@ record CompletionRequest(
 
     private static int[] encode(String text, String param, HfTokenizer tokenizer) {
         if (tokenizer == null) {
-            throw new BadRequestException(param, param + " is text but this server has no tokenizer (start it with"
-                    + " --tokenizer DIR, or send token ids)");
+            throw new BadRequestException(
+                    param,
+                    param + " is text but this server has no tokenizer (start it with"
+                            + " --tokenizer DIR, or send token ids)");
         }
         return tokenizer.encode(text, true);
     }
@@ -149,8 +176,8 @@ record CompletionRequest(
         for (int i = 0; i < ids.length; i++) {
             JsonNode v = list.get(i);
             if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < 0 || v.asInt() >= vocabSize) {
-                throw new BadRequestException(param, param + "[" + i + "]: " + v + " is not a token id in [0, "
-                        + vocabSize + ")");
+                throw new BadRequestException(
+                        param, param + "[" + i + "]: " + v + " is not a token id in [0, " + vocabSize + ")");
             }
             ids[i] = v.asInt();
         }
@@ -172,12 +199,25 @@ record CompletionRequest(
                 throw new BadRequestException(flag, flag + " is not supported by distill serve");
             }
         }
-        for (String field : new String[] {"stop", "logit_bias", "suffix", "allowed_token_ids", "bad_words",
-                "response_format", "structured_outputs", "prompt_embeds", "logprob_token_ids"}) {
+        for (String field : new String[] {
+            "stop",
+            "logit_bias",
+            "suffix",
+            "allowed_token_ids",
+            "bad_words",
+            "response_format",
+            "structured_outputs",
+            "prompt_embeds",
+            "logprob_token_ids"
+        }) {
             JsonNode v = body.get(field);
-            if (v != null && !v.isNull() && !(v.isContainerNode() && v.isEmpty()) && !(v.isTextual() && v.asText().isEmpty())) {
-                throw new BadRequestException(field, field + " is not supported by distill serve (stop on token ids with"
-                        + " stop_token_ids)");
+            if (v != null
+                    && !v.isNull()
+                    && !(v.isContainerNode() && v.isEmpty())
+                    && !(v.isTextual() && v.asText().isEmpty())) {
+                throw new BadRequestException(
+                        field,
+                        field + " is not supported by distill serve (stop on token ids with" + " stop_token_ids)");
             }
         }
     }
@@ -192,8 +232,10 @@ record CompletionRequest(
                 return;
             }
         }
-        throw new BadRequestException(field, field + "=" + v + " is not supported by distill serve (only "
-                + (allowed.length == 1 ? fmt(allowed[0]) : fmt(allowed[0]) + " or " + fmt(allowed[1])) + ")");
+        throw new BadRequestException(
+                field,
+                field + "=" + v + " is not supported by distill serve (only "
+                        + (allowed.length == 1 ? fmt(allowed[0]) : fmt(allowed[0]) + " or " + fmt(allowed[1])) + ")");
     }
 
     private static String fmt(double d) {

@@ -74,7 +74,9 @@ final class CompletionResponses {
         } else {
             o.putNull("logprobs");
         }
-        o.put("finish_reason", c.generation() == null ? "length" : c.generation().finishReason());
+        o.put(
+                "finish_reason",
+                c.generation() == null ? "length" : c.generation().finishReason());
         o.putNull("stop_reason");
         if (req.promptLogprobs() != null) {
             ArrayNode pl = o.putArray("prompt_logprobs");

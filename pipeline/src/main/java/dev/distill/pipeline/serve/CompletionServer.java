@@ -68,10 +68,16 @@ public final class CompletionServer implements AutoCloseable {
      * @param maxConnections connections beyond this wait in the OS backlog until one closes
      * @param drain on close, how long the batch in progress may still run
      */
-    public record Limits(int maxLogprobs, int maxPrompts, int maxBodyBytes, Duration requestTimeout,
-            Duration idleTimeout, int maxConnections, Duration drain) {
-        public static final Limits DEFAULT = new Limits(20, 256, 32 << 20, Duration.ofSeconds(600),
-                Duration.ofSeconds(30), 1024, BatchWorker.DEFAULT_DRAIN);
+    public record Limits(
+            int maxLogprobs,
+            int maxPrompts,
+            int maxBodyBytes,
+            Duration requestTimeout,
+            Duration idleTimeout,
+            int maxConnections,
+            Duration drain) {
+        public static final Limits DEFAULT = new Limits(
+                20, 256, 32 << 20, Duration.ofSeconds(600), Duration.ofSeconds(30), 1024, BatchWorker.DEFAULT_DRAIN);
     }
 
     /** Where and how to serve: the model's name, address, batch token budget, the API key clients must send (or null), limits. */
@@ -134,8 +140,10 @@ public final class CompletionServer implements AutoCloseable {
             s.http.start();
         } catch (Exception e) {
             s.close();
-            throw e instanceof IOException io ? io : new IOException("cannot serve on " + settings.host() + ":"
-                    + settings.port() + ": " + e.getMessage(), e);
+            throw e instanceof IOException io
+                    ? io
+                    : new IOException(
+                            "cannot serve on " + settings.host() + ":" + settings.port() + ": " + e.getMessage(), e);
         }
         return s;
     }
@@ -196,8 +204,11 @@ public final class CompletionServer implements AutoCloseable {
                                     }
                                 });
                     }
-                    default -> throw new BadRequestException(404, null, "no route " + method + " " + path
-                            + " (this server offers GET /v1/models, POST /v1/completions, GET /health)");
+                    default -> throw new BadRequestException(
+                            404,
+                            null,
+                            "no route " + method + " " + path
+                                    + " (this server offers GET /v1/models, POST /v1/completions, GET /health)");
                 }
             } catch (Throwable e) {
                 fail(response, callback, method, path, e);
@@ -218,23 +229,33 @@ public final class CompletionServer implements AutoCloseable {
     }
 
     private void fail(Response response, Callback callback, String method, String path, Throwable error) {
-        Throwable e = error instanceof CompletionException || error instanceof ExecutionException
-                ? error.getCause() : error;
+        Throwable e =
+                error instanceof CompletionException || error instanceof ExecutionException ? error.getCause() : error;
         if (e instanceof BodyUnreadable unreadable) {
             Throwable cause = unreadable.getCause();
-            if (cause instanceof IllegalStateException && cause.getMessage() != null
-                    && cause.getMessage().startsWith("Max size")) { // Content.Source's limit on a body without Content-Length
+            if (cause instanceof IllegalStateException
+                    && cause.getMessage() != null
+                    && cause.getMessage()
+                            .startsWith("Max size")) { // Content.Source's limit on a body without Content-Length
                 send(response, callback, 413, error(413, tooLarge().getMessage(), null));
             } else if (cause instanceof TimeoutException) { // stalled past the idle timeout
-                send(response, callback, 408, error(408, "the request body did not arrive within --idle-timeout ("
-                        + limits.idleTimeout().toSeconds() + " s)", null));
+                send(
+                        response,
+                        callback,
+                        408,
+                        error(
+                                408,
+                                "the request body did not arrive within --idle-timeout ("
+                                        + limits.idleTimeout().toSeconds() + " s)",
+                                null));
             } else { // the client went away, most likely: the write fails quietly if so
                 send(response, callback, 400, error(400, "the request body could not be read: " + cause, null));
             }
         } else if (e instanceof BadRequestException b) {
             send(response, callback, b.status, error(b.status, b.getMessage(), b.param));
         } else if (e instanceof TimeoutException) {
-            String m = "the request did not finish within " + limits.requestTimeout().toSeconds() + " s (" + worker.queued()
+            String m = "the request did not finish within "
+                    + limits.requestTimeout().toSeconds() + " s (" + worker.queued()
                     + " rows waiting for the model); retry later, send fewer or shorter prompts, or raise"
                     + " --request-timeout";
             send(response, callback, 504, error(504, m, null));
@@ -251,7 +272,8 @@ public final class CompletionServer implements AutoCloseable {
         String given = request.getHeaders().get(HttpHeader.AUTHORIZATION);
         byte[] expected = ("Bearer " + settings.apiKey()).getBytes(StandardCharsets.UTF_8);
         if (given == null || !MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8))) {
-            throw new BadRequestException(401, null, "Unauthorized: missing or wrong API key (Authorization: Bearer ...)");
+            throw new BadRequestException(
+                    401, null, "Unauthorized: missing or wrong API key (Authorization: Bearer ...)");
         }
     }
 
@@ -283,28 +305,50 @@ public final class CompletionServer implements AutoCloseable {
         try {
             json = JSON.readTree(body);
         } catch (IOException e) {
-            throw new BadRequestException(null, "the request body is not valid JSON: " + (e instanceof JsonProcessingException j
-                    ? j.getOriginalMessage() : e.getMessage()));
+            throw new BadRequestException(
+                    null,
+                    "the request body is not valid JSON: "
+                            + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()));
         }
-        CompletionRequest req = CompletionRequest.parse(json, settings.modelId(), teacher.vocabSize(),
-                teacher.contextLength(), limits.maxLogprobs(), limits.maxPrompts(), tokenizer);
-        int[] stops = IntStream.concat(Arrays.stream(eosIds), Arrays.stream(req.stopTokenIds())).distinct().sorted().toArray();
-        BatchWorker.Key genKey = new BatchWorker.Key(false, Math.max(1, req.logprobs() == null ? 1 : req.logprobs()),
-                req.greedy(), req.greedy() ? 1f : req.temperature(), req.greedy() ? 1f : req.topP(),
+        CompletionRequest req = CompletionRequest.parse(
+                json,
+                settings.modelId(),
+                teacher.vocabSize(),
+                teacher.contextLength(),
+                limits.maxLogprobs(),
+                limits.maxPrompts(),
+                tokenizer);
+        int[] stops = IntStream.concat(Arrays.stream(eosIds), Arrays.stream(req.stopTokenIds()))
+                .distinct()
+                .sorted()
+                .toArray();
+        BatchWorker.Key genKey = new BatchWorker.Key(
+                false,
+                Math.max(1, req.logprobs() == null ? 1 : req.logprobs()),
+                req.greedy(),
+                req.greedy() ? 1f : req.temperature(),
+                req.greedy() ? 1f : req.topP(),
                 Arrays.stream(stops).boxed().toList());
         Integer promptK = req.promptTopK();
-        BatchWorker.Key scoreKey = promptK == null ? null
-                : new BatchWorker.Key(true, Math.max(1, promptK), true, 1f, 1f, List.of());
+        BatchWorker.Key scoreKey =
+                promptK == null ? null : new BatchWorker.Key(true, Math.max(1, promptK), true, 1f, 1f, List.of());
         List<CompletableFuture<TeacherOutput>> scores = new ArrayList<>();
         List<CompletableFuture<TeacherOutput>> generations = new ArrayList<>();
         for (int i = 0; i < req.prompts().size(); i++) {
             int[] p = req.prompts().get(i);
-            long seed = req.seed() != null ? req.seed() : ThreadLocalRandom.current().nextLong();
-            scores.add(scoreKey == null || p.length < 2 ? CompletableFuture.completedFuture(null)
-                    : worker.submit(scoreKey, new WorkItem(i, 0, new int[] {p[0]}, Arrays.copyOfRange(p, 1, p.length),
-                            0, seed)));
-            generations.add(req.maxTokens() == 0 ? CompletableFuture.completedFuture(null)
-                    : worker.submit(genKey, new WorkItem(i, 0, p, null, req.maxTokens(), seed)));
+            long seed = req.seed() != null
+                    ? req.seed()
+                    : ThreadLocalRandom.current().nextLong();
+            scores.add(
+                    scoreKey == null || p.length < 2
+                            ? CompletableFuture.completedFuture(null)
+                            : worker.submit(
+                                    scoreKey,
+                                    new WorkItem(i, 0, new int[] {p[0]}, Arrays.copyOfRange(p, 1, p.length), 0, seed)));
+            generations.add(
+                    req.maxTokens() == 0
+                            ? CompletableFuture.completedFuture(null)
+                            : worker.submit(genKey, new WorkItem(i, 0, p, null, req.maxTokens(), seed)));
         }
         List<CompletableFuture<TeacherOutput>> rows = new ArrayList<>(scores);
         rows.addAll(generations);
@@ -321,14 +365,18 @@ public final class CompletionServer implements AutoCloseable {
                         rows.forEach(r -> r.completeExceptionally(e)); // not started: the model thread skips them
                     }
                 })
-                .thenApplyAsync(v -> { // on an HTTP thread, not the model thread that completed the last row
-                    List<CompletionResponses.Choice> choices = new ArrayList<>();
-                    for (int i = 0; i < req.prompts().size(); i++) {
-                        choices.add(new CompletionResponses.Choice(req.prompts().get(i), scores.get(i).join(),
-                                generations.get(i).join()));
-                    }
-                    return responses.response(req, choices);
-                }, threads);
+                .thenApplyAsync(
+                        v -> { // on an HTTP thread, not the model thread that completed the last row
+                            List<CompletionResponses.Choice> choices = new ArrayList<>();
+                            for (int i = 0; i < req.prompts().size(); i++) {
+                                choices.add(new CompletionResponses.Choice(
+                                        req.prompts().get(i),
+                                        scores.get(i).join(),
+                                        generations.get(i).join()));
+                            }
+                            return responses.response(req, choices);
+                        },
+                        threads);
     }
 
     /** vLLM's error body: {"error": {"message", "type", "param", "code"}}. */
@@ -336,8 +384,13 @@ public final class CompletionServer implements AutoCloseable {
         ObjectNode r = F.objectNode();
         ObjectNode e = r.putObject("error");
         e.put("message", message);
-        e.put("type", status == 404 ? "NotFoundError" : status == 401 ? "AuthenticationError"
-                : status >= 500 ? "InternalServerError" : "BadRequestError");
+        e.put(
+                "type",
+                status == 404
+                        ? "NotFoundError"
+                        : status == 401
+                                ? "AuthenticationError"
+                                : status >= 500 ? "InternalServerError" : "BadRequestError");
         if (param == null) {
             e.putNull("param");
         } else {

@@ -30,50 +30,87 @@ import picocli.CommandLine.Option;
         })
 public final class ServeCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "DIR",
+    @Option(
+            names = "--model",
+            required = true,
+            paramLabel = "DIR",
             description = "Hugging Face model directory (config.json, *.safetensors).")
     Path model;
 
-    @Option(names = "--tokenizer", paramLabel = "DIR",
-            description = "Tokenizer directory for text prompts and the text fields (default: --model when it has tokenizer.json).")
+    @Option(
+            names = "--tokenizer",
+            paramLabel = "DIR",
+            description =
+                    "Tokenizer directory for text prompts and the text fields (default: --model when it has tokenizer.json).")
     Path tokenizer;
 
-    @Option(names = "--served-model-name", paramLabel = "NAME",
+    @Option(
+            names = "--served-model-name",
+            paramLabel = "NAME",
             description = "The model's name in the API (default: the --model argument as given, like vLLM).")
     String servedModelName;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1",
+    @Option(
+            names = "--host",
+            defaultValue = "127.0.0.1",
             description = "Address to bind; 0.0.0.0 serves every interface. Default: ${DEFAULT-VALUE}.")
     String host;
 
-    @Option(names = "--port", defaultValue = "8000", description = "Port (0 picks a free one). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--port",
+            defaultValue = "8000",
+            description = "Port (0 picks a free one). Default: ${DEFAULT-VALUE}.")
     int port;
 
-    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu[:N]",
+    @Option(
+            names = "--device",
+            defaultValue = "auto",
+            paramLabel = "auto|cpu|gpu[:N]",
             description = "Device: GPU when DJL sees one. Default: ${DEFAULT-VALUE}.")
     String device;
 
-    @Option(names = "--dtype", defaultValue = "auto", paramLabel = "auto|fp32|fp16",
+    @Option(
+            names = "--dtype",
+            defaultValue = "auto",
+            paramLabel = "auto|fp32|fp16",
             description = "Compute dtype: fp16 on GPU, fp32 on CPU when auto. Default: ${DEFAULT-VALUE}.")
     String dtype;
 
-    @Option(names = "--max-batch-tokens", defaultValue = "16384", paramLabel = "N",
-            description = "Token budget of one model batch (rows x longest prompt+completion). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--max-batch-tokens",
+            defaultValue = "16384",
+            paramLabel = "N",
+            description =
+                    "Token budget of one model batch (rows x longest prompt+completion). Default: ${DEFAULT-VALUE}.")
     int maxBatchTokens;
 
-    @Option(names = "--max-logprobs", defaultValue = "20", paramLabel = "K",
-            description = "Most logprobs / prompt_logprobs a request may ask (vLLM's option); above is a 400. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--max-logprobs",
+            defaultValue = "20",
+            paramLabel = "K",
+            description =
+                    "Most logprobs / prompt_logprobs a request may ask (vLLM's option); above is a 400. Default: ${DEFAULT-VALUE}.")
     int maxLogprobs;
 
-    @Option(names = "--request-timeout", defaultValue = "600", paramLabel = "SECONDS",
-            description = "A request not answered by then gets 504 and its rows are dropped. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--request-timeout",
+            defaultValue = "600",
+            paramLabel = "SECONDS",
+            description =
+                    "A request not answered by then gets 504 and its rows are dropped. Default: ${DEFAULT-VALUE}.")
     int requestTimeout;
 
-    @Option(names = "--idle-timeout", defaultValue = "30", paramLabel = "SECONDS",
-            description = "A connection that sends or takes nothing for this long is closed. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--idle-timeout",
+            defaultValue = "30",
+            paramLabel = "SECONDS",
+            description =
+                    "A connection that sends or takes nothing for this long is closed. Default: ${DEFAULT-VALUE}.")
     int idleTimeout;
 
-    @Option(names = "--api-key-file", paramLabel = "FILE",
+    @Option(
+            names = "--api-key-file",
+            paramLabel = "FILE",
             description = "Require this key (Authorization: Bearer KEY) from clients; DISTILL_API_KEY does the same.")
     Path apiKeyFile;
 
@@ -87,23 +124,34 @@ public final class ServeCommand implements Callable<Integer> {
         String apiKey = ApiKeys.resolve(apiKeyFile, System.getenv());
         Device dev = UsageException.wrap(() -> Engines.device(device));
         DataType dt = UsageException.wrap(() -> Engines.computeDtype(dtype, dev));
-        Path tokenizerDir = tokenizer != null ? tokenizer
-                : Files.isRegularFile(model.resolve("tokenizer.json")) ? model : null;
+        Path tokenizerDir =
+                tokenizer != null ? tokenizer : Files.isRegularFile(model.resolve("tokenizer.json")) ? model : null;
         String name = servedModelName != null ? servedModelName : model.toString();
-        CompletionServer.Limits limits = new CompletionServer.Limits(maxLogprobs, CompletionServer.Limits.DEFAULT.maxPrompts(),
-                CompletionServer.Limits.DEFAULT.maxBodyBytes(), Duration.ofSeconds(requestTimeout),
-                Duration.ofSeconds(idleTimeout), CompletionServer.Limits.DEFAULT.maxConnections(),
+        CompletionServer.Limits limits = new CompletionServer.Limits(
+                maxLogprobs,
+                CompletionServer.Limits.DEFAULT.maxPrompts(),
+                CompletionServer.Limits.DEFAULT.maxBodyBytes(),
+                Duration.ofSeconds(requestTimeout),
+                Duration.ofSeconds(idleTimeout),
+                CompletionServer.Limits.DEFAULT.maxConnections(),
                 CompletionServer.Limits.DEFAULT.drain());
         HfTokenizer tok = tokenizerDir == null ? null : HfTokenizer.load(tokenizerDir);
         LocalTeacher teacher = null;
         CountDownLatch done = new CountDownLatch(1);
         try {
             teacher = new LocalTeacher(CausalLM.load(model, dt, dev));
-            CompletionServer server = CompletionServer.start(teacher, tok,
-                    new CompletionServer.Settings(name, host, port, maxBatchTokens, apiKey, limits));
-            System.out.printf(Locale.ROOT, "distill serve: %s at %s (%s on %s, max_model_len %d, vocab_size %d%s%s)%n", name,
-                    server.baseUrl(), dt == DataType.FLOAT16 ? "fp16" : "fp32", dev, teacher.contextLength(),
-                    teacher.vocabSize(), tok == null ? ", no tokenizer: token-id prompts only" : "",
+            CompletionServer server = CompletionServer.start(
+                    teacher, tok, new CompletionServer.Settings(name, host, port, maxBatchTokens, apiKey, limits));
+            System.out.printf(
+                    Locale.ROOT,
+                    "distill serve: %s at %s (%s on %s, max_model_len %d, vocab_size %d%s%s)%n",
+                    name,
+                    server.baseUrl(),
+                    dt == DataType.FLOAT16 ? "fp16" : "fp32",
+                    dev,
+                    teacher.contextLength(),
+                    teacher.vocabSize(),
+                    tok == null ? ", no tokenizer: token-id prompts only" : "",
                     apiKey == null ? "" : ", API key required");
             System.out.flush();
             if (!awaitShutdown(server, done)) {
@@ -133,16 +181,19 @@ public final class ServeCommand implements Callable<Integer> {
      */
     static boolean awaitShutdown(CompletionServer server, CountDownLatch done) throws InterruptedException {
         CountDownLatch closed = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.err.println("distill serve: shutting down");
-            server.close();
-            closed.countDown();
-            try {
-                done.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "serve-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            System.err.println("distill serve: shutting down");
+                            server.close();
+                            closed.countDown();
+                            try {
+                                done.await(10, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        },
+                        "serve-shutdown"));
         closed.await();
         return server.modelFree();
     }

@@ -56,8 +56,8 @@ class RemoteGenerateTest {
     static void start() throws IOException {
         teacher = TestModels.llamaTeacher();
         tokenizer = HfTokenizer.load(Fixtures.tinyTokenizer());
-        server = CompletionServer.start(teacher, tokenizer,
-                new CompletionServer.Settings("tiny-llama", "127.0.0.1", 0, 4096, null));
+        server = CompletionServer.start(
+                teacher, tokenizer, new CompletionServer.Settings("tiny-llama", "127.0.0.1", 0, 4096, null));
     }
 
     @AfterAll
@@ -84,9 +84,23 @@ class RemoteGenerateTest {
 
     static List<String> args(Path corpus, Path out, String mode, String... teacherArgs) {
         List<String> a = new ArrayList<>(List.of(teacherArgs));
-        a.addAll(List.of("--tokenizer", Fixtures.tinyTokenizer().toString(), "--prompts", corpus.toString(),
-                "--out", out.toString(), "--mode", mode, "--top-k", "5", "--max-new-tokens", "12", "--shard-size", "3",
-                "--seed", "3"));
+        a.addAll(List.of(
+                "--tokenizer",
+                Fixtures.tinyTokenizer().toString(),
+                "--prompts",
+                corpus.toString(),
+                "--out",
+                out.toString(),
+                "--mode",
+                mode,
+                "--top-k",
+                "5",
+                "--max-new-tokens",
+                "12",
+                "--shard-size",
+                "3",
+                "--seed",
+                "3"));
         return a;
     }
 
@@ -95,8 +109,9 @@ class RemoteGenerateTest {
     }
 
     static String[] remote(String url) {
-        return new String[] {"--teacher-url", url, "--teacher-model", "tiny-llama", "--concurrency", "4",
-                "--max-retries", "1"};
+        return new String[] {
+            "--teacher-url", url, "--teacher-model", "tiny-llama", "--concurrency", "4", "--max-retries", "1"
+        };
     }
 
     static List<SoftLabelRow> rows(Path runDir) throws IOException {
@@ -111,7 +126,9 @@ class RemoteGenerateTest {
 
     static List<Path> parts(Path runDir) throws IOException {
         try (Stream<Path> s = Files.list(runDir)) {
-            return s.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList();
+            return s.filter(p -> p.getFileName().toString().startsWith("part-"))
+                    .sorted()
+                    .toList();
         }
     }
 
@@ -137,7 +154,8 @@ class RemoteGenerateTest {
                 for (int j = 0; j < pairs[p].length; j++) {
                     float d = Math.abs(pairs[p][j] - pairs[p + 1][j]);
                     maxDiff = Math.max(maxDiff, d);
-                    assertTrue(d <= tolerance * Math.max(1, Math.abs(pairs[p][j])),
+                    assertTrue(
+                            d <= tolerance * Math.max(1, Math.abs(pairs[p][j])),
                             where + ": " + pairs[p][j] + " vs " + pairs[p + 1][j]);
                 }
             }
@@ -172,9 +190,15 @@ class RemoteGenerateTest {
         List<SoftLabelRow> localRows = rows(local);
         assertTrue(localRows.size() >= 4);
         float maxDiff = assertSameRows(localRows, rows(remote), tolerance);
-        System.out.printf(Locale.ROOT, "%s through distill serve, one row per call: %d rows, max |log-prob difference| %.3g%n",
-                mode, localRows.size(), maxDiff);
-        JsonNode config = new ObjectMapper().readTree(remote.resolve("manifest.json").toFile()).get("config");
+        System.out.printf(
+                Locale.ROOT,
+                "%s through distill serve, one row per call: %d rows, max |log-prob difference| %.3g%n",
+                mode,
+                localRows.size(),
+                maxDiff);
+        JsonNode config = new ObjectMapper()
+                .readTree(remote.resolve("manifest.json").toFile())
+                .get("config");
         assertEquals(server.baseUrl(), config.get("teacher_url").asText());
         assertEquals("tiny-llama", config.get("teacher_model").asText());
         assertFalse(config.has("teacher") || config.has("teacher_sha256") || config.has("dtype"), config.toString());
@@ -200,9 +224,15 @@ class RemoteGenerateTest {
     void topPThroughTheServerEqualsTheLocalTopPAndMeasuresCoveredMassOnly() throws IOException {
         Path local = assertRemoteEqualsLocal(chatCorpus(), "greedy", 0f, "top-p:0.3:6");
         List<SoftLabelRow> rows = rows(local);
-        assertTrue(rows.stream().anyMatch(r -> java.util.Arrays.stream(r.labelSizes()).distinct().count() > 1),
+        assertTrue(
+                rows.stream()
+                        .anyMatch(r -> java.util.Arrays.stream(r.labelSizes())
+                                        .distinct()
+                                        .count()
+                                > 1),
                 "positions hold different numbers of entries");
-        try (ShardReader reader = ShardReader.open(parts(tmp.resolve("greedy-remote")).get(0).toString())) {
+        try (ShardReader reader =
+                ShardReader.open(parts(tmp.resolve("greedy-remote")).get(0).toString())) {
             dev.distill.data.Fidelity f = reader.fidelity();
             assertTrue(f.coveredMass().mean() > 0.3 - 1e-6, f.toFooterValue());
             assertEquals(null, f.entropy(), "a server sends no full distribution: entropy is not measured");
@@ -223,7 +253,8 @@ class RemoteGenerateTest {
         String[] r = Fixtures.generate(args(corpus, concurrent, "greedy", remote(server.baseUrl())));
         assertEquals("0", r[0], r[2]);
         float maxDiff = assertSameRows(rows(local), rows(concurrent), 1e-4f);
-        System.out.printf("greedy through distill serve, 4 requests in flight: max |log-prob difference| %.3g%n", maxDiff);
+        System.out.printf(
+                "greedy through distill serve, 4 requests in flight: max |log-prob difference| %.3g%n", maxDiff);
     }
 
     @Test
@@ -240,8 +271,24 @@ class RemoteGenerateTest {
      */
     @Test
     void scoreShardsEqualTheLocalTeachersUpToRounding() throws IOException {
-        String[] words = {"the", "prime", "rain", "fox", "number", "color", "river", "seven", "blue", "quick", "apple",
-            "sentence", "time", "count", "explain", "green"};
+        String[] words = {
+            "the",
+            "prime",
+            "rain",
+            "fox",
+            "number",
+            "color",
+            "river",
+            "seven",
+            "blue",
+            "quick",
+            "apple",
+            "sentence",
+            "time",
+            "count",
+            "explain",
+            "green"
+        };
         java.util.Random random = new java.util.Random(11);
         String[] lines = new String[36];
         for (int i = 0; i < lines.length; i++) {
@@ -260,9 +307,11 @@ class RemoteGenerateTest {
     void chatTemplateOptionsShapeThePromptIdsSentToTheServer() throws IOException {
         Path template = tmp.resolve("tagged.jinja");
         Files.writeString(template, ChatTemplateOptionsTest.TAGGED_TEMPLATE);
-        Path corpus = corpus("{\"prompt\": \"What is a prime number?\"}",
+        Path corpus = corpus(
+                "{\"prompt\": \"What is a prime number?\"}",
                 "{\"messages\": [{\"role\": \"user\", \"content\": \"Name a color.\"}]}");
-        List<String> options = List.of("--chat-template", template.toString(), "--chat-template-kwargs", "{\"tag\": \"v2\"}");
+        List<String> options =
+                List.of("--chat-template", template.toString(), "--chat-template-kwargs", "{\"tag\": \"v2\"}");
         Path remote = tmp.resolve("templated-remote");
         List<String> remoteArgs = args(corpus, remote, "greedy", remote(server.baseUrl()));
         remoteArgs.addAll(options);
@@ -270,9 +319,12 @@ class RemoteGenerateTest {
         String[] r = Fixtures.generate(remoteArgs);
         assertEquals("0", r[0], r[2]);
         List<SoftLabelRow> rows = rows(remote);
-        assertArrayEquals(tokenizer.encode("[user]\nWhat is a prime number?<|im_end|>\n[assistant v2]\n", false),
+        assertArrayEquals(
+                tokenizer.encode("[user]\nWhat is a prime number?<|im_end|>\n[assistant v2]\n", false),
                 rows.get(0).promptIds());
-        assertArrayEquals(tokenizer.encode("[user]\nName a color.<|im_end|>\n[assistant v2]\n", false), rows.get(1).promptIds());
+        assertArrayEquals(
+                tokenizer.encode("[user]\nName a color.<|im_end|>\n[assistant v2]\n", false),
+                rows.get(1).promptIds());
         // the server continued exactly those ids: the local teacher given the same options writes the same rows
         Path local = tmp.resolve("templated-local");
         List<String> localArgs = args(corpus, local, "greedy", local());
@@ -288,8 +340,9 @@ class RemoteGenerateTest {
         AtomicInteger completions = new AtomicInteger();
         AtomicInteger healthyFor = new AtomicInteger(2);
         OkHttpClient forward = new OkHttpClient();
-        try (MockWebServer proxy = proxy(forward, body -> completions.incrementAndGet() > healthyFor.get()
-                ? "{\"choices\": [{\"text\": " : body)) {
+        try (MockWebServer proxy = proxy(
+                forward,
+                body -> completions.incrementAndGet() > healthyFor.get() ? "{\"choices\": [{\"text\": " : body)) {
             String url = proxy.url("/v1").toString();
             Path corpus = chatCorpus();
             Path out = tmp.resolve("flaky");
@@ -298,12 +351,17 @@ class RemoteGenerateTest {
             a.set(a.indexOf("--concurrency") + 1, "1");
             String[] failed = Fixtures.generate(a);
             assertEquals("1", failed[0], failed[2]);
-            assertTrue(failed[2].contains(": failed after 2 attempts; last error: malformed JSON in the response:"
-                    + " {\"choices\": [{\"text\": "), failed[2]);
+            assertTrue(
+                    failed[2].contains(": failed after 2 attempts; last error: malformed JSON in the response:"
+                            + " {\"choices\": [{\"text\": "),
+                    failed[2]);
             assertEquals(List.of(out.resolve("part-00000.parquet")), parts(out), "only the first shard is committed");
             if (Files.exists(out.resolve("_tmp"))) {
                 try (Stream<Path> s = Files.list(out.resolve("_tmp"))) {
-                    assertEquals(List.of(), s.filter(p -> p.getFileName().toString().startsWith("part-")).toList());
+                    assertEquals(
+                            List.of(),
+                            s.filter(p -> p.getFileName().toString().startsWith("part-"))
+                                    .toList());
                 }
             }
             healthyFor.set(Integer.MAX_VALUE);
@@ -325,18 +383,21 @@ class RemoteGenerateTest {
     }
 
     /** A proxy in front of the real server on a loopback port, passing each completion response through {@code rewrite}. */
-    static MockWebServer proxy(OkHttpClient forward, java.util.function.UnaryOperator<String> rewrite) throws IOException {
+    static MockWebServer proxy(OkHttpClient forward, java.util.function.UnaryOperator<String> rewrite)
+            throws IOException {
         MockWebServer proxy = new MockWebServer();
         proxy.setDispatcher(new Dispatcher() {
             @Override
             public MockResponse dispatch(RecordedRequest r) {
-                Request.Builder b = new Request.Builder().url(server.baseUrl() + r.getPath().substring(3));
+                Request.Builder b =
+                        new Request.Builder().url(server.baseUrl() + r.getPath().substring(3));
                 if (r.getMethod().equals("POST")) {
                     b.post(RequestBody.create(r.getBody().readByteArray(), MediaType.get("application/json")));
                 }
                 try (Response resp = forward.newCall(b.build()).execute()) {
                     String body = resp.body().string();
-                    return new MockResponse().setResponseCode(resp.code())
+                    return new MockResponse()
+                            .setResponseCode(resp.code())
                             .setBody(r.getPath().endsWith("/completions") ? rewrite.apply(body) : body);
                 } catch (IOException e) {
                     return new MockResponse().setResponseCode(502).setBody(e.toString());
@@ -348,19 +409,25 @@ class RemoteGenerateTest {
     }
 
     @Test
-    void aServerSendingPositiveLogprobsOrIdsOutsideTheVocabularyFailsTheShardNamingRowPositionAndValue() throws Exception {
+    void aServerSendingPositiveLogprobsOrIdsOutsideTheVocabularyFailsTheShardNamingRowPositionAndValue()
+            throws Exception {
         OkHttpClient forward = new OkHttpClient();
         Path corpus = chatCorpus();
         try (MockWebServer positive = proxy(forward, body -> body.replace("\":-", "\":"));
-                MockWebServer outside = proxy(forward, body -> java.util.regex.Pattern.compile("token_id:(\\d+)").matcher(body)
+                MockWebServer outside = proxy(forward, body -> java.util.regex.Pattern.compile("token_id:(\\d+)")
+                        .matcher(body)
                         .replaceAll(m -> "token_id:" + (Integer.parseInt(m.group(1)) + 1000)))) {
             for (MockWebServer proxy : List.of(positive, outside)) {
                 Path out = tmp.resolve("bad-values-" + proxy.getPort());
-                String[] r = Fixtures.generate(args(corpus, out, "greedy", remote(proxy.url("/v1").toString())));
+                String[] r = Fixtures.generate(
+                        args(corpus, out, "greedy", remote(proxy.url("/v1").toString())));
                 assertEquals("1", r[0], r[2]);
-                String expected = proxy == positive ? "is not a finite log-probability (<= 0)" : "is not in [0, vocab_size 512)";
-                assertTrue(r[2].contains("distill generate: shard 0 (part-00000.parquet) row 0 (sample 0-0): ")
-                        && r[2].contains(expected), r[2]);
+                String expected =
+                        proxy == positive ? "is not a finite log-probability (<= 0)" : "is not in [0, vocab_size 512)";
+                assertTrue(
+                        r[2].contains("distill generate: shard 0 (part-00000.parquet) row 0 (sample 0-0): ")
+                                && r[2].contains(expected),
+                        r[2]);
                 assertEquals(List.of(), parts(out), "no shard is committed");
             }
         } finally {
@@ -379,8 +446,10 @@ class RemoteGenerateTest {
         String url = "http://127.0.0.1:" + port + "/v1";
         String[] r = Fixtures.generate(args(chatCorpus(), out, "greedy", remote(url)));
         assertEquals("1", r[0]);
-        assertTrue(r[2].contains("GET " + url + "/models: failed after 2 attempts; last error: connection refused (is the"
-                + " server running at " + url + "?)"), r[2]);
+        assertTrue(
+                r[2].contains("GET " + url + "/models: failed after 2 attempts; last error: connection refused (is the"
+                        + " server running at " + url + "?)"),
+                r[2]);
         assertFalse(Files.exists(out), "the run directory is not created");
     }
 }

@@ -35,8 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** The remote teacher against canned vLLM responses and faults on a loopback MockWebServer. */
 class RemoteTeacherTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final String MODELS = "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\",\"max_model_len\":64,"
-            + "\"vocab_size\":16}]}";
+    static final String MODELS =
+            "{\"object\":\"list\",\"data\":[{\"id\":\"m\",\"object\":\"model\",\"max_model_len\":64,"
+                    + "\"vocab_size\":16}]}";
     static final String GENERATION = "{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"model\":\"m\",\"choices\":[{"
             + "\"index\":0,\"text\":\"abc\",\"logprobs\":{\"text_offset\":[0,1,2],"
             + "\"token_logprobs\":[-0.5,-1.25,-0.125],\"tokens\":[\"token_id:7\",\"token_id:3\",\"token_id:2\"],"
@@ -44,10 +45,11 @@ class RemoteTeacherTest {
             + "{\"token_id:3\":-1.25,\"token_id:4\":-0.75,\"token_id:5\":-2.0},"
             + "{\"token_id:2\":-0.125,\"token_id:8\":-3.0}]},\"finish_reason\":\"stop\",\"stop_reason\":null}],"
             + "\"usage\":{\"prompt_tokens\":3,\"total_tokens\":6,\"completion_tokens\":3}}";
-    static final String SCORE = "{\"choices\":[{\"index\":0,\"text\":\"\",\"logprobs\":null,\"finish_reason\":\"length\","
-            + "\"prompt_logprobs\":[null,{\"5\":{\"logprob\":-3.0,\"rank\":4,\"decoded_token\":\"x\"}},"
-            + "{\"6\":{\"logprob\":-0.25,\"rank\":1,\"decoded_token\":\"a\"},\"9\":{\"logprob\":-2.5,\"rank\":2}},"
-            + "{\"2\":{\"logprob\":-4.0,\"rank\":3},\"1\":{\"logprob\":-0.1,\"rank\":1},\"3\":{\"logprob\":-0.2,\"rank\":2}}]}]}";
+    static final String SCORE =
+            "{\"choices\":[{\"index\":0,\"text\":\"\",\"logprobs\":null,\"finish_reason\":\"length\","
+                    + "\"prompt_logprobs\":[null,{\"5\":{\"logprob\":-3.0,\"rank\":4,\"decoded_token\":\"x\"}},"
+                    + "{\"6\":{\"logprob\":-0.25,\"rank\":1,\"decoded_token\":\"a\"},\"9\":{\"logprob\":-2.5,\"rank\":2}},"
+                    + "{\"2\":{\"logprob\":-4.0,\"rank\":3},\"1\":{\"logprob\":-0.1,\"rank\":1},\"3\":{\"logprob\":-0.2,\"rank\":2}}]}]}";
 
     MockWebServer server;
 
@@ -66,8 +68,17 @@ class RemoteTeacherTest {
     }
 
     RemoteOptions options(String apiKey, int retries, Duration timeout) {
-        return new RemoteOptions(server.url("/v1").toString(), "m", apiKey, 4, retries, timeout, Duration.ofMillis(10),
-                Duration.ofMillis(50), null, null);
+        return new RemoteOptions(
+                server.url("/v1").toString(),
+                "m",
+                apiKey,
+                4,
+                retries,
+                timeout,
+                Duration.ofMillis(10),
+                Duration.ofMillis(50),
+                null,
+                null);
     }
 
     RemoteTeacher connect(String apiKey, int retries) {
@@ -76,7 +87,10 @@ class RemoteTeacherTest {
     }
 
     static MockResponse json(int code, String body) {
-        return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json").setBody(body);
+        return new MockResponse()
+                .setResponseCode(code)
+                .setHeader("Content-Type", "application/json")
+                .setBody(body);
     }
 
     static WorkItem item(int[] prompt, int[] response) {
@@ -136,7 +150,8 @@ class RemoteTeacherTest {
     void scoringReadsPromptLogprobsOfTheResponsePositions() throws Exception {
         try (RemoteTeacher t = connect(null, 0)) {
             server.enqueue(json(200, SCORE));
-            TeacherOutput o = t.score(List.of(item(new int[] {1, 5}, new int[] {6, 2})), 2).get(0);
+            TeacherOutput o = t.score(List.of(item(new int[] {1, 5}, new int[] {6, 2})), 2)
+                    .get(0);
             assertArrayEquals(new int[] {6, 2}, o.completionIds());
             assertArrayEquals(new float[] {-0.25f, -4.0f}, o.completionLogprobs());
             assertArrayEquals(new int[] {6, 9, 1, 3}, o.topkIds());
@@ -166,8 +181,8 @@ class RemoteTeacherTest {
     @Test
     void aTimedOutRequestIsRetried() {
         server.enqueue(json(200, MODELS));
-        try (RemoteTeacher t = RemoteTeacher.connect(options(null, 1, Duration.ofMillis(300)),
-                new RemoteSampling(true, 1f, 1f))) {
+        try (RemoteTeacher t =
+                RemoteTeacher.connect(options(null, 1, Duration.ofMillis(300)), new RemoteSampling(true, 1f, 1f))) {
             server.enqueue(json(200, GENERATION).setHeadersDelay(2, TimeUnit.SECONDS));
             server.enqueue(json(200, GENERATION));
             assertArrayEquals(new int[] {7, 3, 2}, generate(t, 2).get(0).completionIds());
@@ -182,8 +197,10 @@ class RemoteTeacherTest {
                 server.enqueue(json(200, "{\"choices\": [{\"index\": 0,"));
             }
             RemoteTeacherException e = assertThrows(RemoteTeacherException.class, () -> generate(t, 2));
-            assertEquals("prompt 3 (sample 0): POST " + server.url("/v1/completions") + ": failed after 3 attempts;"
-                    + " last error: malformed JSON in the response: {\"choices\": [{\"index\": 0,", e.getMessage());
+            assertEquals(
+                    "prompt 3 (sample 0): POST " + server.url("/v1/completions") + ": failed after 3 attempts;"
+                            + " last error: malformed JSON in the response: {\"choices\": [{\"index\": 0,",
+                    e.getMessage());
         }
     }
 
@@ -192,8 +209,10 @@ class RemoteTeacherTest {
         try (RemoteTeacher t = connect(null, 3)) {
             server.enqueue(json(200, GENERATION));
             RemoteTeacherException e = assertThrows(RemoteTeacherException.class, () -> generate(t, 3));
-            assertEquals("prompt 3 (sample 0): choices[0].logprobs.top_logprobs[0] has 2 log-probs; asked for the top 3"
-                    + " (vLLM: raise --max-logprobs)", e.getMessage());
+            assertEquals(
+                    "prompt 3 (sample 0): choices[0].logprobs.top_logprobs[0] has 2 log-probs; asked for the top 3"
+                            + " (vLLM: raise --max-logprobs)",
+                    e.getMessage());
             assertEquals(2, server.getRequestCount(), "a short top-k is not retried");
         }
     }
@@ -202,26 +221,36 @@ class RemoteTeacherTest {
     void missingFieldsAndTokenStringsAreNamed() {
         try (RemoteTeacher t = connect(null, 0)) {
             server.enqueue(json(200, GENERATION.replace("\"logprobs\":{", "\"lp\":{")));
-            assertEquals("prompt 3 (sample 0): choices[0].logprobs is missing",
-                    assertThrows(RemoteTeacherException.class, () -> generate(t, 2)).getMessage());
+            assertEquals(
+                    "prompt 3 (sample 0): choices[0].logprobs is missing",
+                    assertThrows(RemoteTeacherException.class, () -> generate(t, 2))
+                            .getMessage());
             server.enqueue(json(200, GENERATION.replace("\"token_id:3\",", "\"Hello\",")));
-            assertTrue(assertThrows(RemoteTeacherException.class, () -> generate(t, 2)).getMessage().startsWith(
-                    "prompt 3 (sample 0): choices[0].logprobs.tokens[1] is 'Hello', not 'token_id:<id>'"));
+            assertTrue(assertThrows(RemoteTeacherException.class, () -> generate(t, 2))
+                    .getMessage()
+                    .startsWith("prompt 3 (sample 0): choices[0].logprobs.tokens[1] is 'Hello', not 'token_id:<id>'"));
             server.enqueue(json(200, SCORE.replace("\"2\":{\"logprob\":-4.0,\"rank\":3},", "")));
-            assertEquals("prompt 3 (sample 0): choices[0].prompt_logprobs[3] lacks the scored token's own entry (id 2)",
-                    assertThrows(RemoteTeacherException.class,
-                            () -> t.score(List.of(item(new int[] {1, 5}, new int[] {6, 2})), 2)).getMessage());
+            assertEquals(
+                    "prompt 3 (sample 0): choices[0].prompt_logprobs[3] lacks the scored token's own entry (id 2)",
+                    assertThrows(
+                                    RemoteTeacherException.class,
+                                    () -> t.score(List.of(item(new int[] {1, 5}, new int[] {6, 2})), 2))
+                            .getMessage());
         }
     }
 
     @Test
     void aClientErrorFailsAtOnceWithStatusAndServerMessage() {
         try (RemoteTeacher t = connect(null, 3)) {
-            server.enqueue(json(400, "{\"error\":{\"message\":\"Requested sample logprobs of 50, which is greater than"
-                    + " max allowed: 20\",\"type\":\"BadRequestError\",\"param\":null,\"code\":400}}"));
+            server.enqueue(json(
+                    400,
+                    "{\"error\":{\"message\":\"Requested sample logprobs of 50, which is greater than"
+                            + " max allowed: 20\",\"type\":\"BadRequestError\",\"param\":null,\"code\":400}}"));
             RemoteTeacherException e = assertThrows(RemoteTeacherException.class, () -> generate(t, 2));
-            assertEquals("prompt 3 (sample 0): POST " + server.url("/v1/completions") + ": HTTP 400 Client Error:"
-                    + " Requested sample logprobs of 50, which is greater than max allowed: 20", e.getMessage());
+            assertEquals(
+                    "prompt 3 (sample 0): POST " + server.url("/v1/completions") + ": HTTP 400 Client Error:"
+                            + " Requested sample logprobs of 50, which is greater than max allowed: 20",
+                    e.getMessage());
             assertEquals(2, server.getRequestCount());
         }
     }
@@ -231,11 +260,25 @@ class RemoteTeacherTest {
         String url = server.url("/v1").toString();
         server.shutdown();
         long start = System.nanoTime();
-        RemoteTeacherException e = assertThrows(RemoteTeacherException.class,
-                () -> RemoteTeacher.connect(new RemoteOptions(url, "m", null, 1, 2, Duration.ofSeconds(2),
-                        Duration.ofMillis(10), Duration.ofMillis(20), null, null), new RemoteSampling(true, 1f, 1f)));
-        assertEquals("GET " + url + "/models: failed after 3 attempts; last error: connection refused (is the server"
-                + " running at " + url + "?)", e.getMessage());
+        RemoteTeacherException e = assertThrows(
+                RemoteTeacherException.class,
+                () -> RemoteTeacher.connect(
+                        new RemoteOptions(
+                                url,
+                                "m",
+                                null,
+                                1,
+                                2,
+                                Duration.ofSeconds(2),
+                                Duration.ofMillis(10),
+                                Duration.ofMillis(20),
+                                null,
+                                null),
+                        new RemoteSampling(true, 1f, 1f)));
+        assertEquals(
+                "GET " + url + "/models: failed after 3 attempts; last error: connection refused (is the server"
+                        + " running at " + url + "?)",
+                e.getMessage());
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
     }
 
@@ -243,12 +286,20 @@ class RemoteTeacherTest {
     void anotherModelOrNoVocabularySizeIsRefusedClearly() {
         server.enqueue(json(200, "{\"data\":[{\"id\":\"other\",\"max_model_len\":64}]}"));
         RemoteOptions o = options(null, 0, Duration.ofSeconds(2));
-        assertEquals("--teacher-model m: the server at " + o.url() + " serves [other], not 'm'", assertThrows(
-                RemoteTeacherException.class, () -> RemoteTeacher.connect(o, new RemoteSampling(true, 1f, 1f))).getMessage());
+        assertEquals(
+                "--teacher-model m: the server at " + o.url() + " serves [other], not 'm'",
+                assertThrows(
+                                RemoteTeacherException.class,
+                                () -> RemoteTeacher.connect(o, new RemoteSampling(true, 1f, 1f)))
+                        .getMessage());
         server.enqueue(json(200, "{\"data\":[{\"id\":\"m\",\"max_model_len\":64}]}"));
-        assertEquals("--vocab-size: the server at " + o.url() + " does not report vocab_size for m; pass --vocab-size"
-                + " (the vocab_size in the teacher's config.json)", assertThrows(IllegalArgumentException.class,
-                        () -> RemoteTeacher.connect(o, new RemoteSampling(true, 1f, 1f))).getMessage());
+        assertEquals(
+                "--vocab-size: the server at " + o.url() + " does not report vocab_size for m; pass --vocab-size"
+                        + " (the vocab_size in the teacher's config.json)",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> RemoteTeacher.connect(o, new RemoteSampling(true, 1f, 1f)))
+                        .getMessage());
     }
 
     @Test
@@ -263,9 +314,14 @@ class RemoteTeacherTest {
                 }
             });
             long start = System.nanoTime();
-            RemoteTeacherException e = assertThrows(RemoteTeacherException.class, () -> t.generate(List.of(
-                    item(new int[] {1}, null), new WorkItem(8, 0, new int[] {9}, null, 4, 1), item(new int[] {2}, null)),
-                    params(2)));
+            RemoteTeacherException e = assertThrows(
+                    RemoteTeacherException.class,
+                    () -> t.generate(
+                            List.of(
+                                    item(new int[] {1}, null),
+                                    new WorkItem(8, 0, new int[] {9}, null, 4, 1),
+                                    item(new int[] {2}, null)),
+                            params(2)));
             assertTrue(e.getMessage().startsWith("prompt 8 (sample 0): POST "), e.getMessage());
             assertTrue(e.getMessage().endsWith(": bad prompt"), e.getMessage());
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(3), "the slow requests were not awaited");
@@ -309,11 +365,17 @@ class RemoteTeacherTest {
         assertEquals("env-key", ApiKeys.resolve(null, Map.of(ApiKeys.ENV, " env-key ")));
         assertEquals(null, ApiKeys.resolve(null, Map.of()));
         Path empty = Files.writeString(tmp.resolve("empty"), "\n");
-        assertEquals("--api-key-file " + empty + " is empty", assertThrows(IllegalArgumentException.class,
-                () -> ApiKeys.resolve(empty, Map.of(ApiKeys.ENV, "env-key"))).getMessage());
+        assertEquals(
+                "--api-key-file " + empty + " is empty",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> ApiKeys.resolve(empty, Map.of(ApiKeys.ENV, "env-key")))
+                        .getMessage());
         Path missing = tmp.resolve("missing");
-        assertEquals("--api-key-file " + missing + ": no such file",
-                assertThrows(IllegalArgumentException.class, () -> ApiKeys.resolve(missing, Map.of())).getMessage());
+        assertEquals(
+                "--api-key-file " + missing + ": no such file",
+                assertThrows(IllegalArgumentException.class, () -> ApiKeys.resolve(missing, Map.of()))
+                        .getMessage());
     }
 
     @Test
@@ -331,7 +393,11 @@ class RemoteTeacherTest {
         assertEquals(1000, p.delay(1, Duration.ofSeconds(30)).toMillis());
         assertEquals(Duration.ofSeconds(3), RetryPolicy.retryAfter(" 3 "));
         assertEquals(null, RetryPolicy.retryAfter("Wed, 21 Oct 2015 07:28:00 GMT"));
-        assertTrue(RetryPolicy.retryableStatus(429) && RetryPolicy.retryableStatus(502) && RetryPolicy.retryableStatus(408));
-        assertFalse(RetryPolicy.retryableStatus(400) || RetryPolicy.retryableStatus(401) || RetryPolicy.retryableStatus(404));
+        assertTrue(RetryPolicy.retryableStatus(429)
+                && RetryPolicy.retryableStatus(502)
+                && RetryPolicy.retryableStatus(408));
+        assertFalse(RetryPolicy.retryableStatus(400)
+                || RetryPolicy.retryableStatus(401)
+                || RetryPolicy.retryableStatus(404));
     }
 }

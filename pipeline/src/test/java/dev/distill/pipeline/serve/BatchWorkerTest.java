@@ -113,8 +113,8 @@ class BatchWorkerTest {
         worker.start();
         CompletableFuture<TeacherOutput> runningRow = worker.submit(KEY, row(0));
         assertTrue(started.await(10, TimeUnit.SECONDS));
-        CompletableFuture<TeacherOutput> queuedRow = worker.submit(new BatchWorker.Key(true, 1, true, 1f, 1f, List.of()),
-                row(1));
+        CompletableFuture<TeacherOutput> queuedRow =
+                worker.submit(new BatchWorker.Key(true, 1, true, 1f, 1f, List.of()), row(1));
         long t0 = System.nanoTime();
         assertFalse(worker.shutdown(Duration.ofMillis(500)), "the batch still runs: the model must stay open");
         assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10));

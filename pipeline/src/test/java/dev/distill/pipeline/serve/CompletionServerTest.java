@@ -37,8 +37,8 @@ class CompletionServerTest {
     static void start() throws Exception {
         teacher = TestModels.llamaTeacher();
         tokenizer = HfTokenizer.load(Fixtures.tinyTokenizer());
-        server = CompletionServer.start(teacher, tokenizer,
-                new CompletionServer.Settings("tiny-llama", "127.0.0.1", 0, 4096, null));
+        server = CompletionServer.start(
+                teacher, tokenizer, new CompletionServer.Settings("tiny-llama", "127.0.0.1", 0, 4096, null));
     }
 
     @AfterAll
@@ -51,7 +51,9 @@ class CompletionServerTest {
     static HttpResponse<String> call(CompletionServer s, String method, String path, String body, String auth)
             throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.baseUrl().replace("/v1", "") + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
                 .header("Content-Type", "application/json");
         if (auth != null) {
             b.header("Authorization", auth);
@@ -69,7 +71,11 @@ class CompletionServerTest {
     static String[] refused(String body) throws Exception {
         HttpResponse<String> r = call(server, "POST", "/v1/completions", body, null);
         JsonNode e = JSON.readTree(r.body()).get("error");
-        return new String[] {String.valueOf(r.statusCode()), e.get("message").asText(), e.get("param").asText()};
+        return new String[] {
+            String.valueOf(r.statusCode()),
+            e.get("message").asText(),
+            e.get("param").asText()
+        };
     }
 
     @Test
@@ -90,27 +96,38 @@ class CompletionServerTest {
         JsonNode r = post("{\"model\":\"tiny-llama\",\"prompt\":[[1,40,41,42,43],[1,50,51]],\"max_tokens\":6,"
                 + "\"temperature\":0,\"logprobs\":3,\"return_tokens_as_token_ids\":true,\"seed\":5}");
         assertEquals("text_completion", r.get("object").asText());
-        List<WorkItem> items = List.of(new WorkItem(0, 0, prompts[0], null, 6, 5), new WorkItem(1, 0, prompts[1], null, 6, 5));
-        List<TeacherOutput> expected = teacher.generate(items, new GenerationParams(3, new TokenSampler(true, 1f, 1f), EOS));
+        List<WorkItem> items =
+                List.of(new WorkItem(0, 0, prompts[0], null, 6, 5), new WorkItem(1, 0, prompts[1], null, 6, 5));
+        List<TeacherOutput> expected =
+                teacher.generate(items, new GenerationParams(3, new TokenSampler(true, 1f, 1f), EOS));
         long completionTokens = 0;
         for (int b = 0; b < 2; b++) {
             JsonNode c = r.get("choices").get(b);
             TeacherOutput e = expected.get(b);
             assertEquals(b, c.get("index").asInt());
             assertEquals(e.finishReason(), c.get("finish_reason").asText());
-            assertEquals(tokenizer.decode(e.completionIds(), true), c.get("text").asText());
+            assertEquals(
+                    tokenizer.decode(e.completionIds(), true), c.get("text").asText());
             JsonNode lp = c.get("logprobs");
             int n = e.completionIds().length;
             completionTokens += n;
             assertEquals(n, lp.get("tokens").size());
             for (int t = 0; t < n; t++) {
-                assertEquals("token_id:" + e.completionIds()[t], lp.get("tokens").get(t).asText());
-                assertEquals(e.completionLogprobs()[t], lp.get("token_logprobs").get(t).floatValue(), 1e-5f);
+                assertEquals(
+                        "token_id:" + e.completionIds()[t],
+                        lp.get("tokens").get(t).asText());
+                assertEquals(
+                        e.completionLogprobs()[t],
+                        lp.get("token_logprobs").get(t).floatValue(),
+                        1e-5f);
                 JsonNode top = lp.get("top_logprobs").get(t);
                 // the position's own token first, then the top-3: k or k + 1 entries
-                assertEquals("token_id:" + e.completionIds()[t], top.fieldNames().next());
+                assertEquals(
+                        "token_id:" + e.completionIds()[t], top.fieldNames().next());
                 for (int j = 0; j < 3; j++) {
-                    assertEquals(e.topkLogprobs()[t * 3 + j], top.get("token_id:" + e.topkIds()[t * 3 + j]).floatValue(),
+                    assertEquals(
+                            e.topkLogprobs()[t * 3 + j],
+                            top.get("token_id:" + e.topkIds()[t * 3 + j]).floatValue(),
                             1e-5f);
                 }
                 assertTrue(top.size() == 3 || top.size() == 4);
@@ -124,8 +141,11 @@ class CompletionServerTest {
     void echoWithPromptLogprobsScoresThePromptLikeVllm() throws Exception {
         int[] prompt = {1, 60, 61, 62, 2};
         JsonNode c = post("{\"prompt\":[1,60,61,62,2],\"max_tokens\":0,\"echo\":true,\"logprobs\":2,"
-                + "\"prompt_logprobs\":2,\"return_tokens_as_token_ids\":true}").get("choices").get(0);
-        TeacherOutput e = teacher.score(List.of(new WorkItem(0, 0, new int[] {1}, new int[] {60, 61, 62, 2}, 0, 0)), 2).get(0);
+                        + "\"prompt_logprobs\":2,\"return_tokens_as_token_ids\":true}")
+                .get("choices")
+                .get(0);
+        TeacherOutput e = teacher.score(List.of(new WorkItem(0, 0, new int[] {1}, new int[] {60, 61, 62, 2}, 0, 0)), 2)
+                .get(0);
         JsonNode pl = c.get("prompt_logprobs");
         assertEquals(5, pl.size());
         assertTrue(pl.get(0).isNull());
@@ -134,11 +154,15 @@ class CompletionServerTest {
         for (int t = 1; t < 5; t++) {
             JsonNode own = pl.get(t).get(Integer.toString(prompt[t]));
             assertEquals(e.completionLogprobs()[t - 1], own.get("logprob").floatValue(), 1e-5f);
-            assertEquals(e.completionLogprobs()[t - 1], lp.get("token_logprobs").get(t).floatValue(), 1e-5f);
+            assertEquals(
+                    e.completionLogprobs()[t - 1],
+                    lp.get("token_logprobs").get(t).floatValue(),
+                    1e-5f);
             assertEquals("token_id:" + prompt[t], lp.get("tokens").get(t).asText());
             for (int j = 0; j < 2; j++) {
                 JsonNode top = pl.get(t).get(Integer.toString(e.topkIds()[(t - 1) * 2 + j]));
-                assertEquals(e.topkLogprobs()[(t - 1) * 2 + j], top.get("logprob").floatValue(), 1e-5f);
+                assertEquals(
+                        e.topkLogprobs()[(t - 1) * 2 + j], top.get("logprob").floatValue(), 1e-5f);
                 assertEquals(j + 1, top.get("rank").asInt());
             }
             boolean inTop = e.topkIds()[(t - 1) * 2] == prompt[t] || e.topkIds()[(t - 1) * 2 + 1] == prompt[t];
@@ -152,40 +176,57 @@ class CompletionServerTest {
     @Test
     void textPromptsAreTokenizedAndTokensDecoded() throws Exception {
         JsonNode c = post("{\"prompt\":\"Hello there\",\"max_tokens\":3,\"temperature\":0,\"logprobs\":1}")
-                .get("choices").get(0);
+                .get("choices")
+                .get(0);
         int[] ids = tokenizer.encode("Hello there", true);
-        TeacherOutput e = teacher.generate(List.of(new WorkItem(0, 0, ids, null, 3, 0)),
-                new GenerationParams(1, new TokenSampler(true, 1f, 1f), EOS)).get(0);
+        TeacherOutput e = teacher.generate(
+                        List.of(new WorkItem(0, 0, ids, null, 3, 0)),
+                        new GenerationParams(1, new TokenSampler(true, 1f, 1f), EOS))
+                .get(0);
         assertEquals(tokenizer.decode(e.completionIds(), true), c.get("text").asText());
-        assertEquals(tokenizer.decode(new int[] {e.completionIds()[0]}, false),
+        assertEquals(
+                tokenizer.decode(new int[] {e.completionIds()[0]}, false),
                 c.get("logprobs").get("tokens").get(0).asText());
     }
 
     @Test
     void unsupportedOrInvalidRequestsAreRefusedNamingTheParameter() throws Exception {
-        assertArrayEquals(new String[] {"400", "n=2 is not supported by distill serve (only 1)", "n"},
+        assertArrayEquals(
+                new String[] {"400", "n=2 is not supported by distill serve (only 1)", "n"},
                 refused("{\"prompt\":[1,2],\"n\":2}"));
-        assertArrayEquals(new String[] {"400", "stream is not supported by distill serve", "stream"},
+        assertArrayEquals(
+                new String[] {"400", "stream is not supported by distill serve", "stream"},
                 refused("{\"prompt\":[1,2],\"stream\":true}"));
-        assertArrayEquals(new String[] {"404", "The model `gpt-4` does not exist.", "model"},
+        assertArrayEquals(
+                new String[] {"404", "The model `gpt-4` does not exist.", "model"},
                 refused("{\"model\":\"gpt-4\",\"prompt\":[1,2]}"));
-        assertArrayEquals(new String[] {"400", "prompt[1]: 512 is not a token id in [0, 512)", "prompt"},
+        assertArrayEquals(
+                new String[] {"400", "prompt[1]: 512 is not a token id in [0, 512)", "prompt"},
                 refused("{\"prompt\":[1,512]}"));
-        assertArrayEquals(new String[] {"400", "This model's maximum context length is 256 tokens. However, you"
-                + " requested 302 tokens (2 in the messages, 300 in the completion). Please reduce the length of the"
-                + " messages or completion.", "prompt"}, refused("{\"prompt\":[1,2],\"max_tokens\":300}"));
+        assertArrayEquals(
+                new String[] {
+                    "400",
+                    "This model's maximum context length is 256 tokens. However, you"
+                            + " requested 302 tokens (2 in the messages, 300 in the completion). Please reduce the length of the"
+                            + " messages or completion.",
+                    "prompt"
+                },
+                refused("{\"prompt\":[1,2],\"max_tokens\":300}"));
         assertEquals("400", refused("{\"prompt\": [1,")[0]);
-        assertEquals(404, call(server, "GET", "/v1/chat/completions", null, null).statusCode());
+        assertEquals(
+                404, call(server, "GET", "/v1/chat/completions", null, null).statusCode());
         assertEquals(405, call(server, "GET", "/v1/completions", null, null).statusCode());
     }
 
     @Test
     void anApiKeyIsRequiredWhenConfigured() throws Exception {
-        try (CompletionServer locked = CompletionServer.start(teacher, null,
-                new CompletionServer.Settings("tiny-llama", "127.0.0.1", 0, 4096, "k-123"))) {
+        try (CompletionServer locked = CompletionServer.start(
+                teacher, null, new CompletionServer.Settings("tiny-llama", "127.0.0.1", 0, 4096, "k-123"))) {
             assertEquals(401, call(locked, "GET", "/v1/models", null, null).statusCode());
-            assertEquals(401, call(locked, "GET", "/v1/models", null, "Bearer wrong").statusCode());
-            assertEquals(200, call(locked, "GET", "/v1/models", null, "Bearer k-123").statusCode());
+            assertEquals(
+                    401, call(locked, "GET", "/v1/models", null, "Bearer wrong").statusCode());
+            assertEquals(
+                    200, call(locked, "GET", "/v1/models", null, "Bearer k-123").statusCode());
         }
     }
 
@@ -200,12 +241,14 @@ class CompletionServerTest {
                 items.add(new WorkItem(i, 0, new int[] {1, 30 + i, 31 + i}, null, 4, i));
                 gen.add(worker.submit(greedy, items.get(i)));
             }
-            CompletableFuture<TeacherOutput> score = worker.submit(scoring,
-                    new WorkItem(9, 0, new int[] {1}, new int[] {5, 6}, 0, 0));
+            CompletableFuture<TeacherOutput> score =
+                    worker.submit(scoring, new WorkItem(9, 0, new int[] {1}, new int[] {5, 6}, 0, 0));
             worker.start();
-            List<TeacherOutput> direct = teacher.generate(items, new GenerationParams(2, new TokenSampler(true, 1f, 1f), EOS));
+            List<TeacherOutput> direct =
+                    teacher.generate(items, new GenerationParams(2, new TokenSampler(true, 1f, 1f), EOS));
             for (int i = 0; i < 4; i++) {
-                assertArrayEquals(direct.get(i).completionIds(), gen.get(i).get().completionIds());
+                assertArrayEquals(
+                        direct.get(i).completionIds(), gen.get(i).get().completionIds());
                 assertArrayEquals(direct.get(i).topkIds(), gen.get(i).get().topkIds());
             }
             assertArrayEquals(new int[] {5, 6}, score.get().completionIds());

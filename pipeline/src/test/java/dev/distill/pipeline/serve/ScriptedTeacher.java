@@ -14,7 +14,7 @@ import java.util.function.Consumer;
  */
 final class ScriptedTeacher implements Teacher {
     final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
-    volatile Consumer<List<WorkItem>> before = b -> { };
+    volatile Consumer<List<WorkItem>> before = b -> {};
     volatile boolean closed;
 
     @Override
@@ -45,8 +45,10 @@ final class ScriptedTeacher implements Teacher {
     private List<TeacherOutput> outputs(List<WorkItem> batch) {
         batchSizes.add(batch.size());
         before.accept(batch);
-        return batch.stream().map(w -> new TeacherOutput(w, new int[] {5}, new float[] {-1f}, new int[] {5},
-                new float[] {-1f}, "length")).toList();
+        return batch.stream()
+                .map(w -> new TeacherOutput(
+                        w, new int[] {5}, new float[] {-1f}, new int[] {5}, new float[] {-1f}, "length"))
+                .toList();
     }
 
     @Override

@@ -34,24 +34,33 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ServeFaultsTest {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     static final String KEY = "sk-test-key";
 
     static CompletionServer server(ScriptedTeacher teacher, String apiKey, CompletionServer.Limits limits)
             throws IOException {
-        return CompletionServer.start(teacher, null, new CompletionServer.Settings("scripted", "127.0.0.1", 0, 4096,
-                apiKey, limits));
+        return CompletionServer.start(
+                teacher, null, new CompletionServer.Settings("scripted", "127.0.0.1", 0, 4096, apiKey, limits));
     }
 
     static CompletionServer.Limits limits(int maxLogprobs, int maxBodyBytes, Duration requestTimeout, Duration idle) {
         CompletionServer.Limits d = CompletionServer.Limits.DEFAULT;
-        return new CompletionServer.Limits(maxLogprobs, d.maxPrompts(), maxBodyBytes, requestTimeout, idle,
-                d.maxConnections(), Duration.ofSeconds(2));
+        return new CompletionServer.Limits(
+                maxLogprobs,
+                d.maxPrompts(),
+                maxBodyBytes,
+                requestTimeout,
+                idle,
+                d.maxConnections(),
+                Duration.ofSeconds(2));
     }
 
     static HttpResponse<String> post(CompletionServer s, HttpRequest.BodyPublisher body, String auth) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.baseUrl() + "/completions")).POST(body)
-                .timeout(Duration.ofSeconds(20)).header("Content-Type", "application/json");
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(s.baseUrl() + "/completions"))
+                .POST(body)
+                .timeout(Duration.ofSeconds(20))
+                .header("Content-Type", "application/json");
         if (auth != null) {
             b.header("Authorization", "Bearer " + auth);
         }
@@ -64,30 +73,40 @@ class ServeFaultsTest {
 
     static String message(HttpResponse<String> r) throws IOException {
         JsonNode e = JSON.readTree(r.body()).get("error");
-        return e.get("message").asText() + (e.get("param").isNull() ? "" : " [" + e.get("param").asText() + "]");
+        return e.get("message").asText()
+                + (e.get("param").isNull() ? "" : " [" + e.get("param").asText() + "]");
     }
 
     @Test
     void logprobsPromptsAndBodiesAreBoundedBeforeAnyWorkStarts() throws Exception {
         ScriptedTeacher teacher = new ScriptedTeacher();
-        try (CompletionServer s = server(teacher, null, limits(20, 64 << 10, Duration.ofSeconds(60),
-                Duration.ofSeconds(30)))) {
+        try (CompletionServer s =
+                server(teacher, null, limits(20, 64 << 10, Duration.ofSeconds(60), Duration.ofSeconds(30)))) {
             StringBuilder prompt = new StringBuilder("[1");
             for (int i = 1; i < 200; i++) {
                 prompt.append(", ").append(3 + i % 500);
             }
             prompt.append(']');
-            HttpResponse<String> r = post(s, "{\"prompt\": " + prompt + ", \"max_tokens\": 0, \"echo\": true,"
-                    + " \"prompt_logprobs\": 100000}");
+            HttpResponse<String> r = post(
+                    s,
+                    "{\"prompt\": " + prompt + ", \"max_tokens\": 0, \"echo\": true,"
+                            + " \"prompt_logprobs\": 100000}");
             assertEquals(400, r.statusCode(), r.body());
-            assertEquals("Requested prompt logprobs of 100000, which is greater than max allowed: 20 (distill serve"
-                    + " --max-logprobs) [prompt_logprobs]", message(r));
+            assertEquals(
+                    "Requested prompt logprobs of 100000, which is greater than max allowed: 20 (distill serve"
+                            + " --max-logprobs) [prompt_logprobs]",
+                    message(r));
             r = post(s, "{\"prompt\": [1, 5], \"max_tokens\": 1, \"logprobs\": 21}");
             assertEquals(400, r.statusCode(), r.body());
-            assertEquals("Requested sample logprobs of 21, which is greater than max allowed: 20 (distill serve"
-                    + " --max-logprobs) [logprobs]", message(r));
+            assertEquals(
+                    "Requested sample logprobs of 21, which is greater than max allowed: 20 (distill serve"
+                            + " --max-logprobs) [logprobs]",
+                    message(r));
             assertEquals(List.of(), teacher.batchSizes, "nothing reached the model");
-            assertEquals(200, post(s, "{\"prompt\": [1, 5], \"max_tokens\": 1, \"logprobs\": 20}").statusCode());
+            assertEquals(
+                    200,
+                    post(s, "{\"prompt\": [1, 5], \"max_tokens\": 1, \"logprobs\": 20}")
+                            .statusCode());
 
             StringBuilder many = new StringBuilder("[");
             for (int i = 0; i < 257; i++) {
@@ -95,10 +114,12 @@ class ServeFaultsTest {
             }
             r = post(s, "{\"prompt\": " + many + "], \"max_tokens\": 1}");
             assertEquals(400, r.statusCode(), r.body());
-            assertEquals("a request may hold at most 256 prompts, got 257; send them in several requests [prompt]",
+            assertEquals(
+                    "a request may hold at most 256 prompts, got 257; send them in several requests [prompt]",
                     message(r));
 
-            byte[] big = ("{\"prompt\": [1, 5], \"pad\": \"" + "x".repeat(70_000) + "\"}").getBytes(StandardCharsets.UTF_8);
+            byte[] big =
+                    ("{\"prompt\": [1, 5], \"pad\": \"" + "x".repeat(70_000) + "\"}").getBytes(StandardCharsets.UTF_8);
             r = post(s, HttpRequest.BodyPublishers.ofByteArray(big), null); // with a Content-Length
             assertEquals(413, r.statusCode(), r.body());
             assertEquals("the request body exceeds 65536 bytes", message(r));
@@ -116,26 +137,34 @@ class ServeFaultsTest {
     void stalledConnectionsNeitherBlockRequestsNorStayOpen() throws Exception {
         ScriptedTeacher teacher = new ScriptedTeacher();
         List<Socket> stalled = new ArrayList<>();
-        try (CompletionServer s = server(teacher, KEY, limits(20, 1 << 20, Duration.ofSeconds(60),
-                Duration.ofSeconds(3)))) {
+        try (CompletionServer s =
+                server(teacher, KEY, limits(20, 1 << 20, Duration.ofSeconds(60), Duration.ofSeconds(3)))) {
             for (int i = 0; i < 80; i++) {
                 Socket socket = new Socket(InetAddress.getLoopbackAddress(), s.port());
                 socket.setSoTimeout(15_000);
-                String head = "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + KEY + "\r\n";
+                String head =
+                        "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + KEY + "\r\n";
                 OutputStream out = socket.getOutputStream();
-                out.write((i % 2 == 0 ? head : head + "Content-Length: 500\r\n\r\n{\"prompt\"").getBytes(StandardCharsets.UTF_8));
+                out.write((i % 2 == 0 ? head : head + "Content-Length: 500\r\n\r\n{\"prompt\"")
+                        .getBytes(StandardCharsets.UTF_8));
                 out.flush();
                 stalled.add(socket);
             }
             long t0 = System.nanoTime();
-            HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(URI.create(s.baseUrl().replace("/v1", "/health")))
-                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> health = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(s.baseUrl().replace("/v1", "/health")))
+                            .timeout(Duration.ofSeconds(10))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertEquals(200, health.statusCode());
-            HttpResponse<String> done = post(s, HttpRequest.BodyPublishers.ofString("{\"prompt\": [1, 5], \"max_tokens\": 1}"),
-                    KEY);
+            HttpResponse<String> done =
+                    post(s, HttpRequest.BodyPublishers.ofString("{\"prompt\": [1, 5], \"max_tokens\": 1}"), KEY);
             assertEquals(200, done.statusCode(), done.body());
             assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10), "answered while 80 connections stall");
-            assertEquals(401, post(s, HttpRequest.BodyPublishers.ofString("{\"prompt\": [1, 5]}"), null).statusCode());
+            assertEquals(
+                    401,
+                    post(s, HttpRequest.BodyPublishers.ofString("{\"prompt\": [1, 5]}"), null)
+                            .statusCode());
 
             for (Socket socket : stalled) { // each is closed by the server (an optional 408/400 first), none hangs
                 InputStream in = socket.getInputStream();
@@ -167,14 +196,15 @@ class ServeFaultsTest {
                 Thread.currentThread().interrupt();
             }
         };
-        try (CompletionServer s = server(teacher, null, limits(20, 1 << 20, Duration.ofSeconds(1), Duration.ofSeconds(30)))) {
+        try (CompletionServer s =
+                server(teacher, null, limits(20, 1 << 20, Duration.ofSeconds(1), Duration.ofSeconds(30)))) {
             HttpResponse<String> first = post(s, "{\"prompt\": [1, 5], \"max_tokens\": 1}"); // occupies the model
             assertEquals(504, first.statusCode(), first.body());
             assertTrue(message(first).startsWith("the request did not finish within 1 s ("), first.body());
             HttpResponse<String> second = post(s, "{\"prompt\": [1, 6], \"max_tokens\": 1, \"temperature\": 0.5}");
             assertEquals(504, second.statusCode(), second.body()); // queued behind it
             release.countDown();
-            teacher.before = b -> { };
+            teacher.before = b -> {};
             assertEquals(200, post(s, "{\"prompt\": [1, 7], \"max_tokens\": 1}").statusCode());
             assertEquals(List.of(1, 1), teacher.batchSizes, "the timed-out queued row never ran");
         }
@@ -183,15 +213,23 @@ class ServeFaultsTest {
     /** SIGTERM while a batch runs for a minute: the process exits within the drain time and the request gets 503. */
     @Test
     void sigtermDuringALongBatchStopsTheServerInOrder(@TempDir Path tmp) throws Exception {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), SlowServeMain.class.getName());
+        List<String> cmd = List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                SlowServeMain.class.getName());
         Path log = tmp.resolve("child.log");
-        Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process child = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         try {
             String port = await(log, "port ");
-            CompletableFuture<HttpResponse<String>> pending = HTTP.sendAsync(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port.substring(5) + "/v1/completions")).timeout(Duration.ofSeconds(30))
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": [1, 5], \"max_tokens\": 1}")).build(),
+            CompletableFuture<HttpResponse<String>> pending = HTTP.sendAsync(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port.substring(5) + "/v1/completions"))
+                            .timeout(Duration.ofSeconds(30))
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": [1, 5], \"max_tokens\": 1}"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             await(log, "batch started");
             child.destroy(); // SIGTERM

@@ -18,9 +18,23 @@ public final class SlowServeMain {
             }
         };
         CompletionServer.Limits d = CompletionServer.Limits.DEFAULT;
-        CompletionServer server = CompletionServer.start(teacher, null, new CompletionServer.Settings("slow", "127.0.0.1",
-                0, 4096, null, new CompletionServer.Limits(d.maxLogprobs(), d.maxPrompts(), d.maxBodyBytes(),
-                        d.requestTimeout(), d.idleTimeout(), d.maxConnections(), Duration.ofSeconds(1))));
+        CompletionServer server = CompletionServer.start(
+                teacher,
+                null,
+                new CompletionServer.Settings(
+                        "slow",
+                        "127.0.0.1",
+                        0,
+                        4096,
+                        null,
+                        new CompletionServer.Limits(
+                                d.maxLogprobs(),
+                                d.maxPrompts(),
+                                d.maxBodyBytes(),
+                                d.requestTimeout(),
+                                d.idleTimeout(),
+                                d.maxConnections(),
+                                Duration.ofSeconds(1))));
         System.out.println("port " + server.port());
         System.out.flush();
         CountDownLatch done = new CountDownLatch(1);

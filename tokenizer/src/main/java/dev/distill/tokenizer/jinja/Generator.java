@@ -9,17 +9,17 @@ import java.util.List;
  * truthy, without a length, and not printable.
  */
 final class Generator {
-  private Iterator<Object> rest;
+    private Iterator<Object> rest;
 
-  Generator(List<Object> items) {
-    this.rest = items.iterator();
-  }
+    Generator(List<Object> items) {
+        this.rest = items.iterator();
+    }
 
-  /** The items not consumed yet; the generator is empty afterwards, as in Python. */
-  List<Object> drain() {
-    List<Object> out = new ArrayList<>();
-    rest.forEachRemaining(out::add);
-    rest = List.<Object>of().iterator();
-    return out;
-  }
+    /** The items not consumed yet; the generator is empty afterwards, as in Python. */
+    List<Object> drain() {
+        List<Object> out = new ArrayList<>();
+        rest.forEachRemaining(out::add);
+        rest = List.<Object>of().iterator();
+        return out;
+    }
 }

@@ -5,34 +5,34 @@ package dev.distill.tokenizer.jinja;
  * any other use (attribute, item, call, arithmetic) is an error naming what was undefined.
  */
 final class Undefined {
-  private final String message;
+    private final String message;
 
-  private Undefined(String message) {
-    this.message = message;
-  }
+    private Undefined(String message) {
+        this.message = message;
+    }
 
-  /** A variable that no scope defines. */
-  static Undefined variable(String name) {
-    return new Undefined("'" + name + "' is undefined");
-  }
+    /** A variable that no scope defines. */
+    static Undefined variable(String name) {
+        return new Undefined("'" + name + "' is undefined");
+    }
 
-  /** A missing attribute or item of {@code owner}. */
-  static Undefined member(Object owner, Object key) {
-    String what = key instanceof String ? "attribute '" + key + "'" : "element " + PyValues.repr(key);
-    return new Undefined("'" + PyValues.objectDescription(owner) + "' has no " + what);
-  }
+    /** A missing attribute or item of {@code owner}. */
+    static Undefined member(Object owner, Object key) {
+        String what = key instanceof String ? "attribute '" + key + "'" : "element " + PyValues.repr(key);
+        return new Undefined("'" + PyValues.objectDescription(owner) + "' has no " + what);
+    }
 
-  /** An undefined value explained by {@code message}. */
-  static Undefined because(String message) {
-    return new Undefined(message);
-  }
+    /** An undefined value explained by {@code message}. */
+    static Undefined because(String message) {
+        return new Undefined(message);
+    }
 
-  TemplateException error() {
-    return new TemplateException(message);
-  }
+    TemplateException error() {
+        return new TemplateException(message);
+    }
 
-  @Override
-  public String toString() {
-    return "Undefined";
-  }
+    @Override
+    public String toString() {
+        return "Undefined";
+    }
 }

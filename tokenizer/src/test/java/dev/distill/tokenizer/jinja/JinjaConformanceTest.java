@@ -18,36 +18,35 @@ import org.junit.jupiter.api.TestFactory;
  */
 class JinjaConformanceTest {
 
-  @TestFactory
-  List<DynamicTest> rendersLikeTransformersJinja() {
-    JsonNode root = Fixtures.readTree(Fixtures.tokenizers().resolve("expected/jinja_cases.json"));
-    List<DynamicTest> tests = new ArrayList<>();
-    for (JsonNode c : root.get("cases")) {
-      tests.add(DynamicTest.dynamicTest(c.get("name").asText(), () -> check(c)));
+    @TestFactory
+    List<DynamicTest> rendersLikeTransformersJinja() {
+        JsonNode root = Fixtures.readTree(Fixtures.tokenizers().resolve("expected/jinja_cases.json"));
+        List<DynamicTest> tests = new ArrayList<>();
+        for (JsonNode c : root.get("cases")) {
+            tests.add(DynamicTest.dynamicTest(c.get("name").asText(), () -> check(c)));
+        }
+        return tests;
     }
-    return tests;
-  }
 
-  @SuppressWarnings("unchecked")
-  private static void check(JsonNode c) {
-    String name = c.get("name").asText();
-    Map<String, Object> context = (Map<String, Object>) Fixtures.toJava(c.get("context"));
-    if (c.has("expected")) {
-      String actual = Template.compile(c.get("template").asText(), name).render(context);
-      assertEquals(c.get("expected").asText(), actual, name);
-      return;
+    @SuppressWarnings("unchecked")
+    private static void check(JsonNode c) {
+        String name = c.get("name").asText();
+        Map<String, Object> context = (Map<String, Object>) Fixtures.toJava(c.get("context"));
+        if (c.has("expected")) {
+            String actual = Template.compile(c.get("template").asText(), name).render(context);
+            assertEquals(c.get("expected").asText(), actual, name);
+            return;
+        }
+        JsonNode error = c.get("error");
+        TemplateException e = assertThrows(
+                TemplateException.class,
+                () -> Template.compile(c.get("template").asText(), name).render(context),
+                name + " must fail like Jinja: " + error);
+        if (error.has("line")) {
+            assertEquals(error.get("line").asInt(), e.line(), name + ": " + e.getMessage());
+        }
+        if (error.get("type").asText().equals("TemplateError")) {
+            assertEquals(error.get("message").asText(), e.detail(), name);
+        }
     }
-    JsonNode error = c.get("error");
-    TemplateException e =
-        assertThrows(
-            TemplateException.class,
-            () -> Template.compile(c.get("template").asText(), name).render(context),
-            name + " must fail like Jinja: " + error);
-    if (error.has("line")) {
-      assertEquals(error.get("line").asInt(), e.line(), name + ": " + e.getMessage());
-    }
-    if (error.get("type").asText().equals("TemplateError")) {
-      assertEquals(error.get("message").asText(), e.detail(), name);
-    }
-  }
 }

@@ -23,7 +23,9 @@ import picocli.CommandLine.Option;
  * forward incl. LM head) and cached greedy decode steps, on a randomly initialised ~32M-parameter
  * llama. tools/scripts/bench_forward.py runs the same work in PyTorch/transformers.
  */
-@Command(name = "forward-bench", mixinStandardHelpOptions = true,
+@Command(
+        name = "forward-bench",
+        mixinStandardHelpOptions = true,
         description = "Forward tokens/s of dev.distill.model.CausalLM: prefill and KV-cached decode.")
 public final class ForwardBench implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or auto (default: ${DEFAULT-VALUE})")
@@ -52,9 +54,19 @@ public final class ForwardBench implements Callable<Integer> {
 
     /** hidden 512, 8 layers, 8 heads / 4 KV heads, intermediate 1408, vocab 8192, untied: 32.0M parameters. */
     static ModelConfig benchConfig() {
-        return ModelConfig.builder("llama").vocabSize(8192).hiddenSize(512).intermediateSize(1408).numLayers(8)
-                .numHeads(8).numKvHeads(4).maxPositionEmbeddings(2048).rmsNormEps(1e-5)
-                .rope(RopeConfig.plain(10000.0)).eosTokenIds(2).bosTokenId(1).build();
+        return ModelConfig.builder("llama")
+                .vocabSize(8192)
+                .hiddenSize(512)
+                .intermediateSize(1408)
+                .numLayers(8)
+                .numHeads(8)
+                .numKvHeads(4)
+                .maxPositionEmbeddings(2048)
+                .rmsNormEps(1e-5)
+                .rope(RopeConfig.plain(10000.0))
+                .eosTokenIds(2)
+                .bosTokenId(1)
+                .build();
     }
 
     public static void main(String[] args) {
@@ -71,8 +83,13 @@ public final class ForwardBench implements Callable<Integer> {
         DataType type = dtype.equals("float16") ? DataType.FLOAT16 : DataType.FLOAT32;
         ModelConfig config = benchConfig();
         try (CausalLM model = CausalLM.randomInit(config, 0, type, dev)) {
-            System.out.printf(Locale.ROOT, "distill forward bench: %s, %.1fM params, %s %s, threads=%s%n",
-                    config.modelType(), config.parameterCount() / 1e6, dev, type,
+            System.out.printf(
+                    Locale.ROOT,
+                    "distill forward bench: %s, %.1fM params, %s %s, threads=%s%n",
+                    config.modelType(),
+                    config.parameterCount() / 1e6,
+                    dev,
+                    type,
                     threads == null ? "default" : threads);
             double[] prefill = new double[repeats];
             double[] decode = new double[repeats];
@@ -91,14 +108,21 @@ public final class ForwardBench implements Callable<Integer> {
     private static void report(String what, String shape, double tokens, double[] seconds) {
         double best = Arrays.stream(seconds).min().orElseThrow();
         double median = Arrays.stream(seconds).sorted().toArray()[seconds.length / 2];
-        System.out.printf(Locale.ROOT, "java %s %s: best %.1f tok/s (%.3f s), median %.1f tok/s%n", what, shape,
-                tokens / best, best, tokens / median);
+        System.out.printf(
+                Locale.ROOT,
+                "java %s %s: best %.1f tok/s (%.3f s), median %.1f tok/s%n",
+                what,
+                shape,
+                tokens / best,
+                best,
+                tokens / median);
     }
 
     /** One full forward over [batch, prefillLen] random tokens, logits included. */
     private double prefillSeconds(CausalLM model) {
         try (NDManager m = model.manager().newSubManager()) {
-            NDArray ids = m.create(randomIds(batch * prefillLen, model.config().vocabSize(), 1),
+            NDArray ids = m.create(
+                    randomIds(batch * prefillLen, model.config().vocabSize(), 1),
                     new Shape(batch, prefillLen)); // [B, T]
             NDArray pos = m.arange(0, prefillLen, 1, DataType.INT64).broadcast(new Shape(batch, prefillLen)); // [B, T]
             NDArray mask = m.ones(new Shape(batch, prefillLen), DataType.INT64); // [B, T]
@@ -112,12 +136,15 @@ public final class ForwardBench implements Callable<Integer> {
     /** A [batch, promptLen] prefill (not timed), then decodeSteps greedy steps of one token per row. */
     private double decodeSeconds(CausalLM model) {
         int capacity = promptLen + decodeSteps;
-        try (NDManager m = model.manager().newSubManager(); KvCache cache = model.newCache(batch, capacity)) {
+        try (NDManager m = model.manager().newSubManager();
+                KvCache cache = model.newCache(batch, capacity)) {
             NDArray mask = m.ones(new Shape(batch, capacity), DataType.INT64); // [B, capacity]
-            NDArray ids = m.create(randomIds(batch * promptLen, model.config().vocabSize(), 2),
-                    new Shape(batch, promptLen)); // [B, P]
+            NDArray ids = m.create(
+                    randomIds(batch * promptLen, model.config().vocabSize(), 2), new Shape(batch, promptLen)); // [B, P]
             NDArray pos = m.arange(0, promptLen, 1, DataType.INT64).broadcast(new Shape(batch, promptLen)); // [B, P]
-            long[] next = model.forward(ids, pos, mask.get(":, :" + promptLen), cache).get(":, -1, :").argMax(1)
+            long[] next = model.forward(ids, pos, mask.get(":, :" + promptLen), cache)
+                    .get(":, -1, :")
+                    .argMax(1)
                     .toLongArray(); // [B]
             long start = System.nanoTime();
             for (int step = 0; step < decodeSteps; step++) {

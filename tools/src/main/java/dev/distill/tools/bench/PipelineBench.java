@@ -31,10 +31,15 @@ import picocli.CommandLine.Option;
  * position, and score mode (one prefill + log-softmax + top-k per position), on random prompts.
  * tools/scripts/bench_torch.py does the same work with transformers; tools/bench runs both.
  */
-@Command(name = "pipeline-bench", mixinStandardHelpOptions = true,
+@Command(
+        name = "pipeline-bench",
+        mixinStandardHelpOptions = true,
         description = "Generate and score tokens/s of the teacher stage on a model directory.")
 public final class PipelineBench implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "model directory (e.g. from distill init-model --preset bench)")
+    @Option(
+            names = "--model",
+            required = true,
+            description = "model directory (e.g. from distill init-model --preset bench)")
     Path model;
 
     @Option(names = "--device", defaultValue = "cpu")
@@ -64,8 +69,10 @@ public final class PipelineBench implements Callable<Integer> {
     @Option(names = "--top-k", defaultValue = "20")
     int topK;
 
-    @Option(names = "--profile", description = "directory: record each score run with libtorch's profiler and write "
-            + "its trace and a table of the ops that took the most time (score-B.json, score-B.md)")
+    @Option(
+            names = "--profile",
+            description = "directory: record each score run with libtorch's profiler and write "
+                    + "its trace and a table of the ops that took the most time (score-B.json, score-B.md)")
     Path profile;
 
     public static void main(String[] args) {
@@ -79,22 +86,34 @@ public final class PipelineBench implements Callable<Integer> {
         try (LocalTeacher teacher = new LocalTeacher(CausalLM.load(model, type, dev))) {
             // no stop tokens: every row decodes the full length, as the PyTorch loop does
             GenerationParams greedy = new GenerationParams(topK, new TokenSampler(true, 1f, 1f), new int[0]);
-            int[] bs = Arrays.stream(batches.split(",")).mapToInt(Integer::parseInt).toArray();
+            int[] bs = Arrays.stream(batches.split(","))
+                    .mapToInt(Integer::parseInt)
+                    .toArray();
             if (what.contains("generate")) {
                 teacher.generate(items(teacher, 1, 8, 4, false), greedy); // warm-up
                 for (int b : bs) {
                     long t0 = System.nanoTime();
                     List<TeacherOutput> out = teacher.generate(items(teacher, b, promptLen, newTokens, false), greedy);
                     double s = (System.nanoTime() - t0) / 1e9;
-                    long tokens = out.stream().mapToLong(o -> o.completionIds().length).sum();
-                    System.out.printf(Locale.ROOT, "distill generate batch=%d prompt=%d new=%d tok/s=%.1f%n", b,
-                            promptLen, newTokens, tokens / s);
+                    long tokens = out.stream()
+                            .mapToLong(o -> o.completionIds().length)
+                            .sum();
+                    System.out.printf(
+                            Locale.ROOT,
+                            "distill generate batch=%d prompt=%d new=%d tok/s=%.1f%n",
+                            b,
+                            promptLen,
+                            newTokens,
+                            tokens / s);
                 }
             }
             if (what.contains("score")) {
                 teacher.score(items(teacher, 1, 8, 8, true), topK);
-                for (int b : scoreBatches == null ? bs
-                        : Arrays.stream(scoreBatches.split(",")).mapToInt(Integer::parseInt).toArray()) {
+                for (int b : scoreBatches == null
+                        ? bs
+                        : Arrays.stream(scoreBatches.split(","))
+                                .mapToInt(Integer::parseInt)
+                                .toArray()) {
                     List<WorkItem> work = items(teacher, b, 1, scoreLen - 1, true);
                     if (profile != null) {
                         OpProfiler.start();
@@ -105,7 +124,11 @@ public final class PipelineBench implements Callable<Integer> {
                     if (profile != null) {
                         writeProfile(profile, "score-" + b);
                     }
-                    System.out.printf(Locale.ROOT, "distill score batch=%d len=%d tok/s=%.1f%n", b, scoreLen,
+                    System.out.printf(
+                            Locale.ROOT,
+                            "distill score batch=%d len=%d tok/s=%.1f%n",
+                            b,
+                            scoreLen,
                             (double) b * scoreLen / s);
                 }
             }

@@ -29,7 +29,9 @@ import picocli.CommandLine.Option;
  * random top-k), --batch sequences per step, forward KL over the top-k, AdamW, global-norm clip.
  * tools/scripts/bench_torch.py --what train runs the same step in PyTorch.
  */
-@Command(name = "train-bench", mixinStandardHelpOptions = true,
+@Command(
+        name = "train-bench",
+        mixinStandardHelpOptions = true,
         description = "Training tokens/s of distill train on synthetic top-k labels.")
 public final class TrainBench implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "student model directory (with tokenizer files)")
@@ -53,8 +55,11 @@ public final class TrainBench implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu")
     String device;
 
-    @Option(names = "--profile", description = "directory: record the whole run (use --steps 1) with libtorch's "
-            + "profiler and write its trace and a table of the ops that took the most time (train.json, train.md)")
+    @Option(
+            names = "--profile",
+            description =
+                    "directory: record the whole run (use --steps 1) with libtorch's "
+                            + "profiler and write its trace and a table of the ops that took the most time (train.json, train.md)")
     Path profile;
 
     public static void main(String[] args) {
@@ -72,10 +77,26 @@ public final class TrainBench implements Callable<Integer> {
         if (profile != null) {
             OpProfiler.start();
         }
-        int rc = CommandLines.create(new TrainCommand(), "distill").execute("--student", model.toString(), "--data", data.toString(),
-                "--out", out.toString(), "--steps", String.valueOf(steps + 1), "--batch-tokens",
-                String.valueOf(batch * len), "--lr", "1e-5", "--tail", "zero", "--shuffle-buffer", "1",
-                "--device", device);
+        int rc = CommandLines.create(new TrainCommand(), "distill")
+                .execute(
+                        "--student",
+                        model.toString(),
+                        "--data",
+                        data.toString(),
+                        "--out",
+                        out.toString(),
+                        "--steps",
+                        String.valueOf(steps + 1),
+                        "--batch-tokens",
+                        String.valueOf(batch * len),
+                        "--lr",
+                        "1e-5",
+                        "--tail",
+                        "zero",
+                        "--shuffle-buffer",
+                        "1",
+                        "--device",
+                        device);
         if (profile != null) {
             PipelineBench.writeProfile(profile, "train");
         }
@@ -106,8 +127,8 @@ public final class TrainBench implements Callable<Integer> {
         int rows = batch * (steps + 1);
         ObjectNode config = JsonNodeFactory.instance.objectNode().put("synthetic", "train-bench");
         RunDirectory run = RunDirectory.open(dir.toString(), config, rows, rows);
-        ShardMetadata meta = ShardMetadata.of(topK, vocab, run.configHash(), "synthetic", "none", tokenizerSha, "none",
-                "none");
+        ShardMetadata meta =
+                ShardMetadata.of(topK, vocab, run.configHash(), "synthetic", "none", tokenizerSha, "none", "none");
         Random r = new Random(0);
         try (ShardWriter w = run.openShard(0, meta)) {
             for (int i = 0; i < rows; i++) {

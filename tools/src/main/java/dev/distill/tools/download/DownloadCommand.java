@@ -31,19 +31,29 @@ public final class DownloadCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory to write the files into.")
     Path out;
 
-    @Option(names = "--revision", defaultValue = "main", paramLabel = "REV",
+    @Option(
+            names = "--revision",
+            defaultValue = "main",
+            paramLabel = "REV",
             description = "Branch, tag or commit. Default: ${DEFAULT-VALUE}.")
     String revision;
 
-    @Option(names = "--include", paramLabel = "GLOB",
-            description = "Fetch the files matching this glob instead of the default set (repeatable), e.g. --include '*.json'.")
+    @Option(
+            names = "--include",
+            paramLabel = "GLOB",
+            description =
+                    "Fetch the files matching this glob instead of the default set (repeatable), e.g. --include '*.json'.")
     List<String> include;
 
-    @Option(names = "--endpoint", paramLabel = "URL",
+    @Option(
+            names = "--endpoint",
+            paramLabel = "URL",
             description = "Hub URL (default: HF_ENDPOINT, else " + DEFAULT_ENDPOINT + ").")
     String endpoint;
 
-    @Option(names = "--max-retries", defaultValue = "5",
+    @Option(
+            names = "--max-retries",
+            defaultValue = "5",
             description = "Retries per request after a dropped connection, 429 or 5xx. Default: ${DEFAULT-VALUE}.")
     int maxRetries;
 
@@ -55,14 +65,23 @@ public final class DownloadCommand implements Callable<Integer> {
         if (maxRetries < 0) {
             throw new UsageException("--max-retries must be >= 0, got " + maxRetries);
         }
-        String hubUrl = endpoint != null ? endpoint
-                : System.getenv("HF_ENDPOINT") != null && !System.getenv("HF_ENDPOINT").isBlank()
-                        ? System.getenv("HF_ENDPOINT") : DEFAULT_ENDPOINT;
+        String hubUrl = endpoint != null
+                ? endpoint
+                : System.getenv("HF_ENDPOINT") != null
+                                && !System.getenv("HF_ENDPOINT").isBlank()
+                        ? System.getenv("HF_ENDPOINT")
+                        : DEFAULT_ENDPOINT;
         RetryPolicy retry = new RetryPolicy(maxRetries + 1, Duration.ofSeconds(1), Duration.ofSeconds(30));
         try (HubClient hub = new HubClient(hubUrl, System.getenv("HF_TOKEN"), retry, Duration.ofSeconds(60))) {
             HubDownloader.Result r = new HubDownloader(hub).download(repo, revision, new FileSelection(include), out);
-            System.out.printf("download: %s@%s (commit %s) -> %s%n  fetched %d file(s), %s; %d already up to date%n",
-                    repo, revision, r.commit(), out, r.fetched().size(), HubDownloader.human(r.bytes()),
+            System.out.printf(
+                    "download: %s@%s (commit %s) -> %s%n  fetched %d file(s), %s; %d already up to date%n",
+                    repo,
+                    revision,
+                    r.commit(),
+                    out,
+                    r.fetched().size(),
+                    HubDownloader.human(r.bytes()),
                     r.upToDate().size());
         }
         return 0;

@@ -87,10 +87,16 @@ final class FileDownload {
                     Files.deleteIfExists(part); // the server cannot continue this .part: start over
                     failure = "HTTP 416: cannot resume from byte " + have;
                 } else if (RetryPolicy.retryableStatus(r.code())) {
-                    failure = "HTTP " + r.code() + ": " + HubClient.message(r, r.body().string());
+                    failure = "HTTP " + r.code() + ": "
+                            + HubClient.message(r, r.body().string());
                 } else {
-                    throw hub.refused(r.code(), r.header("X-Error-Code"), HubClient.message(r, r.body().string()), repo,
-                            revision, file.name());
+                    throw hub.refused(
+                            r.code(),
+                            r.header("X-Error-Code"),
+                            HubClient.message(r, r.body().string()),
+                            repo,
+                            revision,
+                            file.name());
                 }
             } catch (IOException e) {
                 failure = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage())
@@ -105,14 +111,15 @@ final class FileDownload {
     private void verify(RepoFile file, Path part) throws IOException {
         long size = Files.size(part);
         if (file.size() != null && size != file.size()) {
-            throw new DownloadException(repo + "/" + file.name() + ": downloaded " + size + " bytes; the hub lists "
-                    + file.size());
+            throw new DownloadException(
+                    repo + "/" + file.name() + ": downloaded " + size + " bytes; the hub lists " + file.size());
         }
         if (file.sha256() != null) {
             String got = sha256(part);
             if (!got.equalsIgnoreCase(file.sha256())) {
                 Files.delete(part);
-                throw new DownloadException(repo + "/" + file.name() + ": sha256 mismatch: the hub lists " + file.sha256()
+                throw new DownloadException(repo + "/" + file.name() + ": sha256 mismatch: the hub lists "
+                        + file.sha256()
                         + ", the downloaded bytes hash to " + got + "; the corrupt download was removed, run again to"
                         + " fetch it anew");
             }
@@ -123,7 +130,10 @@ final class FileDownload {
     private static boolean copy(InputStream in, Path part, boolean append, long room, LongConsumer progress)
             throws IOException {
         try (InputStream src = in;
-                OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                OutputStream out = Files.newOutputStream(
+                        part,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE,
                         append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
             byte[] buf = new byte[BUFFER];
             long left = room;
@@ -155,7 +165,8 @@ final class FileDownload {
 
     /** The whole file's length from the response (Content-Range total, or offset + Content-Length), or -1. */
     private static long totalLength(Response r, long offset) {
-        Matcher m = CONTENT_RANGE.matcher(String.valueOf(r.header("Content-Range")).trim());
+        Matcher m =
+                CONTENT_RANGE.matcher(String.valueOf(r.header("Content-Range")).trim());
         if (m.matches() && !m.group(2).equals("*")) {
             return Long.parseLong(m.group(2));
         }

@@ -12,16 +12,25 @@ import java.util.List;
  */
 public final class FileSelection {
     /** The default globs. */
-    public static final List<String> DEFAULT = List.of("config.json", "generation_config.json", "tokenizer.json",
-            "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja", "chat_template.json",
-            "*.safetensors", "*.safetensors.index.json");
+    public static final List<String> DEFAULT = List.of(
+            "config.json",
+            "generation_config.json",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "special_tokens_map.json",
+            "chat_template.jinja",
+            "chat_template.json",
+            "*.safetensors",
+            "*.safetensors.index.json");
 
     private final List<String> globs;
     private final List<PathMatcher> matchers;
 
     public FileSelection(List<String> globs) {
         this.globs = globs == null || globs.isEmpty() ? DEFAULT : List.copyOf(globs);
-        this.matchers = this.globs.stream().map(g -> FileSystems.getDefault().getPathMatcher("glob:" + g)).toList();
+        this.matchers = this.globs.stream()
+                .map(g -> FileSystems.getDefault().getPathMatcher("glob:" + g))
+                .toList();
     }
 
     public boolean isDefault() {

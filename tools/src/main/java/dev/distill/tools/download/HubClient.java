@@ -48,8 +48,14 @@ public final class HubClient implements AutoCloseable {
 
     /** GET /api/models/{repo}/revision/{revision}?blobs=true, retried on connection failures, 429 and 5xx. */
     public RepoInfo info(String repo, String revision) {
-        HttpUrl url = endpoint.newBuilder().addPathSegment("api").addPathSegment("models").addPathSegments(repo)
-                .addPathSegment("revision").addPathSegment(revision).addQueryParameter("blobs", "true").build();
+        HttpUrl url = endpoint.newBuilder()
+                .addPathSegment("api")
+                .addPathSegment("models")
+                .addPathSegments(repo)
+                .addPathSegment("revision")
+                .addPathSegment(revision)
+                .addQueryParameter("blobs", "true")
+                .build();
         String what = "GET " + url;
         for (int attempt = 1; ; attempt++) {
             String failure;
@@ -79,8 +85,12 @@ public final class HubClient implements AutoCloseable {
 
     /** GET {endpoint}/{repo}/resolve/{commit}/{file}, from byte {@code from} on (a Range request when > 0). */
     Response file(String repo, String commit, String file, long from) throws IOException {
-        HttpUrl url = endpoint.newBuilder().addPathSegments(repo).addPathSegment("resolve").addPathSegment(commit)
-                .addPathSegments(file).build();
+        HttpUrl url = endpoint.newBuilder()
+                .addPathSegments(repo)
+                .addPathSegment("resolve")
+                .addPathSegment(commit)
+                .addPathSegments(file)
+                .build();
         Request.Builder b = request(url);
         if (from > 0) {
             b.header("Range", "bytes=" + from + "-");
@@ -109,19 +119,22 @@ public final class HubClient implements AutoCloseable {
         String where = file == null ? repo : repo + "/" + file;
         if (code == 401 || code == 403) {
             return new DownloadException(where + ": the hub refused access (HTTP " + code + ": " + message + "). "
-                    + (token == null ? "The repository may be private or gated: set HF_TOKEN to a token that can read it."
+                    + (token == null
+                            ? "The repository may be private or gated: set HF_TOKEN to a token that can read it."
                             : "The token in HF_TOKEN was refused, or it has no access to this repository (gated: accept"
                                     + " its terms on the hub)."));
         }
         if (code == 404) {
             if ("RevisionNotFound".equals(errorCode)) {
-                return new DownloadException(repo + ": revision '" + revision + "' not found (HTTP 404: " + message + ")");
+                return new DownloadException(
+                        repo + ": revision '" + revision + "' not found (HTTP 404: " + message + ")");
             }
             if ("EntryNotFound".equals(errorCode) || file != null) {
-                return new DownloadException(where + ": file not found at revision " + revision + " (HTTP 404: " + message + ")");
+                return new DownloadException(
+                        where + ": file not found at revision " + revision + " (HTTP 404: " + message + ")");
             }
-            return new DownloadException(repo + ": repository not found at " + endpoint + " (HTTP 404: " + message
-                    + ")" + (token == null ? "; if it is private, set HF_TOKEN" : ""));
+            return new DownloadException(repo + ": repository not found at " + endpoint + " (HTTP 404: " + message + ")"
+                    + (token == null ? "; if it is private, set HF_TOKEN" : ""));
         }
         return new DownloadException(where + ": HTTP " + code + ": " + message);
     }

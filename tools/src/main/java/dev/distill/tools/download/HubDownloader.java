@@ -36,8 +36,9 @@ public final class HubDownloader {
             }
         }
         if (wanted.isEmpty()) {
-            throw new DownloadException(repo + "@" + revision + ": no file matches " + selection.globs() + " (the repository has "
-                    + info.files().stream().map(RepoFile::name).toList() + ")");
+            throw new DownloadException(
+                    repo + "@" + revision + ": no file matches " + selection.globs() + " (the repository has "
+                            + info.files().stream().map(RepoFile::name).toList() + ")");
         }
         if (selection.isDefault() && wanted.stream().noneMatch(f -> f.name().endsWith(".safetensors"))) {
             throw new DownloadException(repo + "@" + revision + ": no *.safetensors weights (the repository has "
@@ -54,17 +55,20 @@ public final class HubDownloader {
                 todo.add(f);
             }
         }
-        long total = todo.stream().mapToLong(f -> f.size() == null ? 0 : f.size()).sum();
+        long total =
+                todo.stream().mapToLong(f -> f.size() == null ? 0 : f.size()).sum();
         FileDownload download = new FileDownload(hub, repo, info.commit(), revision);
         long[] bytes = {0};
         List<String> fetched = new ArrayList<>();
-        try (ProgressBar bar = System.console() == null ? null : new ProgressBarBuilder()
-                .setTaskName("download")
-                .setInitialMax(total)
-                .setUnit(" MiB", 1 << 20)
-                .showSpeed()
-                .setStyle(ProgressBarStyle.ASCII)
-                .build()) {
+        try (ProgressBar bar = System.console() == null
+                ? null
+                : new ProgressBarBuilder()
+                        .setTaskName("download")
+                        .setInitialMax(total)
+                        .setUnit(" MiB", 1 << 20)
+                        .showSpeed()
+                        .setStyle(ProgressBarStyle.ASCII)
+                        .build()) {
             for (RepoFile f : todo) {
                 download.fetch(f, target(root, f), n -> {
                     bytes[0] += n;
@@ -74,7 +78,10 @@ public final class HubDownloader {
                 });
                 fetched.add(f.name());
                 if (bar == null) {
-                    System.err.printf(Locale.ROOT, "download: %s (%s)%n", f.name(),
+                    System.err.printf(
+                            Locale.ROOT,
+                            "download: %s (%s)%n",
+                            f.name(),
                             f.size() == null ? "size unknown" : human(f.size()));
                 }
             }
@@ -86,8 +93,8 @@ public final class HubDownloader {
     private static Path target(Path root, RepoFile f) {
         Path p = root.resolve(f.name()).normalize();
         if (!p.startsWith(root) || p.equals(root)) {
-            throw new DownloadException("the hub lists a file named '" + f.name() + "', which would be written outside "
-                    + root);
+            throw new DownloadException(
+                    "the hub lists a file named '" + f.name() + "', which would be written outside " + root);
         }
         return p;
     }

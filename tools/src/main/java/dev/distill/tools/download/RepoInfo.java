@@ -25,8 +25,10 @@ public record RepoInfo(String repo, String commit, List<RepoFile> files) {
                 throw new DownloadException(source + ": siblings[" + i + "] has no \"rfilename\"");
             }
             JsonNode lfs = s.get("lfs");
-            String sha256 = lfs != null && lfs.hasNonNull("sha256") ? lfs.get("sha256").asText() : null;
-            Long size = lfs != null && lfs.hasNonNull("size") ? Long.valueOf(lfs.get("size").asLong())
+            String sha256 =
+                    lfs != null && lfs.hasNonNull("sha256") ? lfs.get("sha256").asText() : null;
+            Long size = lfs != null && lfs.hasNonNull("size")
+                    ? Long.valueOf(lfs.get("size").asLong())
                     : s.hasNonNull("size") ? Long.valueOf(s.get("size").asLong()) : null;
             files.add(new RepoFile(name.asText(), size, sha256));
         }

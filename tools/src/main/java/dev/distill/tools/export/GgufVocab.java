@@ -51,8 +51,8 @@ public final class GgufVocab {
         }
         String pre = preTokenizer(json.path("pre_tokenizer"), file);
         if (tokenizer.vocabSize() > vocabSize) {
-            throw new GgufException(file + ": " + tokenizer.vocabSize() + " tokens do not fit the model's vocab_size "
-                    + vocabSize);
+            throw new GgufException(
+                    file + ": " + tokenizer.vocabSize() + " tokens do not fit the model's vocab_size " + vocabSize);
         }
         Map<Integer, JsonNode> added = new HashMap<>();
         for (JsonNode t : json.path("added_tokens")) {
@@ -91,9 +91,11 @@ public final class GgufVocab {
         tokenizer.padId().ifPresent(id -> w.putU32("tokenizer.ggml.padding_token_id", id));
         int[] withSpecials = tokenizer.encode("a", true);
         int[] plain = tokenizer.encode("a", false);
-        boolean addBos = withSpecials.length > plain.length && tokenizer.bosId().isPresent()
+        boolean addBos = withSpecials.length > plain.length
+                && tokenizer.bosId().isPresent()
                 && withSpecials[0] == tokenizer.bosId().getAsInt();
-        boolean addEos = withSpecials.length > plain.length && tokenizer.eosIds().length > 0
+        boolean addEos = withSpecials.length > plain.length
+                && tokenizer.eosIds().length > 0
                 && withSpecials[withSpecials.length - 1] == tokenizer.eosIds()[0];
         w.putBool("tokenizer.ggml.add_bos_token", addBos);
         w.putBool("tokenizer.ggml.add_eos_token", addEos);
@@ -103,19 +105,22 @@ public final class GgufVocab {
 
     /** convert_hf_to_gguf's does_token_look_special for the token texts these tokenizers use. */
     private static boolean looksSpecial(String token) {
-        return token.equals("<pad>") || token.equals("<mask>")
+        return token.equals("<pad>")
+                || token.equals("<mask>")
                 || (token.startsWith("<|") && token.endsWith("|>"))
                 || (token.startsWith("<\uff5c") && token.endsWith("\uff5c>"));
     }
 
     /** llama.cpp's pre-tokenizer name for a tokenizer.json pre_tokenizer, or an error naming it. */
     static String preTokenizer(JsonNode pre, Path file) {
-        if (pre.path("type").asText().equals("ByteLevel") && pre.path("use_regex").asBoolean(true)) {
+        if (pre.path("type").asText().equals("ByteLevel")
+                && pre.path("use_regex").asBoolean(true)) {
             return "gpt-2";
         }
         if (pre.path("type").asText().equals("Sequence")) {
             JsonNode list = pre.path("pretokenizers");
-            if (list.size() == 2 && list.get(0).path("type").asText().equals("Split")
+            if (list.size() == 2
+                    && list.get(0).path("type").asText().equals("Split")
                     && list.get(1).path("type").asText().equals("ByteLevel")
                     && !list.get(1).path("use_regex").asBoolean(true)) {
                 String regex = list.get(0).path("pattern").path("Regex").asText();

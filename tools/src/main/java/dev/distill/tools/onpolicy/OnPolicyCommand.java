@@ -17,7 +17,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** `distill onpolicy`: on-policy distillation in resumable rounds (student samples, teacher scores, student trains). */
-@Command(name = "onpolicy", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "onpolicy",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = {
             "On-policy distillation in rounds: the student samples completions, the teacher scores every token of them,",
             "the student trains on its own samples graded by the teacher, then is evaluated. Offline and resumable:",
@@ -26,126 +29,232 @@ import picocli.CommandLine.Spec;
                     + " OUT/metrics.png, OUT/final (a Hugging Face model directory).",
         })
 public final class OnPolicyCommand implements Callable<Integer> {
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--teacher", paramLabel = "DIR", description = "The teacher's model directory (or --teacher-url).")
     Path teacher;
 
-    @Option(names = "--teacher-url", paramLabel = "URL",
-            description = "An OpenAI-compatible server scoring for the teacher (vLLM, distill serve), e.g. http://host:8000/v1.")
+    @Option(
+            names = "--teacher-url",
+            paramLabel = "URL",
+            description =
+                    "An OpenAI-compatible server scoring for the teacher (vLLM, distill serve), e.g. http://host:8000/v1.")
     String teacherUrl;
 
-    @Option(names = "--teacher-model", paramLabel = "NAME", description = "The model's name on the --teacher-url server.")
+    @Option(
+            names = "--teacher-model",
+            paramLabel = "NAME",
+            description = "The model's name on the --teacher-url server.")
     String teacherModel;
 
-    @Option(names = "--vocab-size", paramLabel = "N", description = "The remote teacher's vocabulary size (vLLM does not report it).")
+    @Option(
+            names = "--vocab-size",
+            paramLabel = "N",
+            description = "The remote teacher's vocabulary size (vLLM does not report it).")
     Integer vocabSize;
 
-    @Option(names = "--context-length", paramLabel = "N", description = "The remote teacher's context length, if not reported.")
+    @Option(
+            names = "--context-length",
+            paramLabel = "N",
+            description = "The remote teacher's context length, if not reported.")
     Integer contextLength;
 
-    @Option(names = "--concurrency", defaultValue = "16", description = "Requests in flight to the server. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--concurrency",
+            defaultValue = "16",
+            description = "Requests in flight to the server. Default: ${DEFAULT-VALUE}.")
     int concurrency;
 
-    @Option(names = "--api-key-file", paramLabel = "FILE", description = "The server's API key file (else DISTILL_API_KEY).")
+    @Option(
+            names = "--api-key-file",
+            paramLabel = "FILE",
+            description = "The server's API key file (else DISTILL_API_KEY).")
     Path apiKeyFile;
 
-    @Option(names = "--student", required = true, paramLabel = "DIR", description = "The student's model directory (same tokenizer as the teacher).")
+    @Option(
+            names = "--student",
+            required = true,
+            paramLabel = "DIR",
+            description = "The student's model directory (same tokenizer as the teacher).")
     Path student;
 
-    @Option(names = "--prompts", required = true, paramLabel = "FILE",
+    @Option(
+            names = "--prompts",
+            required = true,
+            paramLabel = "FILE",
             description = "Prompt corpus (as for generate); walked in order, wrapping, --prompts-per-round a round.")
     Path prompts;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "The run's directory.")
     Path out;
 
-    @Option(names = "--rounds", required = true, paramLabel = "R", description = "Rounds (may grow on a rerun: more rounds continue the run).")
+    @Option(
+            names = "--rounds",
+            required = true,
+            paramLabel = "R",
+            description = "Rounds (may grow on a rerun: more rounds continue the run).")
     int rounds;
 
-    @Option(names = "--prompts-per-round", required = true, paramLabel = "N", description = "Prompts the student samples per round.")
+    @Option(
+            names = "--prompts-per-round",
+            required = true,
+            paramLabel = "N",
+            description = "Prompts the student samples per round.")
     int promptsPerRound;
 
     @Option(names = "--steps-per-round", required = true, paramLabel = "S", description = "Optimizer steps per round.")
     int stepsPerRound;
 
     // sampling (the student) and scoring (the teacher)
-    @Option(names = "--temperature", defaultValue = "1.0", description = "The student's sampling temperature. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--temperature",
+            defaultValue = "1.0",
+            description = "The student's sampling temperature. Default: ${DEFAULT-VALUE}.")
     float temperature;
 
-    @Option(names = "--top-p", defaultValue = "1.0", description = "The student's nucleus mass. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--top-p",
+            defaultValue = "1.0",
+            description = "The student's nucleus mass. Default: ${DEFAULT-VALUE}.")
     float topP;
 
-    @Option(names = "--max-new-tokens", defaultValue = "256", description = "Longest student completion. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--max-new-tokens",
+            defaultValue = "256",
+            description = "Longest student completion. Default: ${DEFAULT-VALUE}.")
     int maxNewTokens;
 
-    @Option(names = "--samples-per-prompt", defaultValue = "1", description = "Student completions per prompt. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--samples-per-prompt",
+            defaultValue = "1",
+            description = "Student completions per prompt. Default: ${DEFAULT-VALUE}.")
     int samplesPerPrompt;
 
-    @Option(names = "--top-k", defaultValue = "20", description = "Teacher log-probs kept per position when scoring. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--top-k",
+            defaultValue = "20",
+            description = "Teacher log-probs kept per position when scoring. Default: ${DEFAULT-VALUE}.")
     int topK;
 
-    @Option(names = "--max-batch-tokens", paramLabel = "N", description = "Token budget of a generate batch (sampling and scoring).")
+    @Option(
+            names = "--max-batch-tokens",
+            paramLabel = "N",
+            description = "Token budget of a generate batch (sampling and scoring).")
     Integer maxBatchTokens;
 
-    @Option(names = "--no-chat-template", negatable = false, description = "Feed {\"prompt\"} records raw, not through the chat template.")
+    @Option(
+            names = "--no-chat-template",
+            negatable = false,
+            description = "Feed {\"prompt\"} records raw, not through the chat template.")
     boolean noChatTemplate;
 
     // training
-    @Option(names = "--loss", defaultValue = "jsd", paramLabel = "NAME",
-            description = "jsd or reverse-kl over the teacher's top-k (GKD), sampled-rkl (per-token reverse KL on the"
-                    + " sampled tokens: needs only the teacher's log-prob of each token), forward-kl, tvd. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--loss",
+            defaultValue = "jsd",
+            paramLabel = "NAME",
+            description =
+                    "jsd or reverse-kl over the teacher's top-k (GKD), sampled-rkl (per-token reverse KL on the"
+                            + " sampled tokens: needs only the teacher's log-prob of each token), forward-kl, tvd. Default: ${DEFAULT-VALUE}.")
     String loss;
 
-    @Option(names = {"--jsd-beta", "--beta"}, defaultValue = "0.5", description = "jsd only: the teacher's weight. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = {"--jsd-beta", "--beta"},
+            defaultValue = "0.5",
+            description = "jsd only: the teacher's weight. Default: ${DEFAULT-VALUE}.")
     double jsdBeta;
 
-    @Option(names = "--tail", defaultValue = "bucket", description = "zero or bucket (top-k losses). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--tail",
+            defaultValue = "bucket",
+            description = "zero or bucket (top-k losses). Default: ${DEFAULT-VALUE}.")
     String tail;
 
     @Option(names = "--lr", defaultValue = "1e-5", description = "Learning rate. Default: ${DEFAULT-VALUE}.")
     double lr;
 
-    @Option(names = "--schedule", defaultValue = "constant", description = "cosine, linear or constant, within each round. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--schedule",
+            defaultValue = "constant",
+            description = "cosine, linear or constant, within each round. Default: ${DEFAULT-VALUE}.")
     String schedule;
 
-    @Option(names = "--warmup-steps", defaultValue = "0", description = "Warmup steps of each round. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--warmup-steps",
+            defaultValue = "0",
+            description = "Warmup steps of each round. Default: ${DEFAULT-VALUE}.")
     long warmupSteps;
 
-    @Option(names = "--batch-tokens", defaultValue = "4096", description = "Tokens per micro-batch (and per eval batch). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--batch-tokens",
+            defaultValue = "4096",
+            description = "Tokens per micro-batch (and per eval batch). Default: ${DEFAULT-VALUE}.")
     int batchTokens;
 
-    @Option(names = "--grad-accum", defaultValue = "1", description = "Micro-batches per step. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--grad-accum",
+            defaultValue = "1",
+            description = "Micro-batches per step. Default: ${DEFAULT-VALUE}.")
     int gradAccum;
 
-    @Option(names = "--weight-decay", defaultValue = "0.0", description = "AdamW weight decay. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--weight-decay",
+            defaultValue = "0.0",
+            description = "AdamW weight decay. Default: ${DEFAULT-VALUE}.")
     double weightDecay;
 
-    @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Gradient clipping. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--max-grad-norm",
+            defaultValue = "1.0",
+            description = "Gradient clipping. Default: ${DEFAULT-VALUE}.")
     double maxGradNorm;
 
-    @Option(names = "--ce-weight", defaultValue = "0.0", description = "Cross-entropy on the sampled tokens (rarely wanted on-policy). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--ce-weight",
+            defaultValue = "0.0",
+            description = "Cross-entropy on the sampled tokens (rarely wanted on-policy). Default: ${DEFAULT-VALUE}.")
     double ceWeight;
 
     @Option(names = "--precision", defaultValue = "fp32", description = "fp32 or fp16. Default: ${DEFAULT-VALUE}.")
     String precision;
 
-    @Option(names = "--save-every", defaultValue = "0", description = "Checkpoint every N steps within a round (a killed round resumes there). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--save-every",
+            defaultValue = "0",
+            description =
+                    "Checkpoint every N steps within a round (a killed round resumes there). Default: ${DEFAULT-VALUE}.")
     long saveEvery;
 
-    @Option(names = "--offline-data", paramLabel = "DIR", description = "An offline (teacher-written) run mixed into every round's training.")
+    @Option(
+            names = "--offline-data",
+            paramLabel = "DIR",
+            description = "An offline (teacher-written) run mixed into every round's training.")
     String offlineData;
 
-    @Option(names = "--offline-weight", defaultValue = "0.3", description = "Share of --offline-data rows in each round's training. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--offline-weight",
+            defaultValue = "0.3",
+            description = "Share of --offline-data rows in each round's training. Default: ${DEFAULT-VALUE}.")
     double offlineWeight;
 
-    @Option(names = "--eval-data", split = ",", paramLabel = "DIR", description = "Held-out soft-label runs: each round reports the student's forward KL on them.")
+    @Option(
+            names = "--eval-data",
+            split = ",",
+            paramLabel = "DIR",
+            description = "Held-out soft-label runs: each round reports the student's forward KL on them.")
     List<String> evalData = new ArrayList<>();
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of sampling and data order (round r uses seed + r). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--seed",
+            defaultValue = "0",
+            description = "Seed of sampling and data order (round r uses seed + r). Default: ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu or gpu:N. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--device",
+            defaultValue = "auto",
+            description = "auto, cpu, gpu or gpu:N. Default: ${DEFAULT-VALUE}.")
     String device;
 
     @Override
@@ -156,24 +265,43 @@ public final class OnPolicyCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         o.println();
         o.println("distill onpolicy: " + plan.rounds() + " rounds, " + plan.promptsPerRound() + " prompts and "
-                + plan.stepsPerRound() + " steps a round; KL(student || teacher) in nats per token on the round's samples"
+                + plan.stepsPerRound()
+                + " steps a round; KL(student || teacher) in nats per token on the round's samples"
                 + " (drawn by the student before the round)");
         o.println("| round | samples | tokens | sampled KL before | sampled KL after | top-k KL before | top-k KL after"
                 + " | top-1 after | train loss | held-out KL |");
         o.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         for (var l : r.rounds()) {
-            o.printf(Locale.ROOT, "| %d | %d | %d | %.4f | %.4f | %.4f | %.4f | %.3f | %.4f | %s |%n", l.get("round").asInt(),
-                    l.get("samples").asLong(), l.get("sample_tokens").asLong(),
-                    l.get("before").get("sampled_reverse_kl").asDouble(), l.get("after").get("sampled_reverse_kl").asDouble(),
-                    l.get("before").get("reverse_kl").asDouble(), l.get("after").get("reverse_kl").asDouble(),
-                    l.get("after").get("top1").asDouble(), l.get("train_loss").asDouble(),
-                    l.has("held_out") ? String.format(Locale.ROOT, "%.4f", l.get("held_out").get("kl").asDouble()) : "-");
+            o.printf(
+                    Locale.ROOT,
+                    "| %d | %d | %d | %.4f | %.4f | %.4f | %.4f | %.3f | %.4f | %s |%n",
+                    l.get("round").asInt(),
+                    l.get("samples").asLong(),
+                    l.get("sample_tokens").asLong(),
+                    l.get("before").get("sampled_reverse_kl").asDouble(),
+                    l.get("after").get("sampled_reverse_kl").asDouble(),
+                    l.get("before").get("reverse_kl").asDouble(),
+                    l.get("after").get("reverse_kl").asDouble(),
+                    l.get("after").get("top1").asDouble(),
+                    l.get("train_loss").asDouble(),
+                    l.has("held_out")
+                            ? String.format(
+                                    Locale.ROOT,
+                                    "%.4f",
+                                    l.get("held_out").get("kl").asDouble())
+                            : "-");
         }
         double[] s = r.stageSeconds();
-        o.printf(Locale.ROOT, "this invocation: %.1f s (sampling %.1f, scoring %.1f, training %.1f, eval %.1f)%n",
-                (System.nanoTime() - t0) / 1e9, s[0], s[1], s[2], s[3]);
-        o.println("final student: " + r.finalModel() + "; per-round metrics: " + plan.out().resolve("metrics.jsonl")
-                + ", " + plan.out().resolve("metrics.png"));
+        o.printf(
+                Locale.ROOT,
+                "this invocation: %.1f s (sampling %.1f, scoring %.1f, training %.1f, eval %.1f)%n",
+                (System.nanoTime() - t0) / 1e9,
+                s[0],
+                s[1],
+                s[2],
+                s[3]);
+        o.println("final student: " + r.finalModel() + "; per-round metrics: "
+                + plan.out().resolve("metrics.jsonl") + ", " + plan.out().resolve("metrics.png"));
         o.flush();
         return 0;
     }
@@ -198,30 +326,70 @@ public final class OnPolicyCommand implements Callable<Integer> {
         Path studentDir = student.toAbsolutePath().normalize();
         List<String> teacherArgs = new ArrayList<>();
         if (teacher != null) {
-            teacherArgs.addAll(List.of("--teacher", teacher.toAbsolutePath().normalize().toString()));
+            teacherArgs.addAll(
+                    List.of("--teacher", teacher.toAbsolutePath().normalize().toString()));
         } else {
-            teacherArgs.addAll(List.of("--teacher-url", teacherUrl, "--tokenizer", studentDir.toString(), "--concurrency",
+            teacherArgs.addAll(List.of(
+                    "--teacher-url",
+                    teacherUrl,
+                    "--tokenizer",
+                    studentDir.toString(),
+                    "--concurrency",
                     Integer.toString(concurrency)));
             optional(teacherArgs, "--teacher-model", teacherModel);
             optional(teacherArgs, "--vocab-size", vocabSize);
             optional(teacherArgs, "--context-length", contextLength);
             optional(teacherArgs, "--api-key-file", apiKeyFile);
         }
-        List<String> sample = new ArrayList<>(List.of("--top-k", "1", "--temperature", Float.toString(temperature),
-                "--top-p", Float.toString(topP), "--max-new-tokens", Integer.toString(maxNewTokens),
-                "--samples-per-prompt", Integer.toString(samplesPerPrompt), "--shard-size", Integer.toString(promptsPerRound)));
+        List<String> sample = new ArrayList<>(List.of(
+                "--top-k",
+                "1",
+                "--temperature",
+                Float.toString(temperature),
+                "--top-p",
+                Float.toString(topP),
+                "--max-new-tokens",
+                Integer.toString(maxNewTokens),
+                "--samples-per-prompt",
+                Integer.toString(samplesPerPrompt),
+                "--shard-size",
+                Integer.toString(promptsPerRound)));
         if (noChatTemplate) {
             sample.add("--no-chat-template");
         }
         List<String> score = new ArrayList<>(List.of("--top-k", Integer.toString(topK)));
         optional(sample, "--max-batch-tokens", maxBatchTokens);
         optional(score, "--max-batch-tokens", maxBatchTokens);
-        List<String> train = new ArrayList<>(List.of("--loss", loss, "--jsd-beta", Double.toString(jsdBeta), "--tail", tail,
-                "--lr", Double.toString(lr), "--schedule", schedule, "--warmup-steps", Long.toString(warmupSteps),
-                "--batch-tokens", Integer.toString(batchTokens), "--grad-accum", Integer.toString(gradAccum),
-                "--weight-decay", Double.toString(weightDecay), "--max-grad-norm", Double.toString(maxGradNorm),
-                "--ce-weight", Double.toString(ceWeight), "--precision", precision, "--save-every", Long.toString(saveEvery)));
-        String offline = offlineData == null ? null : TrainCommand.absolute(List.of(offlineData)).get(0);
+        List<String> train = new ArrayList<>(List.of(
+                "--loss",
+                loss,
+                "--jsd-beta",
+                Double.toString(jsdBeta),
+                "--tail",
+                tail,
+                "--lr",
+                Double.toString(lr),
+                "--schedule",
+                schedule,
+                "--warmup-steps",
+                Long.toString(warmupSteps),
+                "--batch-tokens",
+                Integer.toString(batchTokens),
+                "--grad-accum",
+                Integer.toString(gradAccum),
+                "--weight-decay",
+                Double.toString(weightDecay),
+                "--max-grad-norm",
+                Double.toString(maxGradNorm),
+                "--ce-weight",
+                Double.toString(ceWeight),
+                "--precision",
+                precision,
+                "--save-every",
+                Long.toString(saveEvery)));
+        String offline = offlineData == null
+                ? null
+                : TrainCommand.absolute(List.of(offlineData)).get(0);
         List<String> eval = TrainCommand.absolute(evalData);
 
         ObjectNode c = new ObjectMapper().createObjectNode();
@@ -237,9 +405,24 @@ public final class OnPolicyCommand implements Callable<Integer> {
         c.set("training", options(train));
         c.put("offline_data", offline == null ? "none" : offline + ":" + offlineWeight);
         c.put("eval_data", String.join(",", eval));
-        return new OnPolicyPlan(out.toAbsolutePath().normalize(), studentDir, prompts.toAbsolutePath().normalize(), rounds,
-                promptsPerRound, stepsPerRound, seed, device, batchTokens, teacherArgs, sample, score, train, offline,
-                offlineWeight, eval, c);
+        return new OnPolicyPlan(
+                out.toAbsolutePath().normalize(),
+                studentDir,
+                prompts.toAbsolutePath().normalize(),
+                rounds,
+                promptsPerRound,
+                stepsPerRound,
+                seed,
+                device,
+                batchTokens,
+                teacherArgs,
+                sample,
+                score,
+                train,
+                offline,
+                offlineWeight,
+                eval,
+                c);
     }
 
     /** {@code --name value} pairs (and lone flags) as a JSON object, so a changed option is named on resume. */

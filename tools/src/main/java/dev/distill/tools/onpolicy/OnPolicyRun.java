@@ -107,11 +107,23 @@ final class OnPolicyRun {
         stage(0, r, "samples", isComplete(samples), () -> {
             long n = RoundPrompts.write(plan.prompts(), corpusSize, r, plan.promptsPerRound(), prompts);
             if (n == 0) {
-                throw new IllegalArgumentException("--prompts " + plan.prompts() + ": round " + r + " has no valid prompt");
+                throw new IllegalArgumentException(
+                        "--prompts " + plan.prompts() + ": round " + r + " has no valid prompt");
             }
-            List<String> a = new ArrayList<>(List.of("--teacher", student.toString(), "--prompts", prompts.toString(),
-                    "--out", samples.toString(), "--mode", "sample", "--seed", Long.toString(seed), "--skip-invalid",
-                    "--device", plan.device()));
+            List<String> a = new ArrayList<>(List.of(
+                    "--teacher",
+                    student.toString(),
+                    "--prompts",
+                    prompts.toString(),
+                    "--out",
+                    samples.toString(),
+                    "--mode",
+                    "sample",
+                    "--seed",
+                    Long.toString(seed),
+                    "--skip-invalid",
+                    "--device",
+                    plan.device()));
             a.addAll(plan.sampleArgs());
             command(new GenerateCommand(), "generate", a);
         });
@@ -120,8 +132,16 @@ final class OnPolicyRun {
 
         stage(1, r, "scores", isComplete(scores), () -> {
             List<String> a = new ArrayList<>(plan.teacherArgs());
-            a.addAll(List.of("--responses-from", samples.toString(), "--out", scores.toString(), "--mode", "score",
-                    "--skip-invalid", "--device", plan.device()));
+            a.addAll(List.of(
+                    "--responses-from",
+                    samples.toString(),
+                    "--out",
+                    scores.toString(),
+                    "--mode",
+                    "score",
+                    "--skip-invalid",
+                    "--device",
+                    plan.device()));
             a.addAll(plan.scoreArgs());
             command(new GenerateCommand(), "generate", a);
         });
@@ -130,26 +150,52 @@ final class OnPolicyRun {
 
         Path fin = trained.resolve("final");
         stage(2, r, "train", Files.isDirectory(fin), () -> {
-            String data = plan.offline() == null ? scores.toString()
+            String data = plan.offline() == null
+                    ? scores.toString()
                     : scores + ":" + (1 - plan.offlineWeight()) + "," + plan.offline() + ":" + plan.offlineWeight();
-            List<String> a = new ArrayList<>(List.of("--student", student.toString(), "--data", data, "--out",
-                    trained.toString(), "--steps", Integer.toString(plan.stepsPerRound()), "--seed", Long.toString(seed),
-                    "--device", plan.device(), "--resume"));
+            List<String> a = new ArrayList<>(List.of(
+                    "--student",
+                    student.toString(),
+                    "--data",
+                    data,
+                    "--out",
+                    trained.toString(),
+                    "--steps",
+                    Integer.toString(plan.stepsPerRound()),
+                    "--seed",
+                    Long.toString(seed),
+                    "--device",
+                    plan.device(),
+                    "--resume"));
             a.addAll(plan.trainArgs());
             command(new TrainCommand(), "train", a);
         });
         afterStage.accept(name + "/student");
         progress.advance(1, 0);
 
-        stage(3, r, "eval", Files.exists(eval), () -> writeAtomically(eval, evaluate(r, student, fin, scores, trained)));
+        stage(
+                3,
+                r,
+                "eval",
+                Files.exists(eval),
+                () -> writeAtomically(eval, evaluate(r, student, fin, scores, trained)));
         afterStage.accept(name + "/eval");
         progress.advance(1, 0);
         JsonNode line = JSON.readTree(eval.toFile());
-        log.printf(Locale.ROOT, "onpolicy: round %d/%d: reverse KL on own samples %.4f -> %.4f (sampled estimate),"
-                + " top-1 %.3f%s%n", r, plan.rounds(), line.path("before").path("sampled_reverse_kl").asDouble(),
-                line.path("after").path("sampled_reverse_kl").asDouble(), line.path("after").path("top1").asDouble(),
-                line.has("held_out") ? String.format(Locale.ROOT, ", held-out KL %.4f", line.get("held_out").path("kl")
-                        .asDouble()) : "");
+        log.printf(
+                Locale.ROOT,
+                "onpolicy: round %d/%d: reverse KL on own samples %.4f -> %.4f (sampled estimate)," + " top-1 %.3f%s%n",
+                r,
+                plan.rounds(),
+                line.path("before").path("sampled_reverse_kl").asDouble(),
+                line.path("after").path("sampled_reverse_kl").asDouble(),
+                line.path("after").path("top1").asDouble(),
+                line.has("held_out")
+                        ? String.format(
+                                Locale.ROOT,
+                                ", held-out KL %.4f",
+                                line.get("held_out").path("kl").asDouble())
+                        : "");
         writeMetrics();
         return fin;
     }
@@ -186,8 +232,12 @@ final class OnPolicyRun {
         try (CausalLM m = CausalLM.load(after, DataType.FLOAT32, device)) {
             a = Evaluator.ownSamples(m, own, plan.evalBatchTokens());
             if (!plan.evalData().isEmpty()) {
-                held = Evaluator.evaluate(m, SoftLabelData.open(plan.evalData(), "--eval-data"), plan.evalBatchTokens(),
-                        Long.MAX_VALUE, "student");
+                held = Evaluator.evaluate(
+                        m,
+                        SoftLabelData.open(plan.evalData(), "--eval-data"),
+                        plan.evalBatchTokens(),
+                        Long.MAX_VALUE,
+                        "student");
             }
         }
         line.put("sample_tokens", a.tokens());
@@ -224,26 +274,47 @@ final class OnPolicyRun {
         for (JsonNode l : lines) {
             text.append(JSON.writeValueAsString(l)).append('\n');
             int r = l.get("round").asInt();
-            // point x: the student after x rounds on the fresh samples it drew; the last one on the last round's samples
-            rkl.add(new double[] {r - 1, l.path("before").path("sampled_reverse_kl").asDouble()});
+            // point x: the student after x rounds on the fresh samples it drew; the last one on the last round's
+            // samples
+            rkl.add(new double[] {
+                r - 1, l.path("before").path("sampled_reverse_kl").asDouble()
+            });
             if (r == plan.rounds()) {
-                rkl.add(new double[] {r, l.path("after").path("sampled_reverse_kl").asDouble()});
+                rkl.add(new double[] {
+                    r, l.path("after").path("sampled_reverse_kl").asDouble()
+                });
             }
-            bottom.add(new double[] {r, l.has("held_out") ? l.get("held_out").path("kl").asDouble()
-                    : l.path("after").path("top1").asDouble()});
+            bottom.add(new double[] {
+                r,
+                l.has("held_out")
+                        ? l.get("held_out").path("kl").asDouble()
+                        : l.path("after").path("top1").asDouble()
+            });
         }
         Path metrics = plan.out().resolve(MetricsLog.FILE);
         Path tmp = plan.out().resolve("." + MetricsLog.FILE + ".tmp");
         Files.writeString(tmp, text, StandardCharsets.UTF_8);
         Files.move(tmp, metrics, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         boolean held = plan.evalData().isEmpty();
-        MetricsPlot.write(plan.out().resolve(MetricsPlot.FILE), "round",
-                new MetricsPlot.Series("Own samples: KL(student || teacher) after x rounds (sampled estimate)",
-                        "reverse KL per token (nats)", new Color(0x1f77b4), rkl),
-                held ? new MetricsPlot.Series("Own samples: top-1 agreement with the teacher", "fraction of positions",
-                        new Color(0x2ca02c), bottom)
-                        : new MetricsPlot.Series("Held-out: KL(teacher || student)", "KL per token (nats)",
-                                new Color(0xd62728), bottom));
+        MetricsPlot.write(
+                plan.out().resolve(MetricsPlot.FILE),
+                "round",
+                new MetricsPlot.Series(
+                        "Own samples: KL(student || teacher) after x rounds (sampled estimate)",
+                        "reverse KL per token (nats)",
+                        new Color(0x1f77b4),
+                        rkl),
+                held
+                        ? new MetricsPlot.Series(
+                                "Own samples: top-1 agreement with the teacher",
+                                "fraction of positions",
+                                new Color(0x2ca02c),
+                                bottom)
+                        : new MetricsPlot.Series(
+                                "Held-out: KL(teacher || student)",
+                                "KL per token (nats)",
+                                new Color(0xd62728),
+                                bottom));
         return lines;
     }
 
@@ -255,8 +326,9 @@ final class OnPolicyRun {
             JsonNode run = JSON.readTree(file.toFile()).get("config");
             List<String> diffs = ConfigDiff.differences(run, now);
             if (!diffs.isEmpty()) {
-                throw new IllegalArgumentException("--out " + plan.out() + " holds an on-policy run made with other"
-                        + " options: " + String.join("; ", diffs) + ". Rerun with the original options, or use a new --out.");
+                throw new IllegalArgumentException(
+                        "--out " + plan.out() + " holds an on-policy run made with other" + " options: "
+                                + String.join("; ", diffs) + ". Rerun with the original options, or use a new --out.");
             }
             return;
         }
@@ -282,9 +354,11 @@ final class OnPolicyRun {
         CommandLine cli = CommandLines.create(command, "distill"); // the CLI's parsing rules (enum values any case)
         RuntimeException[] failure = new RuntimeException[1];
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            failure[0] = e instanceof RuntimeException re ? re
-                    : e instanceof IOException io ? new UncheckedIOException(io.getMessage(), io)
-                    : new IllegalStateException(e.getMessage(), e);
+            failure[0] = e instanceof RuntimeException re
+                    ? re
+                    : e instanceof IOException io
+                            ? new UncheckedIOException(io.getMessage(), io)
+                            : new IllegalStateException(e.getMessage(), e);
             return 1;
         });
         int rc = cli.execute(args.toArray(String[]::new));

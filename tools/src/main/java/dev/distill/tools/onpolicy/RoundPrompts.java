@@ -71,7 +71,8 @@ final class RoundPrompts {
         ObjectNode o = JSON.createObjectNode();
         if (r.kind() == PromptKind.CHAT) {
             List<Map<String, Object>> messages = new ArrayList<>(r.messages());
-            if (!messages.isEmpty() && "assistant".equals(messages.get(messages.size() - 1).get("role"))) {
+            if (!messages.isEmpty()
+                    && "assistant".equals(messages.get(messages.size() - 1).get("role"))) {
                 messages.remove(messages.size() - 1);
             }
             o.set("messages", JSON.valueToTree(messages));

@@ -41,11 +41,14 @@ final class FakeHub implements AutoCloseable {
     final Map<String, Integer> listedSizeOverride = new ConcurrentHashMap<>();
     /** When set, bodies are sent chunked, without a Content-Length. */
     volatile boolean chunked;
+
     private final HttpServer http;
 
     FakeHub() throws IOException {
         files.put("config.json", "{\"model_type\": \"llama\", \"vocab_size\": 512}\n".getBytes(StandardCharsets.UTF_8));
-        files.put("tokenizer.json", "{\"version\": \"1.0\", \"model\": {\"type\": \"BPE\"}}\n".getBytes(StandardCharsets.UTF_8));
+        files.put(
+                "tokenizer.json",
+                "{\"version\": \"1.0\", \"model\": {\"type\": \"BPE\"}}\n".getBytes(StandardCharsets.UTF_8));
         files.put("README.md", "# tiny\n".getBytes(StandardCharsets.UTF_8));
         byte[] weights = new byte[300_000];
         new Random(7).nextBytes(weights);
@@ -89,7 +92,10 @@ final class FakeHub implements AutoCloseable {
             String path = ex.getRequestURI().getRawPath();
             String query = ex.getRequestURI().getRawQuery();
             String auth = ex.getRequestHeaders().getFirst("Authorization");
-            hits.add(new Hit(path + (query == null ? "" : "?" + query), ex.getRequestHeaders().getFirst("Range"), auth));
+            hits.add(new Hit(
+                    path + (query == null ? "" : "?" + query),
+                    ex.getRequestHeaders().getFirst("Range"),
+                    auth));
             if (requiredToken != null && !("Bearer " + requiredToken).equals(auth)) {
                 error(ex, 401, null, "Invalid credentials in Authorization header");
                 return;
@@ -102,9 +108,15 @@ final class FakeHub implements AutoCloseable {
                 } else if (!api.group(2).equals("main") && !api.group(2).equals(COMMIT)) {
                     error(ex, 404, "RevisionNotFound", "Invalid rev id: " + api.group(2));
                 } else {
-                    send(ex, 200, Map.of("Content-Type", "application/json"), revisionJson().getBytes(StandardCharsets.UTF_8));
+                    send(
+                            ex,
+                            200,
+                            Map.of("Content-Type", "application/json"),
+                            revisionJson().getBytes(StandardCharsets.UTF_8));
                 }
-            } else if (resolve.matches() && resolve.group(1).equals(REPO) && resolve.group(2).equals(COMMIT)
+            } else if (resolve.matches()
+                    && resolve.group(1).equals(REPO)
+                    && resolve.group(2).equals(COMMIT)
                     && files.containsKey(resolve.group(3))) {
                 String file = resolve.group(3);
                 if (lfsSha.containsKey(file)) {
@@ -116,8 +128,11 @@ final class FakeHub implements AutoCloseable {
                 }
             } else if (path.startsWith("/cdn/")) {
                 String sha = path.substring(5);
-                String file = lfsSha.entrySet().stream().filter(e -> e.getValue().equals(sha)).map(Map.Entry::getKey)
-                        .findFirst().orElse(null);
+                String file = lfsSha.entrySet().stream()
+                        .filter(e -> e.getValue().equals(sha))
+                        .map(Map.Entry::getKey)
+                        .findFirst()
+                        .orElse(null);
                 if (file == null) {
                     error(ex, 404, null, "no such blob");
                 } else {
@@ -163,12 +178,21 @@ final class FakeHub implements AutoCloseable {
         StringBuilder s = new StringBuilder("{\"id\":\"" + REPO + "\",\"sha\":\"" + COMMIT + "\",\"siblings\":[");
         int i = 0;
         for (Map.Entry<String, byte[]> f : files.entrySet()) {
-            s.append(i++ == 0 ? "" : ",").append("{\"rfilename\":\"").append(f.getKey()).append("\",\"size\":")
-                    .append(listedSizeOverride.getOrDefault(f.getKey(), f.getValue().length)).append(",\"blobId\":\"b").append(i).append('"');
+            s.append(i++ == 0 ? "" : ",")
+                    .append("{\"rfilename\":\"")
+                    .append(f.getKey())
+                    .append("\",\"size\":")
+                    .append(listedSizeOverride.getOrDefault(f.getKey(), f.getValue().length))
+                    .append(",\"blobId\":\"b")
+                    .append(i)
+                    .append('"');
             String sha = lfsSha.get(f.getKey());
             if (sha != null) {
-                String listed = f.getKey().equals("model.safetensors") && listedShaOverride != null ? listedShaOverride : sha;
-                s.append(",\"lfs\":{\"sha256\":\"").append(listed).append("\",\"size\":")
+                String listed =
+                        f.getKey().equals("model.safetensors") && listedShaOverride != null ? listedShaOverride : sha;
+                s.append(",\"lfs\":{\"sha256\":\"")
+                        .append(listed)
+                        .append("\",\"size\":")
                         .append(listedSizeOverride.getOrDefault(f.getKey(), f.getValue().length))
                         .append(",\"pointerSize\":134}");
             }

@@ -17,10 +17,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** `distill export` end to end: the file's tokenizer keys, --eval-data, `eval` on a .gguf, and every refusal. */
 class ExportCommandTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
     private Path tinyLlama() throws Exception {
-        return LlamaCppTest.modelDir(tmp, "llama", Path.of("").toAbsolutePath().getParent().resolve("fixtures/tokenizers/tiny"));
+        return LlamaCppTest.modelDir(
+                tmp, "llama", Path.of("").toAbsolutePath().getParent().resolve("fixtures/tokenizers/tiny"));
     }
 
     @Test
@@ -28,13 +30,35 @@ class ExportCommandTest {
         Path model = tinyLlama();
         Path prompts = Files.writeString(tmp.resolve("prompts.txt"), "Why is the sky blue?\nWrite a short poem.\n");
         Path run = tmp.resolve("run");
-        CliRun r = MainTest.runCli("generate", "--teacher", model.toString(), "--prompts", prompts.toString(), "--out",
-                run.toString(), "--mode", "greedy", "--top-k", "8", "--max-new-tokens", "6", "--device", "cpu");
+        CliRun r = MainTest.runCli(
+                "generate",
+                "--teacher",
+                model.toString(),
+                "--prompts",
+                prompts.toString(),
+                "--out",
+                run.toString(),
+                "--mode",
+                "greedy",
+                "--top-k",
+                "8",
+                "--max-new-tokens",
+                "6",
+                "--device",
+                "cpu");
         assertEquals(0, r.exitCode(), r.err());
 
         Path f32 = tmp.resolve("m-f32.gguf");
-        r = MainTest.runCli("export", "--model", model.toString(), "--out", f32.toString(), "--quant", "f32",
-                "--eval-data", run.toString());
+        r = MainTest.runCli(
+                "export",
+                "--model",
+                model.toString(),
+                "--out",
+                f32.toString(),
+                "--quant",
+                "f32",
+                "--eval-data",
+                run.toString());
         assertEquals(0, r.exitCode(), r.err());
         String out = r.out();
         assertTrue(out.contains("wrote " + f32 + " (f32, "), out);
@@ -66,7 +90,10 @@ class ExportCommandTest {
         String[] quants = {"q8_0", "q4_0"};
         for (int i = 0; i < 2; i++) {
             Path q = tmp.resolve("m-" + quants[i] + ".gguf");
-            assertEquals(0, MainTest.runCli("export", "--model", model.toString(), "--out", q.toString(), "--quant", quants[i]).exitCode());
+            assertEquals(
+                    0,
+                    MainTest.runCli("export", "--model", model.toString(), "--out", q.toString(), "--quant", quants[i])
+                            .exitCode());
             r = MainTest.runCli("eval", "--model", q.toString(), "--data", run.toString(), "--json");
             assertEquals(0, r.exitCode(), r.err());
             JsonNode m = new ObjectMapper().readTree(r.out());
@@ -90,27 +117,56 @@ class ExportCommandTest {
         r = MainTest.runCli("export", "--model", model.toString(), "--out", out.toString(), "--quant", "f16");
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--out " + out + " already exists; pass --force to replace it"), r.err());
-        r = MainTest.runCli("export", "--model", model.toString(), "--out", out.toString(), "--quant", "f16", "--force");
+        r = MainTest.runCli(
+                "export", "--model", model.toString(), "--out", out.toString(), "--quant", "f16", "--force");
         assertEquals(0, r.exitCode(), r.err());
 
         Path tiny = tmp.resolve("tiny");
-        assertEquals(0, MainTest.runCli("init-model", "--preset", "tiny", "--tokenizer",
-                Path.of("").toAbsolutePath().getParent().resolve("fixtures/tokenizers/tiny").toString(), "--out", tiny.toString()).exitCode());
+        assertEquals(
+                0,
+                MainTest.runCli(
+                                "init-model",
+                                "--preset",
+                                "tiny",
+                                "--tokenizer",
+                                Path.of("")
+                                        .toAbsolutePath()
+                                        .getParent()
+                                        .resolve("fixtures/tokenizers/tiny")
+                                        .toString(),
+                                "--out",
+                                tiny.toString())
+                        .exitCode());
         Path q8 = tmp.resolve("tiny-q8.gguf");
         r = MainTest.runCli("export", "--model", tiny.toString(), "--out", q8.toString(), "--quant", "q8_0");
         assertEquals(1, r.exitCode());
-        assertEquals("distill export: " + tiny + ": tensor 'blk.0.ffn_down.weight' [64, 176]: row length 176 is not a"
-                + " multiple of the q8_0 block size 32 (--fallback f16 stores such tensors as f16)", r.err().strip());
+        assertEquals(
+                "distill export: " + tiny + ": tensor 'blk.0.ffn_down.weight' [64, 176]: row length 176 is not a"
+                        + " multiple of the q8_0 block size 32 (--fallback f16 stores such tensors as f16)",
+                r.err().strip());
         assertTrue(Files.notExists(q8));
-        r = MainTest.runCli("export", "--model", tiny.toString(), "--out", q8.toString(), "--quant", "q8_0", "--fallback", "f16");
+        r = MainTest.runCli(
+                "export", "--model", tiny.toString(), "--out", q8.toString(), "--quant", "q8_0", "--fallback", "f16");
         assertEquals(0, r.exitCode(), r.err());
-        assertTrue(r.out().contains("2 tensors stored as f16 (rows not a multiple of 32): blk.0.ffn_down.weight,"
-                + " blk.1.ffn_down.weight"), r.out());
+        assertTrue(
+                r.out()
+                        .contains("2 tensors stored as f16 (rows not a multiple of 32): blk.0.ffn_down.weight,"
+                                + " blk.1.ffn_down.weight"),
+                r.out());
 
         Path gpt2 = Files.createDirectories(tmp.resolve("gpt2"));
-        Files.writeString(gpt2.resolve("config.json"), Files.readString(model.resolve("config.json"))
-                .replace("\"model_type\": \"llama\"", "\"model_type\": \"gpt2\""));
-        r = MainTest.runCli("export", "--model", gpt2.toString(), "--out", tmp.resolve("g.gguf").toString(), "--quant", "f16");
+        Files.writeString(
+                gpt2.resolve("config.json"),
+                Files.readString(model.resolve("config.json"))
+                        .replace("\"model_type\": \"llama\"", "\"model_type\": \"gpt2\""));
+        r = MainTest.runCli(
+                "export",
+                "--model",
+                gpt2.toString(),
+                "--out",
+                tmp.resolve("g.gguf").toString(),
+                "--quant",
+                "f16");
         assertEquals(1, r.exitCode());
         assertTrue(r.err().contains(gpt2.resolve("config.json") + ": model_type 'gpt2' is not supported"), r.err());
     }

@@ -11,9 +11,9 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill.model.CausalLM;
 import dev.distill.model.Engines;
+import dev.distill.testing.CliRun;
 import dev.distill.tokenizer.HfTokenizer;
 import dev.distill.tokenizer.NpmTokenizers;
-import dev.distill.testing.CliRun;
 import dev.distill.tools.MainTest;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,11 +40,18 @@ class LlamaCppTest {
      * (measured 2026-12-06: f16 0.0024 / 0.0001, q8_0 0.027 / 0.003, q4_0 0.025 / 0.082 on llama / qwen3).
      */
     static final Map<String, Double> MAX_TVD = Map.of("f16", 0.01, "q8_0", 0.05, "q4_0", 0.12);
-    static final List<String> TEXTS = List.of("Hello world, how are you?", "The sea is wide and deep and blue.",
-            "  two  spaces\n\nnew lines\ttab", "numbers 1234567 and 3.14159", "caf\u00e9 na\u00efve \u4f60\u597d \ud83d\ude00",
-            "<|im_start|>user\nhi<|im_end|>\n", "don't you'll I'M");
 
-    @TempDir Path tmp;
+    static final List<String> TEXTS = List.of(
+            "Hello world, how are you?",
+            "The sea is wide and deep and blue.",
+            "  two  spaces\n\nnew lines\ttab",
+            "numbers 1234567 and 3.14159",
+            "caf\u00e9 na\u00efve \u4f60\u597d \ud83d\ude00",
+            "<|im_start|>user\nhi<|im_end|>\n",
+            "don't you'll I'M");
+
+    @TempDir
+    Path tmp;
 
     static Path modelDir(Path root, String fixture, Path tokenizer) throws IOException {
         Path repo = Path.of("").toAbsolutePath().getParent();
@@ -70,12 +77,15 @@ class LlamaCppTest {
             Path dir = modelDir(tmp, fixture, tiny);
             long[] prompt;
             try (HfTokenizer tok = HfTokenizer.load(dir)) {
-                prompt = Arrays.stream(tok.encode("The sea is wide and deep", false)).asLongStream().toArray();
+                prompt = Arrays.stream(tok.encode("The sea is wide and deep", false))
+                        .asLongStream()
+                        .toArray();
             }
             prompts.put(fixture, prompt);
             for (String quant : List.of("f16", "q8_0", "q4_0")) {
                 Path out = tmp.resolve(fixture + "-" + quant + ".gguf");
-                CliRun r = MainTest.runCli("export", "--model", dir.toString(), "--out", out.toString(), "--quant", quant);
+                CliRun r =
+                        MainTest.runCli("export", "--model", dir.toString(), "--out", out.toString(), "--quant", quant);
                 assertEquals(0, r.exitCode(), r.err());
                 Map<String, Object> job = new LinkedHashMap<>();
                 job.put("model", out.toString());
@@ -95,7 +105,9 @@ class LlamaCppTest {
             JsonNode r = results.get(i);
             try (HfTokenizer tok = HfTokenizer.load(Path.of(c[3]))) {
                 for (int t = 0; t < TEXTS.size(); t++) {
-                    assertArrayEquals(tok.encode(TEXTS.get(t), false), ints(r.get("tokens").get(t)),
+                    assertArrayEquals(
+                            tok.encode(TEXTS.get(t), false),
+                            ints(r.get("tokens").get(t)),
                             c[0] + " " + c[1] + ": tokens of " + TEXTS.get(t));
                 }
             }
@@ -108,14 +120,22 @@ class LlamaCppTest {
                     tvd += Math.abs(ours[v] - theirs.get(v).asDouble()) / 2;
                 }
                 int[] greedy = greedy(lm, prompt, 8);
-                report.append(String.format(Locale.ROOT, "%s %s: TVD %.5f, greedy ours %s llama.cpp %s%n", c[0], c[1], tvd,
-                        Arrays.toString(greedy), r.get("greedy")));
+                report.append(String.format(
+                        Locale.ROOT,
+                        "%s %s: TVD %.5f, greedy ours %s llama.cpp %s%n",
+                        c[0],
+                        c[1],
+                        tvd,
+                        Arrays.toString(greedy),
+                        r.get("greedy")));
                 if (c[1].equals("f16")) {
-                    greedyChecks.add(() -> assertArrayEquals(greedy, ints(r.get("greedy")), c[0] + " f16 greedy tokens\n" + report));
+                    greedyChecks.add(() ->
+                            assertArrayEquals(greedy, ints(r.get("greedy")), c[0] + " f16 greedy tokens\n" + report));
                 }
                 double max = MAX_TVD.get(c[1]);
                 double measured = tvd;
-                greedyChecks.add(() -> assertTrue(measured <= max, c[0] + " " + c[1] + ": total variation " + measured + "\n" + report));
+                greedyChecks.add(() -> assertTrue(
+                        measured <= max, c[0] + " " + c[1] + ": total variation " + measured + "\n" + report));
             }
         }
         System.out.print(report);
@@ -128,12 +148,26 @@ class LlamaCppTest {
         List<Path> dirs = new ArrayList<>();
         for (String id : List.of("qwen3", "llama3")) {
             Path dir = tmp.resolve(id);
-            CliRun r = MainTest.runCli("init-model", "--preset", "tiny", "--tokenizer", NpmTokenizers.models(id).toString(),
-                    "--out", dir.toString());
+            CliRun r = MainTest.runCli(
+                    "init-model",
+                    "--preset",
+                    "tiny",
+                    "--tokenizer",
+                    NpmTokenizers.models(id).toString(),
+                    "--out",
+                    dir.toString());
             assertEquals(0, r.exitCode(), r.err());
             Path out = tmp.resolve(id + ".gguf");
-            r = MainTest.runCli("export", "--model", dir.toString(), "--out", out.toString(), "--quant", "q8_0",
-                    "--fallback", "f16");
+            r = MainTest.runCli(
+                    "export",
+                    "--model",
+                    dir.toString(),
+                    "--out",
+                    out.toString(),
+                    "--quant",
+                    "q8_0",
+                    "--fallback",
+                    "f16");
             assertEquals(0, r.exitCode(), r.err());
             jobs.add(Map.of("model", out.toString(), "tokenize", TEXTS));
             dirs.add(dir);
@@ -142,7 +176,9 @@ class LlamaCppTest {
         for (int i = 0; i < dirs.size(); i++) {
             try (HfTokenizer tok = HfTokenizer.load(dirs.get(i))) {
                 for (int t = 0; t < TEXTS.size(); t++) {
-                    assertArrayEquals(tok.encode(TEXTS.get(t), false), ints(results.get(i).get("tokens").get(t)),
+                    assertArrayEquals(
+                            tok.encode(TEXTS.get(t), false),
+                            ints(results.get(i).get("tokens").get(t)),
                             dirs.get(i) + ": tokens of " + TEXTS.get(t));
                 }
             }

@@ -37,8 +37,16 @@ final class NodeLlamaCpp {
                 Path tmp = Files.createTempDirectory(cache, "fetch-");
                 try {
                     Files.writeString(tmp.resolve("package.json"), "{\"private\": true}\n");
-                    NpmTokenizers.run(tmp, SPEC, "npm", "install", "--save-exact", "--ignore-scripts", "--no-audit",
-                            "--no-fund", SPEC);
+                    NpmTokenizers.run(
+                            tmp,
+                            SPEC,
+                            "npm",
+                            "install",
+                            "--save-exact",
+                            "--ignore-scripts",
+                            "--no-audit",
+                            "--no-fund",
+                            SPEC);
                     try {
                         Files.move(tmp, home, StandardCopyOption.ATOMIC_MOVE);
                     } catch (FileAlreadyExistsException concurrentFetch) {
@@ -50,7 +58,8 @@ final class NodeLlamaCpp {
             }
             String version = JSON.readTree(manifest.toFile()).path("version").asText();
             if (!version.equals(VERSION)) {
-                throw new IllegalStateException(manifest + " is version " + version + ", not " + VERSION + "; delete " + home);
+                throw new IllegalStateException(
+                        manifest + " is version " + version + ", not " + VERSION + "; delete " + home);
             }
             return home;
         } catch (IOException e) {
@@ -69,7 +78,9 @@ final class NodeLlamaCpp {
         Path stdout = work.resolve("llama-cpp.out");
         Path stderr = work.resolve("llama-cpp.err");
         Process p = new ProcessBuilder("node", script.toString(), prefix().toString(), jobsFile.toString())
-                .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+                .redirectOutput(stdout.toFile())
+                .redirectError(stderr.toFile())
+                .start();
         int exit = p.waitFor();
         if (exit != 0) {
             throw new IllegalStateException("node llama-cpp.mjs failed (exit " + exit + "):\n"

@@ -3,15 +3,14 @@ package dev.distill.tools.onpolicy;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.distill.prompts.Corpus;
+import dev.distill.testing.CliRun;
 import dev.distill.tools.DemoCommand;
 import dev.distill.tools.InitModelCommand;
-import dev.distill.testing.CliRun;
 import dev.distill.tools.Main;
 import dev.distill.tools.ModelPreset;
 import java.nio.file.Files;
@@ -55,18 +54,51 @@ class OnPolicyTest {
         Path tok = DemoCommand.extractTokenizer(shared.resolve("tokenizer"));
         InitModelCommand.write(ModelPreset.SMALL, tok, shared.resolve("teacher-init"), null, 1);
         Path text = DemoCommand.teacherCorpus(Corpus.samplePath(), tok, shared.resolve("teacher-corpus.jsonl"));
-        ok(cli("generate", "--teacher", shared.resolve("teacher-init").toString(), "--prompts", text.toString(),
-                "--out", shared.resolve("teacher-corpus-run").toString(), "--mode", "score", "--top-k", "1",
-                "--skip-invalid", "--device", "cpu"));
-        ok(cli("train", "--student", shared.resolve("teacher-init").toString(), "--data",
-                shared.resolve("teacher-corpus-run").toString(), "--out", shared.resolve("teacher").toString(), "--steps",
-                "30", "--batch-tokens", "2048", "--lr", "5e-3", "--warmup-steps", "10", "--kd-weight", "0", "--ce-weight",
-                "1", "--device", "cpu"));
+        ok(cli(
+                "generate",
+                "--teacher",
+                shared.resolve("teacher-init").toString(),
+                "--prompts",
+                text.toString(),
+                "--out",
+                shared.resolve("teacher-corpus-run").toString(),
+                "--mode",
+                "score",
+                "--top-k",
+                "1",
+                "--skip-invalid",
+                "--device",
+                "cpu"));
+        ok(cli(
+                "train",
+                "--student",
+                shared.resolve("teacher-init").toString(),
+                "--data",
+                shared.resolve("teacher-corpus-run").toString(),
+                "--out",
+                shared.resolve("teacher").toString(),
+                "--steps",
+                "30",
+                "--batch-tokens",
+                "2048",
+                "--lr",
+                "5e-3",
+                "--warmup-steps",
+                "10",
+                "--kd-weight",
+                "0",
+                "--ce-weight",
+                "1",
+                "--device",
+                "cpu"));
         teacher = shared.resolve("teacher/final");
         InitModelCommand.write(ModelPreset.TINY, tok, shared.resolve("student"), null, 2);
         student = shared.resolve("student");
-        // 24 prompts: every round samples the same prompts again (the corpus wraps), so rounds differ by the student only
-        corpus = Files.write(shared.resolve("prompts.jsonl"), Files.readAllLines(Corpus.samplePath()).subList(0, 24));
+        // 24 prompts: every round samples the same prompts again (the corpus wraps), so rounds differ by the student
+        // only
+        corpus = Files.write(
+                shared.resolve("prompts.jsonl"),
+                Files.readAllLines(Corpus.samplePath()).subList(0, 24));
     }
 
     static String ok(CliRun r) {
@@ -79,10 +111,36 @@ class OnPolicyTest {
     }
 
     static List<String> args(Path out, int rounds, String... more) {
-        List<String> a = new ArrayList<>(List.of("onpolicy", "--teacher", teacher.toString(), "--student",
-                student.toString(), "--prompts", corpus.toString(), "--out", out.toString(), "--rounds",
-                Integer.toString(rounds), "--prompts-per-round", "24", "--steps-per-round", "10", "--max-new-tokens", "24",
-                "--top-k", "16", "--lr", "2e-3", "--schedule", "cosine", "--warmup-steps", "3", "--batch-tokens", "1024", "--device", "cpu"));
+        List<String> a = new ArrayList<>(List.of(
+                "onpolicy",
+                "--teacher",
+                teacher.toString(),
+                "--student",
+                student.toString(),
+                "--prompts",
+                corpus.toString(),
+                "--out",
+                out.toString(),
+                "--rounds",
+                Integer.toString(rounds),
+                "--prompts-per-round",
+                "24",
+                "--steps-per-round",
+                "10",
+                "--max-new-tokens",
+                "24",
+                "--top-k",
+                "16",
+                "--lr",
+                "2e-3",
+                "--schedule",
+                "cosine",
+                "--warmup-steps",
+                "3",
+                "--batch-tokens",
+                "1024",
+                "--device",
+                "cpu"));
         a.addAll(List.of(more));
         return a;
     }
@@ -92,7 +150,8 @@ class OnPolicyTest {
     }
 
     static JsonNode eval(Path out, int round) throws Exception {
-        return JSON.readTree(out.resolve(String.format("round-%04d/eval.json", round)).toFile());
+        return JSON.readTree(
+                out.resolve(String.format("round-%04d/eval.json", round)).toFile());
     }
 
     @Test
@@ -104,20 +163,24 @@ class OnPolicyTest {
         for (int r = 1; r <= 3; r++) {
             JsonNode e = eval(out, r);
             fresh[r - 1] = e.get("before").get("sampled_reverse_kl").asDouble();
-            assertTrue(e.get("after").get("sampled_reverse_kl").asDouble() < fresh[r - 1],
+            assertTrue(
+                    e.get("after").get("sampled_reverse_kl").asDouble() < fresh[r - 1],
                     "round " + r + " trained towards the teacher on its samples: " + e);
         }
         for (int r = 1; r < 3; r++) {
-            assertTrue(fresh[r] < fresh[r - 1], "own-sample reverse KL falls round over round: "
-                    + java.util.Arrays.toString(fresh));
+            assertTrue(
+                    fresh[r] < fresh[r - 1],
+                    "own-sample reverse KL falls round over round: " + java.util.Arrays.toString(fresh));
         }
         assertTrue(summary.contains("| 3 | 24 |"), summary);
         assertEquals(3, Files.readAllLines(out.resolve("metrics.jsonl")).size());
         assertTrue(Files.size(out.resolve("metrics.png")) > 1000);
         assertTrue(Files.exists(out.resolve("final/model.safetensors")));
         assertTrue(Files.exists(out.resolve("final/tokenizer.json")));
-        JsonNode scores = JSON.readTree(out.resolve("round-0002/scores/manifest.json").toFile());
-        JsonNode samples = JSON.readTree(out.resolve("round-0002/samples/manifest.json").toFile());
+        JsonNode scores =
+                JSON.readTree(out.resolve("round-0002/scores/manifest.json").toFile());
+        JsonNode samples =
+                JSON.readTree(out.resolve("round-0002/samples/manifest.json").toFile());
         assertEquals(samples.get("config_hash"), scores.get("config").get("responses_config_hash"));
         assertTrue(samples.get("config").get("teacher").asText().endsWith("round-0001/student/final"));
 
@@ -177,8 +240,13 @@ class OnPolicyTest {
     @Test
     void aRunStoppedAfterEachStageResumesToTheSameBytes() throws Exception {
         Path out = tmp.resolve("stopped");
-        List<String> stages = List.of("round-0001/samples", "round-0001/scores", "round-0001/student",
-                "round-0001/eval", "round-0002/samples", "round-0002/student");
+        List<String> stages = List.of(
+                "round-0001/samples",
+                "round-0001/scores",
+                "round-0001/student",
+                "round-0001/eval",
+                "round-0002/samples",
+                "round-0002/student");
         try {
             for (String stage : stages) {
                 OnPolicyRun.afterStage = s -> {
@@ -195,8 +263,11 @@ class OnPolicyTest {
                     changed.set(changed.indexOf("--lr") + 1, "0.01");
                     CliRun refused = run(changed);
                     assertEquals(1, refused.exitCode());
-                    assertTrue(refused.err().contains("holds an on-policy run made with other options:"
-                            + " training.lr: 0.002 (run) vs 0.01 (now)"), refused.err());
+                    assertTrue(
+                            refused.err()
+                                    .contains("holds an on-policy run made with other options:"
+                                            + " training.lr: 0.002 (run) vs 0.01 (now)"),
+                            refused.err());
                 }
             }
         } finally {
@@ -212,11 +283,16 @@ class OnPolicyTest {
     void killedDuringTrainingResumesFromItsCheckpointToTheSameBytes() throws Exception {
         Path out = tmp.resolve("killed");
         List<String> a = args(out, 2, "--save-every", "2");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dai.djl.pytorch.num_threads=1", "-cp", System.getProperty("java.class.path"),
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.pytorch.num_threads=1",
+                "-cp",
+                System.getProperty("java.class.path"),
                 Main.class.getName()));
         cmd.addAll(a);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile());
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("child.log").toFile());
         pb.environment().put("DJL_OFFLINE", "true");
         pb.environment().put("OPT_OUT_TRACKING", "true");
         Process child = pb.start();
@@ -227,8 +303,11 @@ class OnPolicyTest {
         }
         child.destroyForcibly(); // SIGKILL
         child.waitFor();
-        assertTrue(Files.exists(checkpoint), "exit " + child.exitValue() + ": " + Files.readString(tmp.resolve("child.log")));
-        assertFalse(Files.exists(out.resolve("round-0001/student/final")), "the child finished training before the kill");
+        assertTrue(
+                Files.exists(checkpoint),
+                "exit " + child.exitValue() + ": " + Files.readString(tmp.resolve("child.log")));
+        assertFalse(
+                Files.exists(out.resolve("round-0001/student/final")), "the child finished training before the kill");
         CliRun r = run(a);
         ok(r);
         assertTrue(r.err().contains("round 1/2 samples: done already"), r.err());
@@ -237,16 +316,64 @@ class OnPolicyTest {
 
     @Test
     void usageErrorsNameTheOption() {
-        CliRun r = run(List.of("onpolicy", "--teacher", "t", "--teacher-url", "http://x", "--student", "s", "--prompts",
-                "p", "--out", "o", "--rounds", "1", "--prompts-per-round", "1", "--steps-per-round", "1"));
+        CliRun r = run(List.of(
+                "onpolicy",
+                "--teacher",
+                "t",
+                "--teacher-url",
+                "http://x",
+                "--student",
+                "s",
+                "--prompts",
+                "p",
+                "--out",
+                "o",
+                "--rounds",
+                "1",
+                "--prompts-per-round",
+                "1",
+                "--steps-per-round",
+                "1"));
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("give the teacher: --teacher DIR or --teacher-url URL (one of them)"), r.err());
-        r = run(List.of("onpolicy", "--teacher", "t", "--student", "s", "--prompts", "p", "--out", "o", "--rounds", "0",
-                "--prompts-per-round", "1", "--steps-per-round", "1"));
+        r = run(List.of(
+                "onpolicy",
+                "--teacher",
+                "t",
+                "--student",
+                "s",
+                "--prompts",
+                "p",
+                "--out",
+                "o",
+                "--rounds",
+                "0",
+                "--prompts-per-round",
+                "1",
+                "--steps-per-round",
+                "1"));
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--rounds: expected a positive number, got 0"), r.err());
-        r = run(List.of("onpolicy", "--teacher", "t", "--student", "s", "--prompts", "p", "--out", "o", "--rounds", "1",
-                "--prompts-per-round", "1", "--steps-per-round", "1", "--offline-data", "d", "--offline-weight", "1.5"));
+        r = run(List.of(
+                "onpolicy",
+                "--teacher",
+                "t",
+                "--student",
+                "s",
+                "--prompts",
+                "p",
+                "--out",
+                "o",
+                "--rounds",
+                "1",
+                "--prompts-per-round",
+                "1",
+                "--steps-per-round",
+                "1",
+                "--offline-data",
+                "d",
+                "--offline-weight",
+                "1.5"));
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--offline-weight: expected a share in (0, 1), got 1.5"), r.err());
     }
@@ -254,11 +381,15 @@ class OnPolicyTest {
     @Test
     void aRemoteTeacherScoresTheSameAsTheLocalOne() throws Exception {
         Path out = tmp.resolve("remote");
-        try (dev.distill.pipeline.LocalTeacher t = new dev.distill.pipeline.LocalTeacher(dev.distill.model.CausalLM.load(
-                        teacher, ai.djl.ndarray.types.DataType.FLOAT32, ai.djl.Device.cpu()));
+        try (dev.distill.pipeline.LocalTeacher t =
+                        new dev.distill.pipeline.LocalTeacher(dev.distill.model.CausalLM.load(
+                                teacher, ai.djl.ndarray.types.DataType.FLOAT32, ai.djl.Device.cpu()));
                 dev.distill.tokenizer.HfTokenizer tok = dev.distill.tokenizer.HfTokenizer.load(teacher);
-                dev.distill.pipeline.serve.CompletionServer server = dev.distill.pipeline.serve.CompletionServer.start(t, tok,
-                        new dev.distill.pipeline.serve.CompletionServer.Settings("teacher", "127.0.0.1", 0, 4096, null))) {
+                dev.distill.pipeline.serve.CompletionServer server = dev.distill.pipeline.serve.CompletionServer.start(
+                        t,
+                        tok,
+                        new dev.distill.pipeline.serve.CompletionServer.Settings(
+                                "teacher", "127.0.0.1", 0, 4096, null))) {
             List<String> a = args(out, 1, "--save-every", "2");
             int i = a.indexOf("--teacher");
             a.set(i, "--teacher-url");
@@ -270,7 +401,8 @@ class OnPolicyTest {
         // rounding (the server batches the rows differently)
         List<dev.distill.data.SoftLabelRow> local = rows(clean().resolve("round-0001/scores/part-00000.parquet"));
         List<dev.distill.data.SoftLabelRow> remote = rows(out.resolve("round-0001/scores/part-00000.parquet"));
-        assertEquals(rows(clean().resolve("round-0001/samples/part-00000.parquet")),
+        assertEquals(
+                rows(clean().resolve("round-0001/samples/part-00000.parquet")),
                 rows(out.resolve("round-0001/samples/part-00000.parquet")));
         assertEquals(local.size(), remote.size());
         for (int i = 0; i < local.size(); i++) {
@@ -282,7 +414,9 @@ class OnPolicyTest {
             assertArrayEquals(x.completionLogprobs(), y.completionLogprobs(), 1e-4f, x.sampleId());
             assertArrayEquals(x.topkLogprobs(), y.topkLogprobs(), 1e-4f, x.sampleId());
         }
-        JsonNode config = JSON.readTree(out.resolve("round-0001/scores/manifest.json").toFile()).get("config");
+        JsonNode config = JSON.readTree(
+                        out.resolve("round-0001/scores/manifest.json").toFile())
+                .get("config");
         assertEquals("teacher", config.get("teacher_model").asText());
         assertTrue(Files.exists(out.resolve("final/model.safetensors")));
         assertTrue(Files.exists(out.resolve("round-0001/eval.json")));

@@ -35,6 +35,7 @@ public final class CheckpointStore {
     public static final String OPTIMIZER_FILE = "optimizer.safetensors";
     /** The student's generation config, copied beside the tokenizer files so every checkpoint is a complete model. */
     private static final String GENERATION_CONFIG = "generation_config.json";
+
     private static final String PREFIX = "checkpoint-";
     private static final Pattern NAME = Pattern.compile("checkpoint-(\\d+)");
     private static final String TMP_MARK = ".tmp-";
@@ -90,7 +91,8 @@ public final class CheckpointStore {
         }
         try (Stream<Path> s = Files.list(out)) {
             for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".")
-                    && p.getFileName().toString().contains(TMP_MARK)).toList()) {
+                            && p.getFileName().toString().contains(TMP_MARK))
+                    .toList()) {
                 deleteTree(p);
             }
         } catch (IOException e) {
@@ -112,7 +114,12 @@ public final class CheckpointStore {
      *
      * @param extra writes further trainer state into the directory, or null
      */
-    public Path save(long step, CausalLM model, Path tokenizerDir, TrainerState state, AdamWState optimizer,
+    public Path save(
+            long step,
+            CausalLM model,
+            Path tokenizerDir,
+            TrainerState state,
+            AdamWState optimizer,
             Consumer<Path> extra) {
         return publish(PREFIX + step, tmp -> {
             writeModel(tmp, model, tokenizerDir);
@@ -137,13 +144,17 @@ public final class CheckpointStore {
         });
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
-                Path link = out.resolve("." + f.getFileName() + TMP_MARK + ProcessHandle.current().pid() + "-" + System.nanoTime());
+                Path link = out.resolve("." + f.getFileName() + TMP_MARK
+                        + ProcessHandle.current().pid() + "-" + System.nanoTime());
                 try {
                     Files.createLink(link, f);
                 } catch (UnsupportedOperationException | IOException e) {
                     Files.copy(f, link, StandardCopyOption.REPLACE_EXISTING);
                 }
-                Files.move(link, out.resolve(f.getFileName().toString()), StandardCopyOption.ATOMIC_MOVE,
+                Files.move(
+                        link,
+                        out.resolve(f.getFileName().toString()),
+                        StandardCopyOption.ATOMIC_MOVE,
                         StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException e) {
@@ -190,7 +201,8 @@ public final class CheckpointStore {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         state.expAvg().forEach((k, v) -> tensors.put(EXP_AVG + k, v));
         state.expAvgSq().forEach((k, v) -> tensors.put(EXP_AVG_SQ + k, v));
-        SafetensorsWriter.write(file, tensors, Map.of("format", "distill-adamw/1", "step", Long.toString(state.step())));
+        SafetensorsWriter.write(
+                file, tensors, Map.of("format", "distill-adamw/1", "step", Long.toString(state.step())));
     }
 
     /** Reads a checkpoint's optimizer state into {@code manager} (fp32). */

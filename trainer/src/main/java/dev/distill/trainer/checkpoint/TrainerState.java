@@ -48,8 +48,10 @@ public record TrainerState(
         pos.put("row", position.row());
         ObjectNode rng = o.putObject("rng");
         rng.put("seed", options.path("seed").asLong());
-        rng.put("shuffle", "epoch e is ordered by SplittableRandom(seed * 0x9E3779B97F4A7C15 + e); "
-                + "a resumed run replays epoch data_position.epoch to data_position.row");
+        rng.put(
+                "shuffle",
+                "epoch e is ordered by SplittableRandom(seed * 0x9E3779B97F4A7C15 + e); "
+                        + "a resumed run replays epoch data_position.epoch to data_position.row");
         o.put("train_tokens", trainTokens);
         if (lossScale == null) {
             o.putNull("loss_scaler");
@@ -77,13 +79,15 @@ public record TrainerState(
             throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
         }
         if (!FORMAT.equals(o.path("format").asText())) {
-            throw new IllegalArgumentException(file + ": format is '" + o.path("format").asText() + "', expected " + FORMAT);
+            throw new IllegalArgumentException(
+                    file + ": format is '" + o.path("format").asText() + "', expected " + FORMAT);
         }
         JsonNode scaler = o.path("loss_scaler");
         return new TrainerState(
                 number(o, "step", file),
                 number(o, "total_steps", file),
-                new DataPosition(number(o.path("data_position"), "epoch", file), number(o.path("data_position"), "row", file)),
+                new DataPosition(
+                        number(o.path("data_position"), "epoch", file), number(o.path("data_position"), "row", file)),
                 number(o, "train_tokens", file),
                 scaler.isObject() ? scaler.path("scale").asDouble() : null,
                 scaler.isObject() ? scaler.path("clean_steps").asInt() : null,

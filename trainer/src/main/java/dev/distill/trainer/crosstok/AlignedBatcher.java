@@ -14,8 +14,14 @@ public final class AlignedBatcher {
     private final int topK;
 
     public AlignedBatcher(RowSource stream, Retokenizer retokenizer, int batchTokens, int topK, long rowsPerEpoch) {
-        this.packer = new BudgetPacker<>(stream, retokenizer::align, AlignedRow::budgetTokens, AlignedRow::source,
-                batchTokens, rowsPerEpoch, "student's context");
+        this.packer = new BudgetPacker<>(
+                stream,
+                retokenizer::align,
+                AlignedRow::budgetTokens,
+                AlignedRow::source,
+                batchTokens,
+                rowsPerEpoch,
+                "student's context");
         this.topK = topK;
     }
 

@@ -15,8 +15,14 @@ import java.util.List;
  * @param completionBytes bytes of the completion text the student's {@code end} tokens cover
  * @param teacherBytes bytes of the teacher's completion text
  */
-public record AlignedRow(PositionedRow source, int[] promptIds, int[] completionIds, int end,
-        List<ByteAlignment.Group> groups, long completionBytes, long teacherBytes) {
+public record AlignedRow(
+        PositionedRow source,
+        int[] promptIds,
+        int[] completionIds,
+        int end,
+        List<ByteAlignment.Group> groups,
+        long completionBytes,
+        long teacherBytes) {
 
     /** Student completion positions trained on (the CE term's share of the loss normaliser). */
     public int trainTokens() {

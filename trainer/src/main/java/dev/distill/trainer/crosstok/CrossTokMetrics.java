@@ -17,8 +17,15 @@ import java.util.Locale;
  *     plus one bucket for everything else (nats per aligned position)
  * @param uld the ULD distance at the aligned positions (top k plus a bucket)
  */
-public record CrossTokMetrics(long rows, long tokens, long bytes, long groups, double cePerByte, double teacherCePerByte,
-        double alignedKl, double uld) {
+public record CrossTokMetrics(
+        long rows,
+        long tokens,
+        long bytes,
+        long groups,
+        double cePerByte,
+        double teacherCePerByte,
+        double alignedKl,
+        double uld) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Share of the student's completion positions that have an aligned teacher target. */
@@ -43,7 +50,9 @@ public record CrossTokMetrics(long rows, long tokens, long bytes, long groups, d
 
     /** A short table for people. */
     public String table() {
-        return String.format(Locale.ROOT, """
+        return String.format(
+                Locale.ROOT,
+                """
                 rows                 %d
                 tokens               %d   student tokens of the teacher's completions (%d bytes)
                 ce_per_byte          %.6f   student's cross-entropy of the teacher's text (nats/byte)
@@ -51,6 +60,14 @@ public record CrossTokMetrics(long rows, long tokens, long bytes, long groups, d
                 aligned_kl           %.6f   KL(teacher || student) at aligned positions: twin ids + one bucket (nats)
                 uld                  %.6f   sorted-probability L1 distance at aligned positions (top-k + bucket)
                 coverage             %.4f   share of student positions with an aligned teacher target
-                """, rows, tokens, bytes, cePerByte, teacherCePerByte, alignedKl, uld, coverage());
+                """,
+                rows,
+                tokens,
+                bytes,
+                cePerByte,
+                teacherCePerByte,
+                alignedKl,
+                uld,
+                coverage());
     }
 }

@@ -31,11 +31,16 @@ public final class CrossTokObjective {
     public DistillObjective.Terms compute(NDArray logits, AlignedBatch.Tensors t, long stepGroups, long stepTokens) {
         NDArray kdTerm = null;
         if (kdWeight > 0) {
-            kdTerm = t.groups().count() == 0 || stepGroups == 0 ? logits.sum().mul(0f)
+            kdTerm = t.groups().count() == 0 || stepGroups == 0
+                    ? logits.sum().mul(0f)
                     : Reduction.perToken(kd.perGroup(logits, t.groups()), stepGroups);
         }
-        NDArray ceTerm = ceWeight == 0 ? null
-                : Reduction.perToken(CrossEntropy.perPosition(logits, t.student().targets(), t.student().weights()), stepTokens);
+        NDArray ceTerm = ceWeight == 0
+                ? null
+                : Reduction.perToken(
+                        CrossEntropy.perPosition(
+                                logits, t.student().targets(), t.student().weights()),
+                        stepTokens);
         return DistillObjective.combine(kdTerm, kdWeight, ceTerm, ceWeight);
     }
 }

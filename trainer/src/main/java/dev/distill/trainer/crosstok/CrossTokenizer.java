@@ -60,7 +60,8 @@ public final class CrossTokenizer implements AutoCloseable {
      *     data when its labels are not top-k (top-p, sample), or
      *     naming two run directories made with different teacher tokenizers
      */
-    public static CrossTokenizer open(Path studentDir, ModelConfig config, List<SoftLabelData> datasets, List<String> options) {
+    public static CrossTokenizer open(
+            Path studentDir, ModelConfig config, List<SoftLabelData> datasets, List<String> options) {
         TeacherVocab vocab = null;
         String vocabSource = null;
         try {
@@ -68,7 +69,8 @@ public final class CrossTokenizer implements AutoCloseable {
                 LogitsSpec logits = datasets.get(i).logits();
                 if (logits.kind() != LogitsSpec.Kind.TOP_K) {
                     // the alignment reads top_k entries at every position
-                    throw new IllegalArgumentException(options.get(i) + " " + String.join(", ", datasets.get(i).locations())
+                    throw new IllegalArgumentException(options.get(i) + " "
+                            + String.join(", ", datasets.get(i).locations())
                             + " holds --logits " + logits + " labels; a cross-tokenizer student trains on top-k labels"
                             + " (generate with --logits top-k:K --store-spans)");
                 }
@@ -79,9 +81,10 @@ public final class CrossTokenizer implements AutoCloseable {
                     }
                     TeacherVocab v = TeacherVocab.read(run);
                     if (vocab != null && !vocab.tokenizerSha256().equals(v.tokenizerSha256())) {
-                        throw new IllegalArgumentException(options.get(i) + " " + location + " was made with teacher tokenizer "
-                                + v.tokenizerSha256() + ", " + vocabSource + " with " + vocab.tokenizerSha256()
-                                + "; a cross-tokenizer run reads data of one teacher tokenizer");
+                        throw new IllegalArgumentException(
+                                options.get(i) + " " + location + " was made with teacher tokenizer "
+                                        + v.tokenizerSha256() + ", " + vocabSource + " with " + vocab.tokenizerSha256()
+                                        + "; a cross-tokenizer run reads data of one teacher tokenizer");
                     }
                     vocab = v;
                     vocabSource = location;
@@ -93,8 +96,9 @@ public final class CrossTokenizer implements AutoCloseable {
                         }
                     }
                     if (!s.metadata().tokenizerSha256().equals(vocab.tokenizerSha256())) {
-                        throw new IllegalArgumentException(s.label() + ": tokenizer sha256 " + s.metadata().tokenizerSha256()
-                                + " differs from its run's " + TeacherVocab.FILE + " (" + vocab.tokenizerSha256() + ")");
+                        throw new IllegalArgumentException(s.label() + ": tokenizer sha256 "
+                                + s.metadata().tokenizerSha256() + " differs from its run's " + TeacherVocab.FILE + " ("
+                                + vocab.tokenizerSha256() + ")");
                     }
                 }
             }
@@ -151,9 +155,14 @@ public final class CrossTokenizer implements AutoCloseable {
 
     /** One line for the run's output: the two tokenizers and the vocabulary overlap. */
     public String describe() {
-        return String.format(java.util.Locale.ROOT, "cross-tokenizer: teacher tokenizer %s, student tokenizer %s; %d teacher"
-                + " ids (%.1f%% of its vocabulary) have a student twin", teacherTokenizer.substring(0, 12),
-                student.sha256().substring(0, 12), twins.twins(), 100 * twins.teacherShare());
+        return String.format(
+                java.util.Locale.ROOT,
+                "cross-tokenizer: teacher tokenizer %s, student tokenizer %s; %d teacher"
+                        + " ids (%.1f%% of its vocabulary) have a student twin",
+                teacherTokenizer.substring(0, 12),
+                student.sha256().substring(0, 12),
+                twins.twins(),
+                100 * twins.teacherShare());
     }
 
     @Override

@@ -28,8 +28,14 @@ public final class BudgetPacker<R> {
      * @param context what limits the rows, for the message when none can be trained on (e.g. "student's context of
      *     256 positions")
      */
-    public BudgetPacker(RowSource stream, Function<PositionedRow, R> admit, ToIntFunction<R> budget,
-            Function<R, PositionedRow> source, int batchTokens, long rowsPerEpoch, String context) {
+    public BudgetPacker(
+            RowSource stream,
+            Function<PositionedRow, R> admit,
+            ToIntFunction<R> budget,
+            Function<R, PositionedRow> source,
+            int batchTokens,
+            long rowsPerEpoch,
+            String context) {
         if (batchTokens < 1) {
             throw new IllegalArgumentException("--batch-tokens: expected a positive number, got " + batchTokens);
         }
@@ -75,8 +81,8 @@ public final class BudgetPacker<R> {
                 return r;
             }
             if (++dropped > rowsPerEpoch) {
-                throw new IllegalArgumentException("no row of the data has a completion token to train on within the "
-                        + context);
+                throw new IllegalArgumentException(
+                        "no row of the data has a completion token to train on within the " + context);
             }
         }
         return null;

@@ -82,8 +82,15 @@ public final class CorpusFile {
             if (e.skipReason() != null) {
                 throw new InvalidPromptException(file, r.index(), e.skipReason(), e.detail());
             }
-            return SoftLabelRow.of(r.index(), 0, e.promptIds(), e.responseIds(), new float[e.responseIds().length], NO_IDS,
-                    NO_VALUES, SoftLabelRow.SCORED);
+            return SoftLabelRow.of(
+                    r.index(),
+                    0,
+                    e.promptIds(),
+                    e.responseIds(),
+                    new float[e.responseIds().length],
+                    NO_IDS,
+                    NO_VALUES,
+                    SoftLabelRow.SCORED);
         }
 
         @Override

@@ -46,7 +46,9 @@ public record DataMix(List<String> locations, double[] weights) {
                     + " (A:0.7,B:0.3) or none (A,B: the runs one after the other)");
         }
         double sum = weights.stream().mapToDouble(Double::doubleValue).sum();
-        return new DataMix(List.copyOf(locations), weights.stream().mapToDouble(w -> w / sum).toArray());
+        return new DataMix(
+                List.copyOf(locations),
+                weights.stream().mapToDouble(w -> w / sum).toArray());
     }
 
     /** Whether rows are drawn from the runs by weight. */

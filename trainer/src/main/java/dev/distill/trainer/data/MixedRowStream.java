@@ -22,7 +22,12 @@ public final class MixedRowStream implements RowSource {
      * @param weights the mixing weights, normalised
      * @param start where to begin (epoch 0)
      */
-    public MixedRowStream(List<SoftLabelData> sets, double[] weights, List<String> columns, long seed, int bufferRows,
+    public MixedRowStream(
+            List<SoftLabelData> sets,
+            double[] weights,
+            List<String> columns,
+            long seed,
+            int bufferRows,
             DataPosition start) {
         if (start.epoch() != 0) {
             throw new IllegalArgumentException("data position " + start + ": a mixed stream has a single epoch");
@@ -32,8 +37,8 @@ public final class MixedRowStream implements RowSource {
         for (int i = 0; i < weights.length; i++) {
             c += weights[i];
             cumulative[i] = c;
-            sources.add(RowStream.shuffled(sets.get(i), columns, seed * 31 + i + 1, bufferRows, Long.MAX_VALUE,
-                    DataPosition.START));
+            sources.add(RowStream.shuffled(
+                    sets.get(i), columns, seed * 31 + i + 1, bufferRows, Long.MAX_VALUE, DataPosition.START));
         }
         rng = new SplittableRandom(seed ^ 0x5DEECE66DL);
         while (drawn < start.row()) {

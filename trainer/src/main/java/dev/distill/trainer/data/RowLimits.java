@@ -46,14 +46,16 @@ public record RowLimits(int vocabSize, int maxPositions, int topK, String role, 
         String where = p.shard().label() + ": sample " + r.sampleId() + ": ";
         int c = r.completionIds().length;
         if (r.labelSizes() != null && r.labelSizes().length != c) {
-            throw new IllegalArgumentException(where + "label_sizes holds " + r.labelSizes().length + " values, expected "
-                    + c + " completion tokens");
+            throw new IllegalArgumentException(where + "label_sizes holds " + r.labelSizes().length
+                    + " values, expected " + c + " completion tokens");
         }
         long entries = r.labelOffsets(topK)[c];
         if (r.topkIds().length != entries || r.topkLogprobs().length != entries) {
             throw new IllegalArgumentException(where + "topk_ids/topk_logprobs hold " + r.topkIds().length + "/"
-                    + r.topkLogprobs().length + " values, expected " + entries + (r.labelSizes() == null
-                    ? " = " + c + " completion tokens × top_k " + topK : " = sum(label_sizes)"));
+                    + r.topkLogprobs().length + " values, expected " + entries
+                    + (r.labelSizes() == null
+                            ? " = " + c + " completion tokens × top_k " + topK
+                            : " = sum(label_sizes)"));
         }
         checkIds(r.promptIds(), "prompt_ids", where);
         checkIds(r.completionIds(), "completion_ids", where);

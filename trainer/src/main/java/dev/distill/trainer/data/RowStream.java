@@ -42,6 +42,7 @@ public final class RowStream implements RowSource {
     private Iterator<SoftLabelRow> rows;
     /** The current shard's row checker (null when only some columns are read) and the next row's number in it. */
     private RowChecker checker;
+
     private long rowInShard;
     private final List<Buffered> buffer = new ArrayList<>();
 
@@ -54,8 +55,8 @@ public final class RowStream implements RowSource {
      * @param epochs epochs to stream, or {@code Long.MAX_VALUE} to cycle without end
      * @param start where to begin
      */
-    public static RowStream shuffled(SoftLabelData data, List<String> columns, long seed, int bufferRows, long epochs,
-            DataPosition start) {
+    public static RowStream shuffled(
+            SoftLabelData data, List<String> columns, long seed, int bufferRows, long epochs, DataPosition start) {
         return new RowStream(data, columns, seed, bufferRows, true, epochs, Long.MAX_VALUE, start);
     }
 
@@ -77,8 +78,15 @@ public final class RowStream implements RowSource {
      * @param rowsPerEpoch at most this many rows of each epoch
      * @param start where to begin: rows of its epoch before it are read and dropped
      */
-    private RowStream(SoftLabelData data, List<String> columns, long seed, int bufferRows, boolean shuffleShards,
-            long epochs, long rowsPerEpoch, DataPosition start) {
+    private RowStream(
+            SoftLabelData data,
+            List<String> columns,
+            long seed,
+            int bufferRows,
+            boolean shuffleShards,
+            long epochs,
+            long rowsPerEpoch,
+            DataPosition start) {
         if (bufferRows < 1) {
             throw new IllegalArgumentException("shuffle buffer: expected >= 1 rows, got " + bufferRows);
         }
@@ -192,11 +200,10 @@ public final class RowStream implements RowSource {
 
     /** The format's row rules for a shard's rows: a violation (e.g. a NaN or positive log-prob) stops the run naming it. */
     private static RowChecker checker(ShardRef shard) {
-        return new RowChecker(shard.label(), shard.metadata(), 0, Long.MAX_VALUE,
-                message -> {
-                    throw new IllegalArgumentException(message + "; the shard breaks the format, so it is not used"
-                            + " (distill validate lists every violation)");
-                });
+        return new RowChecker(shard.label(), shard.metadata(), 0, Long.MAX_VALUE, message -> {
+            throw new IllegalArgumentException(message + "; the shard breaks the format, so it is not used"
+                    + " (distill validate lists every violation)");
+        });
     }
 
     private void closeReader() {

@@ -60,9 +60,10 @@ public final class SoftLabelData {
             for (String location : locations) {
                 if (!location.contains("://") && Files.isRegularFile(java.nio.file.Path.of(location))) {
                     if (corpusEncoder == null) {
-                        throw new IllegalArgumentException(option + " " + location + ": a prompt/response corpus has no soft"
-                                + " labels; train on it with an online teacher (--teacher DIR), or label it with 'distill"
-                                + " generate --mode score' first");
+                        throw new IllegalArgumentException(
+                                option + " " + location + ": a prompt/response corpus has no soft"
+                                        + " labels; train on it with an online teacher (--teacher DIR), or label it with 'distill"
+                                        + " generate --mode score' first");
                     }
                     CorpusFile corpus = new CorpusFile(java.nio.file.Path.of(location), corpusEncoder);
                     ShardRef ref = new ShardRef(location, new Path(location), null, corpus.count(), corpus);
@@ -82,7 +83,8 @@ public final class SoftLabelData {
                         ShardRef ref = new ShardRef(location, file, reader.metadata(), reader.rowCount());
                         if (!ref.metadata().configHash().equals(run.configHash())) {
                             throw new IllegalArgumentException(option + ": " + ref.label() + " was made with another"
-                                    + " configuration than its run (config_hash " + ref.metadata().configHash()
+                                    + " configuration than its run (config_hash "
+                                    + ref.metadata().configHash()
                                     + ", manifest.json " + run.configHash() + "): the run mixes configurations;"
                                     + " 'distill validate " + location + "' lists them");
                         }
@@ -97,22 +99,30 @@ public final class SoftLabelData {
         if (rows == 0) {
             throw new IllegalArgumentException(option + " " + String.join(",", locations) + ": the data holds no rows");
         }
-        List<ShardRef> labelled = shards.stream().filter(s -> s.corpus() == null).toList();
+        List<ShardRef> labelled =
+                shards.stream().filter(s -> s.corpus() == null).toList();
         ShardRef first = labelled.isEmpty() ? null : labelled.get(0);
         for (ShardRef s : labelled) {
             if (s.metadata().topK() != first.metadata().topK()) {
                 throw new IllegalArgumentException(option + ": shards have different top-k: " + first.label() + " has "
-                        + first.metadata().topK() + ", " + s.label() + " has " + s.metadata().topK()
+                        + first.metadata().topK() + ", " + s.label() + " has "
+                        + s.metadata().topK()
                         + "; train on data generated with one --top-k");
             }
             if (!s.metadata().logits().equals(first.metadata().logits())) {
-                throw new IllegalArgumentException(option + ": shards have different --logits: " + first.label() + " has "
-                        + first.metadata().logits() + ", " + s.label() + " has " + s.metadata().logits()
-                        + "; train on data generated with one --logits");
+                throw new IllegalArgumentException(
+                        option + ": shards have different --logits: " + first.label() + " has "
+                                + first.metadata().logits() + ", " + s.label() + " has "
+                                + s.metadata().logits()
+                                + "; train on data generated with one --logits");
             }
         }
-        return new SoftLabelData(List.copyOf(locations), List.copyOf(shards), first == null ? 0 : first.metadata().topK(),
-                first == null ? null : first.metadata().logits(), rows);
+        return new SoftLabelData(
+                List.copyOf(locations),
+                List.copyOf(shards),
+                first == null ? 0 : first.metadata().topK(),
+                first == null ? null : first.metadata().logits(),
+                rows);
     }
 
     private static RunDirectory existing(String location, String option) throws IOException {
@@ -169,7 +179,8 @@ public final class SoftLabelData {
             }
             String dataSha = s.metadata().tokenizerSha256();
             if (!dataSha.equals(modelSha256)) {
-                throw new IllegalArgumentException("tokenizer mismatch: " + s.label() + " was generated with tokenizer sha256 "
+                throw new IllegalArgumentException("tokenizer mismatch: " + s.label()
+                        + " was generated with tokenizer sha256 "
                         + dataSha + ", but the " + role + " " + modelDir + " has tokenizer sha256 " + modelSha256
                         + "; use soft labels generated with the " + role + "'s tokenizer");
             }

@@ -13,8 +13,14 @@ public final class TokenBudgetBatcher {
 
     /** @param rowsPerEpoch rows in one epoch, to detect data with no trainable row at all */
     public TokenBudgetBatcher(RowSource stream, RowLimits limits, int batchTokens, long rowsPerEpoch) {
-        this.packer = new BudgetPacker<>(stream, limits::admit, TrainRow::budgetTokens, TrainRow::source, batchTokens,
-                rowsPerEpoch, limits.role() + "'s context of " + limits.maxPositions() + " positions");
+        this.packer = new BudgetPacker<>(
+                stream,
+                limits::admit,
+                TrainRow::budgetTokens,
+                TrainRow::source,
+                batchTokens,
+                rowsPerEpoch,
+                limits.role() + "'s context of " + limits.maxPositions() + " positions");
         this.topK = limits.topK();
     }
 

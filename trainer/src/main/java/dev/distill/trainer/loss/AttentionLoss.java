@@ -29,15 +29,19 @@ public final class AttentionLoss {
     public static NDArray sum(NDArray teacher, NDArray student, NDArray mask) {
         Shape ts = teacher.getShape();
         Shape ss = student.getShape();
-        if (ts.dimension() != 4 || ss.dimension() != 4 || ts.get(0) != ss.get(0) || ts.get(2) != ss.get(2)
+        if (ts.dimension() != 4
+                || ss.dimension() != 4
+                || ts.get(0) != ss.get(0)
+                || ts.get(2) != ss.get(2)
                 || ts.get(3) != ss.get(3)) {
-            throw new IllegalArgumentException("attention: teacher " + ts + " and student " + ss
-                    + " must be [B, H, T, S] over the same tokens");
+            throw new IllegalArgumentException(
+                    "attention: teacher " + ts + " and student " + ss + " must be [B, H, T, S] over the same tokens");
         }
         long groups = gcd(ts.get(1), ss.get(1));
         NDArray p = grouped(teacher, groups); // [B, g, T, S]
         NDArray q = grouped(student, groups); // [B, g, T, S]
-        NDArray kl = p.mul(p.maximum(LOG_FLOOR).log().sub(q.maximum(LOG_FLOOR).log())).sum(new int[] {-1}); // [B, g, T]
+        NDArray kl = p.mul(p.maximum(LOG_FLOOR).log().sub(q.maximum(LOG_FLOOR).log()))
+                .sum(new int[] {-1}); // [B, g, T]
         return kl.mean(new int[] {1}).mul(mask).sum();
     }
 

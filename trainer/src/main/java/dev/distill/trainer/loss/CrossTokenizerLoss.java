@@ -129,7 +129,9 @@ public final class CrossTokenizerLoss {
      */
     public static NDArray unmatchedUld(NDArray merged, AlignedGroups g) {
         int k = (int) g.teacherLogprobs().getShape().get(1);
-        NDArray p = g.teacherLogprobs().clip(DistillLoss.LOGPROB_FLOOR, 0f).exp()
+        NDArray p = g.teacherLogprobs()
+                .clip(DistillLoss.LOGPROB_FLOOR, 0f)
+                .exp()
                 .mul(g.matched().neg().add(1f)); // [G, k], matched ids zeroed
         NDArray pSorted = p.neg().sort(1).neg(); // [G, k] descending
         NDArray q = topK(merged.add(g.twinPenalty()), k).exp(); // [G, k]

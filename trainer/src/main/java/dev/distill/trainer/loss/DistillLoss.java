@@ -60,18 +60,23 @@ public final class DistillLoss {
      * (top-p): {@code padding} [N, k] is 1 in the slots a position does not use (their ids repeat one of its ids),
      * 0 elsewhere, or null; padding slots carry no mass on either side.
      */
-    public NDArray perPosition(NDArray studentLogits, NDArray topkIds, NDArray topkLogprobs, NDArray padding,
-            NDArray weights) {
+    public NDArray perPosition(
+            NDArray studentLogits, NDArray topkIds, NDArray topkLogprobs, NDArray padding, NDArray weights) {
         NDArray logits = LossInputs.studentLogits(studentLogits); // [N, V]
         long rows = logits.getShape().get(0);
-        NDArray ids = LossInputs.ids(topkIds, "topk_ids", rows, logits.getShape().get(1)); // [N, k]
+        NDArray ids =
+                LossInputs.ids(topkIds, "topk_ids", rows, logits.getShape().get(1)); // [N, k]
         NDArray teacher = LossInputs.teacherLogprobs(topkLogprobs, ids.getShape()) // [N, k]
                 .clip(LOGPROB_FLOOR, 0f);
         NDArray w = LossInputs.weights(weights, rows); // [N]
-        NDArray padBias = padding == null ? null
+        NDArray padBias = padding == null
+                ? null
                 : LossInputs.teacherLogprobs(padding, ids.getShape()).mul(LOGPROB_FLOOR); // [N, k]
         SupportLogits tempered = tail.support(logits, ids, teacher, padBias).temper(temperature); // [N, S] each
         float hinton = (float) (temperature * temperature);
-        return divergence.rows(tempered.teacher(), tempered.student()).mul(hinton).mul(w); // [N]
+        return divergence
+                .rows(tempered.teacher(), tempered.student())
+                .mul(hinton)
+                .mul(w); // [N]
     }
 }

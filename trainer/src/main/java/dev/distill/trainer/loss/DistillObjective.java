@@ -27,7 +27,10 @@ public final class DistillObjective {
     }
 
     private DistillObjective(DistillLoss kd, SampledReverseKl sampled, double kdWeight, double ceWeight) {
-        if (!(kdWeight >= 0) || !(ceWeight >= 0) || kdWeight + ceWeight == 0 || Double.isInfinite(kdWeight + ceWeight)) {
+        if (!(kdWeight >= 0)
+                || !(ceWeight >= 0)
+                || kdWeight + ceWeight == 0
+                || Double.isInfinite(kdWeight + ceWeight)) {
             throw new IllegalArgumentException("loss weights: expected finite kd weight >= 0 and --ce-weight >= 0,"
                     + " not both 0; got kd " + kdWeight + ", ce " + ceWeight);
         }
@@ -51,13 +54,15 @@ public final class DistillObjective {
             return;
         }
         if (!(kd.divergence() instanceof ForwardKl)) {
-            throw new IllegalArgumentException("--loss " + kd.divergence().cliName() + " cannot train on --logits " + logits
-                    + " labels: sampled labels give an unbiased estimate of forward KL only; use --loss forward-kl,"
-                    + " or labels generated with --logits top-k:K or top-p:P");
+            throw new IllegalArgumentException(
+                    "--loss " + kd.divergence().cliName() + " cannot train on --logits " + logits
+                            + " labels: sampled labels give an unbiased estimate of forward KL only; use --loss forward-kl,"
+                            + " or labels generated with --logits top-k:K or top-p:P");
         }
         if (kd.temperature() != 1.0) {
-            throw new IllegalArgumentException("--kd-temperature " + kd.temperature() + " cannot be used with --logits "
-                    + logits + " labels: the sampled estimator matches the teacher at temperature 1; use --kd-temperature 1");
+            throw new IllegalArgumentException(
+                    "--kd-temperature " + kd.temperature() + " cannot be used with --logits " + logits
+                            + " labels: the sampled estimator matches the teacher at temperature 1; use --kd-temperature 1");
         }
     }
 
@@ -74,8 +79,13 @@ public final class DistillObjective {
      * @param weights [N] position weights
      * @param stepTokens real positions in the whole optimizer step
      */
-    public Terms compute(NDArray studentLogits, NDArray topkIds, NDArray topkLogprobs, NDArray targetIds,
-            NDArray weights, double stepTokens) {
+    public Terms compute(
+            NDArray studentLogits,
+            NDArray topkIds,
+            NDArray topkLogprobs,
+            NDArray targetIds,
+            NDArray weights,
+            double stepTokens) {
         return compute(studentLogits, topkIds, topkLogprobs, null, null, targetIds, null, weights, stepTokens);
     }
 
@@ -85,9 +95,16 @@ public final class DistillObjective {
      *
      * @param targetLogprobs [N] teacher log-probs of {@code targetIds}; used (required) by the sampled-rkl term only
      */
-    public Terms compute(NDArray studentLogits, NDArray topkIds, NDArray topkLogprobs, NDArray targetIds,
-            NDArray targetLogprobs, NDArray weights, double stepTokens) {
-        return compute(studentLogits, topkIds, topkLogprobs, null, null, targetIds, targetLogprobs, weights, stepTokens);
+    public Terms compute(
+            NDArray studentLogits,
+            NDArray topkIds,
+            NDArray topkLogprobs,
+            NDArray targetIds,
+            NDArray targetLogprobs,
+            NDArray weights,
+            double stepTokens) {
+        return compute(
+                studentLogits, topkIds, topkLogprobs, null, null, targetIds, targetLogprobs, weights, stepTokens);
     }
 
     /**
@@ -96,15 +113,29 @@ public final class DistillObjective {
      * @param labelPadding [N, k] 1 in unused slots of positions with fewer entries (top-p), else 0; or null
      * @param sampleWeights [N, k] target weights of sampled labels ({@link SampledKl}); null for the top kinds
      */
-    public Terms compute(NDArray studentLogits, NDArray topkIds, NDArray topkLogprobs, NDArray labelPadding,
-            NDArray sampleWeights, NDArray targetIds, NDArray targetLogprobs, NDArray weights, double stepTokens) {
-        NDArray kdTerm = kdWeight == 0 ? null
+    public Terms compute(
+            NDArray studentLogits,
+            NDArray topkIds,
+            NDArray topkLogprobs,
+            NDArray labelPadding,
+            NDArray sampleWeights,
+            NDArray targetIds,
+            NDArray targetLogprobs,
+            NDArray weights,
+            double stepTokens) {
+        NDArray kdTerm = kdWeight == 0
+                ? null
                 : sampled != null
-                ? Reduction.perToken(sampled.perPosition(studentLogits, targetIds, targetLogprobs, weights), stepTokens)
-                : Reduction.perToken(sampleWeights != null
-                        ? SampledKl.perPosition(studentLogits, topkIds, topkLogprobs, sampleWeights, weights)
-                        : kd.perPosition(studentLogits, topkIds, topkLogprobs, labelPadding, weights), stepTokens);
-        NDArray ceTerm = ceWeight == 0 ? null
+                        ? Reduction.perToken(
+                                sampled.perPosition(studentLogits, targetIds, targetLogprobs, weights), stepTokens)
+                        : Reduction.perToken(
+                                sampleWeights != null
+                                        ? SampledKl.perPosition(
+                                                studentLogits, topkIds, topkLogprobs, sampleWeights, weights)
+                                        : kd.perPosition(studentLogits, topkIds, topkLogprobs, labelPadding, weights),
+                                stepTokens);
+        NDArray ceTerm = ceWeight == 0
+                ? null
                 : Reduction.perToken(CrossEntropy.perPosition(studentLogits, targetIds, weights), stepTokens);
         return combine(kdTerm, kdWeight, ceTerm, ceWeight);
     }

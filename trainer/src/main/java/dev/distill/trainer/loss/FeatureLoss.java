@@ -52,7 +52,8 @@ public enum FeatureLoss {
             perToken = projected.sub(t).square().mean(new int[] {-1});
         } else {
             NDArray dot = projected.mul(t).sum(new int[] {-1});
-            NDArray norms = projected.norm(new int[] {-1}).mul(t.norm(new int[] {-1})).maximum(COSINE_EPS);
+            NDArray norms =
+                    projected.norm(new int[] {-1}).mul(t.norm(new int[] {-1})).maximum(COSINE_EPS);
             perToken = dot.div(norms).neg().add(1f);
         }
         return perToken.mul(mask).sum();

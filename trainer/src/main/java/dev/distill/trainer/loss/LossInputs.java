@@ -40,7 +40,8 @@ public final class LossInputs {
             throw new IllegalArgumentException(name + ": expected shape [" + rows + ", k], got " + s);
         }
         if (s.get(1) < 1 || s.get(1) > vocab) {
-            throw new IllegalArgumentException(name + ": k must be in [1, " + vocab + "] (the vocabulary), got " + s.get(1));
+            throw new IllegalArgumentException(
+                    name + ": k must be in [1, " + vocab + "] (the vocabulary), got " + s.get(1));
         }
         return int64(ids, name);
     }
@@ -57,8 +58,8 @@ public final class LossInputs {
     /** Checks the teacher log-probs have the ids' shape and a floating type; returns them as float32. */
     static NDArray teacherLogprobs(NDArray logprobs, Shape idsShape) {
         if (!logprobs.getShape().equals(idsShape)) {
-            throw new IllegalArgumentException("topk_logprobs: expected shape " + idsShape
-                    + " (like topk_ids), got " + logprobs.getShape());
+            throw new IllegalArgumentException(
+                    "topk_logprobs: expected shape " + idsShape + " (like topk_ids), got " + logprobs.getShape());
         }
         return float32(logprobs, "topk_logprobs");
     }

@@ -21,12 +21,13 @@ public final class SampledKl {
      * @param weights [N] position weights
      * @return [N] float32
      */
-    public static NDArray perPosition(NDArray studentLogits, NDArray ids, NDArray teacherLogprobs, NDArray targetWeights,
-            NDArray weights) {
+    public static NDArray perPosition(
+            NDArray studentLogits, NDArray ids, NDArray teacherLogprobs, NDArray targetWeights, NDArray weights) {
         NDArray logits = LossInputs.studentLogits(studentLogits); // [N, V]
         long rows = logits.getShape().get(0);
         NDArray index = LossInputs.ids(ids, "label_ids", rows, logits.getShape().get(1)); // [N, W]
-        NDArray teacher = LossInputs.teacherLogprobs(teacherLogprobs, index.getShape()).clip(DistillLoss.LOGPROB_FLOOR, 0f);
+        NDArray teacher =
+                LossInputs.teacherLogprobs(teacherLogprobs, index.getShape()).clip(DistillLoss.LOGPROB_FLOOR, 0f);
         NDArray target = LossInputs.teacherLogprobs(targetWeights, index.getShape()); // [N, W]
         NDArray w = LossInputs.weights(weights, rows); // [N]
         NDArray studentLogp = logits.logSoftmax(1).gather(index, 1); // [N, W]

@@ -32,8 +32,14 @@ public enum TailMode {
                 return ZERO.support(logits, ids, teacherLogprobs, null);
             }
             // Teacher: what the stored row leaves over, floored where fp32 rounding makes it <= 0.
-            NDArray teacherTail = teacherLogprobs.exp().sum(new int[] {1}) // [N]
-                    .neg().add(1f).clip(TEACHER_TAIL_FLOOR, 1f).log().expandDims(1); // [N, 1]
+            NDArray teacherTail = teacherLogprobs
+                    .exp()
+                    .sum(new int[] {1}) // [N]
+                    .neg()
+                    .add(1f)
+                    .clip(TEACHER_TAIL_FLOOR, 1f)
+                    .log()
+                    .expandDims(1); // [N, 1]
             // Student: exp(z - max) once; the tail sums it with the k ids zeroed out, so a student that
             // is nearly certain of its top k keeps an exact (tiny) tail instead of log(1 - 0.99999999).
             NDArray shift = logits.max(new int[] {1}, true).stopGradient(); // [N, 1]

@@ -26,10 +26,13 @@ public final class ValueRelationLoss {
      * @param relationHeads R
      * @return a scalar: the sum over real query tokens of the KL averaged over the R relation heads
      */
-    public static NDArray sum(NDArray teacher, NDArray student, NDArray attentionMask, NDArray mask, int relationHeads) {
+    public static NDArray sum(
+            NDArray teacher, NDArray student, NDArray attentionMask, NDArray mask, int relationHeads) {
         NDArray bias = bias(attentionMask); // [B, 1, T, T]
-        NDArray logP = relations(teacher.toType(DataType.FLOAT32, false), relationHeads, bias, "teacher"); // [B, R, T, T]
-        NDArray logQ = relations(LossInputs.float32Differentiable(student), relationHeads, bias, "student"); // [B, R, T, T]
+        NDArray logP =
+                relations(teacher.toType(DataType.FLOAT32, false), relationHeads, bias, "teacher"); // [B, R, T, T]
+        NDArray logQ =
+                relations(LossInputs.float32Differentiable(student), relationHeads, bias, "student"); // [B, R, T, T]
         NDArray kl = logP.exp().mul(logP.sub(logQ)).sum(new int[] {-1}); // [B, R, T]
         return kl.mean(new int[] {1}).mul(mask).sum();
     }
@@ -63,9 +66,15 @@ public final class ValueRelationLoss {
         NDManager m = attentionMask.getManager();
         long t = attentionMask.getShape().get(1);
         NDArray position = m.arange(0, (int) t, 1, DataType.FLOAT32); // [T]
-        NDArray causal = position.expandDims(0).gt(position.expandDims(1)).toType(DataType.FLOAT32, false); // [T, T]: 1 for future keys
-        NDArray padKey = attentionMask.toType(DataType.FLOAT32, false).neg().add(1f) // [B, T]: 1 for padding
-                .expandDims(1).expandDims(1); // [B, 1, 1, T]
+        NDArray causal = position.expandDims(0)
+                .gt(position.expandDims(1))
+                .toType(DataType.FLOAT32, false); // [T, T]: 1 for future keys
+        NDArray padKey = attentionMask
+                .toType(DataType.FLOAT32, false)
+                .neg()
+                .add(1f) // [B, T]: 1 for padding
+                .expandDims(1)
+                .expandDims(1); // [B, 1, 1, T]
         return causal.add(padKey).clip(0f, 1f).mul(MASKED); // [B, 1, T, T]
     }
 }

@@ -44,7 +44,8 @@ public final class MetricsLog implements AutoCloseable {
                 }
             }
             Files.write(file, kept, StandardCharsets.UTF_8);
-            return new MetricsLog(file, Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND));
+            return new MetricsLog(
+                    file, Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND));
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot write: " + e.getMessage(), e);
         }

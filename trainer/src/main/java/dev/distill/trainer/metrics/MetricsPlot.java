@@ -44,8 +44,9 @@ public final class MetricsPlot {
 
     /** The unweighted loss terms a step line may carry, drawn beside the loss when a run has two or more. */
     private static final List<String> TERMS = List.of("kd", "ce", "feature", "attention", "value_relation");
-    private static final List<Color> TERM_COLORS = List.of(new Color(0xff7f0e), new Color(0x2ca02c), new Color(0x9467bd),
-            new Color(0x8c564b), new Color(0xe377c2));
+
+    private static final List<Color> TERM_COLORS = List.of(
+            new Color(0xff7f0e), new Color(0x2ca02c), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2));
 
     /** Reads {@code out/metrics.jsonl} and writes {@code out/metrics.png}. */
     public static Path write(Path out) {
@@ -54,13 +55,18 @@ public final class MetricsPlot {
         Map<String, List<double[]>> terms = new LinkedHashMap<>();
         for (JsonNode line : MetricsLog.read(out.resolve(MetricsLog.FILE))) {
             if (line.path("eval").asBoolean(false)) {
-                kl.add(new double[] {line.path("step").asDouble(), line.path("kl").asDouble()});
+                kl.add(new double[] {
+                    line.path("step").asDouble(), line.path("kl").asDouble()
+                });
             } else if (line.path("loss").isNumber()) {
-                loss.add(new double[] {line.path("step").asDouble(), line.path("loss").asDouble()});
+                loss.add(new double[] {
+                    line.path("step").asDouble(), line.path("loss").asDouble()
+                });
                 for (String t : TERMS) {
                     if (line.path(t).isNumber()) {
-                        terms.computeIfAbsent(t, k -> new ArrayList<>()).add(
-                                new double[] {line.path("step").asDouble(), line.path(t).asDouble()});
+                        terms.computeIfAbsent(t, k -> new ArrayList<>()).add(new double[] {
+                            line.path("step").asDouble(), line.path(t).asDouble()
+                        });
                     }
                 }
             }
@@ -69,9 +75,13 @@ public final class MetricsPlot {
         top.add(new Series("Training loss", "loss per token", new Color(0x1f77b4), loss));
         terms.values().removeIf(points -> points.stream().allMatch(p -> p[1] == 0)); // a term whose weight is 0
         if (terms.size() >= 2) {
-            terms.forEach((name, points) -> top.add(new Series(name, "", TERM_COLORS.get(TERMS.indexOf(name)), points)));
+            terms.forEach(
+                    (name, points) -> top.add(new Series(name, "", TERM_COLORS.get(TERMS.indexOf(name)), points)));
         }
-        return write(out.resolve(FILE), "step", top,
+        return write(
+                out.resolve(FILE),
+                "step",
+                top,
                 new Series("Eval: KL(teacher || student)", "KL per token (nats)", new Color(0xd62728), kl));
     }
 
@@ -137,7 +147,10 @@ public final class MetricsPlot {
         FontMetrics fm = g.getFontMetrics();
         g.drawString(xLabel, x0 + (w - fm.stringWidth(xLabel)) / 2, y0 + h + 40);
         drawVertical(g, s.yLabel(), 22, y0 + h / 2);
-        List<double[]> pts = all.stream().flatMap(x -> x.points().stream()).filter(p -> Double.isFinite(p[1])).toList();
+        List<double[]> pts = all.stream()
+                .flatMap(x -> x.points().stream())
+                .filter(p -> Double.isFinite(p[1]))
+                .toList();
         if (pts.isEmpty()) {
             g.setColor(Color.GRAY);
             String msg = "no data";
@@ -190,7 +203,8 @@ public final class MetricsPlot {
     }
 
     private static void curve(Graphics2D g, Series s, Axis xAxis, Axis yAxis) {
-        List<double[]> pts = s.points().stream().filter(p -> Double.isFinite(p[1])).toList();
+        List<double[]> pts =
+                s.points().stream().filter(p -> Double.isFinite(p[1])).toList();
         if (pts.isEmpty()) {
             return;
         }

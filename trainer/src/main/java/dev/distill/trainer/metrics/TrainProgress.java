@@ -19,14 +19,16 @@ public final class TrainProgress implements AutoCloseable {
     public TrainProgress(long startStep, long total, Duration logEvery) {
         this.total = total;
         this.logEveryNanos = logEvery.toNanos();
-        this.bar = System.console() == null ? null : new ProgressBarBuilder()
-                .setTaskName("train")
-                .setInitialMax(total)
-                .setUnit(" steps", 1)
-                .setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(500)
-                .startsFrom(startStep, Duration.ZERO)
-                .build();
+        this.bar = System.console() == null
+                ? null
+                : new ProgressBarBuilder()
+                        .setTaskName("train")
+                        .setInitialMax(total)
+                        .setUnit(" steps", 1)
+                        .setStyle(ProgressBarStyle.ASCII)
+                        .setUpdateIntervalMillis(500)
+                        .startsFrom(startStep, Duration.ZERO)
+                        .build();
     }
 
     /** Records a finished step. */

@@ -38,7 +38,8 @@ public final class FeatureProjections {
     }
 
     /** Fresh projections for the map's student layers, in {@code manager} (the student's device), fp32. */
-    public static FeatureProjections init(LayerMap map, int studentHidden, int teacherHidden, long seed, NDManager manager) {
+    public static FeatureProjections init(
+            LayerMap map, int studentHidden, int teacherHidden, long seed, NDManager manager) {
         LinkedHashMap<String, NDArray> w = new LinkedHashMap<>();
         SplittableRandom rng = new SplittableRandom(seed ^ 0x5DEECE66DL);
         for (LayerMap.Pair p : map.pairs()) {
@@ -64,8 +65,8 @@ public final class FeatureProjections {
      *
      * @throws IllegalArgumentException naming the file when it is missing or holds other tensors
      */
-    public static FeatureProjections read(Path checkpointDir, LayerMap map, int studentHidden, int teacherHidden,
-            NDManager manager) {
+    public static FeatureProjections read(
+            Path checkpointDir, LayerMap map, int studentHidden, int teacherHidden, NDManager manager) {
         Path file = checkpointDir.resolve(FILE);
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException(file + ": missing; the checkpoint was not trained with --feature-loss");
@@ -79,15 +80,15 @@ public final class FeatureProjections {
                 }
                 NDArray a = f.read(n, DataType.FLOAT32, manager);
                 if (!a.getShape().equals(new Shape(teacherHidden, studentHidden))) {
-                    throw new IllegalArgumentException(file + ": tensor '" + n + "' has shape " + a.getShape() + ", expected "
-                            + new Shape(teacherHidden, studentHidden));
+                    throw new IllegalArgumentException(file + ": tensor '" + n + "' has shape " + a.getShape()
+                            + ", expected " + new Shape(teacherHidden, studentHidden));
                 }
                 a.setName(n);
                 w.put(n, a);
             }
             if (f.tensors().size() != w.size()) {
-                throw new IllegalArgumentException(file + ": holds " + f.tensors().size() + " tensors, --layer-map " + map
-                        + " has " + w.size());
+                throw new IllegalArgumentException(
+                        file + ": holds " + f.tensors().size() + " tensors, --layer-map " + map + " has " + w.size());
             }
         }
         return new FeatureProjections(w);

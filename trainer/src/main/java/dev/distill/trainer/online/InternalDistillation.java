@@ -36,9 +36,18 @@ public final class InternalDistillation {
      * @param valueMap null for no value-relation term
      * @param relationHeads the value relations' R
      */
-    public InternalDistillation(FeatureLoss featureLoss, double featureWeight, LayerMap featureMap,
-            FeatureProjections projections, double attentionWeight, LayerMap attentionMap, double valueWeight,
-            LayerMap valueMap, int relationHeads, int studentLayers, int teacherLayers) {
+    public InternalDistillation(
+            FeatureLoss featureLoss,
+            double featureWeight,
+            LayerMap featureMap,
+            FeatureProjections projections,
+            double attentionWeight,
+            LayerMap attentionMap,
+            double valueWeight,
+            LayerMap valueMap,
+            int relationHeads,
+            int studentLayers,
+            int teacherLayers) {
         this.valueWeight = valueWeight;
         this.valueMap = valueMap;
         this.relationHeads = relationHeads;
@@ -54,14 +63,18 @@ public final class InternalDistillation {
 
     /** What the student's forward must record. */
     public LayerTaps studentTaps() {
-        return new LayerTaps(studentLayers, featureLoss == null ? new int[0] : featureMap.studentLayers(),
+        return new LayerTaps(
+                studentLayers,
+                featureLoss == null ? new int[0] : featureMap.studentLayers(),
                 attentionMap == null ? new int[0] : attentionMap.studentLayers(),
                 valueMap == null ? new int[0] : valueMap.studentLayers());
     }
 
     /** What the teacher's forward must record. */
     public LayerTaps teacherTaps() {
-        return new LayerTaps(teacherLayers, featureLoss == null ? new int[0] : featureMap.teacherLayers(),
+        return new LayerTaps(
+                teacherLayers,
+                featureLoss == null ? new int[0] : featureMap.teacherLayers(),
                 attentionMap == null ? new int[0] : attentionMap.teacherLayers(),
                 valueMap == null ? new int[0] : valueMap.teacherLayers());
     }
@@ -103,8 +116,8 @@ public final class InternalDistillation {
         if (valueMap != null) {
             NDArray sum = null;
             for (LayerMap.Pair p : valueMap.pairs()) {
-                NDArray term = ValueRelationLoss.sum(teacher.values(p.teacher()), student.values(p.student()), attentionMask,
-                        mask, relationHeads);
+                NDArray term = ValueRelationLoss.sum(
+                        teacher.values(p.teacher()), student.values(p.student()), attentionMask, mask, relationHeads);
                 sum = sum == null ? term : sum.add(term);
             }
             valueRelation = Reduction.perToken(sum.div((float) valueMap.pairs().size()), stepInputTokens);

@@ -69,12 +69,12 @@ public record LayerMap(List<Pair> pairs) {
         try {
             v = Integer.parseInt(s.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + ": '" + entry.trim() + "' is not a student:teacher pair of layer"
-                    + " numbers");
+            throw new IllegalArgumentException(
+                    option + ": '" + entry.trim() + "' is not a student:teacher pair of layer" + " numbers");
         }
         if (v < 0 || v >= layers) {
-            throw new IllegalArgumentException(option + ": " + role + " layer " + v + " in '" + entry.trim() + "' does not"
-                    + " exist (the " + role + " has layers 0.." + (layers - 1) + ")");
+            throw new IllegalArgumentException(option + ": " + role + " layer " + v + " in '" + entry.trim()
+                    + "' does not" + " exist (the " + role + " has layers 0.." + (layers - 1) + ")");
         }
         return v;
     }
@@ -92,6 +92,7 @@ public record LayerMap(List<Pair> pairs) {
     /** As written back on the command line: {@code "s:t,s:t"}. */
     @Override
     public String toString() {
-        return String.join(",", pairs.stream().map(p -> p.student() + ":" + p.teacher()).toList());
+        return String.join(
+                ",", pairs.stream().map(p -> p.student() + ":" + p.teacher()).toList());
     }
 }

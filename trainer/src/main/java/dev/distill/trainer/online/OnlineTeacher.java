@@ -74,7 +74,8 @@ public final class OnlineTeacher implements AutoCloseable {
      * @param taps what to record from the teacher's layers, or null
      */
     public Targets run(BatchTensors batch, LayerTaps taps) {
-        NDArray hidden = model.hidden(batch.inputIds(), batch.positionIds(), batch.attentionMask(), null, taps); // [B, L, H]
+        NDArray hidden =
+                model.hidden(batch.inputIds(), batch.positionIds(), batch.attentionMask(), null, taps); // [B, L, H]
         long h = hidden.getShape().get(2);
         NDArray picked = hidden.reshape(-1, h).get(new NDIndex("{}", batch.gatherIndex())); // [N, H]
         NDArray logits = model.logits(picked); // [N, Vt] float32
@@ -88,8 +89,11 @@ public final class OnlineTeacher implements AutoCloseable {
             return new Targets(top.get(1), top.get(0)); // [N, k] int64, [N, k] float32
         }
         long v = logprobs.getShape().get(1);
-        NDArray ids = batch.inputIds().getManager().arange(0, (int) v, 1, DataType.INT64) // [V]
-                .expandDims(0).broadcast(new Shape(n, v)); // [N, V], stride 0 over N
+        NDArray ids = batch.inputIds()
+                .getManager()
+                .arange(0, (int) v, 1, DataType.INT64) // [V]
+                .expandDims(0)
+                .broadcast(new Shape(n, v)); // [N, V], stride 0 over N
         return new Targets(ids, logprobs);
     }
 

@@ -22,7 +22,8 @@ public final class AdamW implements AutoCloseable {
     public record Config(double beta1, double beta2, double eps, double weightDecay) {
         public Config {
             if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
-                throw new IllegalArgumentException("AdamW betas: expected values in [0, 1), got " + beta1 + ", " + beta2);
+                throw new IllegalArgumentException(
+                        "AdamW betas: expected values in [0, 1), got " + beta1 + ", " + beta2);
             }
             if (!(eps > 0)) {
                 throw new IllegalArgumentException("AdamW eps: expected a positive number, got " + eps);

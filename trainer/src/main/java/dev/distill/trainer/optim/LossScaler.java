@@ -59,7 +59,8 @@ public final class LossScaler {
         }
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning(); // closes this block's temporaries
-            NDArray inverse = grads.iterator().next().getManager().create((float) (1.0 / scale)); // once, not per gradient
+            NDArray inverse =
+                    grads.iterator().next().getManager().create((float) (1.0 / scale)); // once, not per gradient
             NDArray bad = null; // [] boolean
             for (NDArray g : grads) {
                 g.muli(inverse);
@@ -92,7 +93,10 @@ public final class LossScaler {
 
     /** Restores scale and clean-step count from a checkpoint. */
     public void load(double savedScale, int savedCleanSteps) {
-        if (!(savedScale > 0) || Double.isInfinite(savedScale) || savedCleanSteps < 0 || savedCleanSteps >= growthInterval) {
+        if (!(savedScale > 0)
+                || Double.isInfinite(savedScale)
+                || savedCleanSteps < 0
+                || savedCleanSteps >= growthInterval) {
             throw new IllegalArgumentException("loss scaler state: expected scale > 0 and 0 <= clean steps < "
                     + growthInterval + ", got " + savedScale + " and " + savedCleanSteps);
         }

@@ -35,7 +35,8 @@ public final class LrSchedule {
                     return k;
                 }
             }
-            throw new IllegalArgumentException("--lr-schedule: expected cosine, linear or constant, got '" + name + "'");
+            throw new IllegalArgumentException(
+                    "--lr-schedule: expected cosine, linear or constant, got '" + name + "'");
         }
     }
 
@@ -57,14 +58,15 @@ public final class LrSchedule {
             throw new IllegalArgumentException("--lr: expected a number >= 0, got " + peakLr);
         }
         if (warmupSteps < 0 || totalSteps < 0) {
-            throw new IllegalArgumentException("lr schedule: warmup and total steps must be >= 0, got "
-                    + warmupSteps + " and " + totalSteps);
+            throw new IllegalArgumentException(
+                    "lr schedule: warmup and total steps must be >= 0, got " + warmupSteps + " and " + totalSteps);
         }
         if (!(minLrRatio >= 0 && minLrRatio <= 1)) {
             throw new IllegalArgumentException("--min-lr-ratio: expected a value in [0, 1], got " + minLrRatio);
         }
         if (minLrRatio != 0 && kind != Kind.COSINE) {
-            throw new IllegalArgumentException("--min-lr-ratio applies to the cosine schedule only, not " + kind.cliName());
+            throw new IllegalArgumentException(
+                    "--min-lr-ratio applies to the cosine schedule only, not " + kind.cliName());
         }
         this.kind = kind;
         this.peakLr = peakLr;

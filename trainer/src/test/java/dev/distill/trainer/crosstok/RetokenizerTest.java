@@ -53,7 +53,8 @@ class RetokenizerTest {
             int[] teacher = append(llama.encode(text, false), llama.eosIds()[0]);
             AlignedRow r = new Retokenizer(qwen, qwenEos, 4096).align(row(teacher, "stop"));
             assertNotNull(r);
-            assertArrayEquals(append(qwen.encode(text, false), qwenEos), r.completionIds(), "student tokens + its eos: " + text);
+            assertArrayEquals(
+                    append(qwen.encode(text, false), qwenEos), r.completionIds(), "student tokens + its eos: " + text);
             int[] tEnds = ends(llama.tokenBytes(), teacher);
             int[] sEnds = ends(qwen.tokenBytes(), r.completionIds());
             int s = 0;
@@ -62,7 +63,8 @@ class RetokenizerTest {
                 assertEquals(s, g.studentFirst(), "contiguous student runs");
                 assertEquals(t, g.teacherFirst(), "contiguous teacher runs");
                 assertTrue(g.studentEnd() > g.studentFirst() && g.teacherEnd() > g.teacherFirst());
-                assertEquals(tEnds[g.teacherEnd() - 1], sEnds[g.studentEnd() - 1], "a group closes where both tokens end");
+                assertEquals(
+                        tEnds[g.teacherEnd() - 1], sEnds[g.studentEnd() - 1], "a group closes where both tokens end");
                 for (int x = g.studentFirst(); x < g.studentEnd() - 1; x++) {
                     for (int y = g.teacherFirst(); y < g.teacherEnd() - 1; y++) {
                         assertTrue(sEnds[x] != tEnds[y], "no earlier common boundary inside a group");
@@ -90,13 +92,19 @@ class RetokenizerTest {
         // Llama 3 splits digits in runs of up to three (3 . 141 59), Qwen3 one by one (3 . 1 4 1 5 9)
         AlignedRow pi = retokenizer.align(row(llama.encode("3.14159", false), "length"));
         assertEquals(7, pi.completionIds().length);
-        assertEquals(List.of(new ByteAlignment.Group(0, 1, 0, 1), new ByteAlignment.Group(1, 2, 1, 2),
-                new ByteAlignment.Group(2, 5, 2, 3), new ByteAlignment.Group(5, 7, 3, 4)), pi.groups());
+        assertEquals(
+                List.of(
+                        new ByteAlignment.Group(0, 1, 0, 1),
+                        new ByteAlignment.Group(1, 2, 1, 2),
+                        new ByteAlignment.Group(2, 5, 2, 3),
+                        new ByteAlignment.Group(5, 7, 3, 4)),
+                pi.groups());
     }
 
     @Test
     void alignmentStopsWhereTheStudentTokenizerChangesTheText() {
-        String text = "cafe\u0301 au lait"; // Qwen3's NFC normaliser turns e + U+0301 into é: its bytes differ from there on
+        String text =
+                "cafe\u0301 au lait"; // Qwen3's NFC normaliser turns e + U+0301 into é: its bytes differ from there on
         int[] teacher = llama.encode(text, false);
         AlignedRow r = new Retokenizer(qwen, qwen.eosIds()[0], 4096).align(row(teacher, "length"));
         int firstDiff = "caf".length();
@@ -113,19 +121,23 @@ class RetokenizerTest {
         int cut = teacher.length - 1; // drop the last token: the text now ends inside the second emoji
         int[] kept = Arrays.copyOf(teacher, cut);
         byte[] bytes = llama.tokenBytes().concat(kept, false, null);
-        assertTrue(bytes.length < all.length && bytes.length > "ok 🦜".getBytes(StandardCharsets.UTF_8).length,
+        assertTrue(
+                bytes.length < all.length && bytes.length > "ok 🦜".getBytes(StandardCharsets.UTF_8).length,
                 "the emoji spans several Llama 3 tokens");
         AlignedRow r = new Retokenizer(qwen, qwen.eosIds()[0], 4096).align(row(kept, "length"));
         assertArrayEquals(qwen.encode("ok 🦜", false), r.completionIds(), "the student reads the whole characters");
         int[] tEnds = ends(llama.tokenBytes(), kept);
-        assertEquals("ok 🦜".getBytes(StandardCharsets.UTF_8).length, tEnds[r.groups().get(r.groups().size() - 1).teacherEnd() - 1]);
+        assertEquals(
+                "ok 🦜".getBytes(StandardCharsets.UTF_8).length,
+                tEnds[r.groups().get(r.groups().size() - 1).teacherEnd() - 1]);
     }
 
     @Test
     void theStudentContextCutsTheCompletion() {
         String text = TEXTS.get(0);
         int prompt = qwen.encode("Say something.", true).length;
-        AlignedRow r = new Retokenizer(qwen, qwen.eosIds()[0], prompt + 4).align(row(llama.encode(text, false), "length"));
+        AlignedRow r =
+                new Retokenizer(qwen, qwen.eosIds()[0], prompt + 4).align(row(llama.encode(text, false), "length"));
         assertEquals(5, r.end(), "prompt + 4 inputs predict 5 completion tokens");
         assertTrue(r.groups().stream().allMatch(g -> g.studentEnd() <= 5));
     }
@@ -137,10 +149,20 @@ class RetokenizerTest {
         byte[] text = bytes.concat(completion, false, ends);
         float[] lps = new float[completion.length];
         Arrays.fill(lps, -0.5f);
-        SoftLabelRow r = SoftLabelRow.of(0, 0, llama.encode("Say something.", false), completion, lps, completion.clone(), lps.clone(),
-                finish).withText(new TextSpans("Say something.", text, ends));
-        ShardMetadata meta = ShardMetadata.of(1, llama.vocabSize(), "c", "teacher", "t", llama.sha256(), "none", "corpus");
-        return new PositionedRow(r, new ShardRef("run", new Path("/run/part-00000.parquet"), meta, 1), DataPosition.START);
+        SoftLabelRow r = SoftLabelRow.of(
+                        0,
+                        0,
+                        llama.encode("Say something.", false),
+                        completion,
+                        lps,
+                        completion.clone(),
+                        lps.clone(),
+                        finish)
+                .withText(new TextSpans("Say something.", text, ends));
+        ShardMetadata meta =
+                ShardMetadata.of(1, llama.vocabSize(), "c", "teacher", "t", llama.sha256(), "none", "corpus");
+        return new PositionedRow(
+                r, new ShardRef("run", new Path("/run/part-00000.parquet"), meta, 1), DataPosition.START);
     }
 
     private static int[] ends(TokenBytes bytes, int[] ids) {

@@ -22,8 +22,10 @@ class MixedRowStreamTest {
         DataMix mix = DataMix.parse(List.of("/runs/a:0.7", "hdfs://nn:8020/b:3e-1"));
         assertEquals(List.of("/runs/a", "hdfs://nn:8020/b"), mix.locations());
         assertArrayEquals(new double[] {0.7, 0.3}, mix.weights(), 1e-12);
-        assertArrayEquals(new double[] {0.75, 0.25}, DataMix.parse(List.of("a:3", "b:1")).weights(), 1e-12);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DataMix.parse(List.of("a:0.5", "b")));
+        assertArrayEquals(
+                new double[] {0.75, 0.25}, DataMix.parse(List.of("a:3", "b:1")).weights(), 1e-12);
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> DataMix.parse(List.of("a:0.5", "b")));
         assertTrue(e.getMessage().startsWith("--data a:0.5,b: give every run a weight"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> DataMix.parse(List.of("a:0", "b:1")));
         assertEquals("--data a:0: a mixing weight must be a positive number", e.getMessage());

@@ -24,7 +24,8 @@ class RowStreamTest {
         List<String> out = new ArrayList<>();
         try (RowStream s = RowStream.shuffled(data, List.of(ShardSchema.SAMPLE_ID), seed, buffer, epochs, start)) {
             for (PositionedRow r = s.next(); r != null; r = s.next()) {
-                out.add(r.position().epoch() + "/" + r.position().row() + ":" + r.row().sampleId());
+                out.add(r.position().epoch() + "/" + r.position().row() + ":"
+                        + r.row().sampleId());
             }
         }
         return out;
@@ -44,8 +45,10 @@ class RowStreamTest {
         }
         assertEquals(48, epoch0.size());
         assertEquals(epoch0, epoch1);
-        assertNotEquals(a.subList(0, 48).stream().map(s -> s.split(":")[1]).toList(),
-                a.subList(48, 96).stream().map(s -> s.split(":")[1]).toList(), "each epoch has its own order");
+        assertNotEquals(
+                a.subList(0, 48).stream().map(s -> s.split(":")[1]).toList(),
+                a.subList(48, 96).stream().map(s -> s.split(":")[1]).toList(),
+                "each epoch has its own order");
         assertEquals(a, ids(data, 7, 10, 2, DataPosition.START), "same seed, same order");
         assertNotEquals(a, ids(data, 8, 10, 2, DataPosition.START), "another seed, another order");
     }
@@ -56,7 +59,8 @@ class RowStreamTest {
         List<String> all = ids(data, 3, 10, 3, DataPosition.START);
         List<String> resumed = ids(data, 3, 10, 3, new DataPosition(1, 17));
         assertEquals(all.subList(48 + 17, all.size()), resumed);
-        assertEquals(all.subList(96, all.size()), ids(data, 3, 10, 3, new DataPosition(1, 48)), "at the end of an epoch");
+        assertEquals(
+                all.subList(96, all.size()), ids(data, 3, 10, 3, new DataPosition(1, 48)), "at the end of an epoch");
     }
 
     @Test
@@ -82,7 +86,9 @@ class RowStreamTest {
         try (RowStream s = RowStream.shuffled(data, ShardSchema.COLUMNS, 1, 16, 1, DataPosition.START)) {
             TokenBudgetBatcher b = new TokenBudgetBatcher(s, limits, 20, data.rows());
             for (MicroBatch mb = b.next(); mb != null; mb = b.next()) {
-                assertTrue(mb.budgetTokens() <= 20 || mb.rows().size() == 1, "over budget only alone: " + mb.budgetTokens());
+                assertTrue(
+                        mb.budgetTokens() <= 20 || mb.rows().size() == 1,
+                        "over budget only alone: " + mb.budgetTokens());
                 sizes.add(mb.budgetTokens());
                 batches.add(mb.rows().stream().map(r -> r.row().sampleId()).toList());
                 if (batches.size() == 2) {
@@ -94,7 +100,9 @@ class RowStreamTest {
         assertTrue(sizes.stream().anyMatch(n -> n <= 20), "most batches fit");
         try (RowStream s = RowStream.shuffled(data, ShardSchema.COLUMNS, 1, 16, 1, third)) {
             TokenBudgetBatcher b = new TokenBudgetBatcher(s, limits, 20, data.rows());
-            assertEquals(batches.get(2), b.next().rows().stream().map(r -> r.row().sampleId()).toList());
+            assertEquals(
+                    batches.get(2),
+                    b.next().rows().stream().map(r -> r.row().sampleId()).toList());
         }
     }
 

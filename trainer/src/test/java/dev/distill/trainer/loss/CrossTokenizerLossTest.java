@@ -22,6 +22,7 @@ class CrossTokenizerLossTest {
 
     /** Three groups: {0}, {1, 2} (a merged pair), {3, 4} (a merged pair); teacher ids partly twinned. */
     private static final long[] FIRST = {0, 1, 3};
+
     private static final long[][] REST = {{0}, {2}, {4}};
     private static final float[][] REST_MASK = {{0}, {1}, {1}};
     private static final long[] TARGETS = {5, 2, 7, 1, 3};
@@ -53,10 +54,13 @@ class CrossTokenizerLossTest {
         for (CrossTokenizerLoss.Kind kind : CrossTokenizerLoss.Kind.values()) {
             double w = 0.7;
             try (NDManager m = ENGINE.newBaseManager()) {
-                float[] got = new CrossTokenizerLoss(kind, w).perGroup(m.create(flat(z), new Shape(NS, V)), groups(m)).toFloatArray();
+                float[] got = new CrossTokenizerLoss(kind, w)
+                        .perGroup(m.create(flat(z), new Shape(NS, V)), groups(m))
+                        .toFloatArray();
                 for (int g = 0; g < 3; g++) {
                     double[] merged = merged(g);
-                    double expected = kind == CrossTokenizerLoss.Kind.ULD ? uld(merged, g)
+                    double expected = kind == CrossTokenizerLoss.Kind.ULD
+                            ? uld(merged, g)
                             : w * matchedKl(merged, g) + (1 - w) * unmatchedUld(merged, g);
                     assertEquals(expected, got[g], 2e-5, kind + " group " + g);
                 }
@@ -70,7 +74,9 @@ class CrossTokenizerLossTest {
             NDArray logits = m.create(flat(z), new Shape(NS, V));
             logits.setRequiresGradient(true);
             try (GradientCollector c = ENGINE.newGradientCollector()) {
-                c.backward(new CrossTokenizerLoss(CrossTokenizerLoss.Kind.GOLD, 0.5).perGroup(logits, groups(m)).sum());
+                c.backward(new CrossTokenizerLoss(CrossTokenizerLoss.Kind.GOLD, 0.5)
+                        .perGroup(logits, groups(m))
+                        .sum());
             }
             float[] grad = logits.getGradient().toFloatArray();
             for (int s = 0; s < NS; s++) {
@@ -99,12 +105,25 @@ class CrossTokenizerLossTest {
             }
             float[] ones = new float[NS * K];
             Arrays.fill(ones, 1f);
-            AlignedGroups oneToOne = new AlignedGroups(m.arange(0L, (long) NS), m.zeros(new Shape(NS, 0), ai.djl.ndarray.types.DataType.INT64),
-                    m.zeros(new Shape(NS, 0)), m.create(TARGETS), m.create(teacher, new Shape(NS, K)), m.create(ids, new Shape(NS, K)),
-                    m.create(ones, new Shape(NS, K)), m.zeros(new Shape(V)));
-            float[] gold = new CrossTokenizerLoss(CrossTokenizerLoss.Kind.GOLD, 1.0).perGroup(logits, oneToOne).toFloatArray();
-            float[] kl = DistillLoss.of("forward-kl", "bucket", 1.0, 0.5).perPosition(logits, m.create(ids, new Shape(NS, K)),
-                    m.create(teacher, new Shape(NS, K)), m.ones(new Shape(NS))).toFloatArray();
+            AlignedGroups oneToOne = new AlignedGroups(
+                    m.arange(0L, (long) NS),
+                    m.zeros(new Shape(NS, 0), ai.djl.ndarray.types.DataType.INT64),
+                    m.zeros(new Shape(NS, 0)),
+                    m.create(TARGETS),
+                    m.create(teacher, new Shape(NS, K)),
+                    m.create(ids, new Shape(NS, K)),
+                    m.create(ones, new Shape(NS, K)),
+                    m.zeros(new Shape(V)));
+            float[] gold = new CrossTokenizerLoss(CrossTokenizerLoss.Kind.GOLD, 1.0)
+                    .perGroup(logits, oneToOne)
+                    .toFloatArray();
+            float[] kl = DistillLoss.of("forward-kl", "bucket", 1.0, 0.5)
+                    .perPosition(
+                            logits,
+                            m.create(ids, new Shape(NS, K)),
+                            m.create(teacher, new Shape(NS, K)),
+                            m.ones(new Shape(NS)))
+                    .toFloatArray();
             for (int s = 0; s < NS; s++) {
                 assertEquals(kl[s], gold[s], 1e-5, "position " + s);
             }
@@ -116,9 +135,15 @@ class CrossTokenizerLossTest {
         for (int v = 0; v < V; v++) {
             penalty[v] = HAS_TWIN[v] ? -1e4f : 0f;
         }
-        return new AlignedGroups(m.create(FIRST), m.create(flat(REST), new Shape(3, 1)), m.create(flat(REST_MASK), new Shape(3, 1)),
-                m.create(TARGETS), m.create(flat(lp), new Shape(3, K)), m.create(flat(MAPPED), new Shape(3, K)),
-                m.create(flat(MATCHED), new Shape(3, K)), m.create(penalty));
+        return new AlignedGroups(
+                m.create(FIRST),
+                m.create(flat(REST), new Shape(3, 1)),
+                m.create(flat(REST_MASK), new Shape(3, 1)),
+                m.create(TARGETS),
+                m.create(flat(lp), new Shape(3, K)),
+                m.create(flat(MAPPED), new Shape(3, K)),
+                m.create(flat(MATCHED), new Shape(3, K)),
+                m.create(penalty));
     }
 
     private double[] logSoftmax(int s) {
@@ -148,9 +173,14 @@ class CrossTokenizerLossTest {
 
     /** The k largest exp(values) of the entries allowed, descending. */
     private static double[] topProbs(double[] logp, boolean[] allowed, int k) {
-        return Arrays.stream(range(logp.length)).filter(v -> allowed == null || allowed[v])
-                .mapToDouble(v -> Math.exp(logp[v])).boxed().sorted((a, b) -> Double.compare(b, a))
-                .mapToDouble(Double::doubleValue).limit(k).toArray();
+        return Arrays.stream(range(logp.length))
+                .filter(v -> allowed == null || allowed[v])
+                .mapToDouble(v -> Math.exp(logp[v]))
+                .boxed()
+                .sorted((a, b) -> Double.compare(b, a))
+                .mapToDouble(Double::doubleValue)
+                .limit(k)
+                .toArray();
     }
 
     private double uld(double[] merged, int g) {

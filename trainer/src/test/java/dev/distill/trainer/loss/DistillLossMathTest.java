@@ -76,7 +76,9 @@ class DistillLossMathTest {
 
     static Stream<Arguments> configurations() {
         List<Arguments> out = new ArrayList<>();
-        String[][] losses = {{"forward-kl", "0.5"}, {"reverse-kl", "0.5"}, {"jsd", "0.3"}, {"jsd", "0.9"}, {"tvd", "0.5"}};
+        String[][] losses = {
+            {"forward-kl", "0.5"}, {"reverse-kl", "0.5"}, {"jsd", "0.3"}, {"jsd", "0.9"}, {"tvd", "0.5"}
+        };
         for (String[] l : losses) {
             for (String tail : new String[] {"zero", "bucket"}) {
                 for (double t : new double[] {1.0, 2.0, 0.5}) {
@@ -102,9 +104,11 @@ class DistillLossMathTest {
     void jsdEndpointsAreForwardAndReverseKlAsInTrl() {
         Case c = new Case(5);
         for (String tail : new String[] {"zero", "bucket"}) {
-            assertArrayEquals(perPosition(c, DistillLoss.of("forward-kl", tail, 2, 0)),
+            assertArrayEquals(
+                    perPosition(c, DistillLoss.of("forward-kl", tail, 2, 0)),
                     perPosition(c, DistillLoss.of("jsd", tail, 2, 0.0)));
-            assertArrayEquals(perPosition(c, DistillLoss.of("reverse-kl", tail, 2, 0)),
+            assertArrayEquals(
+                    perPosition(c, DistillLoss.of("reverse-kl", tail, 2, 0)),
                     perPosition(c, DistillLoss.of("jsd", tail, 2, 1.0)));
             // beta weighs the teacher: swapping beta and 1 - beta changes an asymmetric case.
             float[] b3 = perPosition(c, DistillLoss.of("jsd", tail, 1, 0.3));
@@ -195,8 +199,8 @@ class DistillLossMathTest {
         for (int v = 0; v < V; v++) {
             zd[v] = c.z[1][v];
         }
-        double want = DoubleReference.loss(zd, c.ids[1], new double[] {Math.log(0.5), Math.log(0.5), Math.log(0.5)},
-                "forward-kl", "bucket", 1, 0);
+        double want = DoubleReference.loss(
+                zd, c.ids[1], new double[] {Math.log(0.5), Math.log(0.5), Math.log(0.5)}, "forward-kl", "bucket", 1, 0);
         assertEquals(want, perPosition(c, DistillLoss.of("forward-kl", "bucket", 1, 0))[1], 1e-5);
     }
 
@@ -223,7 +227,8 @@ class DistillLossMathTest {
 
     private static float[] perPosition(Case c, DistillLoss kd) {
         try (NDManager m = ENGINE.newBaseManager(Device.cpu())) {
-            return kd.perPosition(m.create(c.z), m.create(c.ids), m.create(c.lp), m.ones(new Shape(N))).toFloatArray();
+            return kd.perPosition(m.create(c.z), m.create(c.ids), m.create(c.lp), m.ones(new Shape(N)))
+                    .toFloatArray();
         }
     }
 
@@ -232,7 +237,8 @@ class DistillLossMathTest {
             NDArray z = m.create(c.z); // [N, V]
             z.setRequiresGradient(true);
             try (GradientCollector gc = ENGINE.newGradientCollector()) {
-                gc.backward(kd.perPosition(z, m.create(c.ids), m.create(c.lp), m.ones(new Shape(N))).sum());
+                gc.backward(kd.perPosition(z, m.create(c.ids), m.create(c.lp), m.ones(new Shape(N)))
+                        .sum());
             }
             return z.getGradient().toFloatArray();
         }

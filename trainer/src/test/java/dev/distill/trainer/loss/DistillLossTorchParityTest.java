@@ -29,8 +29,12 @@ class DistillLossTorchParityTest {
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
         for (JsonNode c : REF.get("cases")) {
-            out.add(Arguments.of(c.get("loss").asText(), c.get("tail").asText(), c.get("temperature").asDouble(),
-                    c.get("beta").asDouble(), c));
+            out.add(Arguments.of(
+                    c.get("loss").asText(),
+                    c.get("tail").asText(),
+                    c.get("temperature").asDouble(),
+                    c.get("beta").asDouble(),
+                    c));
         }
         return out.stream();
     }
@@ -75,8 +79,10 @@ class DistillLossTorchParityTest {
             NDArray ones = m.ones(new ai.djl.ndarray.types.Shape(ids.getShape().get(0))); // [N]
             for (JsonNode c : dense.get("cases")) {
                 double t = c.get("temperature").asDouble();
-                Result zero = run(m, z -> DistillLoss.of("forward-kl", "zero", t, 0).perPosition(z, ids, logprobs, ones));
-                Result bucket = run(m, z -> DistillLoss.of("forward-kl", "bucket", t, 0).perPosition(z, ids, logprobs, ones));
+                Result zero =
+                        run(m, z -> DistillLoss.of("forward-kl", "zero", t, 0).perPosition(z, ids, logprobs, ones));
+                Result bucket =
+                        run(m, z -> DistillLoss.of("forward-kl", "bucket", t, 0).perPosition(z, ids, logprobs, ones));
                 assertClose(flat(c.get("full_kl")), zero.perPosition, 2e-5, 2e-5, "zero-tail KL at T=" + t);
                 double[] zeroAsDouble = new double[zero.perPosition.length];
                 for (int i = 0; i < zeroAsDouble.length; i++) {

@@ -27,7 +27,8 @@ class DistillObjectiveTest {
 
     private static JsonNode torchCase(String loss, String tail, double t) {
         for (JsonNode c : REF.get("cases")) {
-            if (c.get("loss").asText().equals(loss) && c.get("tail").asText().equals(tail)
+            if (c.get("loss").asText().equals(loss)
+                    && c.get("tail").asText().equals(tail)
                     && c.get("temperature").asDouble() == t) {
                 return c;
             }
@@ -57,7 +58,10 @@ class DistillObjectiveTest {
             DistillObjective seqKd = new DistillObjective(null, 0, 1);
             DistillObjective.Terms s = seqKd.compute(z, null, null, labels, weights, 5);
             assertNull(s.kd());
-            assertEquals(sum(REF.get("cross_entropy").get("per_position")) / 5, s.total().getFloat(), 1e-5);
+            assertEquals(
+                    sum(REF.get("cross_entropy").get("per_position")) / 5,
+                    s.total().getFloat(),
+                    1e-5);
 
             // KD only.
             DistillObjective kdOnly = new DistillObjective(DistillLoss.of("forward-kl", "bucket", 2, 0), 1, 0);

@@ -35,21 +35,54 @@ class GradientAccumulationTest {
             NDArray weights = m.create(new float[] {1, 1, 0, 1, 1, 1}); // [N]
             double stepTokens = 5; // real positions in the whole step
 
-            float[] full = gradient(w, () -> List.of(
-                    objective.compute(x.matMul(w), ids, lp, targets, weights, stepTokens).total()));
+            float[] full = gradient(
+                    w,
+                    () -> List.of(objective
+                            .compute(x.matMul(w), ids, lp, targets, weights, stepTokens)
+                            .total()));
             float[] accumulated = gradient(w, () -> {
-                NDArray first = objective.compute(x.get("0:2").matMul(w), ids.get("0:2"), lp.get("0:2"),
-                        targets.get("0:2"), weights.get("0:2"), stepTokens).total();
-                NDArray second = objective.compute(x.get("2:").matMul(w), ids.get("2:"), lp.get("2:"),
-                        targets.get("2:"), weights.get("2:"), stepTokens).total();
+                NDArray first = objective
+                        .compute(
+                                x.get("0:2").matMul(w),
+                                ids.get("0:2"),
+                                lp.get("0:2"),
+                                targets.get("0:2"),
+                                weights.get("0:2"),
+                                stepTokens)
+                        .total();
+                NDArray second = objective
+                        .compute(
+                                x.get("2:").matMul(w),
+                                ids.get("2:"),
+                                lp.get("2:"),
+                                targets.get("2:"),
+                                weights.get("2:"),
+                                stepTokens)
+                        .total();
                 return List.of(first, second);
             });
             // Averaging each micro-batch by its own token count (1 and 4) instead is a different gradient.
-            float[] perBatchMean = gradient(w, () -> List.of(
-                objective.compute(x.get("0:2").matMul(w), ids.get("0:2"), lp.get("0:2"), targets.get("0:2"),
-                        weights.get("0:2"), 1).total(),
-                objective.compute(x.get("2:").matMul(w), ids.get("2:"), lp.get("2:"), targets.get("2:"),
-                        weights.get("2:"), 4).total()));
+            float[] perBatchMean = gradient(
+                    w,
+                    () -> List.of(
+                            objective
+                                    .compute(
+                                            x.get("0:2").matMul(w),
+                                            ids.get("0:2"),
+                                            lp.get("0:2"),
+                                            targets.get("0:2"),
+                                            weights.get("0:2"),
+                                            1)
+                                    .total(),
+                            objective
+                                    .compute(
+                                            x.get("2:").matMul(w),
+                                            ids.get("2:"),
+                                            lp.get("2:"),
+                                            targets.get("2:"),
+                                            weights.get("2:"),
+                                            4)
+                                    .total()));
             double maxDiff = 0;
             double maxWrong = 0;
             for (int i = 0; i < full.length; i++) {

@@ -51,8 +51,13 @@ class SampledKlTest {
             NDArray z = m.create(Z, new Shape(1, V));
             z.setRequiresGradient(true);
             try (GradientCollector gc = ENGINE.newGradientCollector()) {
-                NDArray loss = SampledKl.perPosition(z, m.create(ids, new Shape(1, size)), m.create(lp, new Shape(1, size)),
-                        m.create(wf, new Shape(1, size)), m.ones(new Shape(1))).sum();
+                NDArray loss = SampledKl.perPosition(
+                                z,
+                                m.create(ids, new Shape(1, size)),
+                                m.create(lp, new Shape(1, size)),
+                                m.create(wf, new Shape(1, size)),
+                                m.ones(new Shape(1)))
+                        .sum();
                 gc.backward(loss);
             }
             return z.getGradient().toFloatArray();
@@ -69,8 +74,12 @@ class SampledKlTest {
                 lp[v] = (float) Math.log(P[v]);
             }
             try (GradientCollector gc = ENGINE.newGradientCollector()) {
-                NDArray loss = DistillLoss.of("forward-kl", "zero", 1.0, 0.5).perPosition(z,
-                        m.create(new long[] {0, 1, 2, 3}, new Shape(1, V)), m.create(lp, new Shape(1, V)), m.ones(new Shape(1)))
+                NDArray loss = DistillLoss.of("forward-kl", "zero", 1.0, 0.5)
+                        .perPosition(
+                                z,
+                                m.create(new long[] {0, 1, 2, 3}, new Shape(1, V)),
+                                m.create(lp, new Shape(1, V)),
+                                m.ones(new Shape(1)))
                         .sum();
                 gc.backward(loss);
             }
@@ -115,7 +124,9 @@ class SampledKlTest {
     void theLossValueIsAnUnbiasedEstimateOfTheFullKl() {
         int n = 2;
         LogitsSpec spec = LogitsSpec.sample(n, 1.0);
-        double lse = Math.log(java.util.stream.IntStream.range(0, V).mapToDouble(v -> Math.exp(Z[v])).sum());
+        double lse = Math.log(java.util.stream.IntStream.range(0, V)
+                .mapToDouble(v -> Math.exp(Z[v]))
+                .sum());
         double kl = 0;
         for (int v = 0; v < V; v++) {
             kl += P[v] * (Math.log(P[v]) - (Z[v] - lse));
@@ -136,9 +147,13 @@ class SampledKlTest {
                     for (int i = 0; i < w.length; i++) {
                         wf[i] = (float) w[i];
                     }
-                    float value = SampledKl.perPosition(m.create(Z, new Shape(1, V)), m.create(ids, new Shape(1, ids.length)),
-                            m.create(lp, new Shape(1, ids.length)), m.create(wf, new Shape(1, ids.length)),
-                            m.ones(new Shape(1))).getFloat(0);
+                    float value = SampledKl.perPosition(
+                                    m.create(Z, new Shape(1, V)),
+                                    m.create(ids, new Shape(1, ids.length)),
+                                    m.create(lp, new Shape(1, ids.length)),
+                                    m.create(wf, new Shape(1, ids.length)),
+                                    m.ones(new Shape(1)))
+                            .getFloat(0);
                     expected += P[a] * P[b] * value;
                 }
             }
@@ -152,11 +167,16 @@ class SampledKlTest {
         for (String loss : new String[] {"reverse-kl", "jsd", "tvd"}) {
             DistillObjective o = new DistillObjective(DistillLoss.of(loss, "bucket", 1.0, 0.5), 1, 0);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> o.requireSupports(sample));
-            assertTrue(e.getMessage().contains("--loss " + loss) && e.getMessage().contains("sample:64:1"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("--loss " + loss) && e.getMessage().contains("sample:64:1"),
+                    e.getMessage());
         }
         DistillObjective hot = new DistillObjective(DistillLoss.of("forward-kl", "bucket", 2.0, 0.5), 1, 0);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> hot.requireSupports(sample));
-        assertTrue(e.getMessage().contains("--kd-temperature 2.0") && e.getMessage().contains("sample:64:1"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("--kd-temperature 2.0")
+                        && e.getMessage().contains("sample:64:1"),
+                e.getMessage());
         new DistillObjective(DistillLoss.of("forward-kl", "bucket", 1.0, 0.5), 1, 0).requireSupports(sample);
         new DistillObjective(DistillLoss.of("tvd", "bucket", 2.0, 0.5), 1, 0).requireSupports(LogitsSpec.topP(0.9, 64));
         new DistillObjective(null, 0, 1).requireSupports(sample); // plain SFT needs no soft labels

@@ -56,8 +56,8 @@ class SampledReverseKlTest {
             z.setRequiresGradient(true);
             DistillObjective objective = DistillObjective.sampled(new SampledReverseKl(), 1, 0);
             try (GradientCollector gc = Engines.pytorch().newGradientCollector()) {
-                DistillObjective.Terms t = objective.compute(z, null, null, m.create(SAMPLED), m.create(TEACHER),
-                        m.create(WEIGHTS), stepTokens);
+                DistillObjective.Terms t = objective.compute(
+                        z, null, null, m.create(SAMPLED), m.create(TEACHER), m.create(WEIGHTS), stepTokens);
                 assertNull(t.ce());
                 assertEquals(wantLoss, t.total().getFloat(), 1e-6);
                 assertEquals(wantLoss, t.kd().getFloat(), 1e-6);
@@ -79,8 +79,10 @@ class SampledReverseKlTest {
             z.setRequiresGradient(true);
             float teacher = (float) logSoftmax(LOGITS[0])[2];
             try (GradientCollector gc = Engines.pytorch().newGradientCollector()) {
-                NDArray loss = new SampledReverseKl().perPosition(z, m.create(new long[] {2}), m.create(new float[] {teacher}),
-                        m.create(new float[] {1})).sum();
+                NDArray loss = new SampledReverseKl()
+                        .perPosition(
+                                z, m.create(new long[] {2}), m.create(new float[] {teacher}), m.create(new float[] {1}))
+                        .sum();
                 assertEquals(0, loss.getFloat(), 1e-6);
                 gc.backward(loss);
             }

@@ -21,8 +21,8 @@ public final class TorchReference {
         String path = "/torch-reference/" + name;
         try (InputStream in = TorchReference.class.getResourceAsStream(path)) {
             if (in == null) {
-                throw new IllegalStateException("missing test resource " + path
-                        + " (regenerate with tools/scripts/check_losses_torch.py)");
+                throw new IllegalStateException(
+                        "missing test resource " + path + " (regenerate with tools/scripts/check_losses_torch.py)");
             }
             return new ObjectMapper().readTree(in);
         } catch (IOException e) {
@@ -76,7 +76,8 @@ public final class TorchReference {
         for (int i = 0; i < expected.length; i++) {
             assertTrue(Float.isFinite(actual[i]), what + "[" + i + "] is not finite: " + actual[i]);
             double tol = atol + rtol * Math.abs(expected[i]);
-            assertTrue(Math.abs(actual[i] - expected[i]) <= tol,
+            assertTrue(
+                    Math.abs(actual[i] - expected[i]) <= tol,
                     what + "[" + i + "]: expected " + expected[i] + " got " + actual[i] + " (tol " + tol + ")");
         }
     }

@@ -20,8 +20,12 @@ class ValueRelationLossTest {
             for (int k = 0; k < 2; k++) {
                 expected += p[k] * Math.log(p[k] / q[k]);
             }
-            float got = ValueRelationLoss.sum(m.create(t, new Shape(1, 1, 3, 1)), m.create(s, new Shape(1, 1, 3, 1)),
-                    m.create(new long[] {1, 1, 0}, new Shape(1, 3)), m.create(new float[] {1, 1, 0}, new Shape(1, 3)), 1)
+            float got = ValueRelationLoss.sum(
+                            m.create(t, new Shape(1, 1, 3, 1)),
+                            m.create(s, new Shape(1, 1, 3, 1)),
+                            m.create(new long[] {1, 1, 0}, new Shape(1, 3)),
+                            m.create(new float[] {1, 1, 0}, new Shape(1, 3)),
+                            1)
                     .getFloat();
             assertEquals(expected, got, 1e-6);
         }
@@ -39,8 +43,13 @@ class ValueRelationLossTest {
             var concat = m.create(v, new Shape(1, 3, 8)); // [B, T, Hkv * D]
             var twoHeads = concat.reshape(1, 3, 2, 4).transpose(0, 2, 1, 3); // [B, 2, T, 4]
             var fourHeads = concat.reshape(1, 3, 4, 2).transpose(0, 2, 1, 3); // [B, 4, T, 2]
-            float kl = ValueRelationLoss.sum(twoHeads, fourHeads, m.create(new long[] {1, 1, 1}, new Shape(1, 3)),
-                    m.create(new float[] {1, 1, 1}, new Shape(1, 3)), 2).getFloat();
+            float kl = ValueRelationLoss.sum(
+                            twoHeads,
+                            fourHeads,
+                            m.create(new long[] {1, 1, 1}, new Shape(1, 3)),
+                            m.create(new float[] {1, 1, 1}, new Shape(1, 3)),
+                            2)
+                    .getFloat();
             assertEquals(0f, kl, 1e-7);
         }
     }

@@ -28,8 +28,13 @@ class VariableSupportTest {
             z.setRequiresGradient(true);
             float value;
             try (GradientCollector gc = ENGINE.newGradientCollector()) {
-                NDArray out = loss.perPosition(z, m.create(ids, new Shape(1, ids.length)), m.create(lp, new Shape(1, lp.length)),
-                        padding == null ? null : m.create(padding, new Shape(1, padding.length)), m.ones(new Shape(1))).sum();
+                NDArray out = loss.perPosition(
+                                z,
+                                m.create(ids, new Shape(1, ids.length)),
+                                m.create(lp, new Shape(1, lp.length)),
+                                padding == null ? null : m.create(padding, new Shape(1, padding.length)),
+                                m.ones(new Shape(1)))
+                        .sum();
                 value = out.getFloat();
                 gc.backward(out);
             }
@@ -42,15 +47,27 @@ class VariableSupportTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"forward-kl,bucket,1", "forward-kl,zero,1", "reverse-kl,bucket,2", "reverse-kl,zero,1", "jsd,bucket,1",
-            "jsd,zero,2", "tvd,bucket,1", "tvd,zero,1"})
+    @CsvSource({
+        "forward-kl,bucket,1",
+        "forward-kl,zero,1",
+        "reverse-kl,bucket,2",
+        "reverse-kl,zero,1",
+        "jsd,bucket,1",
+        "jsd,zero,2",
+        "tvd,bucket,1",
+        "tvd,zero,1"
+    })
     void paddingSlotsChangeNothing(String divergence, String tail, double t) {
         DistillLoss loss = DistillLoss.of(divergence, tail, t, 0.5);
         float[] plain = lossAndGradient(loss, IDS, LP, null);
-        float[] padded = lossAndGradient(loss, new long[] {2, 0, 2, 2}, new float[] {LP[0], LP[1], Float.NEGATIVE_INFINITY,
-                Float.NEGATIVE_INFINITY}, new float[] {0, 0, 1, 1});
+        float[] padded = lossAndGradient(
+                loss,
+                new long[] {2, 0, 2, 2},
+                new float[] {LP[0], LP[1], Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY},
+                new float[] {0, 0, 1, 1});
         for (int i = 0; i < plain.length; i++) {
-            assertEquals(plain[i], padded[i], 1e-6, (i == 0 ? "loss" : "d/dz_" + (i - 1)) + " " + divergence + " " + tail);
+            assertEquals(
+                    plain[i], padded[i], 1e-6, (i == 0 ? "loss" : "d/dz_" + (i - 1)) + " " + divergence + " " + tail);
         }
     }
 }

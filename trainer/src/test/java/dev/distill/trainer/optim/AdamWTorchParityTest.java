@@ -37,7 +37,9 @@ class AdamWTorchParityTest {
         try (GradientCollector gc = ENGINE.newGradientCollector()) {
             NDArray w = params.get("w");
             NDArray b = params.get("b");
-            gc.backward(w.mul(floats(m, g.get("w"))).sum().add(b.mul(floats(m, g.get("b"))).sum()));
+            gc.backward(w.mul(floats(m, g.get("w")))
+                    .sum()
+                    .add(b.mul(floats(m, g.get("b"))).sum()));
         }
     }
 
@@ -61,14 +63,34 @@ class AdamWTorchParityTest {
                     setGradients(m, p, s);
                     adam.step(p, REF.get("lrs").get(s).asDouble());
                     JsonNode want = run.get("steps").get(s);
-                    assertClose(flat(want.get("w")), p.get("w").toFloatArray(), 1e-6, 1e-6, "wd=" + wd + " step " + s + " w");
-                    assertClose(flat(want.get("b")), p.get("b").toFloatArray(), 1e-6, 1e-6, "wd=" + wd + " step " + s + " b");
+                    assertClose(
+                            flat(want.get("w")),
+                            p.get("w").toFloatArray(),
+                            1e-6,
+                            1e-6,
+                            "wd=" + wd + " step " + s + " w");
+                    assertClose(
+                            flat(want.get("b")),
+                            p.get("b").toFloatArray(),
+                            1e-6,
+                            1e-6,
+                            "wd=" + wd + " step " + s + " b");
                 }
                 AdamWState st = adam.state();
                 assertEquals(3, st.step());
                 for (String name : new String[] {"w", "b"}) {
-                    assertClose(flat(run.get("exp_avg").get(name)), st.expAvg().get(name).toFloatArray(), 1e-7, 1e-6, "exp_avg " + name);
-                    assertClose(flat(run.get("exp_avg_sq").get(name)), st.expAvgSq().get(name).toFloatArray(), 1e-9, 1e-6, "exp_avg_sq " + name);
+                    assertClose(
+                            flat(run.get("exp_avg").get(name)),
+                            st.expAvg().get(name).toFloatArray(),
+                            1e-7,
+                            1e-6,
+                            "exp_avg " + name);
+                    assertClose(
+                            flat(run.get("exp_avg_sq").get(name)),
+                            st.expAvgSq().get(name).toFloatArray(),
+                            1e-9,
+                            1e-6,
+                            "exp_avg_sq " + name);
                 }
                 // torch skips parameters whose grad is None: untouched, no moments.
                 assertArrayEquals(new float[] {1, 1, 1, 1}, p.get("frozen").toFloatArray());
@@ -95,7 +117,8 @@ class AdamWTorchParityTest {
         try (NDManager m = ENGINE.newBaseManager(Device.cpu())) {
             LinkedHashMap<String, NDArray> p = params(m);
             AdamWState saved;
-            try (AdamW first = new AdamW(m, AdamW.Config.withWeightDecay(run.get("weight_decay").asDouble()))) {
+            try (AdamW first = new AdamW(
+                    m, AdamW.Config.withWeightDecay(run.get("weight_decay").asDouble()))) {
                 for (int s = 0; s < 2; s++) {
                     setGradients(m, p, s);
                     first.step(p, REF.get("lrs").get(s).asDouble());
@@ -107,7 +130,8 @@ class AdamWTorchParityTest {
                 first.state().expAvgSq().forEach((k, v) -> m2.put(k, m.create(v.toFloatArray(), v.getShape())));
                 saved = new AdamWState(first.stepCount(), m1, m2);
             }
-            try (AdamW resumed = new AdamW(m, AdamW.Config.withWeightDecay(run.get("weight_decay").asDouble()))) {
+            try (AdamW resumed = new AdamW(
+                    m, AdamW.Config.withWeightDecay(run.get("weight_decay").asDouble()))) {
                 resumed.loadState(saved, p);
                 setGradients(m, p, 2);
                 resumed.step(p, REF.get("lrs").get(2).asDouble());
@@ -116,13 +140,19 @@ class AdamWTorchParityTest {
                 assertClose(flat(run.get("steps").get(2).get("b")), p.get("b").toFloatArray(), 1e-6, 1e-6, "resumed b");
 
                 Map<String, NDArray> wrongShape = Map.of("w", m.zeros(new Shape(4, 3)));
-                assertEquals("optimizer state: exp_avg of 'w' has shape (4, 3) but the parameter has (3, 4)",
-                        assertThrows(IllegalArgumentException.class,
-                                () -> resumed.loadState(new AdamWState(1, wrongShape, wrongShape), p)).getMessage());
+                assertEquals(
+                        "optimizer state: exp_avg of 'w' has shape (4, 3) but the parameter has (3, 4)",
+                        assertThrows(
+                                        IllegalArgumentException.class,
+                                        () -> resumed.loadState(new AdamWState(1, wrongShape, wrongShape), p))
+                                .getMessage());
                 Map<String, NDArray> unknown = Map.of("lm_head", m.zeros(new Shape(4)));
-                assertEquals("optimizer state: exp_avg names 'lm_head', which is not a parameter of this model",
-                        assertThrows(IllegalArgumentException.class,
-                                () -> resumed.loadState(new AdamWState(1, unknown, unknown), p)).getMessage());
+                assertEquals(
+                        "optimizer state: exp_avg names 'lm_head', which is not a parameter of this model",
+                        assertThrows(
+                                        IllegalArgumentException.class,
+                                        () -> resumed.loadState(new AdamWState(1, unknown, unknown), p))
+                                .getMessage());
             }
         }
     }

@@ -30,7 +30,8 @@ class AdamWTrainsTest {
             try (NDManager m = ENGINE.newBaseManager(Device.cpu());
                     AdamW adam = new AdamW(m, AdamW.Config.withWeightDecay(0.01))) {
                 m.getEngine().setRandomSeed(1);
-                NDArray teacher = m.randomNormal(0f, 2f, new Shape(4, 16), DataType.FLOAT32).logSoftmax(1); // [N, V]
+                NDArray teacher = m.randomNormal(0f, 2f, new Shape(4, 16), DataType.FLOAT32)
+                        .logSoftmax(1); // [N, V]
                 NDArray ids = teacher.argSort(1, false).get(":, :6"); // [N, k] top 6
                 NDArray logprobs = teacher.gather(ids, 1); // [N, k]
                 NDArray weights = m.ones(new Shape(4)); // [N]
@@ -47,7 +48,9 @@ class AdamWTrainsTest {
                     try (NDScope scope = new NDScope()) {
                         scope.suppressNotUsedWarning(); // closes this block's temporaries
                         try (GradientCollector gc = ENGINE.newGradientCollector()) {
-                            NDArray l = objective.compute(params.get("logits"), ids, logprobs, null, weights, 4).total();
+                            NDArray l = objective
+                                    .compute(params.get("logits"), ids, logprobs, null, weights, 4)
+                                    .total();
                             last = l.getFloat();
                             gc.backward(l);
                         }

@@ -39,7 +39,11 @@ class GradClipTest {
                 float norm = GradClip.globalNorm(g, c.get("max_norm").asDouble());
                 assertEquals(c.get("norm").asDouble(), norm, 1e-6);
                 for (int i = 0; i < g.size(); i++) {
-                    assertClose(flat(c.get("clipped").get(i)), g.get(i).toFloatArray(), 1e-7, 1e-6,
+                    assertClose(
+                            flat(c.get("clipped").get(i)),
+                            g.get(i).toFloatArray(),
+                            1e-7,
+                            1e-6,
                             "max_norm " + c.get("max_norm") + " grad " + i);
                 }
             }
@@ -66,9 +70,12 @@ class GradClipTest {
             // 300^2 overflows fp16 (max 65504); the norm must not.
             NDArray g = m.create(new float[] {300f, 400f}).toType(DataType.FLOAT16, false);
             assertEquals(500f, GradClip.globalNorm(List.of(g), 50.0), 1e-3);
-            assertArrayEquals(new float[] {30f, 40f}, g.toType(DataType.FLOAT32, false).toFloatArray(), 0.05f);
-            assertEquals("--max-grad-norm: expected a positive number, got 0.0",
-                    assertThrows(IllegalArgumentException.class, () -> GradClip.globalNorm(List.of(g), 0)).getMessage());
+            assertArrayEquals(
+                    new float[] {30f, 40f}, g.toType(DataType.FLOAT32, false).toFloatArray(), 0.05f);
+            assertEquals(
+                    "--max-grad-norm: expected a positive number, got 0.0",
+                    assertThrows(IllegalArgumentException.class, () -> GradClip.globalNorm(List.of(g), 0))
+                            .getMessage());
         }
     }
 }

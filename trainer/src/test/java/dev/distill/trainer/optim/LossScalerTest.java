@@ -31,7 +31,8 @@ class LossScalerTest {
             }
             Map<String, NDArray> params = Map.of("w", w);
             List<NDArray> grads = Gradients.of(params);
-            assertArrayEquals(new float[] {65536f, -262144f, 393216f}, grads.get(0).toFloatArray());
+            assertArrayEquals(
+                    new float[] {65536f, -262144f, 393216f}, grads.get(0).toFloatArray());
             assertTrue(scaler.unscale(grads));
             assertArrayEquals(new float[] {1f, -4f, 6f}, Gradients.of(w).toFloatArray());
             assertTrue(scaler.update(true));
