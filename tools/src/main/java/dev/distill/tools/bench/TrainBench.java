@@ -142,7 +142,7 @@ public final class TrainBench implements Callable<Integer> {
                     int[] distinct = r.ints(3, vocab).distinct().limit(topK).toArray();
                     System.arraycopy(distinct, 0, ids, t * topK, topK);
                     for (int j = 0; j < topK; j++) {
-                        lps[t * topK + j] = -1f - j * 0.25f; // sorted, mass < 1
+                        lps[t * topK + j] = -3f - j * 0.25f; // sorted, mass 0.22 < 1 (the writer checks it)
                     }
                 }
                 w.write(SoftLabelRow.of(i, 0, new int[] {1}, completion, logp, ids, lps, SoftLabelRow.LENGTH));
