@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -30,6 +31,34 @@ public final class Fixtures {
         Path p = dir.resolve("corpus-" + lines.length + ".jsonl");
         Files.write(p, List.of(lines));
         return p;
+    }
+
+    /**
+     * `distill generate` arguments of a small sample-mode run of the tiny llama fixture (top-5, 12 new tokens, shards of
+     * 3 prompts, seed 3) over {@code corpus} into {@code out}, then {@code more}.
+     */
+    public static List<String> sampleRunArgs(Path corpus, Path out, String... more) {
+        List<String> a = new ArrayList<>(List.of(
+                "--teacher",
+                model("llama").toString(),
+                "--tokenizer",
+                tinyTokenizer().toString(),
+                "--prompts",
+                corpus.toString(),
+                "--out",
+                out.toString(),
+                "--mode",
+                "sample",
+                "--top-k",
+                "5",
+                "--max-new-tokens",
+                "12",
+                "--shard-size",
+                "3",
+                "--seed",
+                "3"));
+        a.addAll(List.of(more));
+        return a;
     }
 
     static JsonNode reference(String variant) {

@@ -27,30 +27,6 @@ class GenerateCommandTest {
     @TempDir
     Path tmp;
 
-    List<String> baseArgs(Path corpus, Path out, String... more) {
-        List<String> a = new ArrayList<>(List.of(
-                "--teacher",
-                Fixtures.model("llama").toString(),
-                "--tokenizer",
-                Fixtures.tinyTokenizer().toString(),
-                "--prompts",
-                corpus.toString(),
-                "--out",
-                out.toString(),
-                "--mode",
-                "sample",
-                "--top-k",
-                "5",
-                "--max-new-tokens",
-                "12",
-                "--shard-size",
-                "3",
-                "--seed",
-                "3"));
-        a.addAll(List.of(more));
-        return a;
-    }
-
     Path corpus(String... lines) throws IOException {
         return Fixtures.corpus(tmp, lines);
     }
@@ -89,7 +65,7 @@ class GenerateCommandTest {
     @Test
     void generatesValidShardsSkippingAndCountingBadPrompts() throws Exception {
         Path out = tmp.resolve("run");
-        String[] r = Fixtures.generate(baseArgs(mixedCorpus(), out, "--skip-invalid"));
+        String[] r = Fixtures.generate(Fixtures.sampleRunArgs(mixedCorpus(), out, "--skip-invalid"));
         assertEquals("0", r[0], r[2]);
         assertTrue(r[1].contains("shards: 3/3 committed (run complete)"), r[1]);
         assertTrue(r[1].contains("skipped 2 prompts: empty_prompt 1, malformed_json 1"), r[1]);
@@ -115,7 +91,7 @@ class GenerateCommandTest {
     @Test
     void aMalformedLineStopsTheRunNamingFileAndLine() throws Exception {
         Path corpus = mixedCorpus();
-        String[] r = Fixtures.generate(baseArgs(corpus, tmp.resolve("run")));
+        String[] r = Fixtures.generate(Fixtures.sampleRunArgs(corpus, tmp.resolve("run")));
         assertEquals("1", r[0]);
         assertTrue(r[2].startsWith("distill generate: " + corpus + ":4: malformed_json: "), r[2]);
         // the shard before the bad line was committed and is kept
@@ -127,13 +103,13 @@ class GenerateCommandTest {
     void rerunResumesAndAChangedConfigIsRefusedByName() throws Exception {
         Path corpus = mixedCorpus();
         Path out = tmp.resolve("run");
-        assertEquals("0", Fixtures.generate(baseArgs(corpus, out, "--skip-invalid"))[0]);
+        assertEquals("0", Fixtures.generate(Fixtures.sampleRunArgs(corpus, out, "--skip-invalid"))[0]);
         byte[] before = Files.readAllBytes(out.resolve("part-00001.parquet"));
-        String[] again = Fixtures.generate(baseArgs(corpus, out, "--skip-invalid"));
+        String[] again = Fixtures.generate(Fixtures.sampleRunArgs(corpus, out, "--skip-invalid"));
         assertEquals("0", again[0], again[2]);
         assertTrue(again[1].contains("this process: 0 prompts"), again[1]);
         assertArrayEquals(before, Files.readAllBytes(out.resolve("part-00001.parquet")));
-        List<String> changed = baseArgs(corpus, out, "--skip-invalid");
+        List<String> changed = Fixtures.sampleRunArgs(corpus, out, "--skip-invalid");
         changed.set(changed.indexOf("--top-k") + 1, "7");
         String[] refused = Fixtures.generate(changed);
         assertEquals("1", refused[0]);
@@ -143,7 +119,7 @@ class GenerateCommandTest {
     @Test
     void aTopKAboveTheVocabularyIsAUsageErrorBeforeTheRunDirectoryExists() throws Exception {
         Path out = tmp.resolve("run");
-        List<String> args = baseArgs(mixedCorpus(), out, "--skip-invalid");
+        List<String> args = Fixtures.sampleRunArgs(mixedCorpus(), out, "--skip-invalid");
         args.set(args.indexOf("--top-k") + 1, "600");
         String[] r = Fixtures.generate(args);
         assertEquals("2", r[0], r[2]);
@@ -163,7 +139,7 @@ class GenerateCommandTest {
         }
         Files.write(teacher.resolve("model.safetensors"), new byte[0]);
         Path corpus = mixedCorpus();
-        List<String> args = baseArgs(corpus, tmp.resolve("run"), "--skip-invalid");
+        List<String> args = Fixtures.sampleRunArgs(corpus, tmp.resolve("run"), "--skip-invalid");
         args.set(args.indexOf("--teacher") + 1, teacher.toString());
         String[] r = Fixtures.generate(args);
         assertEquals("1", r[0], r[2]);
@@ -183,7 +159,7 @@ class GenerateCommandTest {
     void aFullDiskIsOneLineAndExit1AndARetryFindsNoLeftovers() throws Exception {
         Path dir = tmp.resolve("full");
         FullDiskFileSystem.fsError = true; // as Hadoop's local file system reports ENOSPC
-        List<String> args = baseArgs(mixedCorpus(), dir, "--skip-invalid");
+        List<String> args = Fixtures.sampleRunArgs(mixedCorpus(), dir, "--skip-invalid");
         args.set(args.indexOf("--out") + 1, FullDiskFileSystem.location(dir));
         for (int attempt = 0; attempt < 2; attempt++) {
             String[] r = Fixtures.generate(args);
@@ -209,11 +185,11 @@ class GenerateCommandTest {
     void aTruncatedShardIsDetectedAndWrittenAgainOnRerun() throws Exception {
         Path corpus = mixedCorpus();
         Path out = tmp.resolve("run");
-        assertEquals("0", Fixtures.generate(baseArgs(corpus, out, "--skip-invalid"))[0]);
+        assertEquals("0", Fixtures.generate(Fixtures.sampleRunArgs(corpus, out, "--skip-invalid"))[0]);
         Path part = out.resolve("part-00001.parquet");
         byte[] before = Files.readAllBytes(part);
         Files.write(part, java.util.Arrays.copyOf(before, before.length - 100));
-        String[] again = Fixtures.generate(baseArgs(corpus, out, "--skip-invalid"));
+        String[] again = Fixtures.generate(Fixtures.sampleRunArgs(corpus, out, "--skip-invalid"));
         assertEquals("0", again[0], again[2]);
         assertTrue(again[2].contains("shard 1 (part-00001.parquet) in " + out + " is damaged (unreadable: "), again[2]);
         assertTrue(again[1].contains("this process: 3 prompts"), again[1]);
@@ -224,7 +200,7 @@ class GenerateCommandTest {
     void aSecondGenerateOnTheSameRunIsRefusedNamingTheHolder() throws Exception {
         Path corpus = mixedCorpus();
         Path out = tmp.resolve("run");
-        List<String> first = baseArgs(corpus, out, "--skip-invalid");
+        List<String> first = Fixtures.sampleRunArgs(corpus, out, "--skip-invalid");
         first.set(first.indexOf("--shard-size") + 1, "100");
         assertEquals("0", Fixtures.generate(first)[0]);
         Files.delete(out.resolve("part-00000.parquet"));
@@ -244,14 +220,14 @@ class GenerateCommandTest {
         Path corpus = mixedCorpus();
         Path one = tmp.resolve("one");
         Path two = tmp.resolve("two");
-        assertEquals("0", Fixtures.generate(baseArgs(corpus, one, "--skip-invalid"))[0]);
+        assertEquals("0", Fixtures.generate(Fixtures.sampleRunArgs(corpus, one, "--skip-invalid"))[0]);
         assertEquals(
                 "0",
-                Fixtures.generate(baseArgs(corpus, two, "--skip-invalid", "--num-workers", "2", "--worker-index", "1"))[
-                        0]);
+                Fixtures.generate(Fixtures.sampleRunArgs(
+                        corpus, two, "--skip-invalid", "--num-workers", "2", "--worker-index", "1"))[0]);
         assertFalse(Files.exists(two.resolve("part-00000.parquet")), "worker 1 must not write shard 0");
-        String[] last =
-                Fixtures.generate(baseArgs(corpus, two, "--skip-invalid", "--num-workers", "2", "--worker-index", "0"));
+        String[] last = Fixtures.generate(
+                Fixtures.sampleRunArgs(corpus, two, "--skip-invalid", "--num-workers", "2", "--worker-index", "0"));
         assertTrue(last[1].contains("(run complete)"), last[1]);
         assertEquals(rows(one), rows(two));
         assertEquals(manifest(one).get("shards"), manifest(two).get("shards"));
@@ -264,7 +240,7 @@ class GenerateCommandTest {
                 "{\"messages\": [{\"role\": \"user\", \"content\": \"Say hi\"}, {\"role\": \"assistant\", \"content\": \"Hi there!\"}]}",
                 "{\"text\": \"The sky is\", \"response\": \" blue today\"}");
         Path out = tmp.resolve("score");
-        List<String> args = baseArgs(corpus, out);
+        List<String> args = Fixtures.sampleRunArgs(corpus, out);
         args.set(args.indexOf("--mode") + 1, "score");
         String[] r = Fixtures.generate(args);
         assertEquals("0", r[0], r[2]);
@@ -293,7 +269,7 @@ class GenerateCommandTest {
         Files.writeString(corpus, lines);
         Path clean = tmp.resolve("clean");
         Path killed = tmp.resolve("killed");
-        List<String> args = baseArgs(corpus, killed);
+        List<String> args = Fixtures.sampleRunArgs(corpus, killed);
         args.set(args.indexOf("--max-new-tokens") + 1, "48");
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),

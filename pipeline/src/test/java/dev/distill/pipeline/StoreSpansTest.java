@@ -30,30 +30,6 @@ class StoreSpansTest {
     @TempDir
     Path tmp;
 
-    private List<String> args(Path corpus, Path out, String... more) {
-        List<String> a = new ArrayList<>(List.of(
-                "--teacher",
-                Fixtures.model("llama").toString(),
-                "--tokenizer",
-                Fixtures.tinyTokenizer().toString(),
-                "--prompts",
-                corpus.toString(),
-                "--out",
-                out.toString(),
-                "--mode",
-                "sample",
-                "--top-k",
-                "5",
-                "--max-new-tokens",
-                "12",
-                "--shard-size",
-                "3",
-                "--seed",
-                "3"));
-        a.addAll(List.of(more));
-        return a;
-    }
-
     private static List<SoftLabelRow> rows(Path run) throws Exception {
         List<String> columns = new ArrayList<>(ShardSchema.COLUMNS);
         columns.addAll(ShardSchema.TEXT_COLUMNS);
@@ -85,9 +61,9 @@ class StoreSpansTest {
                 "{\"prompt\": \"Write a haiku about rain.\"}");
         Path spans = tmp.resolve("spans");
         Path plain = tmp.resolve("plain");
-        String[] r = Fixtures.generate(args(corpus, spans, "--store-spans"));
+        String[] r = Fixtures.generate(Fixtures.sampleRunArgs(corpus, spans, "--store-spans"));
         assertEquals("0", r[0], r[2]);
-        assertEquals("0", Fixtures.generate(args(corpus, plain))[0]);
+        assertEquals("0", Fixtures.generate(Fixtures.sampleRunArgs(corpus, plain))[0]);
 
         List<SoftLabelRow> withText = rows(spans);
         List<SoftLabelRow> without = rows(plain);
@@ -125,7 +101,9 @@ class StoreSpansTest {
             }
             assertTrue(vocab.stopIds().length > 0);
         }
-        assertTrue(Fixtures.generate(args(corpus, plain))[1].contains("this process: 0 prompts"), "resumes");
+        assertTrue(
+                Fixtures.generate(Fixtures.sampleRunArgs(corpus, plain))[1].contains("this process: 0 prompts"),
+                "resumes");
         assertFalse(
                 Files.readString(plain.resolve("manifest.json")).contains("store_spans"),
                 "runs without --store-spans keep their config (and hash)");
