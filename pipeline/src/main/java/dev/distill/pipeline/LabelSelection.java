@@ -31,17 +31,12 @@ public final class LabelSelection {
         return width;
     }
 
-    /** The seeded source of a position's draws: a pure function of (row seed, position). */
-    public static SplittableRandom drawRandom(long rowSeed, int position) {
-        return new SplittableRandom(WorkItem.mix(WorkItem.mix(rowSeed ^ SAMPLE_SALT) + position));
-    }
-
     /**
      * The {@code n} uniforms in [0, 1) of a position's draws ({@link dev.distill.model.CategoricalDraws} turns them
      * into ids on the device), written to {@code out[from, from + n)}: a pure function of (row seed, position).
      */
     public static void uniforms(long rowSeed, int position, int n, double[] out, int from) {
-        SplittableRandom random = drawRandom(rowSeed, position);
+        SplittableRandom random = new SplittableRandom(WorkItem.mix(WorkItem.mix(rowSeed ^ SAMPLE_SALT) + position));
         for (int i = 0; i < n; i++) {
             out[from + i] = random.nextDouble();
         }
