@@ -1,5 +1,6 @@
 package dev.distill.data;
 
+import dev.distill.cli.UsageException;
 import java.math.BigDecimal;
 
 /**
@@ -49,6 +50,22 @@ public record LogitsSpec(Kind kind, int size, double mass, double temperature) {
         if (kind == Kind.SAMPLE && !(temperature > 0 && Double.isFinite(temperature))) {
             throw new IllegalArgumentException("sample temperature must be > 0, got " + temperature);
         }
+    }
+
+    /**
+     * The spec of a command's {@code --logits} and {@code --top-k} options (the alias of {@code top-k:K}): the one
+     * given, else {@code top-k:20}; both given and different is a usage error naming both.
+     */
+    public static LogitsSpec fromOptions(LogitsSpec logits, Integer topK) {
+        UsageException.require(
+                topK == null || logits == null || logits.equals(topK(topK)),
+                "--top-k " + topK + " and --logits " + logits
+                        + " disagree: give one of them (--top-k K is --logits top-k:K)");
+        if (logits != null) {
+            return logits;
+        }
+        UsageException.require(topK == null || topK >= 1, "--top-k must be >= 1, got " + topK);
+        return topK(topK != null ? topK : 20);
     }
 
     /** {@code top-k:k}. */

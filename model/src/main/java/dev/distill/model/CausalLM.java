@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill.model.ParameterLayout.Param;
@@ -84,7 +83,7 @@ public final class CausalLM implements AutoCloseable {
                 visible.toType(dtype, true),
                 manager.create(dtype == DataType.FLOAT16 ? -65504f : AttentionBias.MASKED)
                         .toType(dtype, false));
-        fused = FUSED ? new FusedAttention((PtNDManager) manager) : null;
+        fused = FUSED ? new FusedAttention(manager) : null;
         rope = new RotaryTables(
                 manager,
                 manager.create(config.rope().inverseFrequencies(d)),

@@ -281,7 +281,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 prompts,
                 out,
                 mode,
-                logitsSpec(),
+                LogitsSpec.fromOptions(logits, topK),
                 encoding == null ? LabelEncoding.PLAIN : encoding,
                 maxNewTokens,
                 temperature,
@@ -306,21 +306,8 @@ public final class GenerateCommand implements Callable<Integer> {
                 responsesFrom);
     }
 
-    /** --logits, else --top-k K, else top-k:20; both given and different is a usage error. */
-    private LogitsSpec logitsSpec() {
-        UsageException.require(
-                topK == null || logits == null || logits.equals(LogitsSpec.topK(topK)),
-                "--top-k " + topK + " and --logits " + logits
-                        + " disagree: give one of them (--top-k K is --logits top-k:K)");
-        if (logits != null) {
-            return logits;
-        }
-        UsageException.require(topK == null || topK >= 1, "--top-k must be >= 1, got " + topK);
-        return LogitsSpec.topK(topK != null ? topK : 20);
-    }
-
     /** Parses --logits; a bad spec is a usage error naming the option and the accepted forms. */
-    static final class LogitsConverter implements CommandLine.ITypeConverter<LogitsSpec> {
+    public static final class LogitsConverter implements CommandLine.ITypeConverter<LogitsSpec> {
         @Override
         public LogitsSpec convert(String value) {
             try {
@@ -332,7 +319,7 @@ public final class GenerateCommand implements Callable<Integer> {
     }
 
     /** Parses --encoding plain|compact. */
-    static final class EncodingConverter implements CommandLine.ITypeConverter<LabelEncoding> {
+    public static final class EncodingConverter implements CommandLine.ITypeConverter<LabelEncoding> {
         @Override
         public LabelEncoding convert(String value) {
             try {

@@ -7,8 +7,8 @@ import java.util.SplittableRandom;
 
 /**
  * The host-side half of capturing soft labels at one position (pure Java, exact in double precision): the top-p
- * cut of a sorted top list, the N seeded draws of {@code sample:N[:T]} from a full distribution, and the fidelity of
- * what is kept (covered mass, KL from the full distribution to the reconstruction). See docs/shard-format.md.
+ * cut of a sorted top list, the seeded uniforms of {@code sample:N[:T]}'s draws and the counting of the drawn ids, and
+ * the fidelity of what is kept (covered mass, KL from the full distribution to the reconstruction). See docs/shard-format.md.
  */
 public final class LabelSelection {
     /** Salt separating the label draws from the token choice, which is seeded from the same (row seed, step). */
@@ -31,47 +31,35 @@ public final class LabelSelection {
         return width;
     }
 
-    /** The seeded source of a position's draws: a pure function of (row seed, position). */
-    public static SplittableRandom drawRandom(long rowSeed, int position) {
-        return new SplittableRandom(WorkItem.mix(WorkItem.mix(rowSeed ^ SAMPLE_SALT) + position));
+    /**
+     * The {@code n} uniforms in [0, 1) of a position's draws ({@link dev.distill.model.CategoricalDraws} turns them
+     * into ids on the device), written to {@code out[from, from + n)}: a pure function of (row seed, position).
+     */
+    public static void uniforms(long rowSeed, int position, int n, double[] out, int from) {
+        SplittableRandom random = new SplittableRandom(WorkItem.mix(WorkItem.mix(rowSeed ^ SAMPLE_SALT) + position));
+        for (int i = 0; i < n; i++) {
+            out[from + i] = random.nextDouble();
+        }
     }
 
     /** Distinct ids drawn, ascending, and how often each was drawn. */
-    public record Draws(int[] ids, int[] counts) {}
-
-    /**
-     * {@code n} draws with replacement from the distribution {@code probs[from, from + vocab)} (normalised up to
-     * float rounding, which the draw corrects by scaling the uniforms to the total), by inverse CDF over sorted
-     * uniforms: one pass over the vocabulary.
-     */
-    public static Draws sample(float[] probs, int from, int vocab, int n, SplittableRandom random) {
-        double total = 0;
-        for (int v = 0; v < vocab; v++) {
-            total += probs[from + v];
-        }
-        double[] u = new double[n];
-        for (int i = 0; i < n; i++) {
-            u[i] = random.nextDouble() * total;
-        }
-        Arrays.sort(u);
-        int[] ids = new int[n];
-        int[] counts = new int[n];
-        int distinct = 0;
-        int v = 0;
-        double cdf = probs[from]; // mass of ids 0..v, summed in the same order as the total
-        for (double x : u) {
-            while (v < vocab - 1 && cdf <= x) { // the first id whose cumulative mass exceeds x (so its mass is > 0)
-                v++;
-                cdf += probs[from + v];
+    public record Draws(int[] ids, int[] counts) {
+        /** Counts the ascending drawn ids {@code sorted[from, from + n)}. */
+        public static Draws count(long[] sorted, int from, int n) {
+            int[] ids = new int[n];
+            int[] counts = new int[n];
+            int distinct = 0;
+            for (int i = from; i < from + n; i++) {
+                int v = (int) sorted[i];
+                if (distinct > 0 && ids[distinct - 1] == v) {
+                    counts[distinct - 1]++;
+                } else {
+                    ids[distinct] = v;
+                    counts[distinct++] = 1;
+                }
             }
-            if (distinct > 0 && ids[distinct - 1] == v) {
-                counts[distinct - 1]++;
-            } else {
-                ids[distinct] = v;
-                counts[distinct++] = 1;
-            }
+            return new Draws(Arrays.copyOf(ids, distinct), Arrays.copyOf(counts, distinct));
         }
-        return new Draws(Arrays.copyOf(ids, distinct), Arrays.copyOf(counts, distinct));
     }
 
     /**

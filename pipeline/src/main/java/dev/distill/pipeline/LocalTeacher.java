@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.distill.data.LogitsSpec;
 import dev.distill.model.Batching;
+import dev.distill.model.CategoricalDraws;
 import dev.distill.model.CausalLM;
 import dev.distill.model.KvCache;
 import java.util.ArrayList;
@@ -18,7 +19,8 @@ import java.util.List;
  * preallocated KV cache and retires finished rows; scoring is one prefill per batch with the LM head
  * applied in chunks of positions. Per decode step, the chosen tokens stay on the device as the next
  * input and {@link LabelCapture} copies what {@code --logits} needs to the host (for top-k and top-p two
- * arrays: the top log-probs with the chosen token's and the entropy, the top ids with the chosen token).
+ * arrays: the top log-probs with the chosen token's and the entropy, the top ids with the chosen token; for sample:N
+ * the same two with the N ids drawn on the device).
  */
 public final class LocalTeacher implements Teacher {
     /** Upper bound on positions x vocabulary materialised at once by the LM head when scoring. */
@@ -28,9 +30,17 @@ public final class LocalTeacher implements Teacher {
     private static final long PAD_ID = 0;
 
     private final CausalLM model;
+    private CategoricalDraws draws; // loaded by the first sample:N batch
 
     public LocalTeacher(CausalLM model) {
         this.model = model;
+    }
+
+    private LabelCapture labelCapture(LogitsSpec spec) {
+        if (spec.sampled() && draws == null) {
+            draws = new CategoricalDraws(model.manager());
+        }
+        return new LabelCapture(spec, vocabSize(), spec.sampled() ? draws : null);
     }
 
     @Override
@@ -59,7 +69,7 @@ public final class LocalTeacher implements Teacher {
         int promptLen = batch.stream().mapToInt(w -> w.promptIds().length).max().orElseThrow();
         int capacity = promptLen
                 + batch.stream().mapToInt(WorkItem::maxNewTokens).max().orElseThrow();
-        LabelCapture capture = new LabelCapture(params.logits(), vocabSize());
+        LabelCapture capture = labelCapture(params.logits());
         RowRecorder[] rec = new RowRecorder[rows];
         for (int b = 0; b < rows; b++) {
             rec[b] = new RowRecorder(batch.get(b));
@@ -90,17 +100,19 @@ public final class LocalTeacher implements Teacher {
                     NDArray logits = model.logits(hidden.get(":, -1, :")); // [Ba, V] fp32
                     NDArray logp = logits.logSoftmax(1); // [Ba, V]
                     long[] seeds = new long[active.length];
+                    int[] lengths = new int[active.length];
                     for (int i = 0; i < active.length; i++) {
                         seeds[i] = rec[active[i]].item.rowSeed();
+                        lengths[i] = rec[active[i]].length();
                     }
                     NDArray chosen = sampler.choose(logits, seeds, step).expandDims(1); // [Ba, 1]
                     // the step's copies to the host: the labels, the chosen token and its log-prob
-                    LabelCapture.Step labels = capture.capture(logits, logp, chosen);
+                    LabelCapture.Step labels = capture.capture(logits, logp, chosen, seeds, lengths, 0);
                     List<Integer> keep = new ArrayList<>(active.length);
                     for (int i = 0; i < active.length; i++) {
                         RowRecorder r = rec[active[i]];
                         int token = labels.token(i);
-                        labels.record(i, r.item.rowSeed(), r.length(), r.labels);
+                        labels.record(i, r.labels);
                         r.append(token, labels.tokenLogprob(i));
                         if (params.isEos(token)) {
                             r.finish("stop");
@@ -144,7 +156,7 @@ public final class LocalTeacher implements Teacher {
     public List<TeacherOutput> score(List<WorkItem> batch, LogitsSpec logitsSpec) {
         int rows = batch.size();
         int total = batch.stream().mapToInt(WorkItem::tokenSpan).max().orElseThrow();
-        LabelCapture capture = new LabelCapture(logitsSpec, vocabSize());
+        LabelCapture capture = labelCapture(logitsSpec);
         List<TeacherOutput> out = new ArrayList<>(rows);
         try (NDManager bm = model.manager().newSubManager()) {
             Batching.LeftPadded seqs = Batching.leftPad(
@@ -192,10 +204,11 @@ public final class LocalTeacher implements Teacher {
                     NDArray h = predictors.get(start + ":" + end);
                     h.attach(cm);
                     NDArray logits = model.logits(h); // [C, V]
-                    LabelCapture.Step step = capture.capture(logits, logits.logSoftmax(1), target);
+                    LabelCapture.Step step =
+                            capture.capture(logits, logits.logSoftmax(1), target, rowSeeds, positionInRow, start);
                     for (int i = 0; i < end - start; i++) {
                         tokenLogp[start + i] = step.tokenLogprob(i);
-                        step.record(i, rowSeeds[start + i], positionInRow[start + i], labelsAt[start + i]);
+                        step.record(i, labelsAt[start + i]);
                     }
                 }
             }
@@ -217,6 +230,9 @@ public final class LocalTeacher implements Teacher {
 
     @Override
     public void close() {
+        if (draws != null) {
+            draws.close();
+        }
         model.close();
     }
 

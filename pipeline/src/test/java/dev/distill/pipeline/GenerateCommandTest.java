@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -267,47 +266,8 @@ class GenerateCommandTest {
         }
         Path corpus = tmp.resolve("sixty.jsonl");
         Files.writeString(corpus, lines);
-        Path clean = tmp.resolve("clean");
-        Path killed = tmp.resolve("killed");
-        List<String> args = Fixtures.sampleRunArgs(corpus, killed);
+        List<String> args = Fixtures.sampleRunArgs(corpus, tmp.resolve("killed"));
         args.set(args.indexOf("--max-new-tokens") + 1, "48");
-        List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dai.djl.pytorch.num_threads=1",
-                "-cp",
-                System.getProperty("java.class.path"),
-                GenerateMain.class.getName()));
-        cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd)
-                .redirectErrorStream(true)
-                .redirectOutput(tmp.resolve("child.log").toFile());
-        pb.environment().put("DJL_OFFLINE", "true");
-        pb.environment().put("OPT_OUT_TRACKING", "true");
-        Process child = pb.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!Files.exists(killed.resolve("part-00001.parquet")) && System.nanoTime() < deadline && child.isAlive()) {
-            Thread.sleep(5);
-        }
-        child.destroyForcibly(); // SIGKILL
-        child.waitFor();
-        assertFalse(Files.exists(killed.resolve("part-00019.parquet")), "the child finished before it was killed");
-        assertTrue(
-                Files.exists(killed.resolve("part-00001.parquet")),
-                "exit " + child.exitValue() + ": " + Files.readString(tmp.resolve("child.log")));
-        String[] resumed = Fixtures.generate(args);
-        assertEquals("0", resumed[0], resumed[2]);
-        assertTrue(resumed[1].contains("shards: 20/20 committed (run complete)"), resumed[1]);
-        List<String> cleanArgs = new ArrayList<>(args);
-        cleanArgs.set(cleanArgs.indexOf("--out") + 1, clean.toString());
-        assertEquals("0", Fixtures.generate(cleanArgs)[0]);
-        for (int i = 0; i < 20; i++) {
-            String name = String.format("part-%05d.parquet", i);
-            assertArrayEquals(Files.readAllBytes(clean.resolve(name)), Files.readAllBytes(killed.resolve(name)), name);
-        }
-        if (Files.exists(killed.resolve("_tmp"))) {
-            try (Stream<Path> s = Files.list(killed.resolve("_tmp"))) {
-                assertEquals(0, s.count(), "leftover temp files");
-            }
-        }
+        KilledRun.assertResumesToTheSameBytes(tmp, args, 1, 20, tmp.resolve("clean"));
     }
 }

@@ -4,21 +4,50 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.distill.data.LogitsSpec;
 import dev.distill.data.SampledTargets;
+import dev.distill.model.CategoricalDraws;
+import dev.distill.model.Engines;
 import java.util.Random;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The host-side selection of stored entries: sampled frequencies, their convergence, top-p minimality, fidelity. */
+/** The selection of stored entries: sampled frequencies (drawn as generate draws them), their convergence, top-p
+ * minimality, fidelity. */
 class LabelSelectionTest {
     /** A fixed small distribution with a zero-probability id. */
     private static final float[] P = {0.4f, 0.25f, 0.15f, 0f, 0.1f, 0.07f, 0.03f};
 
+    /**
+     * The draws of {@code positions} positions of row seed {@code seed} from the distribution {@code p}, as generate
+     * makes them: the host's seeded uniforms, the ids drawn by {@link CategoricalDraws} (on the CPU), counted.
+     */
+    static LabelSelection.Draws[] draws(float[] p, int n, long seed, int positions) {
+        float[] rows = new float[positions * p.length];
+        double[] u = new double[positions * n];
+        for (int i = 0; i < positions; i++) {
+            System.arraycopy(p, 0, rows, i * p.length, p.length);
+            LabelSelection.uniforms(seed, i, n, u, i * n);
+        }
+        long[] ids;
+        try (NDManager m = Engines.pytorch().newBaseManager(Device.cpu());
+                CategoricalDraws draws = new CategoricalDraws(m)) {
+            ids = draws.draw(m.create(rows, new Shape(positions, p.length)), m.create(u, new Shape(positions, n)))
+                    .toLongArray();
+        }
+        LabelSelection.Draws[] out = new LabelSelection.Draws[positions];
+        for (int i = 0; i < positions; i++) {
+            out[i] = LabelSelection.Draws.count(ids, i * n, n);
+        }
+        return out;
+    }
+
     @Test
     void sampleFrequenciesMatchTheDistributionByChiSquare() {
         int n = 20000;
-        LabelSelection.Draws d = LabelSelection.sample(P, 0, P.length, n, new SplittableRandom(42));
+        LabelSelection.Draws d = draws(P, n, 42, 1)[0];
         long[] observed = new long[P.length];
         int total = 0;
         for (int j = 0; j < d.ids().length; j++) {
@@ -43,9 +72,10 @@ class LabelSelectionTest {
 
     @Test
     void drawsAreAPureFunctionOfRowSeedAndPosition() {
-        LabelSelection.Draws a = LabelSelection.sample(P, 0, P.length, 16, LabelSelection.drawRandom(7, 3));
-        LabelSelection.Draws b = LabelSelection.sample(P, 0, P.length, 16, LabelSelection.drawRandom(7, 3));
-        LabelSelection.Draws c = LabelSelection.sample(P, 0, P.length, 16, LabelSelection.drawRandom(7, 4));
+        LabelSelection.Draws[] first = draws(P, 16, 7, 5);
+        LabelSelection.Draws a = first[3];
+        LabelSelection.Draws b = draws(P, 16, 7, 4)[3];
+        LabelSelection.Draws c = first[4];
         assertArrayEquals(a.ids(), b.ids());
         assertArrayEquals(a.counts(), b.counts());
         assertTrue(!java.util.Arrays.equals(a.counts(), c.counts()) || !java.util.Arrays.equals(a.ids(), c.ids()));
@@ -61,8 +91,9 @@ class LabelSelectionTest {
         for (int v = 0; v < P.length; v++) {
             lp[v] = (float) Math.log(P[v]);
         }
+        LabelSelection.Draws[] all = draws(P, n, 11, positions);
         for (int i = 0; i < positions; i++) {
-            LabelSelection.Draws d = LabelSelection.sample(P, 0, P.length, n, LabelSelection.drawRandom(11, i));
+            LabelSelection.Draws d = all[i];
             float[] dl = new float[d.ids().length];
             for (int j = 0; j < dl.length; j++) {
                 dl[j] = lp[d.ids()[j]];
@@ -94,8 +125,9 @@ class LabelSelectionTest {
             q[v] = (float) (Math.pow(P[v], 1 / t) / z);
         }
         double[] mean = new double[P.length];
+        LabelSelection.Draws[] all = draws(q, n, 13, positions);
         for (int i = 0; i < positions; i++) {
-            LabelSelection.Draws d = LabelSelection.sample(q, 0, q.length, n, LabelSelection.drawRandom(13, i));
+            LabelSelection.Draws d = all[i];
             float[] dl = new float[d.ids().length];
             for (int j = 0; j < dl.length; j++) {
                 dl[j] = (float) Math.log(P[d.ids()[j]]);

@@ -28,10 +28,14 @@ class SoftLabelKindsTest {
     Path tmp;
 
     private List<String> args(Path out, String logits, String encoding, String mode) throws IOException {
-        Path corpus = tmp.resolve("corpus.jsonl");
+        return args(out, logits, encoding, mode, 5);
+    }
+
+    private List<String> args(Path out, String logits, String encoding, String mode, int prompts) throws IOException {
+        Path corpus = tmp.resolve("corpus-" + prompts + ".jsonl");
         if (!Files.exists(corpus)) {
             StringBuilder lines = new StringBuilder();
-            for (int i = 0; i < 5; i++) {
+            for (int i = 0; i < prompts; i++) {
                 lines.append("{\"prompt\": \"Tell me fact ")
                         .append(i)
                         .append(" about the sea.\", \"response\": \"The sea is")
@@ -181,5 +185,15 @@ class SoftLabelKindsTest {
         String[] encoding = Fixtures.generate(args(out, "sample:8", "compact", "greedy"));
         assertEquals("1", encoding[0]);
         assertTrue(encoding[2].contains("encoding: ") && encoding[2].contains("compact (now)"), encoding[2]);
+    }
+
+    @Test
+    void killedMidRunTopPAndSampledRunsResumeToTheSameBytes() throws Exception {
+        // top-k is GenerateCommandTest's kill -9 test; 16 prompts in shards of 2, killed once shard 0 is committed
+        for (String[] kind : List.of(new String[] {"top-p:0.8:8", "compact"}, new String[] {"sample:16:2", "plain"})) {
+            Path run = tmp.resolve(kind[0].replace(':', '_'));
+            KilledRun.assertResumesToTheSameBytes(
+                    tmp, args(run.resolve("killed"), kind[0], kind[1], "sample", 16), 0, 8, run.resolve("clean"));
+        }
     }
 }

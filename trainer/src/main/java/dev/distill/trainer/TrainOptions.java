@@ -219,6 +219,15 @@ public record TrainOptions(
 
     /** The training objective: kdWeight * KD(loss, tail, T) + ceWeight * CE. */
     public DistillObjective objective() {
+        return objective(loss, tail, kdTemperature, jsdBeta, kdWeight, ceWeight);
+    }
+
+    /**
+     * The training objective of these {@code distill train} options ({@code --loss} null is forward-kl): what
+     * `distill onpolicy` checks against its labels before its first round.
+     */
+    public static DistillObjective objective(
+            String loss, String tail, double kdTemperature, double jsdBeta, double kdWeight, double ceWeight) {
         if (SampledReverseKl.NAME.equals(loss)) {
             if (kdTemperature != 1.0) {
                 throw new IllegalArgumentException("--kd-temperature: " + SampledReverseKl.NAME + " uses the sampled"

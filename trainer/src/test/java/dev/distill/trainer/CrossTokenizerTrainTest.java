@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.distill.model.CausalLM;
 import dev.distill.testing.CliRun;
-import dev.distill.tokenizer.TokenizerFiles;
 import dev.distill.trainer.checkpoint.TrainerState;
 import dev.distill.trainer.metrics.MetricsLog;
 import java.nio.file.Files;
@@ -24,18 +22,6 @@ class CrossTokenizerTrainTest {
     @TempDir
     Path tmp;
 
-    private Path variantStudent(Path dir) {
-        try (CausalLM lm = CausalLM.randomInit(
-                TestModels.studentConfig(TestModels.VOCAB, false),
-                1,
-                ai.djl.ndarray.types.DataType.FLOAT32,
-                ai.djl.Device.cpu())) {
-            lm.save(dir);
-        }
-        TokenizerFiles.copy(TestModels.tinyTokenizer().resolveSibling("tiny_variant"), dir);
-        return dir;
-    }
-
     private Path spansData(String name, int prompts, long seed) {
         return TeacherLabels.generate(
                 SharedData.teacher(), tmp.resolve(name), TeacherLabels.varied(prompts, 8, seed), true);
@@ -43,7 +29,7 @@ class CrossTokenizerTrainTest {
 
     @Test
     void aStudentWithAnotherTokenizerTrainsWithGoldByDefaultAndReportsCoverage() throws Exception {
-        Path student = variantStudent(tmp.resolve("student"));
+        Path student = TestModels.variantStudent(tmp.resolve("student"));
         Path data = spansData("train", 64, 1);
         Path held = spansData("held", 16, 2);
         Path out = tmp.resolve("out");
@@ -112,7 +98,7 @@ class CrossTokenizerTrainTest {
 
     @Test
     void uldTrainsAndALossForOneVocabularyIsRefusedAcrossTokenizers() {
-        Path student = variantStudent(tmp.resolve("student"));
+        Path student = TestModels.variantStudent(tmp.resolve("student"));
         Path data = spansData("train", 32, 3);
         CliRun r = CliRun.of(
                 new TrainCommand(),
@@ -156,7 +142,7 @@ class CrossTokenizerTrainTest {
 
     @Test
     void shardsWithoutSpansAreRefusedNamingStoreSpans() {
-        Path student = variantStudent(tmp.resolve("student"));
+        Path student = TestModels.variantStudent(tmp.resolve("student"));
         CliRun r = CliRun.of(
                 new TrainCommand(),
                 "--student",

@@ -176,6 +176,46 @@ class LabelKindsTrainTest {
     }
 
     @Test
+    void aCrossTokenizerStudentRefusesTopPAndSampledLabelsNamingLogits() throws IOException {
+        List<SoftLabelRow> rows = topK(SharedData.heldOut());
+        SplittableRandom rng = new SplittableRandom(4);
+        Path student = TestModels.variantStudent(tmp.resolve("variant"));
+        for (Path data : List.of(
+                write(
+                        tmp.resolve("top-p"),
+                        LogitsSpec.topP(0.9, SharedData.TOP_K),
+                        2,
+                        rows.stream().map(r -> topP(r, 0.9)).toList()),
+                write(
+                        tmp.resolve("sample"),
+                        LogitsSpec.sample(16, 1.0),
+                        2,
+                        rows.stream().map(r -> sample(r, 16, rng)).toList()))) {
+            String logits = data.endsWith("top-p") ? "top-p:0.9:" + SharedData.TOP_K : "sample:16:1";
+            String expected = "--data " + data + " holds --logits " + logits + " labels; a cross-tokenizer student"
+                    + " trains on top-k labels (generate with --logits top-k:K --store-spans)";
+            CliRun train = CliRun.of(
+                    new TrainCommand(),
+                    "--student",
+                    student.toString(),
+                    "--data",
+                    data.toString(),
+                    "--out",
+                    tmp.resolve("out").toString(),
+                    "--steps",
+                    "1",
+                    "--device",
+                    "cpu");
+            assertEquals(1, train.exitCode(), train.err());
+            assertEquals("distill train: " + expected + "\n", train.err());
+            CliRun eval = CliRun.of(
+                    new EvalCommand(), "--model", student.toString(), "--data", data.toString(), "--device", "cpu");
+            assertEquals(1, eval.exitCode(), eval.err());
+            assertTrue(eval.err().contains(expected), eval.err());
+        }
+    }
+
+    @Test
     void sampledLabelsTrainTheStudentTowardTheTeacher() throws IOException {
         SplittableRandom rng = new SplittableRandom(9);
         List<SoftLabelRow> rows =

@@ -77,6 +77,15 @@ final class TestModels {
         return student(dir, studentConfig(VOCAB, false), seed);
     }
 
+    /** A random-init student with the tiny_variant tokenizer (same vocabulary, adds a bos): another tokenizer. */
+    static Path variantStudent(Path dir) {
+        try (CausalLM lm = CausalLM.randomInit(studentConfig(VOCAB, false), 1, DataType.FLOAT32, Device.cpu())) {
+            lm.save(dir);
+        }
+        TokenizerFiles.copy(tinyTokenizer().resolveSibling("tiny_variant"), dir);
+        return dir;
+    }
+
     static void copyTokenizer(Path dir) {
         TokenizerFiles.copy(tinyTokenizer(), dir);
     }

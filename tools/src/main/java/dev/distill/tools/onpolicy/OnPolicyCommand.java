@@ -3,7 +3,12 @@ package dev.distill.tools.onpolicy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill.cli.UsageException;
+import dev.distill.data.LabelEncoding;
+import dev.distill.data.LogitsSpec;
+import dev.distill.pipeline.GenerateCommand;
+import dev.distill.pipeline.GenerateSpec;
 import dev.distill.trainer.TrainCommand;
+import dev.distill.trainer.TrainOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -132,10 +137,26 @@ public final class OnPolicyCommand implements Callable<Integer> {
     int samplesPerPrompt;
 
     @Option(
+            names = "--logits",
+            paramLabel = "SPEC",
+            converter = GenerateCommand.LogitsConverter.class,
+            description = "What the teacher's scoring stores at each position, as generate's --logits: top-k:K,"
+                    + " top-p:P[:KMAX] or sample:N[:T] (sampled labels train --loss forward-kl or sampled-rkl)."
+                    + " Default: top-k:20.")
+    LogitsSpec logits;
+
+    @Option(
             names = "--top-k",
-            defaultValue = "20",
-            description = "Teacher log-probs kept per position when scoring. Default: ${DEFAULT-VALUE}.")
-    int topK;
+            paramLabel = "K",
+            description = "Teacher log-probs kept per position when scoring: the same as --logits top-k:K.")
+    Integer topK;
+
+    @Option(
+            names = "--encoding",
+            paramLabel = "plain|compact",
+            converter = GenerateCommand.EncodingConverter.class,
+            description = "How the scores' label entries are stored, as generate's --encoding. Default: plain.")
+    LabelEncoding encoding;
 
     @Option(
             names = "--max-batch-tokens",
@@ -357,7 +378,23 @@ public final class OnPolicyCommand implements Callable<Integer> {
         if (noChatTemplate) {
             sample.add("--no-chat-template");
         }
-        List<String> score = new ArrayList<>(List.of("--top-k", Integer.toString(topK)));
+        LogitsSpec scoring = LogitsSpec.fromOptions(logits, topK);
+        List<String> score = new ArrayList<>(
+                scoring.kind() == LogitsSpec.Kind.TOP_K
+                        ? List.of("--top-k", Integer.toString(scoring.size())) // as runs before --logits recorded it
+                        : List.of("--logits", scoring.toString()));
+        UsageException.require(
+                teacherUrl == null || !scoring.sampled(),
+                "--logits " + scoring + ": " + GenerateSpec.SAMPLE_NEEDS_LOCAL);
+        if (encoding == LabelEncoding.COMPACT) {
+            score.addAll(List.of("--encoding", encoding.spelling()));
+        }
+        try {
+            // the trainer's own check, before the first round rather than at its training stage
+            TrainOptions.objective(loss, tail, 1.0, jsdBeta, 1.0, ceWeight).requireSupports(scoring);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
         optional(sample, "--max-batch-tokens", maxBatchTokens);
         optional(score, "--max-batch-tokens", maxBatchTokens);
         List<String> train = new ArrayList<>(List.of(

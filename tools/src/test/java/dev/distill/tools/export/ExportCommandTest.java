@@ -106,6 +106,50 @@ class ExportCommandTest {
     }
 
     @Test
+    void aGgufFileIsNotEvaluatedOnAnotherTokenizersData() throws Exception {
+        Path model = tinyLlama();
+        Path gguf = tmp.resolve("m.gguf");
+        assertEquals(
+                0,
+                MainTest.runCli("export", "--model", model.toString(), "--out", gguf.toString(), "--quant", "f32")
+                        .exitCode());
+        // labels of the same teacher read through the tiny_variant tokenizer: data of another tokenizer
+        Path run = tmp.resolve("variant-run");
+        CliRun r = MainTest.runCli(
+                "generate",
+                "--teacher",
+                model.toString(),
+                "--tokenizer",
+                Path.of("")
+                        .toAbsolutePath()
+                        .getParent()
+                        .resolve("fixtures/tokenizers/tiny_variant")
+                        .toString(),
+                "--prompts",
+                Files.writeString(tmp.resolve("prompts.txt"), "Why is the sky blue?\n")
+                        .toString(),
+                "--out",
+                run.toString(),
+                "--mode",
+                "greedy",
+                "--top-k",
+                "4",
+                "--max-new-tokens",
+                "4",
+                "--device",
+                "cpu");
+        assertEquals(0, r.exitCode(), r.err());
+        r = MainTest.runCli("eval", "--model", gguf.toString(), "--data", run.toString(), "--device", "cpu");
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(
+                r.err()
+                        .contains("--model " + gguf + ": the data was made with another tokenizer, and a"
+                                + " cross-tokenizer eval reads the model's tokenizer.json; give the Hugging Face model"
+                                + " directory, not a GGUF file"),
+                r.err());
+    }
+
+    @Test
     void refusalsNameTheOptionFileOrTensor() throws Exception {
         Path model = tinyLlama();
         Path out = tmp.resolve("m.gguf");

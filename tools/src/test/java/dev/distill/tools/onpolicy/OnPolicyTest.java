@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.distill.data.LabelEncoding;
+import dev.distill.data.LogitsSpec;
+import dev.distill.data.ShardReader;
+import dev.distill.data.SoftLabelRow;
 import dev.distill.prompts.Corpus;
 import dev.distill.testing.CliRun;
 import dev.distill.tools.DemoCommand;
@@ -312,6 +316,54 @@ class OnPolicyTest {
         ok(r);
         assertTrue(r.err().contains("round 1/2 samples: done already"), r.err());
         assertSameOutputs(clean(), out);
+    }
+
+    @Test
+    void sampledLabelsScoreTheRoundsWhenTheLossSupportsThem() throws Exception {
+        Path out = tmp.resolve("sampled");
+        List<String> a = args(out, 1, "--logits", "sample:8", "--encoding", "compact");
+        a.subList(a.indexOf("--top-k"), a.indexOf("--top-k") + 2).clear();
+        // the default loss (jsd) cannot train on sampled labels: refused by the trainer's rule before the first round
+        CliRun refused = run(a);
+        assertEquals(2, refused.exitCode(), refused.err());
+        assertTrue(refused.err().contains("--loss jsd cannot train on --logits sample:8:1 labels"), refused.err());
+        assertFalse(Files.exists(out.resolve("round-0001")), "nothing ran");
+        List<String> both = new ArrayList<>(a);
+        both.addAll(List.of("--top-k", "16", "--loss", "forward-kl"));
+        CliRun disagree = run(both);
+        assertEquals(2, disagree.exitCode(), disagree.err());
+        assertTrue(disagree.err().contains("--top-k 16 and --logits sample:8:1 disagree"), disagree.err());
+
+        a.addAll(List.of("--loss", "forward-kl"));
+        ok(run(a));
+        Path shard = out.resolve("round-0001/scores/part-00000.parquet");
+        try (ShardReader r = ShardReader.open(shard.toString())) {
+            assertEquals(LogitsSpec.sample(8, 1.0), r.metadata().logits());
+            assertEquals(LabelEncoding.COMPACT, r.metadata().encoding());
+            long rows = 0;
+            for (SoftLabelRow row : r) {
+                int draws = 0;
+                for (int c : row.labelCounts()) {
+                    draws += c;
+                }
+                assertEquals(8 * row.completionIds().length, draws);
+                rows++;
+            }
+            assertEquals(24, rows);
+        }
+        JsonNode line = eval(out, 1);
+        assertTrue(line.get("after").get("sampled_reverse_kl").isNumber(), line.toString());
+        // a changed --logits or --encoding is refused on resume, naming it
+        List<String> changed = new ArrayList<>(a);
+        changed.set(changed.indexOf("--logits") + 1, "sample:12");
+        CliRun logits = run(changed);
+        assertEquals(1, logits.exitCode(), logits.err());
+        assertTrue(logits.err().contains("scoring.logits: sample:8:1 (run) vs sample:12:1 (now)"), logits.err());
+        changed = new ArrayList<>(a);
+        changed.set(changed.indexOf("--encoding") + 1, "plain");
+        CliRun encoding = run(changed);
+        assertEquals(1, encoding.exitCode(), encoding.err());
+        assertTrue(encoding.err().contains("scoring.encoding: compact (run) vs (absent) (now)"), encoding.err());
     }
 
     @Test

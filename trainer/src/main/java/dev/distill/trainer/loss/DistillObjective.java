@@ -45,12 +45,13 @@ public final class DistillObjective {
 
     /**
      * Refuses, before training, a distillation loss that labels of kind {@code logits} cannot support: sampled labels
-     * train forward KL at KD temperature 1 only (the estimator is unbiased for that loss alone).
+     * train forward KL at KD temperature 1 only (the estimator is unbiased for that loss alone). The on-policy
+     * estimator ({@link #sampled}) reads the completion tokens' log-probs, which every kind stores.
      *
      * @throws IllegalArgumentException naming the loss and the labels
      */
     public void requireSupports(dev.distill.data.LogitsSpec logits) {
-        if (kdWeight == 0 || !logits.sampled()) {
+        if (kdWeight == 0 || kd == null || !logits.sampled()) {
             return;
         }
         if (!(kd.divergence() instanceof ForwardKl)) {

@@ -180,5 +180,6 @@ class SampledKlTest {
         new DistillObjective(DistillLoss.of("forward-kl", "bucket", 1.0, 0.5), 1, 0).requireSupports(sample);
         new DistillObjective(DistillLoss.of("tvd", "bucket", 2.0, 0.5), 1, 0).requireSupports(LogitsSpec.topP(0.9, 64));
         new DistillObjective(null, 0, 1).requireSupports(sample); // plain SFT needs no soft labels
+        DistillObjective.sampled(new SampledReverseKl(), 1, 0).requireSupports(sample); // reads completion log-probs
     }
 }

@@ -1,0 +1,85 @@
+package dev.distill.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValueUtils;
+import ai.djl.pytorch.jni.JniUtils;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * A one-method TorchScript module built in memory and loaded on a manager's device: how this project calls a libtorch
+ * op that DJL's JNI does not expose. The archive is the one torch.jit.save writes for a module without tensors: the
+ * pickled module object, its source, no constants.
+ */
+final class TorchScriptModule implements AutoCloseable {
+    private final PtSymbolBlock module;
+
+    /**
+     * @param className the module's class name in {@code source}
+     * @param source what torch.jit.script(...).code prints for the class, as a {@code class X(Module):} block
+     * @param manager the manager whose device the module runs on
+     */
+    TorchScriptModule(String className, String source, NDManager manager) {
+        try {
+            module = JniUtils.loadModule(
+                    (PtNDManager) manager, new ByteArrayInputStream(archive(className, source)), true, false);
+        } catch (IOException e) {
+            throw new UncheckedIOException(
+                    "cannot load the TorchScript module " + className + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs forward; the result is attached to the first input's manager. Records autograd while it is recorded. */
+    NDArray forward(NDArray... inputs) {
+        return IValueUtils.forward(module, new NDList(inputs), JniUtils.isGradMode())
+                .singletonOrThrow();
+    }
+
+    @Override
+    public void close() {
+        module.close();
+    }
+
+    /** The zip torch.jit.load reads: data.pkl (the object with training=False), code, constants, version. */
+    private static byte[] archive(String className, String source) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        String root = "distill_" + className.toLowerCase(java.util.Locale.ROOT);
+        try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+            // pickle protocol 2: GLOBAL __torch__.<className>, EMPTY_TUPLE, NEWOBJ, EMPTY_DICT, MARK, 'training',
+            // False, SETITEMS, BUILD, STOP
+            ByteArrayOutputStream pkl = new ByteArrayOutputStream();
+            pkl.write(new byte[] {(byte) 0x80, 2, 'c'});
+            pkl.write(("__torch__\n" + className + "\n").getBytes(StandardCharsets.US_ASCII));
+            pkl.write(new byte[] {')', (byte) 0x81, '}', '(', 'X', 8, 0, 0, 0});
+            pkl.write("training".getBytes(StandardCharsets.US_ASCII));
+            pkl.write(new byte[] {(byte) 0x89, 'u', 'b', '.'});
+            put(zip, root, "data.pkl", pkl.toByteArray());
+            put(zip, root, "code/__torch__.py", source.getBytes(StandardCharsets.UTF_8));
+            put(zip, root, "constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});
+            put(zip, root, "version", "3\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void put(ZipOutputStream zip, String root, String name, byte[] data) throws IOException {
+        ZipEntry e = new ZipEntry(root + "/" + name);
+        e.setMethod(ZipEntry.STORED);
+        e.setSize(data.length);
+        CRC32 crc = new CRC32();
+        crc.update(data);
+        e.setCrc(crc.getValue());
+        zip.putNextEntry(e);
+        zip.write(data);
+        zip.closeEntry();
+    }
+}
