@@ -17,6 +17,8 @@ import ai.djl.ndarray.NDManager;
 public final class CategoricalDraws implements AutoCloseable {
     /** The integer scale of the probabilities: 2^52. */
     public static final double SCALE = 0x1p52;
+    /** The name of this way of drawing, recorded in a sample run's configuration. */
+    public static final String METHOD = "int64-inverse-cdf";
 
     /** TorchScript source: what torch.jit.script(...).code prints for the module. */
     private static final String SOURCE =

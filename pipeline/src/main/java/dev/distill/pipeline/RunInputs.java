@@ -9,6 +9,7 @@ import dev.distill.cli.UsageException;
 import dev.distill.data.LabelEncoding;
 import dev.distill.data.LogitsSpec;
 import dev.distill.data.RunDirectory;
+import dev.distill.model.CategoricalDraws;
 import dev.distill.prompts.Corpus;
 import dev.distill.prompts.PromptSourceOptions;
 import dev.distill.tokenizer.ChatTemplate;
@@ -37,6 +38,8 @@ public record RunInputs(
         implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The run-config key naming how a sample run draws its ids ({@link CategoricalDraws#METHOD}). */
+    static final String SAMPLE_DRAWS_KEY = "sample_draws";
 
     /**
      * Counts the corpus and fingerprints the teacher, tokenizer, chat template (the --chat-template file when given)
@@ -205,6 +208,11 @@ public record RunInputs(
             c.put("top_k", spec.topK());
         } else {
             c.put("logits", spec.logits().toString());
+        }
+        if (spec.logits().kind() == LogitsSpec.Kind.SAMPLE) {
+            // how ids are drawn from the uniforms: a sample run begun by a build that drew otherwise (before this
+            // key, on the host in doubles) is refused on resume rather than finished with other draws
+            c.put(SAMPLE_DRAWS_KEY, CategoricalDraws.METHOD);
         }
         if (spec.encoding() != LabelEncoding.PLAIN) {
             c.put("encoding", spec.encoding().spelling());

@@ -7,8 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.distill.data.CanonicalJson;
 import dev.distill.data.Fidelity;
 import dev.distill.data.LogitsSpec;
+import dev.distill.data.RunDirectory;
 import dev.distill.data.ShardMetadata;
 import dev.distill.data.ShardReader;
 import dev.distill.data.SoftLabelRow;
@@ -24,6 +28,8 @@ import picocli.CommandLine;
 
 /** `distill generate --logits top-p|sample --encoding plain|compact` end to end on the tiny llama fixture. */
 class SoftLabelKindsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @TempDir
     Path tmp;
 
@@ -185,6 +191,22 @@ class SoftLabelKindsTest {
         String[] encoding = Fixtures.generate(args(out, "sample:8", "compact", "greedy"));
         assertEquals("1", encoding[0]);
         assertTrue(encoding[2].contains("encoding: ") && encoding[2].contains("compact (now)"), encoding[2]);
+    }
+
+    @Test
+    void aSampleRunBegunByABuildThatDrewOtherwiseIsRefusedOnResume() throws Exception {
+        Path out = tmp.resolve("run");
+        assertEquals("0", Fixtures.generate(args(out, "sample:8", "plain", "greedy"))[0]);
+        // a build before the integer draws wrote no sample_draws key (and so another config hash)
+        Path manifest = out.resolve(RunDirectory.MANIFEST);
+        ObjectNode m = (ObjectNode) JSON.readTree(manifest.toFile());
+        ObjectNode config = (ObjectNode) m.get("config");
+        assertEquals("int64-inverse-cdf", config.remove("sample_draws").asText());
+        m.put("config_hash", CanonicalJson.sha256(config));
+        JSON.writeValue(manifest.toFile(), m);
+        String[] resumed = Fixtures.generate(args(out, "sample:8", "plain", "greedy"));
+        assertEquals("1", resumed[0]);
+        assertTrue(resumed[2].contains("sample_draws: (absent) (run) vs int64-inverse-cdf (now)"), resumed[2]);
     }
 
     @Test

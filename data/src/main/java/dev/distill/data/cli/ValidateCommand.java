@@ -61,12 +61,14 @@ public final class ValidateCommand implements Callable<Integer> {
                 ? ""
                 : String.format(
                         Locale.ROOT,
-                        ", top_k %d, vocab_size %d",
-                        validator.metadata().topK(),
-                        validator.metadata().vocabSize());
+                        ", logits %s, encoding %s, vocab_size %d, schema version %d",
+                        validator.metadata().logits(),
+                        validator.metadata().encoding().spelling(),
+                        validator.metadata().vocabSize(),
+                        validator.metadata().schemaVersion());
         out.println(String.format(
                 Locale.ROOT,
-                "valid: %s: %s, %,d rows, %,d completion tokens%s, schema version 1",
+                "valid: %s: %s, %,d rows, %,d completion tokens%s",
                 dir,
                 shards,
                 validator.rows(),

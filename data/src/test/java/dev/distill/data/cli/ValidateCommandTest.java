@@ -63,7 +63,7 @@ class ValidateCommandTest {
                 .sum();
         assertEquals(
                 String.format(
-                        "valid: %s: 3 shards, 52 rows, %,d completion tokens, top_k 5, vocab_size 1000, schema version 1%n",
+                        "valid: %s: 3 shards, 52 rows, %,d completion tokens, logits top-k:5, encoding plain, vocab_size 1000, schema version 2%n",
                         dir, tokens),
                 r.out());
     }
