@@ -2,6 +2,7 @@
 """Where a shard's bytes go, and what other compact layouts would cost: a measurement, not part of any build.
 
     python3 tools/scripts/compact_layout_experiment.py RUN_DIR [RUN_DIR ...]
+    python3 tools/scripts/compact_layout_experiment.py --columns RUN_DIR [RUN_DIR ...]   (as written only, any encoding)
 
 Each RUN_DIR is a `distill generate --encoding plain` run (any --logits). For each, prints the bytes per completion
 token of every Parquet column as written (column-chunk sizes from the footer), then re-encodes the same label entries
@@ -178,6 +179,25 @@ def main(run):
         print(f"  step 1/{round(1 / step):<3d} {r:.2e}  {t:.2e}")
 
 
+def columns_only(run):
+    files = sorted(glob.glob(run + "/part-*.parquet"))
+    tokens = sum(pq.ParquetFile(f).read(columns=["completion_ids"]).column(0).combine_chunks().flatten().__len__()
+                 for f in files)
+    total = {}
+    for f in files:
+        for k, v in column_bytes(f).items():
+            total[k] = total.get(k, 0) + v
+    size = sum(__import__("os").path.getsize(f) for f in files)
+    labels = sum(v for k, v in total.items() if k.startswith(("label_", "topk_")))
+    print(f"{run}: {tokens} completion tokens, file {size / tokens:.2f} B/token, label columns {labels / tokens:.2f}, "
+          f"other columns {(sum(total.values()) - labels) / tokens:.2f}, footer {(size - sum(total.values())) / tokens:.2f}")
+    print("   " + "  ".join(f"{k}={v / tokens:.2f}" for k, v in sorted(total.items(), key=lambda kv: -kv[1])))
+
+
 if __name__ == "__main__":
-    for run in sys.argv[1:]:
-        main(run)
+    if sys.argv[1] == "--columns":
+        for run in sys.argv[2:]:
+            columns_only(run)
+    else:
+        for run in sys.argv[1:]:
+            main(run)
