@@ -3,6 +3,7 @@
 
     python3 tools/scripts/compact_layout_experiment.py RUN_DIR [RUN_DIR ...]
     python3 tools/scripts/compact_layout_experiment.py --columns RUN_DIR [RUN_DIR ...]   (as written only, any encoding)
+    python3 tools/scripts/compact_layout_experiment.py --kl PLAIN_RUN COMPACT_RUN   (same rows, both encodings)
 
 Each RUN_DIR is a `distill generate --encoding plain` run (any --logits). For each, prints the bytes per completion
 token of every Parquet column as written (column-chunk sizes from the footer), then re-encodes the same label entries
@@ -91,6 +92,10 @@ def main(run):
     bound = sum(lgamma_comb(vocab, len(p[0])) for p in flat) / 8 / tokens
     print(f"ids lower bound (log2 C(V, d) per position): {bound:.2f} B/token; mean distinct ids "
           f"{np.mean([len(p[0]) for p in flat]):.1f}")
+    if flat[0][2] is not None:  # counts: a composition of N draws into d parts, log2 C(N - 1, d - 1) bits
+        n = int(flat[0][2].sum())
+        cb = sum(lgamma_comb(n - 1, len(p[0]) - 1) for p in flat) / 8 / tokens
+        print(f"counts lower bound (log2 C(N - 1, d - 1) per position): {cb:.2f} B/token")
 
     # reconstruction error of a quantisation step: worst position
     def worst_kl(step):
@@ -194,8 +199,32 @@ def columns_only(run):
     print("   " + "  ".join(f"{k}={v / tokens:.2f}" for k, v in sorted(total.items(), key=lambda kv: -kv[1])))
 
 
+def kl_between(plain_run, compact_run):
+    """Worst and mean position KL(plain || compact) of the trainer's reconstructions, decoding both runs' files with
+    the decode snippet of docs/shard-format.md (tools/scripts/decode_shards_pyarrow.py)."""
+    sys.path.insert(0, __import__("os").path.dirname(__file__))
+    from decode_shards_pyarrow import labels
+    renorm, bucket = [], []
+    for fp, fc in zip(sorted(glob.glob(plain_run + "/part-*.parquet")), sorted(glob.glob(compact_run + "/part-*.parquet"))):
+        for rp, rc in zip(labels(fp), labels(fc)):
+            for (ip, lp, _), (ic, lc, _) in zip(rp, rc):
+                o = np.argsort(ip)
+                assert np.array_equal(ip[o], ic)
+                p, q = np.exp(np.asarray(lp, np.float64)[o]), np.exp(np.asarray(lc, np.float64))
+                a, b = p / p.sum(), q / q.sum()
+                renorm.append(float(np.sum(a * np.log(a / b))))
+                a = np.append(p, min(max(1 - p.sum(), 1e-6), 1.0))
+                b = np.append(q, min(max(1 - q.sum(), 1e-6), 1.0))
+                a, b = a / a.sum(), b / b.sum()
+                bucket.append(float(np.sum(a * np.log(a / b))))
+    print(f"{compact_run}: {len(renorm)} positions; KL(plain || compact) renormalised: max {max(renorm):.2e} mean "
+          f"{np.mean(renorm):.2e}; with the tail bucket: max {max(bucket):.2e} mean {np.mean(bucket):.2e}")
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "--columns":
+    if sys.argv[1] == "--kl":
+        kl_between(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "--columns":
         for run in sys.argv[2:]:
             columns_only(run)
     else:
