@@ -31,6 +31,15 @@ public final class ShardWriter implements AutoCloseable {
     /** Default row group size: a trainer streaming a shard holds about this much compressed data per shard. */
     public static final long DEFAULT_ROW_GROUP_BYTES = 32L << 20;
 
+    /** parquet-mr's ZSTD level setting. */
+    static final String ZSTD_LEVEL_KEY = "parquet.compression.codec.zstd.level";
+    /**
+     * ZSTD level 9 rather than the default 3: 7-11% fewer label bytes (its longer window finds ids repeated across
+     * positions), still tens of MB/s on one core; level 19 saves more but compresses at a few MB/s, slower than a
+     * GPU produces labels (docs/shard-format.md).
+     */
+    static final int ZSTD_LEVEL = 9;
+
     /** Moves a finished temporary file into place; false when another writer got there first. */
     interface Publisher {
         boolean publish(ShardWriter writer, Path finishedFile) throws IOException;
@@ -72,7 +81,8 @@ public final class ShardWriter implements AutoCloseable {
             throw new IllegalArgumentException(message);
         });
         this.text = text;
-        Configuration conf = HadoopFs.conf();
+        Configuration conf = new Configuration(HadoopFs.conf());
+        conf.setInt(ZSTD_LEVEL_KEY, ZSTD_LEVEL);
         HadoopFs.fileSystem(file);
         this.parquet = new Builder(
                         new StableFooterOutputFile(HadoopOutputFile.fromPath(file, conf)),
@@ -85,6 +95,11 @@ public final class ShardWriter implements AutoCloseable {
                 // Token ids over a 100k+ vocabulary and float log-probabilities gain little from dictionaries (ZSTD
                 // finds the repeats) but pay for them in write time; byte-stream-split floats compress ~8% better.
                 .withDictionaryEncoding(false)
+                // Small-alphabet integers (quantised log-prob codes, draw counts, entries per position) do: their
+                // dictionary indices are bit-packed to a few bits before ZSTD (docs/shard-format.md, measured).
+                .withDictionaryEncoding(listValues(CompactLabels.LOGPROB_CODES), true)
+                .withDictionaryEncoding(listValues(ShardSchema.LABEL_COUNTS), true)
+                .withDictionaryEncoding(listValues(ShardSchema.LABEL_SIZES), true)
                 .withByteStreamSplitEncoding(true)
                 .withRowGroupSize(rowGroupBytes)
                 // Rows are large (k values per token): check the buffered size after every row, not every 100.
@@ -242,6 +257,11 @@ public final class ShardWriter implements AutoCloseable {
     }
 
     /** The ParquetWriter builder for {@link SoftLabelWriteSupport}. */
+    /** The Parquet path of a {@code LIST<...>} column's values. */
+    private static String listValues(String column) {
+        return column + ".list.element";
+    }
+
     private static final class Builder extends ParquetWriter.Builder<SoftLabelRow, Builder> {
         private final ShardMetadata metadata;
         private final java.util.function.Supplier<Map<String, String>> finalMetadata;

@@ -186,7 +186,10 @@ class ShardFormatV2Test {
                     worstKl = Math.max(worstKl, kl);
                 }
             }
-            assertTrue(worstKl < 1e-3, spec + ": worst position KL(plain || compact) " + worstKl);
+            // each entry's log-ratio lies in an interval of width step, so KL <= step^2 / 8 (Hoeffding): 4.9e-4 < 1e-3
+            double bound = CompactLabels.LOGPROB_STEP * CompactLabels.LOGPROB_STEP / 8;
+            assertTrue(
+                    bound < 1e-3 && worstKl <= bound + 1e-6, spec + ": worst position KL(plain || compact) " + worstKl);
         }
     }
 
@@ -216,6 +219,73 @@ class ShardFormatV2Test {
         assertEquals(
                 0,
                 new CommandLine(new ValidateCommand()).execute(dir.resolve("v1").toString()));
+    }
+
+    /**
+     * The compact step comes from the footer, not from this build: the same codes under a footer recording twice the
+     * step decode twice as far from each position's maximum; a missing or unusable step is refused naming the file.
+     */
+    @Test
+    void theCompactStepIsReadFromTheFooterAndABadOneIsRefusedNamingTheFile() throws Exception {
+        LogitsSpec spec = LogitsSpec.topK(20);
+        List<SoftLabelRow> written = roundTrip(rows(spec, 5, 4), meta(spec, LabelEncoding.COMPACT), "compact.parquet");
+        Path doubled = withStep("compact.parquet", Double.toString(2 * CompactLabels.LOGPROB_STEP), "doubled.parquet");
+        List<SoftLabelRow> read = new ArrayList<>();
+        try (ShardReader reader = ShardReader.open(doubled.toString())) {
+            reader.forEach(read::add);
+        }
+        assertEquals(written.size(), read.size());
+        for (int i = 0; i < written.size(); i++) {
+            int[] offsets = written.get(i).labelOffsets(spec.size());
+            float[] once = written.get(i).topkLogprobs();
+            float[] twice = read.get(i).topkLogprobs();
+            for (int t = 0; t + 1 < offsets.length; t++) {
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = offsets[t]; j < offsets[t + 1]; j++) {
+                    max = Math.max(max, once[j]);
+                }
+                for (int j = offsets[t]; j < offsets[t + 1]; j++) {
+                    assertEquals(2 * once[j] - max, twice[j], 1e-4, "row " + i + " entry " + j);
+                }
+            }
+        }
+        for (String bad : Arrays.asList("0", "-0.0625", "NaN", "Infinity", "1/16", null)) {
+            Path file = withStep("compact.parquet", bad, "bad.parquet");
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> ShardReader.open(file.toString()), bad);
+            assertEquals(
+                    "bad.parquet: footer metadata distill.logprob_step is missing or not a positive number: '" + bad
+                            + "'",
+                    e.getMessage());
+        }
+    }
+
+    /** A copy of the shard {@code name} (same pages) whose footer records {@code step} (none when null). */
+    private Path withStep(String name, String step, String copy) throws Exception {
+        org.apache.hadoop.conf.Configuration conf = HadoopFs.conf();
+        Path out = dir.resolve(copy);
+        java.nio.file.Files.deleteIfExists(out);
+        org.apache.parquet.io.InputFile in = org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(
+                new org.apache.hadoop.fs.Path(dir.resolve(name).toUri()), conf);
+        try (org.apache.parquet.hadoop.ParquetFileReader reader =
+                org.apache.parquet.hadoop.ParquetFileReader.open(in)) {
+            Map<String, String> kv = new HashMap<>(reader.getFileMetaData().getKeyValueMetaData());
+            kv.remove(CompactLabels.KEY_LOGPROB_STEP);
+            if (step != null) {
+                kv.put(CompactLabels.KEY_LOGPROB_STEP, step);
+            }
+            org.apache.parquet.hadoop.ParquetFileWriter w = new org.apache.parquet.hadoop.ParquetFileWriter(
+                    org.apache.parquet.hadoop.util.HadoopOutputFile.fromPath(
+                            new org.apache.hadoop.fs.Path(out.toUri()), conf),
+                    reader.getFileMetaData().getSchema(),
+                    org.apache.parquet.hadoop.ParquetFileWriter.Mode.CREATE,
+                    ShardWriter.DEFAULT_ROW_GROUP_BYTES,
+                    0);
+            w.start();
+            w.appendFile(in);
+            w.end(kv);
+        }
+        return out;
     }
 
     @Test

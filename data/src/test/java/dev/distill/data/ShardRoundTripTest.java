@@ -1,7 +1,6 @@
 package dev.distill.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -98,7 +97,15 @@ class ShardRoundTripTest {
                             isFloat,
                             chunk.getEncodings().contains(Encoding.BYTE_STREAM_SPLIT),
                             chunk.getPath().toDotString());
-                    assertFalse(chunk.hasDictionaryPage(), chunk.getPath().toDotString());
+                    // dictionaries only for the small-alphabet integer columns (docs/shard-format.md); label_counts,
+                    // one of them, is empty in a top-k shard and so has no pages at all
+                    String column = chunk.getPath().toArray()[0];
+                    if (!column.equals("label_counts")) {
+                        assertEquals(
+                                column.equals("label_sizes"),
+                                chunk.hasDictionaryPage(),
+                                chunk.getPath().toDotString());
+                    }
                 }
             }
         }
