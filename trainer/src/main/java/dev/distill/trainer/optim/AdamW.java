@@ -94,29 +94,61 @@ public final class AdamW implements AutoCloseable {
      * @param grads gradients by parameter name, shaped like the parameters; null: read each parameter's own
      */
     public void step(Map<String, NDArray> params, Map<String, NDArray> grads, double lr) {
-        closeStateViews();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning(); // closes this block's temporaries
-            Map<String, NDArray> stepped = new LinkedHashMap<>(); // name -> fp32 gradient
-            for (Map.Entry<String, NDArray> e : params.entrySet()) {
-                NDArray grad = grads == null ? Gradients.of(e.getValue()) : grads.get(e.getKey());
-                if (grad != null) {
-                    stepped.put(e.getKey(), grad);
-                }
+            NDArray flat = gatherGradients(params, grads);
+            if (flat == null) {
+                step++;
+            } else {
+                step(flat, lr);
             }
-            step++;
-            if (stepped.isEmpty()) {
-                return;
+        }
+    }
+
+    /**
+     * The gradients of the parameters that have one, gathered into one flat fp32 buffer [P] laid out
+     * as {@link #step(NDArray, double)} expects (n + 1 calls): unscale and clip it there, in a few
+     * calls instead of a few per parameter. A new array, closed by the caller's scope.
+     *
+     * @param grads gradients by parameter name; null: read each parameter's own
+     * @return the flat gradient, or null when no parameter has one
+     */
+    public NDArray gatherGradients(Map<String, NDArray> params, Map<String, NDArray> grads) {
+        Map<String, NDArray> stepped = new LinkedHashMap<>(); // name -> gradient
+        for (Map.Entry<String, NDArray> e : params.entrySet()) {
+            NDArray grad = grads == null ? Gradients.of(e.getValue()) : grads.get(e.getKey());
+            if (grad != null) {
+                stepped.put(e.getKey(), grad);
             }
-            if (layout == null || !layout.matches(stepped.keySet(), params)) {
-                relayout(params, stepped);
-            }
-            update(layout.gather(stepped), lr);
+        }
+        if (stepped.isEmpty()) {
+            return null;
+        }
+        if (layout == null || !layout.matches(stepped.keySet(), params)) {
+            relayout(params, stepped);
+        }
+        return layout.gather(stepped);
+    }
+
+    /**
+     * One optimizer step from the flat gradient {@link #gatherGradients} returned last (clipped or
+     * unscaled in place since, if need be). Overwrites {@code flatGrads}.
+     */
+    public void step(NDArray flatGrads, double lr) {
+        if (layout == null || flatGrads.size() != layout.total) {
+            throw new IllegalArgumentException("AdamW: a flat gradient of " + flatGrads.size()
+                    + " elements does not match the parameters last gathered by gatherGradients");
+        }
+        closeStateViews();
+        step++;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning(); // closes this block's temporaries
+            update(flatGrads, lr);
         }
     }
 
     /** The flat update, in the per-parameter loop's op order; g is [P] fp32 and ours to overwrite. */
-    private void update(NDArray g, double lr) {
+    private void update(NDArray g, double lr) { // g: [P]
         double bias1 = 1 - Math.pow(config.beta1(), step);
         double bias2Sqrt = Math.sqrt(1 - Math.pow(config.beta2(), step));
         // the step's scalar operands, made once on the parameters' device: a Java number operand would be
