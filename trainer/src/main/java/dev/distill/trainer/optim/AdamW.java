@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -57,6 +56,7 @@ public final class AdamW implements AutoCloseable {
     private final NDManager manager;
     /** Moments of parameters outside the flat layout (loaded from a checkpoint, or not stepped lately). */
     private final Map<String, NDArray> parkedAvg = new LinkedHashMap<>();
+
     private final Map<String, NDArray> parkedAvgSq = new LinkedHashMap<>();
     private FlatLayout layout; // null until the first step, or after the set of stepped parameters changed
     private NDArray expAvg; // [P] fp32, in layout order
@@ -165,7 +165,8 @@ public final class AdamW implements AutoCloseable {
         NDArray weight = layout.gatherWeights(); // [P] a copy of the parameters
         if (config.weightDecay() != 0 && layout.decayed > 0) {
             NDArray decay = scalars.create((float) (1 - lr * config.weightDecay()));
-            NDArray decayed = layout.decayed == layout.total ? weight
+            NDArray decayed = layout.decayed == layout.total
+                    ? weight
                     : weight.get(new NDIndex().addSliceDim(0, layout.decayed)); // [decayed] a view
             decayed.muli(decay);
         }

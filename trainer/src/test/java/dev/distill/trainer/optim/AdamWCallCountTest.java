@@ -71,12 +71,17 @@ class AdamWCallCountTest {
                     OpProfiler.stop(trace);
                     assertTrue(norm > 1, "the gradients are clipped: norm " + norm);
                     assertFalse(java.util.Arrays.equals(before, params.get("p0").toFloatArray()), "the step moved p0");
-                    ops = OpProfiler.topLevel(trace).stream().map(OpProfiler.Op::name).toList();
+                    ops = OpProfiler.topLevel(trace).stream()
+                            .map(OpProfiler.Op::name)
+                            .toList();
                 }
             }
-            System.out.println("clip + AdamW step over " + n + " parameters: " + ops.size() + " libtorch calls: " + ops);
+            System.out.println(
+                    "clip + AdamW step over " + n + " parameters: " + ops.size() + " libtorch calls: " + ops);
             assertTrue(ops.size() <= 2 * n + 24, ops.size() + " calls for " + n + " parameters: " + ops);
-            long hostReads = ops.stream().filter(op -> op.equals("aten::item") || op.equals("aten::_local_scalar_dense")).count();
+            long hostReads = ops.stream()
+                    .filter(op -> op.equals("aten::item") || op.equals("aten::_local_scalar_dense"))
+                    .count();
             assertTrue(hostReads <= 1, "only the gradient norm is read back to the host: " + ops);
             assertArrayEquals(new long[] {8, 6}, params.get("p0").getShape().getShape());
         }

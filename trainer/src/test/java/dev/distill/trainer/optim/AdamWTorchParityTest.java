@@ -191,7 +191,9 @@ class AdamWTorchParityTest {
             assertClose(wantB, p.get("b").toFloatArray(), 1e-6, 1e-6, "b after its first step");
             assertClose(wantM, adam.state().expAvg().get("b").toFloatArray(), 1e-9, 1e-6, "exp_avg b");
             assertClose(wantV, adam.state().expAvgSq().get("b").toFloatArray(), 1e-12, 1e-6, "exp_avg_sq b");
-            assertEquals(java.util.List.of("a", "b"), java.util.List.copyOf(adam.state().expAvg().keySet()));
+            assertEquals(
+                    java.util.List.of("a", "b"),
+                    java.util.List.copyOf(adam.state().expAvg().keySet()));
 
             float[] a2 = p.get("a").toFloatArray();
             float[] ma2 = adam.state().expAvg().get("a").toFloatArray();
