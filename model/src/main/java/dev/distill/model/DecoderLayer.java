@@ -13,8 +13,9 @@ import java.util.Map;
  * optional per-head q/k RMSNorm (qwen3), rotary embedding, grouped-query attention (queries of a KV
  * group batched into one attention, no repeated K/V; libtorch's fused kernel or an explicit float32
  * softmax), output projection, residual; RMSNorm, fused gate/up projection, SiLU gate, down
- * projection, residual. No per-head loops. Keys and values travel together as one [B, 2Hkv, T, D]
- * tensor (one KV cache write per layer).
+ * projection, residual. No per-head loops. With a KV cache, keys and values travel together as one
+ * [B, 2Hkv, T, D] tensor (one cache write per layer); without one, only q and k are rotated and the
+ * values stay a view of the projection.
  */
 final class DecoderLayer {
     private final int index;
@@ -75,28 +76,51 @@ final class DecoderLayer {
 
         NDArray h = Ops.rmsNorm(x, inputNorm, k.eps, k.minusHalf);
         NDArray proj = qkv.apply(h); // [B, T, (Hq+2Hkv)*D]
-        if (qNorm != null) {
+        NDArray q; // [B, T, Hq, D]
+        NDArray keys; // [B, Hkv, S, D]
+        NDArray values; // [B, Hkv, S, D]
+        if (cache == null && t > 1) {
+            // No cache (training, scoring): the value heads are a view of the projection, only q and k
+            // are rotated, and nothing is concatenated: no copy of the projection forward, and one
+            // gradient concatenation fewer backward.
             NDList qkAndV = proj.reshape(b, t, all, headDim).split(new long[] {heads + kvHeads}, 2);
-            NDArray qk = Ops.rmsNorm(qkAndV.get(0), headNormWeight(), k.eps, k.minusHalf); // [B, T, Hq+Hkv, D]
-            proj = qk.concat(qkAndV.get(1), 2);
+            NDArray qk = qkAndV.get(0); // [B, T, Hq+Hkv, D]
+            if (qNorm != null) {
+                qk = Ops.rmsNorm(qk, headNormWeight(), k.eps, k.minusHalf);
+            }
+            NDList qAndK = rope.rotate(qk.reshape(b, t, heads + kvHeads, 2, headDim / 2))
+                    .reshape(b, t, heads + kvHeads, headDim)
+                    .split(new long[] {heads}, 2);
+            q = qAndK.get(0);
+            keys = qAndK.get(1).transpose(0, 2, 1, 3);
+            values = qkAndV.get(1).transpose(0, 2, 1, 3);
+            if (taps != null && taps.wantsValues(index)) {
+                taps.recordValues(index, values);
+            }
+        } else {
+            if (qNorm != null) {
+                NDList qkAndV = proj.reshape(b, t, all, headDim).split(new long[] {heads + kvHeads}, 2);
+                NDArray qk = Ops.rmsNorm(qkAndV.get(0), headNormWeight(), k.eps, k.minusHalf); // [B, T, Hq+Hkv, D]
+                proj = qk.concat(qkAndV.get(1), 2);
+            }
+            NDArray rotated = rope.apply(proj.reshape(b, t, all, 2, headDim / 2), heads + kvHeads)
+                    .reshape(b, t, all, headDim); // [B, T, Hq+2Hkv, D], q and k rotated
+            NDList qAndKv = rotated.split(new long[] {heads}, 2);
+            NDArray kv = qAndKv.get(1).transpose(0, 2, 1, 3); // [B, 2Hkv, T, D]: keys then values
+            if (taps != null && taps.wantsValues(index)) {
+                taps.recordValues(index, kv.split(2, 1).get(1)); // [B, Hkv, T, D]
+            }
+            if (cache != null) {
+                cache.write(index, past, kv);
+                kv = cache.keysAndValues(index, (int) span); // [B, 2Hkv, S, D]
+            }
+            NDList keysAndValues = kv.split(2, 1);
+            keys = keysAndValues.get(0);
+            values = keysAndValues.get(1);
+            q = qAndKv.get(0);
         }
-        NDArray rotated = rope.apply(proj.reshape(b, t, all, 2, headDim / 2), heads + kvHeads)
-                .reshape(b, t, all, headDim); // [B, T, Hq+2Hkv, D], q and k rotated
-        NDList qAndKv = rotated.split(new long[] {heads}, 2);
-        NDArray kv = qAndKv.get(1).transpose(0, 2, 1, 3); // [B, 2Hkv, T, D]: keys then values
-        if (taps != null && taps.wantsValues(index)) {
-            taps.recordValues(index, kv.split(2, 1).get(1)); // [B, Hkv, T, D]
-        }
-        if (cache != null) {
-            cache.write(index, past, kv);
-            kv = cache.keysAndValues(index, (int) span); // [B, 2Hkv, S, D]
-        }
-        NDList keysAndValues = kv.split(2, 1);
-        NDArray keys = keysAndValues.get(0); // [B, Hkv, S, D]
-        NDArray values = keysAndValues.get(1); // [B, Hkv, S, D]
         // The G query heads of a KV head as G*T rows of one attention (no repeated K/V). Decoding (T = 1)
         // skips the reshapes and transposes that would only move a size-1 axis.
-        NDArray q = qAndKv.get(0); // [B, T, Hq, D]
         q = t == 1
                 ? q.reshape(b, kvHeads, groups, headDim) // [B, Hkv, G, D]
                 : q.reshape(b, t, kvHeads, groups, headDim)

@@ -26,6 +26,7 @@ public final class OpProfiler {
 
     /** Starts recording (CPU ops, no shapes, no memory). */
     public static void start() {
+        Engines.pytorch(); // loads libtorch: a run that has not touched the engine yet has no native profiler
         JniUtils.startProfile(false, false, false);
     }
 

@@ -3,6 +3,7 @@ package dev.distill.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
@@ -66,6 +67,18 @@ public final class Ops {
             return x.toType(type, false);
         }
         return JniUtils.cumProd((PtNDArray) x.expandDims(-1), -1, type).squeeze(-1);
+    }
+
+    /**
+     * {@code value} as a 0-d float32 array on {@code like}'s manager, in memory libtorch allocates and
+     * owns. Use it instead of a Java number as the operand of mul, div, maximum or minimum in code that
+     * autograd records: DJL makes a number operand a tensor over a Java direct buffer and closes it
+     * right after the op, but autograd keeps that tensor for the backward pass, and once the garbage
+     * collector frees the buffer the backward pass reads whatever lies there (non-finite gradients in
+     * a few runs out of ten). Same value and dtype as the number operand, so results are unchanged.
+     */
+    public static NDArray scalar(NDArray like, float value) {
+        return like.getManager().full(new Shape(), value, DataType.FLOAT32);
     }
 
     /**

@@ -103,8 +103,12 @@ final class RotaryTables {
                 return x.mul(cos).add(x.flip(3).mul(signedSin)); // value heads: x * 1 + swapped * 0 = x
             }
             NDList qkAndV = x.split(new long[] {rotated}, 2);
-            NDArray qk = qkAndV.get(0);
-            return qk.mul(cos).add(qk.flip(3).mul(signedSin)).concat(qkAndV.get(1), 2);
+            return rotate(qkAndV.get(0)).concat(qkAndV.get(1), 2);
+        }
+
+        /** qk [B, T, Hq+Hkv, 2, D/2], the query and key heads only, all rotated; tables of T > 1 (not per head). */
+        NDArray rotate(NDArray qk) {
+            return qk.mul(cos).add(qk.flip(3).mul(signedSin));
         }
     }
 }

@@ -662,8 +662,9 @@ public final class Trainer implements AutoCloseable {
                     }
                 });
             }
-            boolean finite = scaler == null || scaler.unscale(grads.values());
-            norm = finite ? GradClip.globalNorm(grads.values(), options.maxGradNorm()) : Float.NaN;
+            NDArray flat = optimizer.gatherGradients(trainedParameters(), grads); // [P] fp32, one buffer
+            boolean finite = scaler == null || scaler.unscale(List.of(flat));
+            norm = finite ? GradClip.globalNorm(List.of(flat), options.maxGradNorm()) : Float.NaN;
             finite = finite && Float.isFinite(norm);
             if (scaler == null && !finite) {
                 throw new IllegalStateException("step " + (step + 1) + ": the gradient norm is " + norm + " (loss "
@@ -671,7 +672,7 @@ public final class Trainer implements AutoCloseable {
             }
             applied = scaler == null || scaler.update(finite);
             if (applied) {
-                optimizer.step(trainedParameters(), grads, lr);
+                optimizer.step(flat, lr);
                 weights.afterUpdate();
             }
             weights.zeroGradients();

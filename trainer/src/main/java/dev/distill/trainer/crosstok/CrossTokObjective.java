@@ -1,6 +1,7 @@
 package dev.distill.trainer.crosstok;
 
 import ai.djl.ndarray.NDArray;
+import dev.distill.model.Ops;
 import dev.distill.trainer.loss.CrossEntropy;
 import dev.distill.trainer.loss.CrossTokenizerLoss;
 import dev.distill.trainer.loss.DistillObjective;
@@ -32,7 +33,7 @@ public final class CrossTokObjective {
         NDArray kdTerm = null;
         if (kdWeight > 0) {
             kdTerm = t.groups().count() == 0 || stepGroups == 0
-                    ? logits.sum().mul(0f)
+                    ? logits.sum().mul(Ops.scalar(logits, 0f))
                     : Reduction.perToken(kd.perGroup(logits, t.groups()), stepGroups);
         }
         NDArray ceTerm = ceWeight == 0

@@ -2,6 +2,7 @@ package dev.distill.trainer.loss;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import dev.distill.model.Ops;
 
 /**
  * Attention distillation ({@code --attention-loss kl}), MiniLM's self-attention distribution transfer:
@@ -40,7 +41,9 @@ public final class AttentionLoss {
         long groups = gcd(ts.get(1), ss.get(1));
         NDArray p = grouped(teacher, groups); // [B, g, T, S]
         NDArray q = grouped(student, groups); // [B, g, T, S]
-        NDArray kl = p.mul(p.maximum(LOG_FLOOR).log().sub(q.maximum(LOG_FLOOR).log()))
+        NDArray kl = p.mul(p.maximum(Ops.scalar(p, LOG_FLOOR))
+                        .log()
+                        .sub(q.maximum(Ops.scalar(q, LOG_FLOOR)).log()))
                 .sum(new int[] {-1}); // [B, g, T]
         return kl.mean(new int[] {1}).mul(mask).sum();
     }

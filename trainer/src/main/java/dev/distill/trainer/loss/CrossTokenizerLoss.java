@@ -2,6 +2,7 @@ package dev.distill.trainer.loss;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import dev.distill.model.Ops;
 import java.util.Locale;
 
 /**
@@ -64,7 +65,7 @@ public final class CrossTokenizerLoss {
         }
         NDArray kl = matchedKl(merged, g); // [G]
         NDArray unmatched = unmatchedUld(merged, g); // [G]
-        return kl.mul(matchedWeight).add(unmatched.mul(1f - matchedWeight));
+        return kl.mul(Ops.scalar(kl, matchedWeight)).add(unmatched.mul(Ops.scalar(kl, 1f - matchedWeight)));
     }
 
     /**

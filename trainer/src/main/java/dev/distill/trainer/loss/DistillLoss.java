@@ -1,6 +1,7 @@
 package dev.distill.trainer.loss;
 
 import ai.djl.ndarray.NDArray;
+import dev.distill.model.Ops;
 
 /**
  * The knowledge-distillation term: a {@link Divergence} between the teacher's stored top-k soft labels
@@ -76,7 +77,7 @@ public final class DistillLoss {
         float hinton = (float) (temperature * temperature);
         return divergence
                 .rows(tempered.teacher(), tempered.student())
-                .mul(hinton)
+                .mul(Ops.scalar(logits, hinton))
                 .mul(w); // [N]
     }
 }

@@ -1,6 +1,7 @@
 package dev.distill.trainer.loss;
 
 import ai.djl.ndarray.NDArray;
+import dev.distill.model.Ops;
 
 /**
  * The training objective of one micro-batch: kdWeight * KD + ceWeight * CE, each reduced per token over
@@ -145,11 +146,12 @@ public final class DistillObjective {
     public static Terms combine(NDArray kdTerm, double kdWeight, NDArray ceTerm, double ceWeight) {
         NDArray total;
         if (kdTerm == null) {
-            total = ceTerm.mul((float) ceWeight);
+            total = ceTerm.mul(Ops.scalar(ceTerm, (float) ceWeight));
         } else if (ceTerm == null) {
-            total = kdTerm.mul((float) kdWeight);
+            total = kdTerm.mul(Ops.scalar(kdTerm, (float) kdWeight));
         } else {
-            total = kdTerm.mul((float) kdWeight).add(ceTerm.mul((float) ceWeight));
+            total = kdTerm.mul(Ops.scalar(kdTerm, (float) kdWeight))
+                    .add(ceTerm.mul(Ops.scalar(ceTerm, (float) ceWeight)));
         }
         return new Terms(total, kdTerm, ceTerm);
     }

@@ -2,6 +2,7 @@ package dev.distill.trainer.loss;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import dev.distill.model.Ops;
 import java.util.Locale;
 
 /**
@@ -53,7 +54,7 @@ public enum FeatureLoss {
         } else {
             NDArray dot = projected.mul(t).sum(new int[] {-1});
             NDArray norms =
-                    projected.norm(new int[] {-1}).mul(t.norm(new int[] {-1})).maximum(COSINE_EPS);
+                    projected.norm(new int[] {-1}).mul(t.norm(new int[] {-1})).maximum(Ops.scalar(t, COSINE_EPS));
             perToken = dot.div(norms).neg().add(1f);
         }
         return perToken.mul(mask).sum();

@@ -1,6 +1,7 @@
 package dev.distill.trainer.loss;
 
 import ai.djl.ndarray.NDArray;
+import dev.distill.model.Ops;
 
 /**
  * Generalised Jensen-Shannon divergence, TRL GKD convention: with P = teacher, Q = student and
@@ -44,6 +45,7 @@ public final class GeneralizedJsd implements Divergence {
         NDArray logM = a.sub(shift).exp().add(b.sub(shift).exp()).log().add(shift); // [N, S]
         NDArray klTeacher = teacher.exp().mul(teacher.sub(logM)).sum(new int[] {1}); // [N]
         NDArray klStudent = student.exp().mul(student.sub(logM)).sum(new int[] {1}); // [N]
-        return klTeacher.mul((float) beta).add(klStudent.mul((float) (1 - beta)));
+        return klTeacher.mul(Ops.scalar(klTeacher, (float) beta)).add(klStudent.mul(Ops.scalar(klStudent, (float)
+                (1 - beta))));
     }
 }

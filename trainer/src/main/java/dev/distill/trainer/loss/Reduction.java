@@ -1,6 +1,7 @@
 package dev.distill.trainer.loss;
 
 import ai.djl.ndarray.NDArray;
+import dev.distill.model.Ops;
 
 /**
  * Per-token reduction: the sum of per-position losses divided by the number of real positions in the
@@ -21,6 +22,6 @@ public final class Reduction {
             throw new IllegalArgumentException(
                     "step token count: expected a positive number of real positions, got " + stepTokens);
         }
-        return perPosition.sum().div((float) stepTokens); // []
+        return perPosition.sum().div(Ops.scalar(perPosition, (float) stepTokens)); // []
     }
 }

@@ -1,6 +1,7 @@
 package dev.distill.trainer.loss;
 
 import ai.djl.ndarray.NDArray;
+import dev.distill.model.Ops;
 import java.util.Locale;
 
 /**
@@ -51,7 +52,9 @@ public enum TailMode {
             }
             NDArray tailSum = scaled.scatter(ids, LossInputs.zeros(logits, ids.getShape()), 1) // [N, V]
                     .sum(new int[] {1}, true); // [N, 1]
-            NDArray studentTail = tailSum.maximum(STUDENT_TAIL_FLOOR).log().sub(logTotal); // [N, 1]
+            NDArray studentTail = tailSum.maximum(Ops.scalar(tailSum, STUDENT_TAIL_FLOOR))
+                    .log()
+                    .sub(logTotal); // [N, 1]
             return new SupportLogits(
                     teacherLogprobs.concat(teacherTail, 1), // [N, k + 1]
                     topK.concat(studentTail, 1)); // [N, k + 1]

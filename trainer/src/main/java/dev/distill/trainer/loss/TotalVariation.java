@@ -1,6 +1,7 @@
 package dev.distill.trainer.loss;
 
 import ai.djl.ndarray.NDArray;
+import dev.distill.model.Ops;
 
 /** Total variation distance 0.5 * sum |P - Q|, bounded in [0, 1] per position (before T^2). */
 public final class TotalVariation implements Divergence {
@@ -13,6 +14,6 @@ public final class TotalVariation implements Divergence {
 
     @Override
     public NDArray rows(NDArray teacher, NDArray student) {
-        return teacher.exp().sub(student.exp()).abs().sum(new int[] {1}).mul(0.5f); // [N]
+        return teacher.exp().sub(student.exp()).abs().sum(new int[] {1}).mul(Ops.scalar(student, 0.5f)); // [N]
     }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.distill.model.Ops;
 
 /**
  * Value-relation distillation ({@code --value-relation-weight}), MiniLM's second term with MiniLMv2's multi-head
@@ -46,7 +47,7 @@ public final class ValueRelationLoss {
         requireDivides(r, width, role + "'s value width " + width + " (" + s.get(1) + " KV heads x " + s.get(3) + ")");
         long dr = width / r;
         NDArray v = values.transpose(0, 2, 1, 3).reshape(b, t, r, dr).transpose(0, 2, 1, 3); // [B, R, T, d_r]
-        NDArray scores = v.matMul(v.transpose(0, 1, 3, 2)).div((float) Math.sqrt(dr)); // [B, R, T, T]
+        NDArray scores = v.matMul(v.transpose(0, 1, 3, 2)).div(Ops.scalar(v, (float) Math.sqrt(dr))); // [B, R, T, T]
         return scores.add(bias).logSoftmax(-1);
     }
 

@@ -3,6 +3,7 @@ package dev.distill.trainer.online;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import dev.distill.model.LayerTaps;
+import dev.distill.model.Ops;
 import dev.distill.trainer.loss.AttentionLoss;
 import dev.distill.trainer.loss.FeatureLoss;
 import dev.distill.trainer.loss.LossInputs;
@@ -99,8 +100,9 @@ public final class InternalDistillation {
                 NDArray term = featureLoss.sum(projected, teacher.hidden(p.teacher()), mask);
                 sum = sum == null ? term : sum.add(term);
             }
-            feature = Reduction.perToken(sum.div((float) featureMap.pairs().size()), stepInputTokens);
-            weighted = feature.mul((float) featureWeight);
+            feature = Reduction.perToken(
+                    sum.div(Ops.scalar(sum, (float) featureMap.pairs().size())), stepInputTokens);
+            weighted = feature.mul(Ops.scalar(feature, (float) featureWeight));
         }
         if (attentionMap != null) {
             NDArray sum = null;
@@ -108,8 +110,9 @@ public final class InternalDistillation {
                 NDArray term = AttentionLoss.sum(teacher.attention(p.teacher()), student.attention(p.student()), mask);
                 sum = sum == null ? term : sum.add(term);
             }
-            attention = Reduction.perToken(sum.div((float) attentionMap.pairs().size()), stepInputTokens);
-            NDArray w = attention.mul((float) attentionWeight);
+            attention = Reduction.perToken(
+                    sum.div(Ops.scalar(sum, (float) attentionMap.pairs().size())), stepInputTokens);
+            NDArray w = attention.mul(Ops.scalar(attention, (float) attentionWeight));
             weighted = weighted == null ? w : weighted.add(w);
         }
         NDArray valueRelation = null;
@@ -120,8 +123,9 @@ public final class InternalDistillation {
                         teacher.values(p.teacher()), student.values(p.student()), attentionMask, mask, relationHeads);
                 sum = sum == null ? term : sum.add(term);
             }
-            valueRelation = Reduction.perToken(sum.div((float) valueMap.pairs().size()), stepInputTokens);
-            NDArray w = valueRelation.mul((float) valueWeight);
+            valueRelation = Reduction.perToken(
+                    sum.div(Ops.scalar(sum, (float) valueMap.pairs().size())), stepInputTokens);
+            NDArray w = valueRelation.mul(Ops.scalar(valueRelation, (float) valueWeight));
             weighted = weighted == null ? w : weighted.add(w);
         }
         return new Terms(feature, attention, valueRelation, weighted);

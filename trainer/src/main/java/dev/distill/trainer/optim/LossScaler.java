@@ -2,6 +2,7 @@ package dev.distill.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
+import dev.distill.model.Ops;
 import java.util.Collection;
 
 /**
@@ -46,7 +47,7 @@ public final class LossScaler {
 
     /** loss * scale, differentiable: call backward on this instead of the loss. */
     public NDArray scale(NDArray loss) {
-        return loss.mul((float) scale);
+        return loss.mul(Ops.scalar(loss, (float) scale));
     }
 
     /**

@@ -157,6 +157,57 @@ class AdamWTorchParityTest {
         }
     }
 
+    /**
+     * The flat buffers follow the set of parameters that have a gradient: one that first gets a
+     * gradient at step 2 starts from zero moments (with the shared step count), one that has none at
+     * step 3 keeps its parameter and moments untouched, as torch skips {@code grad is None}.
+     */
+    @Test
+    void parametersJoiningAndLeavingKeepTheirOwnMoments() {
+        try (NDManager m = ENGINE.newBaseManager(Device.cpu());
+                AdamW adam = new AdamW(m, AdamW.Config.withWeightDecay(0.1))) {
+            LinkedHashMap<String, NDArray> p = new LinkedHashMap<>();
+            p.put("a", m.create(new float[] {1, -2, 3, -4, 5, -6}, new Shape(2, 3))); // decayed
+            p.put("b", m.create(new float[] {0.5f, -0.25f, 2})); // not decayed
+            float[] gb = {0.3f, -0.7f, 0.01f};
+            Map<String, NDArray> step1 = Map.of("a", m.create(new float[] {1, 1, -1, 2, 0.5f, -3}, new Shape(2, 3)));
+            adam.step(p, step1, 0.1);
+            Map<String, NDArray> step2 = new LinkedHashMap<>();
+            step2.put("a", m.create(new float[] {-1, 2, 1, 0.5f, 0.25f, 1}, new Shape(2, 3)));
+            step2.put("b", m.create(gb));
+            adam.step(p, step2, 0.05);
+            // b's first step, at the shared step count 2: m = (1 - b1) g, v = (1 - b2) g^2, no decay
+            double bc1 = 1 - 0.9 * 0.9;
+            double bc2 = 1 - 0.999 * 0.999;
+            double[] wantB = new double[3];
+            double[] wantM = new double[3];
+            double[] wantV = new double[3];
+            double[] b0 = {0.5, -0.25, 2};
+            for (int i = 0; i < 3; i++) {
+                wantM[i] = 0.1 * gb[i];
+                wantV[i] = 0.001 * gb[i] * gb[i];
+                wantB[i] = b0[i] - 0.05 / bc1 * wantM[i] / (Math.sqrt(wantV[i]) / Math.sqrt(bc2) + 1e-8);
+            }
+            assertClose(wantB, p.get("b").toFloatArray(), 1e-6, 1e-6, "b after its first step");
+            assertClose(wantM, adam.state().expAvg().get("b").toFloatArray(), 1e-9, 1e-6, "exp_avg b");
+            assertClose(wantV, adam.state().expAvgSq().get("b").toFloatArray(), 1e-12, 1e-6, "exp_avg_sq b");
+            assertEquals(
+                    java.util.List.of("a", "b"),
+                    java.util.List.copyOf(adam.state().expAvg().keySet()));
+
+            float[] a2 = p.get("a").toFloatArray();
+            float[] ma2 = adam.state().expAvg().get("a").toFloatArray();
+            float[] va2 = adam.state().expAvgSq().get("a").toFloatArray();
+            float[] b2 = p.get("b").toFloatArray();
+            adam.step(p, Map.of("b", m.create(gb)), 0.05);
+            assertArrayEquals(a2, p.get("a").toFloatArray(), "a has no gradient at step 3");
+            assertArrayEquals(ma2, adam.state().expAvg().get("a").toFloatArray(), "exp_avg a kept");
+            assertArrayEquals(va2, adam.state().expAvgSq().get("a").toFloatArray(), "exp_avg_sq a kept");
+            assertFalse(java.util.Arrays.equals(b2, p.get("b").toFloatArray()), "b stepped at step 3");
+            assertEquals(3, adam.state().step());
+        }
+    }
+
     @Test
     void weightDecayRuleIsRankTwoOrMore() {
         try (NDManager m = ENGINE.newBaseManager(Device.cpu())) {
