@@ -215,36 +215,40 @@ def check_positions(positions, spec, vocab, order, step=None):
     """The first problem among a row's positions [(ids, logprobs, counts or None)], or None.
 
     order: "descending" (plain top kinds), "ascending" (plain sample; compact shards decode in id order).
-    step: the compact quantisation step (top-p minimality is then checked within the step's error bound).
+    step: the compact quantisation step (mass and top-p minimality are then checked within the step's error bound).
     """
     kind, size, mass_p = spec
+    # plain: the stored columns; compact: the decoded entries (label_id_deltas, label_logprob_codes and _max)
+    ids_name, lp_name = ("decoded id", "decoded log-prob") if step else ("topk_ids", "topk_logprobs")
+    at = 0
     for t, (ids, lp, counts) in enumerate(positions):
         ids = np.asarray(ids, np.int64)
         lp = np.asarray(lp, np.float64)
-        if ids.min() < 0 or ids.max() >= vocab:
-            bad = int(ids[(ids < 0) | (ids >= vocab)][0])
-            return f"label ids: position {t} holds id {bad}, not in [0, vocab_size {vocab})"
-        if not np.isfinite(lp).all() or lp.max() > EPS:
-            bad = lp[~(np.isfinite(lp) & (lp <= EPS))][0]
-            return f"label log-probs: position {t} holds {bad}, not a finite log-probability (<= 0)"
+        bad = np.flatnonzero((ids < 0) | (ids >= vocab))
+        if bad.size:
+            j = int(bad[0])
+            return f"{ids_name}[{at + j}] (position {t}, rank {j}) = {ids[j]} is not in [0, vocab_size {vocab})"
+        bad = np.flatnonzero(~(np.isfinite(lp) & (lp <= EPS)))
+        if bad.size:
+            j = int(bad[0])
+            return f"{lp_name}[{at + j}] (position {t}, rank {j}) = {lp[j]} is not a finite log-probability (<= 0)"
         if order == "descending" and (np.diff(lp) > 0).any():
             j = int(np.argmax(np.diff(lp) > 0))
-            return f"topk_logprobs: position {t} is not sorted descending ({lp[j]} then {lp[j + 1]})"
+            return f"{lp_name}: position {t} is not sorted descending ({lp[j]} then {lp[j + 1]})"
         if order == "ascending" and (np.diff(ids) <= 0).any():
             j = int(np.argmax(np.diff(ids) <= 0))
-            return f"label ids: position {t} is not strictly ascending ({ids[j]} then {ids[j + 1]})"
+            return f"{ids_name}: position {t} is not strictly ascending ({ids[j]} then {ids[j + 1]})"
         if len(np.unique(ids)) != len(ids):
-            return f"label ids: position {t} holds an id twice"
+            return f"{ids_name}: position {t} holds an id twice"
         p = np.exp(lp)
-        # compact: each decoded p is within a factor exp(step / 2) of the written one (and the written mass <= 1)
+        # compact: each decoded p is within a factor exp(step / 2) of the written one (whose mass is <= 1)
         slack = math.exp(step / 2) if step else 1.0
         if p.sum() > slack * (1 + EPS):
-            bound = f" (decoded from codes of step {step}: {slack:.4f})" if step else ""
-            return f"label log-probs: position {t} has probability mass {p.sum()} > 1{bound}"
+            bound = f" (x exp(step / 2) = {slack:.4f} for step {step})" if step else ""
+            return f"{lp_name}: position {t} has probability mass {p.sum()} > 1{bound}"
         if kind == "top-p":
             # compact: only sure violations count (the bound above)
-            desc = np.sort(p)[::-1]
-            before = desc[:-1].sum()
+            before = np.sort(p)[::-1][:-1].sum()
             if len(p) > 1 and before / slack >= mass_p:
                 return f"top-p: position {t} is not minimal: its first {len(p) - 1} entries already hold {before} >= {mass_p}"
             if len(p) < size and len(p) < vocab and p.sum() * slack < mass_p - EPS:
@@ -255,6 +259,7 @@ def check_positions(positions, spec, vocab, order, step=None):
                 return f"label_counts: position {t} has a count {counts.min()} < 1"
             if counts.sum() != size:
                 return f"label_counts: position {t} sums to {counts.sum()} draws, expected {size}"
+        at += len(ids)
     return None
 
 
@@ -274,7 +279,7 @@ def check_shard(path, entry, manifest, problems, footers):
     name = os.path.basename(path)
     pf = pq.ParquetFile(path)
     meta = read_footer(name, pf, manifest)
-    footers[name] = {k: v for k, v in meta.items() if k != "distill.fidelity"}
+    footers[name] = {k: v for k, v in meta.items() if k.startswith("distill.") and k != "distill.fidelity"}
     type_problems = check_types(name, meta, pf.schema_arrow)
     problems.extend(type_problems)
     for g in range(pf.metadata.num_row_groups):
@@ -283,7 +288,7 @@ def check_shard(path, entry, manifest, problems, footers):
             if rg.column(c).compression != "ZSTD":
                 problems.append(f"{name}: row group {g} column {rg.column(c).path_in_schema} is {rg.column(c).compression}")
     if entry is not None and sha256(path) != entry["sha256"]:
-        problems.append(f"{name}: sha256 differs from the manifest's")
+        problems.append(f"{name}: sha256 is {sha256(path)}, manifest.json says {entry['sha256']}")
     if type_problems:
         return 0, 0
     version, k, vocab = meta["distill.schema_version"], int(meta["distill.top_k"]), int(meta["distill.vocab_size"])
