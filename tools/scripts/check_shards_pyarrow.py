@@ -368,9 +368,9 @@ def main(args):
             problems.append(str(e))
         except Exception as e:  # a corrupt file is a finding, not a crash
             problems.append(f"{os.path.basename(path)}: pyarrow cannot read it: {e}")
-    if run_dir is not None:
+    if run_dir is not None and footers:
+        first_name, first = next(iter(footers.items()))
         for name, footer in footers.items():
-            first_name, first = next(iter(footers.items()))
             if footer != first:
                 keys = sorted(k for k in footer.keys() | first.keys() if footer.get(k) != first.get(k))
                 problems.append(f"{name}: footer metadata differs from {first_name}'s: {', '.join(keys)}")
