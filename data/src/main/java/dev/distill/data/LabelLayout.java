@@ -10,17 +10,14 @@ public final class LabelLayout {
 
     private LabelLayout() {}
 
-    /** The first structural violation of {@code row} (sizes, lengths, counts), or null. */
-    public static String check(SoftLabelRow row, ShardMetadata meta) {
-        return check(row, meta, false);
-    }
-
     /**
      * The first violation of {@code row}, or null.
      *
      * @param contents also check ids, log-probabilities, order, distinctness and top-p minimality
+     * @param massLimit the largest mass a position may hold: 1 + {@link #EPSILON}, more for decoded compact rows
+     *     ({@link RowChecker#decodedWithStep})
      */
-    public static String check(SoftLabelRow row, ShardMetadata meta, boolean contents) {
+    public static String check(SoftLabelRow row, ShardMetadata meta, boolean contents, double massLimit) {
         int n = row.completionIds().length;
         int[] sizes = row.labelSizes();
         if (sizes == null || sizes.length != n) {
@@ -74,10 +71,10 @@ public final class LabelLayout {
                 }
             }
         }
-        return contents ? checkContents(row, meta) : null;
+        return contents ? checkContents(row, meta, massLimit) : null;
     }
 
-    private static String checkContents(SoftLabelRow row, ShardMetadata meta) {
+    private static String checkContents(SoftLabelRow row, ShardMetadata meta, double massLimit) {
         LogitsSpec spec = meta.logits();
         // rows as written: plain order (top kinds descending, sample by id); a compact shard reads back in id order
         boolean compact = meta.encoding() == LabelEncoding.COMPACT;
@@ -115,8 +112,9 @@ public final class LabelLayout {
                 before = mass;
                 mass += Math.exp(lp[i]);
             }
-            if (mass > 1 + EPSILON) {
-                return "topk_logprobs: position " + t + " has probability mass " + mass + " > 1";
+            if (mass > massLimit) {
+                return "topk_logprobs: position " + t + " has probability mass " + mass + " > "
+                        + (massLimit > 1 + EPSILON ? "exp(step / 2) = " + (massLimit / (1 + EPSILON)) : "1");
             }
             if (spec.kind() == LogitsSpec.Kind.TOP_P && meta.encoding() == LabelEncoding.PLAIN) {
                 if (sizes[t] > 1 && before >= spec.mass()) {

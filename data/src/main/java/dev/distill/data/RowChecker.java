@@ -20,6 +20,7 @@ public final class RowChecker {
     private final long promptEnd;
     private final Consumer<String> out;
     private final TeacherVocab vocab;
+    private double massLimit = 1 + EPSILON;
     private long lastPrompt = -1;
     private int lastSample = -1;
     private long completionTokens;
@@ -48,6 +49,16 @@ public final class RowChecker {
         this.promptStart = promptStart;
         this.promptEnd = promptEnd;
         this.out = out;
+    }
+
+    /**
+     * Checks rows as a compact shard with quantisation {@code step} decodes them: each log-prob but the position's
+     * maximum may be up to {@code step / 2} above its plain value, so a position's decoded mass may reach
+     * {@code exp(step / 2)} (1.032 at 1/16 nat) where the plain mass is 1. NaN (a plain shard) keeps the limit of 1.
+     */
+    public RowChecker decodedWithStep(double step) {
+        massLimit = Double.isNaN(step) ? 1 + EPSILON : Math.exp(step / 2) * (1 + EPSILON);
+        return this;
     }
 
     /** Completion tokens of the rows checked so far. */
@@ -103,8 +114,8 @@ public final class RowChecker {
         if (meta.schemaVersion() >= 2) {
             // top-k: the layout's structure, then the fixed-width checks below; other kinds: all of LabelLayout's rules
             boolean fixedWidth = meta.logits().kind() == LogitsSpec.Kind.TOP_K;
-            String problem =
-                    LabelLayout.check(row, meta, !fixedWidth); // sizes, counts, ids, log-probs, order, top-p minimality
+            String problem = LabelLayout.check(
+                    row, meta, !fixedWidth, massLimit); // sizes, counts, ids, log-probs, order, top-p minimality
             if (problem != null || !fixedWidth) {
                 if (problem != null) {
                     out.accept(where + problem);
@@ -213,8 +224,9 @@ public final class RowChecker {
                 }
                 mass += Math.exp(v);
             }
-            if (mass > 1 + EPSILON) {
-                out.accept(where + "topk_logprobs: position " + t + " has probability mass " + mass + " > 1");
+            if (mass > massLimit) {
+                out.accept(where + "topk_logprobs: position " + t + " has probability mass " + mass + " > "
+                        + (massLimit > 1 + EPSILON ? "exp(step / 2) = " + (massLimit / (1 + EPSILON)) : "1"));
                 return;
             }
         }

@@ -101,6 +101,11 @@ public final class ShardReader implements Iterable<SoftLabelRow>, AutoCloseable 
         return reader.getFileMetaData().getKeyValueMetaData();
     }
 
+    /** The compact encoding's quantisation step in nats (from the footer), or NaN for a plain shard. */
+    public double compactStep() {
+        return compactStep;
+    }
+
     /** Rows in the file, from the footer. */
     public long rowCount() {
         return reader.getRecordCount();

@@ -176,7 +176,8 @@ final class RunValidator {
                 out.add(name + ": " + reader.rowCount() + " rows, manifest.json says " + entry.rows());
             }
             long[] range = run.shardRange(i);
-            RowChecker checker = new RowChecker(name, meta, range[0], range[1], out::add, teacherVocab());
+            RowChecker checker = new RowChecker(name, meta, range[0], range[1], out::add, teacherVocab())
+                    .decodedWithStep(reader.compactStep());
             long row = 0;
             try {
                 for (Iterator<SoftLabelRow> it = reader.iterator(); it.hasNext(); row++) {

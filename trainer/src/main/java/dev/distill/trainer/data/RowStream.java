@@ -183,7 +183,9 @@ public final class RowStream implements RowSource {
                 } else {
                     reader = ShardReader.open(currentShard.file(), columns);
                     rows = reader.iterator();
-                    checker = columns.containsAll(ShardSchema.COLUMNS) ? checker(currentShard) : null;
+                    checker = columns.containsAll(ShardSchema.COLUMNS)
+                            ? checker(currentShard).decodedWithStep(reader.compactStep())
+                            : null;
                 }
                 rowInShard = 0;
             }
