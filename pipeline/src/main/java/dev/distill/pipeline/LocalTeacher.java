@@ -16,8 +16,9 @@ import java.util.List;
 
 /**
  * The teacher as a DJL model in this process. Generation decodes a left-padded batch together with a
- * preallocated KV cache and retires finished rows; scoring is one prefill per batch with the LM head
- * applied in chunks of positions. Per decode step, the chosen tokens stay on the device as the next
+ * preallocated KV cache and retires finished rows; scoring runs one prefill per group of rows (on a
+ * CPU a few rows at a time, see {@link #SCORE_CPU_FORWARD_TOKENS}) with the LM head applied in chunks of
+ * positions. Per decode step, the chosen tokens stay on the device as the next
  * input and {@link LabelCapture} copies what {@code --logits} needs to the host (for top-k and top-p two
  * arrays: the top log-probs with the chosen token's and the entropy, the top ids with the chosen token; for sample:N
  * the same two with the N ids drawn on the device).
@@ -26,14 +27,29 @@ public final class LocalTeacher implements Teacher {
     /** Upper bound on positions x vocabulary materialised at once by the LM head when scoring. */
     private static final long SCORE_LOGITS_BUDGET = 1L << 24;
 
+    /**
+     * On a CPU, tokens (rows x longest span) of one scoring forward: a batch is scored a few rows at a
+     * time, so each layer's activations ([rows, T, intermediate] float32: 2.9 MB at 512 tokens of the
+     * bench preset) stay in the caches instead of streaming through memory at every elementwise op
+     * (measured in docs/model.md, "Where the time goes"). On a GPU the whole batch is one forward.
+     */
+    static final int SCORE_CPU_FORWARD_TOKENS = 512;
+
     /** Id written into left padding; masked out, so any valid id does. */
     private static final long PAD_ID = 0;
 
     private final CausalLM model;
     private CategoricalDraws draws; // loaded by the first sample:N batch
+    private final int scoreForwardTokens;
 
     public LocalTeacher(CausalLM model) {
+        this(model, model.device().isGpu() ? Integer.MAX_VALUE : SCORE_CPU_FORWARD_TOKENS);
+    }
+
+    /** A teacher whose scoring forwards hold up to {@code scoreForwardTokens} tokens (rows x longest span). */
+    LocalTeacher(CausalLM model, int scoreForwardTokens) {
         this.model = model;
+        this.scoreForwardTokens = scoreForwardTokens;
     }
 
     private LabelCapture labelCapture(LogitsSpec spec) {
@@ -154,9 +170,48 @@ public final class LocalTeacher implements Teacher {
 
     @Override
     public List<TeacherOutput> score(List<WorkItem> batch, LogitsSpec logitsSpec) {
+        LabelCapture capture = labelCapture(logitsSpec);
+        TeacherOutput[] out = new TeacherOutput[batch.size()];
+        for (int[] group : forwardGroups(batch, scoreForwardTokens)) {
+            List<WorkItem> rows = Arrays.stream(group).mapToObj(batch::get).toList();
+            List<TeacherOutput> scored = scoreRows(rows, capture);
+            for (int i = 0; i < group.length; i++) {
+                out[group[i]] = scored.get(i);
+            }
+        }
+        return List.of(out);
+    }
+
+    /**
+     * The rows of {@code batch} (indices) in groups of one forward each: longest first, a group holding
+     * as many rows as fit in {@code tokens} at its longest row's span (always at least one row).
+     */
+    static List<int[]> forwardGroups(List<WorkItem> batch, int tokens) {
+        Integer[] order = new Integer[batch.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(
+                order,
+                (a, b) -> Integer.compare(batch.get(b).tokenSpan(), batch.get(a).tokenSpan()));
+        List<int[]> groups = new ArrayList<>();
+        for (int from = 0; from < order.length; ) {
+            long span = batch.get(order[from]).tokenSpan();
+            int n = (int) Math.max(1, Math.min(order.length - from, tokens / span));
+            int[] g = new int[n];
+            for (int i = 0; i < n; i++) {
+                g[i] = order[from + i];
+            }
+            groups.add(g);
+            from += n;
+        }
+        return groups;
+    }
+
+    /** One forward over {@code batch} (left-padded to its longest row), the LM head in chunks of positions. */
+    private List<TeacherOutput> scoreRows(List<WorkItem> batch, LabelCapture capture) {
         int rows = batch.size();
         int total = batch.stream().mapToInt(WorkItem::tokenSpan).max().orElseThrow();
-        LabelCapture capture = labelCapture(logitsSpec);
         List<TeacherOutput> out = new ArrayList<>(rows);
         try (NDManager bm = model.manager().newSubManager()) {
             Batching.LeftPadded seqs = Batching.leftPad(
