@@ -16,9 +16,10 @@ import java.util.List;
 
 /**
  * The teacher as a DJL model in this process. Generation decodes a left-padded batch together with a
- * preallocated KV cache and retires finished rows; scoring runs one prefill per group of rows (on a
- * CPU a few rows at a time, see {@link #SCORE_CPU_FORWARD_TOKENS}) with the LM head applied in chunks of
- * positions. Per decode step, the chosen tokens stay on the device as the next
+ * preallocated KV cache and retires finished rows; scoring runs one prefill per group of rows with
+ * the LM head applied in chunks of positions. On a CPU both keep each forward to a few hundred tokens
+ * ({@link #CPU_FORWARD_TOKENS}): prompts are prefilled a few positions at a time, scored a few rows at
+ * a time. Per decode step, the chosen tokens stay on the device as the next
  * input and {@link LabelCapture} copies what {@code --logits} needs to the host (for top-k and top-p two
  * arrays: the top log-probs with the chosen token's and the entropy, the top ids with the chosen token; for sample:N
  * the same two with the N ids drawn on the device).
@@ -28,28 +29,28 @@ public final class LocalTeacher implements Teacher {
     private static final long SCORE_LOGITS_BUDGET = 1L << 24;
 
     /**
-     * On a CPU, tokens (rows x longest span) of one scoring forward: a batch is scored a few rows at a
-     * time, so each layer's activations ([rows, T, intermediate] float32: 2.9 MB at 512 tokens of the
+     * On a CPU, tokens (rows x positions) of one forward: a batch is scored a few rows at a time and its
+     * prompts are prefilled a few positions at a time, so each layer's activations ([rows, T, intermediate] float32: 2.9 MB at 512 tokens of the
      * bench preset) stay in the caches instead of streaming through memory at every elementwise op
      * (measured in docs/model.md, "Where the time goes"). On a GPU the whole batch is one forward.
      */
-    static final int SCORE_CPU_FORWARD_TOKENS = 512;
+    static final int CPU_FORWARD_TOKENS = 512;
 
     /** Id written into left padding; masked out, so any valid id does. */
     private static final long PAD_ID = 0;
 
     private final CausalLM model;
     private CategoricalDraws draws; // loaded by the first sample:N batch
-    private final int scoreForwardTokens;
+    private final int forwardTokens;
 
     public LocalTeacher(CausalLM model) {
-        this(model, model.device().isGpu() ? Integer.MAX_VALUE : SCORE_CPU_FORWARD_TOKENS);
+        this(model, model.device().isGpu() ? Integer.MAX_VALUE : CPU_FORWARD_TOKENS);
     }
 
-    /** A teacher whose scoring forwards hold up to {@code scoreForwardTokens} tokens (rows x longest span). */
-    LocalTeacher(CausalLM model, int scoreForwardTokens) {
+    /** A teacher whose prefills and scoring forwards hold up to {@code forwardTokens} tokens (rows x positions). */
+    LocalTeacher(CausalLM model, int forwardTokens) {
         this.model = model;
-        this.scoreForwardTokens = scoreForwardTokens;
+        this.forwardTokens = forwardTokens;
     }
 
     private LabelCapture labelCapture(LogitsSpec spec) {
@@ -105,6 +106,23 @@ public final class LocalTeacher implements Teacher {
             NDArray input = prompts.inputIds(bm); // [B, P], then [Ba, 1]
             NDArray positions = prompts.positionIds(bm); // [B, P], then [Ba, 1]
             int[] active = range(rows); // batch row of each cache row
+            // Every chunk of positions of the prompts but the last only fills the cache (see CPU_FORWARD_TOKENS).
+            int chunk = Math.max(1, forwardTokens / rows);
+            int filled = 0;
+            for (; promptLen - filled > chunk; filled += chunk) {
+                try (NDManager sm = bm.newSubManager()) {
+                    String cols = ":, " + filled + ":" + (filled + chunk);
+                    NDArray chunkMask = mask.get(":, :" + (filled + chunk)); // [B, S]
+                    NDArray chunkInput = input.get(cols); // [B, chunk]
+                    NDArray chunkPositions = positions.get(cols); // [B, chunk]
+                    new NDList(chunkMask, chunkInput, chunkPositions).attach(sm);
+                    model.hidden(chunkInput, chunkPositions, chunkMask, cache); // [B, chunk, H], attached to sm
+                }
+            }
+            if (filled > 0) {
+                input = input.get(":, " + filled + ":"); // [B, P - filled]
+                positions = positions.get(":, " + filled + ":");
+            }
             for (int step = 0; active.length > 0; step++) {
                 try (NDManager sm = bm.newSubManager()) {
                     input.attach(sm); // freed with this step; ops on it put their results in sm
@@ -172,7 +190,7 @@ public final class LocalTeacher implements Teacher {
     public List<TeacherOutput> score(List<WorkItem> batch, LogitsSpec logitsSpec) {
         LabelCapture capture = labelCapture(logitsSpec);
         TeacherOutput[] out = new TeacherOutput[batch.size()];
-        for (int[] group : forwardGroups(batch, scoreForwardTokens)) {
+        for (int[] group : forwardGroups(batch, forwardTokens)) {
             List<WorkItem> rows = Arrays.stream(group).mapToObj(batch::get).toList();
             List<TeacherOutput> scored = scoreRows(rows, capture);
             for (int i = 0; i < group.length; i++) {

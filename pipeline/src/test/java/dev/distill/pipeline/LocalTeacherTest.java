@@ -168,6 +168,18 @@ class LocalTeacherTest {
     }
 
     @Test
+    void prefillingOnePositionAtATimeGeneratesWhatOneWholePrefillDoes() {
+        List<TeacherOutput> whole = new LocalTeacher(model, Integer.MAX_VALUE).generate(prompts, greedy(4));
+        List<TeacherOutput> chunked =
+                new LocalTeacher(model, 1).generate(prompts, greedy(4)); // one position per forward
+        for (int b = 0; b < prompts.size(); b++) {
+            assertArrayEquals(whole.get(b).completionIds(), chunked.get(b).completionIds(), "row " + b);
+            assertArrayEquals(whole.get(b).topkIds(), chunked.get(b).topkIds(), "row " + b);
+            assertArrayEquals(whole.get(b).topkLogprobs(), chunked.get(b).topkLogprobs(), 1e-5f, "row " + b);
+        }
+    }
+
+    @Test
     void forwardGroupsTakeTheLongestRowsFirstWithinTheTokenBudget() {
         List<WorkItem> rows = new ArrayList<>();
         for (int span : new int[] {3, 10, 4, 10, 6}) {
