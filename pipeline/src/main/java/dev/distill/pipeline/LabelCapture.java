@@ -47,7 +47,6 @@ final class LabelCapture {
      */
     Step capture(NDArray logits, NDArray logp, NDArray chosen, long[] rowSeeds, int[] positions, int from) {
         NDArray p = logp.exp(); // [C, V]
-        NDArray plogp = p.mul(logp).sum(new int[] {1}, true); // [C, 1]: -entropy (negated on the host)
         NDArray chosenLogp = logp.gather(chosen, 1); // [C, 1]
         NDArray entryLogp; // [C, w]
         NDArray entryIds; // [C, w]
@@ -67,6 +66,8 @@ final class LabelCapture {
             entryIds = draws.draw(proposal, logits.getManager().create(u, new Shape(c, width))); // [C, N] ascending
             entryLogp = logp.gather(entryIds, 1); // [C, N]
         }
+        // [C, 1]: -entropy (negated on the host); p log p in place (p is not read after this): no second [C, V] array
+        NDArray plogp = p.muli(logp).sum(new int[] {1}, true);
         float[] values =
                 NDArrays.concat(new NDList(entryLogp, chosenLogp, plogp), 1).toFloatArray(); // [C, w + 2]
         long[] ids = entryIds.concat(chosen, 1).toLongArray(); // [C, w + 1]

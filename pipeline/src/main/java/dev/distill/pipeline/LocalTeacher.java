@@ -16,8 +16,10 @@ import java.util.List;
 
 /**
  * The teacher as a DJL model in this process. Generation decodes a left-padded batch together with a
- * preallocated KV cache and retires finished rows; scoring is one prefill per batch with the LM head
- * applied in chunks of positions. Per decode step, the chosen tokens stay on the device as the next
+ * preallocated KV cache and retires finished rows; scoring runs one prefill per group of rows with
+ * the LM head applied in chunks of positions. On a CPU both keep each forward to a few hundred tokens
+ * ({@link #CPU_FORWARD_TOKENS}): prompts are prefilled a few positions at a time, scored a few rows at
+ * a time. Per decode step, the chosen tokens stay on the device as the next
  * input and {@link LabelCapture} copies what {@code --logits} needs to the host (for top-k and top-p two
  * arrays: the top log-probs with the chosen token's and the entropy, the top ids with the chosen token; for sample:N
  * the same two with the N ids drawn on the device).
@@ -26,14 +28,29 @@ public final class LocalTeacher implements Teacher {
     /** Upper bound on positions x vocabulary materialised at once by the LM head when scoring. */
     private static final long SCORE_LOGITS_BUDGET = 1L << 24;
 
+    /**
+     * On a CPU, tokens (rows x positions) of one forward: a batch is scored a few rows at a time and its
+     * prompts are prefilled a few positions at a time, so each layer's activations ([rows, T, intermediate] float32: 2.9 MB at 512 tokens of the
+     * bench preset) stay in the caches instead of streaming through memory at every elementwise op
+     * (measured in docs/model.md, "Where the time goes"). On a GPU the whole batch is one forward.
+     */
+    static final int CPU_FORWARD_TOKENS = 512;
+
     /** Id written into left padding; masked out, so any valid id does. */
     private static final long PAD_ID = 0;
 
     private final CausalLM model;
     private CategoricalDraws draws; // loaded by the first sample:N batch
+    private final int forwardTokens;
 
     public LocalTeacher(CausalLM model) {
+        this(model, model.device().isGpu() ? Integer.MAX_VALUE : CPU_FORWARD_TOKENS);
+    }
+
+    /** A teacher whose prefills and scoring forwards hold up to {@code forwardTokens} tokens (rows x positions). */
+    LocalTeacher(CausalLM model, int forwardTokens) {
         this.model = model;
+        this.forwardTokens = forwardTokens;
     }
 
     private LabelCapture labelCapture(LogitsSpec spec) {
@@ -89,6 +106,23 @@ public final class LocalTeacher implements Teacher {
             NDArray input = prompts.inputIds(bm); // [B, P], then [Ba, 1]
             NDArray positions = prompts.positionIds(bm); // [B, P], then [Ba, 1]
             int[] active = range(rows); // batch row of each cache row
+            // Every chunk of positions of the prompts but the last only fills the cache (see CPU_FORWARD_TOKENS).
+            int chunk = Math.max(1, forwardTokens / rows);
+            int filled = 0;
+            for (; promptLen - filled > chunk; filled += chunk) {
+                try (NDManager sm = bm.newSubManager()) {
+                    String cols = ":, " + filled + ":" + (filled + chunk);
+                    NDArray chunkMask = mask.get(":, :" + (filled + chunk)); // [B, S]
+                    NDArray chunkInput = input.get(cols); // [B, chunk]
+                    NDArray chunkPositions = positions.get(cols); // [B, chunk]
+                    new NDList(chunkMask, chunkInput, chunkPositions).attach(sm);
+                    model.hidden(chunkInput, chunkPositions, chunkMask, cache); // [B, chunk, H], attached to sm
+                }
+            }
+            if (filled > 0) {
+                input = input.get(":, " + filled + ":"); // [B, P - filled]
+                positions = positions.get(":, " + filled + ":");
+            }
             for (int step = 0; active.length > 0; step++) {
                 try (NDManager sm = bm.newSubManager()) {
                     input.attach(sm); // freed with this step; ops on it put their results in sm
@@ -154,9 +188,48 @@ public final class LocalTeacher implements Teacher {
 
     @Override
     public List<TeacherOutput> score(List<WorkItem> batch, LogitsSpec logitsSpec) {
+        LabelCapture capture = labelCapture(logitsSpec);
+        TeacherOutput[] out = new TeacherOutput[batch.size()];
+        for (int[] group : forwardGroups(batch, forwardTokens)) {
+            List<WorkItem> rows = Arrays.stream(group).mapToObj(batch::get).toList();
+            List<TeacherOutput> scored = scoreRows(rows, capture);
+            for (int i = 0; i < group.length; i++) {
+                out[group[i]] = scored.get(i);
+            }
+        }
+        return List.of(out);
+    }
+
+    /**
+     * The rows of {@code batch} (indices) in groups of one forward each: longest first, a group holding
+     * as many rows as fit in {@code tokens} at its longest row's span (always at least one row).
+     */
+    static List<int[]> forwardGroups(List<WorkItem> batch, int tokens) {
+        Integer[] order = new Integer[batch.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(
+                order,
+                (a, b) -> Integer.compare(batch.get(b).tokenSpan(), batch.get(a).tokenSpan()));
+        List<int[]> groups = new ArrayList<>();
+        for (int from = 0; from < order.length; ) {
+            long span = batch.get(order[from]).tokenSpan();
+            int n = (int) Math.max(1, Math.min(order.length - from, tokens / span));
+            int[] g = new int[n];
+            for (int i = 0; i < n; i++) {
+                g[i] = order[from + i];
+            }
+            groups.add(g);
+            from += n;
+        }
+        return groups;
+    }
+
+    /** One forward over {@code batch} (left-padded to its longest row), the LM head in chunks of positions. */
+    private List<TeacherOutput> scoreRows(List<WorkItem> batch, LabelCapture capture) {
         int rows = batch.size();
         int total = batch.stream().mapToInt(WorkItem::tokenSpan).max().orElseThrow();
-        LabelCapture capture = labelCapture(logitsSpec);
         List<TeacherOutput> out = new ArrayList<>(rows);
         try (NDManager bm = model.manager().newSubManager()) {
             Batching.LeftPadded seqs = Batching.leftPad(

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * see the GPU kit's README), so these counts bound decode speed there; the budgets below are today's
  * counts and a change that adds ops to the hot path must raise them on purpose. The fused attention
  * is one TorchScript call ("forward"), counted as one op. +3 per step: the teacher's entropy for the fidelity
- * measure of docs/shard-format.md (exp, mul and sum, copied with the top-k in one concat).
+ * measure of docs/shard-format.md (exp, an in-place mul and sum, copied with the top-k in one concat).
  */
 class DecodeStepCostTest {
     /** libtorch ops a decoder layer adds to a decode step, and the ops of a step outside the layers. */

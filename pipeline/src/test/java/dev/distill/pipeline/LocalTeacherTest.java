@@ -148,6 +148,54 @@ class LocalTeacherTest {
     }
 
     @Test
+    void scoringRowByRowEqualsScoringTheBatchInOneForward() {
+        List<WorkItem> forced = new ArrayList<>();
+        for (TeacherOutput g : teacher.generate(prompts, greedy(4))) {
+            WorkItem w = g.item();
+            forced.add(new WorkItem(w.promptIndex(), 0, w.promptIds(), g.completionIds(), 0, w.rowSeed()));
+        }
+        List<TeacherOutput> together = new LocalTeacher(model, Integer.MAX_VALUE).score(forced, 4);
+        List<TeacherOutput> rowByRow = new LocalTeacher(model, 1).score(forced, 4); // one forward per row
+        assertEquals(forced.size(), rowByRow.size());
+        for (int b = 0; b < forced.size(); b++) {
+            TeacherOutput a = together.get(b);
+            TeacherOutput r = rowByRow.get(b);
+            assertEquals(forced.get(b).promptIndex(), r.item().promptIndex(), "row " + b + " kept its place");
+            assertArrayEquals(a.topkIds(), r.topkIds(), "row " + b);
+            assertArrayEquals(a.topkLogprobs(), r.topkLogprobs(), 1e-5f, "row " + b);
+            assertArrayEquals(a.completionLogprobs(), r.completionLogprobs(), 1e-5f, "row " + b);
+        }
+    }
+
+    @Test
+    void prefillingOnePositionAtATimeGeneratesWhatOneWholePrefillDoes() {
+        List<TeacherOutput> whole = new LocalTeacher(model, Integer.MAX_VALUE).generate(prompts, greedy(4));
+        List<TeacherOutput> chunked =
+                new LocalTeacher(model, 1).generate(prompts, greedy(4)); // one position per forward
+        for (int b = 0; b < prompts.size(); b++) {
+            assertArrayEquals(whole.get(b).completionIds(), chunked.get(b).completionIds(), "row " + b);
+            assertArrayEquals(whole.get(b).topkIds(), chunked.get(b).topkIds(), "row " + b);
+            assertArrayEquals(whole.get(b).topkLogprobs(), chunked.get(b).topkLogprobs(), 1e-5f, "row " + b);
+        }
+    }
+
+    @Test
+    void forwardGroupsTakeTheLongestRowsFirstWithinTheTokenBudget() {
+        List<WorkItem> rows = new ArrayList<>();
+        for (int span : new int[] {3, 10, 4, 10, 6}) {
+            rows.add(new WorkItem(rows.size(), 0, new int[span - 1], new int[1], 0, 0));
+        }
+        List<int[]> groups = LocalTeacher.forwardGroups(rows, 20);
+        // spans 10, 10 | 6, 4, 3 (18 tokens at span 6) ; a row longer than the budget is a group of its own
+        assertArrayEquals(new int[] {1, 3}, groups.get(0));
+        assertArrayEquals(new int[] {4, 2, 0}, groups.get(1));
+        assertEquals(2, groups.size());
+        assertEquals(
+                List.of(1, 3, 4, 2, 0),
+                LocalTeacher.forwardGroups(rows, 5).stream().map(g -> g[0]).toList());
+    }
+
+    @Test
     void sampledRowsDoNotDependOnTheirBatch() {
         GenerationParams sample = new GenerationParams(4, new TokenSampler(false, 3.0f, 1.0f), eos);
         List<TeacherOutput> together = teacher.generate(prompts, sample);
