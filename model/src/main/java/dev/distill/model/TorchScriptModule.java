@@ -76,9 +76,14 @@ final class TorchScriptModule implements AutoCloseable {
                 inputs[i].setName(null);
             }
         }
+        // Without the graph executor's optimisation: with it, libtorch replaces the ops' own backward
+        // with its autodiff graphs (DifferentiableGraphBackward), 23% of a training step in TrainBench
+        // --profile, 2026-12-06 (train 16 x 512: 408 and 429 tok/s with it, 441 without).
+        JniUtils.setGraphExecutorOptimize(false);
         try {
             return IValueUtils.forward(module, new NDList(inputs), true).singletonOrThrow();
         } finally {
+            JniUtils.setGraphExecutorOptimize(true);
             for (int i = 0; i < inputs.length; i++) {
                 if (names[i] != null) {
                     inputs[i].setName(names[i]);
