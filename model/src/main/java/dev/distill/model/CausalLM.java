@@ -56,6 +56,8 @@ public final class CausalLM implements AutoCloseable {
     private final DecoderLayer.Constants constants;
     private final RotaryTables rope;
     private final FusedAttention fused;
+    private final RmsNorm norm;
+    private final SwiGlu swiGlu;
 
     private CausalLM(
             ModelConfig config,
@@ -75,8 +77,6 @@ public final class CausalLM implements AutoCloseable {
         NDArray visible = manager.create(0f);
         NDArray masked = manager.create(AttentionBias.MASKED);
         constants = new DecoderLayer.Constants(
-                manager.create((float) config.rmsNormEps()),
-                manager.create(-0.5f),
                 manager.create((float) (1.0 / Math.sqrt(d))),
                 visible,
                 masked,
@@ -84,6 +84,8 @@ public final class CausalLM implements AutoCloseable {
                 manager.create(dtype == DataType.FLOAT16 ? -65504f : AttentionBias.MASKED)
                         .toType(dtype, false));
         fused = FUSED ? new FusedAttention(manager) : null;
+        norm = new RmsNorm(manager, manager.create((float) config.rmsNormEps()));
+        swiGlu = new SwiGlu(manager);
         rope = new RotaryTables(
                 manager,
                 manager.create(config.rope().inverseFrequencies(d)),
@@ -92,7 +94,7 @@ public final class CausalLM implements AutoCloseable {
                 config.numHeads() + 2 * config.numKvHeads());
         layers = new DecoderLayer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
-            layers[i] = new DecoderLayer(i, config, params, constants);
+            layers[i] = new DecoderLayer(i, config, params, constants, norm, swiGlu);
         }
     }
 
@@ -281,7 +283,7 @@ public final class CausalLM implements AutoCloseable {
             if (taps != null) {
                 taps.detach();
             }
-            return Ops.rmsNorm(x, finalNorm, constants.eps(), constants.minusHalf()); // [B, T, H]
+            return norm.apply(x, finalNorm); // [B, T, H]
         });
         if (taps != null) {
             taps.adopt(inputIds.getManager());
@@ -493,6 +495,8 @@ public final class CausalLM implements AutoCloseable {
         if (fused != null) {
             fused.close();
         }
+        norm.close();
+        swiGlu.close();
         manager.close();
     }
 }

@@ -22,8 +22,9 @@ final class DecoderLayer {
     private final int heads;
     private final int kvHeads;
     private final int headDim;
-    private final int intermediate;
     private final Constants k;
+    private final RmsNorm norm;
+    private final SwiGlu swiGlu;
     private final NDArray inputNorm;
     private final Linear qkv;
     private final NDArray qNorm;
@@ -34,14 +35,16 @@ final class DecoderLayer {
     private final Linear gateUp;
     private final Linear down;
 
-    DecoderLayer(int index, ModelConfig c, Map<String, NDArray> params, Constants constants) {
+    DecoderLayer(
+            int index, ModelConfig c, Map<String, NDArray> params, Constants constants, RmsNorm norm, SwiGlu swiGlu) {
         String p = "model.layers." + index + ".";
         this.index = index;
         this.heads = c.numHeads();
         this.kvHeads = c.numKvHeads();
         this.headDim = c.headDim();
-        this.intermediate = c.intermediateSize();
         this.k = constants;
+        this.norm = norm;
+        this.swiGlu = swiGlu;
         inputNorm = params.get(p + "input_layernorm.weight");
         qkv = new Linear(params.get(p + "self_attn.qkv_proj.weight"), params.get(p + "self_attn.qkv_proj.bias"));
         qNorm = params.get(p + "self_attn.q_norm.weight");
@@ -74,7 +77,7 @@ final class DecoderLayer {
         long span = past + t;
         long all = heads + 2L * kvHeads;
 
-        NDArray h = Ops.rmsNorm(x, inputNorm, k.eps, k.minusHalf);
+        NDArray h = norm.apply(x, inputNorm);
         NDArray proj = qkv.apply(h); // [B, T, (Hq+2Hkv)*D]
         NDArray q; // [B, T, Hq, D]
         NDArray keys; // [B, Hkv, S, D]
@@ -86,7 +89,7 @@ final class DecoderLayer {
             NDList qkAndV = proj.reshape(b, t, all, headDim).split(new long[] {heads + kvHeads}, 2);
             NDArray qk = qkAndV.get(0); // [B, T, Hq+Hkv, D]
             if (qNorm != null) {
-                qk = Ops.rmsNorm(qk, headNormWeight(), k.eps, k.minusHalf);
+                qk = norm.apply(qk, headNormWeight());
             }
             NDList qAndK = rope.rotate(qk.reshape(b, t, heads + kvHeads, 2, headDim / 2))
                     .reshape(b, t, heads + kvHeads, headDim)
@@ -100,7 +103,7 @@ final class DecoderLayer {
         } else {
             if (qNorm != null) {
                 NDList qkAndV = proj.reshape(b, t, all, headDim).split(new long[] {heads + kvHeads}, 2);
-                NDArray qk = Ops.rmsNorm(qkAndV.get(0), headNormWeight(), k.eps, k.minusHalf); // [B, T, Hq+Hkv, D]
+                NDArray qk = norm.apply(qkAndV.get(0), headNormWeight()); // [B, T, Hq+Hkv, D]
                 proj = qk.concat(qkAndV.get(1), 2);
             }
             NDArray rotated = rope.apply(proj.reshape(b, t, all, 2, headDim / 2), heads + kvHeads)
@@ -136,10 +139,8 @@ final class DecoderLayer {
                         .reshape(b, t, (long) heads * headDim); // [B, T, Hq*D]
         x = x.add(oProj.apply(context));
 
-        h = Ops.rmsNorm(x, postNorm, k.eps, k.minusHalf);
-        NDList gateAndUp = gateUp.apply(h).split(new long[] {intermediate}, 2); // 2 x [B, T, I]
-        NDArray gate = gateAndUp.get(0);
-        NDArray act = gate.mul(Ops.sigmoid(gate)).mul(gateAndUp.get(1)); // silu(gate) * up
+        h = norm.apply(x, postNorm);
+        NDArray act = swiGlu.apply(gateUp.apply(h)); // [B, T, 2I] -> silu(gate) * up [B, T, I]
         return x.add(down.apply(act));
     }
 
@@ -186,16 +187,9 @@ final class DecoderLayer {
 
     /**
      * 0-dim constants on the model's device, made once (a Java number operand would be copied to the
-     * device at every use): RMSNorm's eps and -1/2, the attention scale, and the two values of the
+     * device at every use): the attention scale, and the two values of the
      * attention bias, float32 for the explicit softmax and in the model dtype for the fused kernel
      * (-1e9, or float16's lowest finite value: a row that sees nothing stays finite).
      */
-    record Constants(
-            NDArray eps,
-            NDArray minusHalf,
-            NDArray scale,
-            NDArray visible,
-            NDArray masked,
-            NDArray fusedVisible,
-            NDArray fusedMasked) {}
+    record Constants(NDArray scale, NDArray visible, NDArray masked, NDArray fusedVisible, NDArray fusedMasked) {}
 }

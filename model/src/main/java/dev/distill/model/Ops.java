@@ -10,7 +10,7 @@ import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * The libtorch calls DJL's NDArray API does not expose as one op (linear with the weight in
- * [out, in] layout, embedding lookup, softmax with an output dtype, row selection), plus RMSNorm;
+ * [out, in] layout, embedding lookup, softmax with an output dtype, row selection, differentiable casts);
  * and the autograd controls other modules need (a parameter's accumulated gradient, zeroing it, grad
  * mode per thread), so DJL's engine internals stay in this module. Each result is attached to the
  * first argument's manager.
@@ -33,24 +33,9 @@ public final class Ops {
         return JniUtils.softmax((PtNDArray) x, axis, DataType.FLOAT32);
     }
 
-    static NDArray sigmoid(NDArray x) {
-        return JniUtils.sigmoid((PtNDArray) x);
-    }
-
     /** Rows of x along dim 0: x [N, ..], int64 rows [M..] -> [M.., ..] */
     static NDArray selectRows(NDArray x, NDArray rows) {
         return JniUtils.indexAdv((PtNDArray) x, new NDIndex("{}", rows), (PtNDManager) x.getManager());
-    }
-
-    /**
-     * transformers' LlamaRMSNorm: in float32, x * (mean(x^2) + eps)^-1/2, cast back to x's dtype,
-     * times the weight. {@code eps} and {@code minusHalf} are 0-dim float32 constants on x's device.
-     */
-    static NDArray rmsNorm(NDArray x, NDArray weight, NDArray eps, NDArray minusHalf) {
-        DataType type = x.getDataType();
-        NDArray xf = cast(x, DataType.FLOAT32);
-        NDArray inv = xf.square().mean(new int[] {-1}, true).add(eps).pow(minusHalf); // [.., 1]
-        return cast(xf.mul(inv), type).mul(weight);
     }
 
     /**
