@@ -74,6 +74,18 @@ public final class LabelLayout {
         return contents ? checkContents(row, meta, massLimit) : null;
     }
 
+    /**
+     * The violation of position {@code t} holding {@code mass} over {@code massLimit} (1 + {@link #EPSILON}, or a
+     * compact shard's exp(step / 2) allowance times it), or null; shared with {@link RowChecker}'s top-k rows.
+     */
+    static String massProblem(int t, double mass, double massLimit) {
+        if (mass <= massLimit) {
+            return null;
+        }
+        return "topk_logprobs: position " + t + " has probability mass " + mass + " > "
+                + (massLimit > 1 + EPSILON ? "exp(step / 2) = " + (massLimit / (1 + EPSILON)) : "1");
+    }
+
     private static String checkContents(SoftLabelRow row, ShardMetadata meta, double massLimit) {
         LogitsSpec spec = meta.logits();
         // rows as written: plain order (top kinds descending, sample by id); a compact shard reads back in id order
@@ -112,9 +124,9 @@ public final class LabelLayout {
                 before = mass;
                 mass += Math.exp(lp[i]);
             }
-            if (mass > massLimit) {
-                return "topk_logprobs: position " + t + " has probability mass " + mass + " > "
-                        + (massLimit > 1 + EPSILON ? "exp(step / 2) = " + (massLimit / (1 + EPSILON)) : "1");
+            String tooMuch = massProblem(t, mass, massLimit);
+            if (tooMuch != null) {
+                return tooMuch;
             }
             if (spec.kind() == LogitsSpec.Kind.TOP_P && meta.encoding() == LabelEncoding.PLAIN) {
                 if (sizes[t] > 1 && before >= spec.mass()) {

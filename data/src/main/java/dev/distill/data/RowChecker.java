@@ -10,7 +10,7 @@ import java.util.function.Consumer;
  */
 public final class RowChecker {
     /** Tolerance for float32 rounding: log-probabilities may exceed 0, and top-k mass 1, by this much. */
-    public static final double EPSILON = 1e-4;
+    public static final double EPSILON = LabelLayout.EPSILON;
 
     private final String file;
     private final ShardMetadata meta;
@@ -224,9 +224,9 @@ public final class RowChecker {
                 }
                 mass += Math.exp(v);
             }
-            if (mass > massLimit) {
-                out.accept(where + "topk_logprobs: position " + t + " has probability mass " + mass + " > "
-                        + (massLimit > 1 + EPSILON ? "exp(step / 2) = " + (massLimit / (1 + EPSILON)) : "1"));
+            String tooMuch = LabelLayout.massProblem(t, mass, massLimit);
+            if (tooMuch != null) {
+                out.accept(where + tooMuch);
                 return;
             }
         }

@@ -256,12 +256,12 @@ public final class ShardWriter implements AutoCloseable {
         abort();
     }
 
-    /** The ParquetWriter builder for {@link SoftLabelWriteSupport}. */
     /** The Parquet path of a {@code LIST<...>} column's values. */
     private static String listValues(String column) {
         return column + ".list.element";
     }
 
+    /** The ParquetWriter builder for {@link SoftLabelWriteSupport}. */
     private static final class Builder extends ParquetWriter.Builder<SoftLabelRow, Builder> {
         private final ShardMetadata metadata;
         private final java.util.function.Supplier<Map<String, String>> finalMetadata;
