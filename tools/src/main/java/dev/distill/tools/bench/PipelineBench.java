@@ -71,7 +71,7 @@ public final class PipelineBench implements Callable<Integer> {
 
     @Option(
             names = "--profile",
-            description = "directory: record each score run with libtorch's profiler and write "
+            description = "directory: record each generate and score run with libtorch's profiler and write "
                     + "its trace and a table of the ops that took the most time (score-B.json, score-B.md)")
     Path profile;
 
@@ -92,9 +92,15 @@ public final class PipelineBench implements Callable<Integer> {
             if (what.contains("generate")) {
                 teacher.generate(items(teacher, 1, 8, 4, false), greedy); // warm-up
                 for (int b : bs) {
+                    if (profile != null) {
+                        OpProfiler.start();
+                    }
                     long t0 = System.nanoTime();
                     List<TeacherOutput> out = teacher.generate(items(teacher, b, promptLen, newTokens, false), greedy);
                     double s = (System.nanoTime() - t0) / 1e9;
+                    if (profile != null) {
+                        writeProfile(profile, "generate-" + b);
+                    }
                     long tokens = out.stream()
                             .mapToLong(o -> o.completionIds().length)
                             .sum();
