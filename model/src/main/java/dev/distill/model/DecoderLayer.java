@@ -81,7 +81,9 @@ final class DecoderLayer {
      * x [B, T, H] -> [B, T, H]. With a cache, this layer's keys/values are written at slots
      * [past, past + T) and attention reads slots [0, past + T). {@code fused} non-null: attention by
      * libtorch's fused kernel, {@code bias} [B, 1, G*T, S] (T > 1) or [B, 1, 1, S] in the model dtype;
-     * null: explicit float32 softmax, {@code bias} [B, 1, T, S] float32 (see {@link AttentionBias}).
+     * null: explicit float32 softmax, {@code bias} [B, 1, T, S] float32 (see {@link AttentionBias}). A decode
+     * step (T = 1, a cache, the fused kernel, no taps on this layer's values, no autograd) runs as one
+     * {@link DecodeStep} call with the same ops.
      */
     NDArray forward(
             NDArray x,
