@@ -27,6 +27,10 @@ final class AttentionBias {
         long b = attentionMask.getShape().get(0);
         int s = past + t;
         NDArray keyOk = attentionMask.toType(DataType.BOOLEAN, false).reshape(b, 1, 1, s); // [B, 1, 1, S]
+        if (t == 1 && window <= 0) {
+            // a decode step: its one query (slot past) sees every slot up to itself, so only the mask hides any
+            return JniUtils.where((PtNDArray) keyOk, (PtNDArray) visible, (PtNDArray) masked); // [B, 1, 1, S]
+        }
         NDArray query = m.arange(past, s).reshape(t, 1); // [T, 1] cache slot of each query
         NDArray key = m.arange(0, s).reshape(1, s); // [1, S]
         NDArray seen = key.lte(query); // [T, S]

@@ -58,6 +58,7 @@ public final class CausalLM implements AutoCloseable {
     private final FusedAttention fused;
     private final RmsNorm norm;
     private final SwiGlu swiGlu;
+    private final DecodeStep decodeStep;
 
     private CausalLM(
             ModelConfig config,
@@ -84,7 +85,10 @@ public final class CausalLM implements AutoCloseable {
                 manager.create(dtype == DataType.FLOAT16 ? -65504f : AttentionBias.MASKED)
                         .toType(dtype, false));
         fused = FUSED ? new FusedAttention(manager) : null;
-        norm = new RmsNorm(manager, manager.create((float) config.rmsNormEps()));
+        NDArray eps = manager.create((float) config.rmsNormEps());
+        norm = new RmsNorm(manager, eps);
+        // a decode step runs each layer as one call; -Ddistill.decode=ops (read when a model is made) runs it op by op
+        decodeStep = FUSED && !"ops".equals(System.getProperty("distill.decode")) ? new DecodeStep(manager, eps) : null;
         swiGlu = new SwiGlu(manager);
         rope = new RotaryTables(
                 manager,
@@ -94,7 +98,7 @@ public final class CausalLM implements AutoCloseable {
                 config.numHeads() + 2 * config.numKvHeads());
         layers = new DecoderLayer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
-            layers[i] = new DecoderLayer(i, config, params, constants, norm, swiGlu);
+            layers[i] = new DecoderLayer(i, config, params, constants, norm, swiGlu, decodeStep);
         }
     }
 
@@ -497,6 +501,9 @@ public final class CausalLM implements AutoCloseable {
         }
         norm.close();
         swiGlu.close();
+        if (decodeStep != null) {
+            decodeStep.close();
+        }
         manager.close();
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -34,9 +35,17 @@ final class DecoderLayer {
     private final NDArray postNorm;
     private final Linear gateUp;
     private final Linear down;
+    private final DecodeStep decodeStep; // null: decode steps run op by op
+    private final NDArray[] decodeWeights; // decodeStep's weights, in its order
 
     DecoderLayer(
-            int index, ModelConfig c, Map<String, NDArray> params, Constants constants, RmsNorm norm, SwiGlu swiGlu) {
+            int index,
+            ModelConfig c,
+            Map<String, NDArray> params,
+            Constants constants,
+            RmsNorm norm,
+            SwiGlu swiGlu,
+            DecodeStep decodeStep) {
         String p = "model.layers." + index + ".";
         this.index = index;
         this.heads = c.numHeads();
@@ -54,13 +63,27 @@ final class DecoderLayer {
         postNorm = params.get(p + "post_attention_layernorm.weight");
         gateUp = new Linear(params.get(p + "mlp.gate_up_proj.weight"), null);
         down = new Linear(params.get(p + "mlp.down_proj.weight"), null);
+        // qwen3's per-head q/k norm is not in the one-call step
+        this.decodeStep = qNorm == null ? decodeStep : null;
+        NDArray[] w = {
+            inputNorm,
+            qkv.inferenceWeight(),
+            oProj.inferenceWeight(),
+            postNorm,
+            gateUp.inferenceWeight(),
+            down.inferenceWeight(),
+            qkv.bias()
+        };
+        decodeWeights = qkv.bias() == null ? Arrays.copyOf(w, 6) : w;
     }
 
     /**
      * x [B, T, H] -> [B, T, H]. With a cache, this layer's keys/values are written at slots
      * [past, past + T) and attention reads slots [0, past + T). {@code fused} non-null: attention by
      * libtorch's fused kernel, {@code bias} [B, 1, G*T, S] (T > 1) or [B, 1, 1, S] in the model dtype;
-     * null: explicit float32 softmax, {@code bias} [B, 1, T, S] float32 (see {@link AttentionBias}).
+     * null: explicit float32 softmax, {@code bias} [B, 1, T, S] float32 (see {@link AttentionBias}). A decode
+     * step (T = 1, a cache, the fused kernel, no taps on this layer's values, no autograd) runs as one
+     * {@link DecodeStep} call with the same ops.
      */
     NDArray forward(
             NDArray x,
@@ -76,6 +99,16 @@ final class DecoderLayer {
         long groups = heads / kvHeads;
         long span = past + t;
         long all = heads + 2L * kvHeads;
+        if (t == 1
+                && cache != null
+                && fused != null
+                && decodeStep != null
+                && (taps == null || !taps.wantsValues(index))
+                && !JniUtils.isGradMode()) {
+            // a decode step: the same ops as below, in one call
+            return decodeStep.apply(
+                    x, decodeWeights, rope.cos(), rope.signedSin(), cache.buffer(index), bias, past, heads, kvHeads);
+        }
 
         NDArray h = norm.apply(x, inputNorm);
         NDArray proj = qkv.apply(h); // [B, T, (Hq+2Hkv)*D]

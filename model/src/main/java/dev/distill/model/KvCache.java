@@ -26,7 +26,9 @@ public final class KvCache implements AutoCloseable {
     private int length;
 
     KvCache(NDManager parent, int layers, int batch, int kvHeads, int capacity, int headDim, DataType dtype) {
-        this(parent, layers, batch, kvHeads, capacity, headDim, (m, shape) -> m.zeros(shape, dtype));
+        // uninitialised: a slot is written before any forward reads it (reads cover [0, past + T) after the write
+        // of [past, past + T)); zeroing first took 234 ms of a 32-row, 256-slot batch (PipelineBench --profile)
+        this(parent, layers, batch, kvHeads, capacity, headDim, (m, shape) -> m.create(shape, dtype));
     }
 
     /**
@@ -116,6 +118,11 @@ public final class KvCache implements AutoCloseable {
                 new long[] {0, 0, start, 0},
                 new long[] {batch, 2L * kvHeads, end, headDim},
                 new long[] {1, 1, 1, 1});
+    }
+
+    /** {@code layer}'s whole buffer [B, 2Hkv, capacity, D], for a call that writes and reads it itself ({@link DecodeStep}). */
+    NDArray buffer(int layer) {
+        return buffers[layer];
     }
 
     /** View of slots [0, end) of {@code layer}'s keys and values: [B, 2Hkv, end, D] */

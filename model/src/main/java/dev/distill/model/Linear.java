@@ -23,6 +23,16 @@ final class Linear {
         NDScope.unregister(weightT);
     }
 
+    /** The weight as the [in, out] view inference multiplies by. */
+    NDArray inferenceWeight() {
+        return weightT;
+    }
+
+    /** b [out] or null */
+    NDArray bias() {
+        return bias;
+    }
+
     /** x [.., in] -> [.., out] */
     NDArray apply(NDArray x) {
         if (JniUtils.isGradMode()) {

@@ -47,6 +47,13 @@ final class TorchScriptModule implements AutoCloseable {
      * runs in inference mode with the inputs passed as they are.
      */
     NDArray forward(NDArray... inputs) {
+        // Without the graph executor's optimisation, in both modes (the setting is per thread). Recorded: with it,
+        // libtorch replaces the ops' own backward with its autodiff graphs (DifferentiableGraphBackward), 23% of a
+        // training step in TrainBench --profile, 2026-12-06 (train 16 x 512: 408 and 429 tok/s with it, 441
+        // without). Inference: the profiling executor specialises the graph on its inputs' shapes and compiles it
+        // again when they change, as a decode step's key length does at every step (single calls of 5-55 ms in
+        // PipelineBench --profile, generate batch 1: a third of the decode time).
+        JniUtils.setGraphExecutorOptimize(false);
         if (JniUtils.isGradMode()) {
             return forwardRecorded(inputs);
         }
@@ -56,6 +63,21 @@ final class TorchScriptModule implements AutoCloseable {
         }
         try (IValue result = IValueUtils.forward(module, args)) {
             return result.toTensor((PtNDManager) inputs[0].getManager());
+        } finally {
+            for (IValue a : args) {
+                a.close();
+            }
+        }
+    }
+
+    /**
+     * Runs forward in inference mode on prepared arguments (tensors, lists, numbers), which it closes; the result is
+     * attached to {@code manager}.
+     */
+    NDArray forward(NDManager manager, IValue... args) {
+        JniUtils.setGraphExecutorOptimize(false); // see forward(NDArray...)
+        try (IValue result = IValueUtils.forward(module, args)) {
+            return result.toTensor((PtNDManager) manager);
         } finally {
             for (IValue a : args) {
                 a.close();
@@ -76,14 +98,9 @@ final class TorchScriptModule implements AutoCloseable {
                 inputs[i].setName(null);
             }
         }
-        // Without the graph executor's optimisation: with it, libtorch replaces the ops' own backward
-        // with its autodiff graphs (DifferentiableGraphBackward), 23% of a training step in TrainBench
-        // --profile, 2026-12-06 (train 16 x 512: 408 and 429 tok/s with it, 441 without).
-        JniUtils.setGraphExecutorOptimize(false);
         try {
             return IValueUtils.forward(module, new NDList(inputs), true).singletonOrThrow();
         } finally {
-            JniUtils.setGraphExecutorOptimize(true);
             for (int i = 0; i < inputs.length; i++) {
                 if (names[i] != null) {
                     inputs[i].setName(names[i]);

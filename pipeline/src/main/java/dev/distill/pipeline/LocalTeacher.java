@@ -131,7 +131,9 @@ public final class LocalTeacher implements Teacher {
                             mask.get(":, :" + (cache.length() + input.getShape().get(1))); // [Ba, S]
                     stepMask.attach(sm);
                     NDArray hidden = model.hidden(input, positions, stepMask, cache); // [Ba, T, H]
-                    NDArray logits = model.logits(hidden.get(":, -1, :")); // [Ba, V] fp32
+                    NDArray last =
+                            hidden.getShape().get(1) == 1 ? hidden.squeeze(1) : hidden.get(":, -1, :"); // [Ba, H]
+                    NDArray logits = model.logits(last); // [Ba, V] fp32
                     NDArray logp = logits.logSoftmax(1); // [Ba, V]
                     long[] seeds = new long[active.length];
                     int[] lengths = new int[active.length];
@@ -157,7 +159,8 @@ public final class LocalTeacher implements Teacher {
                         }
                     }
                     input = chosen;
-                    positions = positions.get(":, -1:").add(one); // [Ba, 1]
+                    positions = (positions.getShape().get(1) == 1 ? positions : positions.get(":, -1:"))
+                            .add(one); // [Ba, 1]
                     if (keep.size() < active.length && !keep.isEmpty()) {
                         long[] kept =
                                 keep.stream().mapToLong(Integer::longValue).toArray();

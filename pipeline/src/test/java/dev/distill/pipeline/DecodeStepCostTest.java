@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * layer and per step, and no host synchronisation. On a GPU each op is a launch (~30 µs through DJL,
  * see the GPU kit's README), so these counts bound decode speed there; the budgets below are today's
  * counts and a change that adds ops to the hot path must raise them on purpose. The fused attention,
- * RMSNorm and silu(gate) * up are one TorchScript call ("forward") each, counted as one op. +3 per step:
+ * RMSNorm and silu(gate) * up are one TorchScript call ("forward") each, counted as one op; so is a whole decoder
+ * layer in a decode step (model/DecodeStep) where the layer has no per-head q/k norm (qwen3 runs op by op). +3 per step:
  * the teacher's entropy for the fidelity measure of docs/shard-format.md (exp, an in-place mul and sum, copied with the top-k in one concat).
  */
 class DecodeStepCostTest {
@@ -32,18 +33,18 @@ class DecodeStepCostTest {
 
     @Test
     void greedyDecodeStepOps() throws IOException {
-        assertWithin(cost("llama", DataType.FLOAT32, true), 24, 35);
+        assertWithin(cost("llama", DataType.FLOAT32, true), 1, 25);
     }
 
     @Test
     void sampledTopPDecodeStepOpsOnQwen3() throws IOException {
-        assertWithin(cost("qwen3", DataType.FLOAT32, false), 30, 54);
+        assertWithin(cost("qwen3", DataType.FLOAT32, false), 30, 44);
     }
 
     /** The GPU's inference path: fp16 weights, fp32 norms, softmax and log-probs (qwen2: q/k/v biases). */
     @Test
     void halfPrecisionDecodeStepOpsOnQwen2() throws IOException {
-        assertWithin(cost("qwen2_fp16_tied", DataType.FLOAT16, true), 25, 36);
+        assertWithin(cost("qwen2_fp16_tied", DataType.FLOAT16, true), 1, 26);
     }
 
     static void assertWithin(Cost c, int perLayer, int perStep) {
