@@ -30,7 +30,7 @@ class LossScalerTest {
                 gc.backward(scaler.scale(w.square().sum())); // d/dw = 2w, times the scale
             }
             Map<String, NDArray> params = Map.of("w", w);
-            List<NDArray> grads = Gradients.of(params);
+            List<NDArray> grads = new java.util.ArrayList<>(Gradients.of(params).values());
             assertArrayEquals(
                     new float[] {65536f, -262144f, 393216f}, grads.get(0).toFloatArray());
             assertTrue(scaler.unscale(grads));
