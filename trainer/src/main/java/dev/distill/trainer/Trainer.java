@@ -801,6 +801,9 @@ public final class Trainer implements AutoCloseable {
         metrics.close();
         optimizer.close();
         clip.close();
+        if (scaler != null) {
+            scaler.close();
+        }
         if (online != null) {
             online.teacher().close();
         }
