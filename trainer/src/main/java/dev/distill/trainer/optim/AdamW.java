@@ -53,6 +53,9 @@ public final class AdamW implements AutoCloseable {
     /** Detached views of the parameters stepped so far, by name: what the kernel updates. */
     private final Map<String, Target> targets = new LinkedHashMap<>();
 
+    /** The names of the parameters last stepped or loaded, in their map order: the order of {@link #state()}. */
+    private List<String> order = List.of();
+
     private long step;
 
     /** A parameter's fp32 moments, [shape of the parameter] each. */
@@ -84,6 +87,7 @@ public final class AdamW implements AutoCloseable {
      */
     public void step(Map<String, NDArray> params, Map<String, NDArray> grads, double lr) {
         step++;
+        order = List.copyOf(params.keySet());
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning(); // closes any dtype conversion of a gradient
             for (boolean decayGroup : new boolean[] {true, false}) {
@@ -124,10 +128,15 @@ public final class AdamW implements AutoCloseable {
     public AdamWState state() {
         Map<String, NDArray> m = new LinkedHashMap<>();
         Map<String, NDArray> v = new LinkedHashMap<>();
-        moments.forEach((name, mv) -> {
-            m.put(name, mv.expAvg());
-            v.put(name, mv.expAvgSq());
-        });
+        List<String> names = new ArrayList<>(order); // the parameters' order, so checkpoints are the same bytes
+        moments.keySet().stream().filter(name -> !order.contains(name)).forEach(names::add);
+        for (String name : names) {
+            Moments mv = moments.get(name);
+            if (mv != null) {
+                m.put(name, mv.expAvg());
+                v.put(name, mv.expAvgSq());
+            }
+        }
         return new AdamWState(step, Collections.unmodifiableMap(m), Collections.unmodifiableMap(v));
     }
 
@@ -147,12 +156,8 @@ public final class AdamW implements AutoCloseable {
         Map<String, NDArray> m = copies(saved.expAvg(), params, "exp_avg");
         Map<String, NDArray> v = copies(saved.expAvgSq(), params, "exp_avg_sq");
         closeMoments();
-        // in the parameters' order, as a fresh run would have them
-        for (String name : params.keySet()) {
-            if (m.containsKey(name)) {
-                moments.put(name, new Moments(m.get(name), v.get(name)));
-            }
-        }
+        m.forEach((name, avg) -> moments.put(name, new Moments(avg, v.get(name))));
+        order = List.copyOf(params.keySet());
         step = saved.step();
     }
 
