@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The libtorch calls of one optimizer step (clip the gradients' global norm, AdamW), counted by libtorch's profiler:
- * three calls whatever the number of parameters (the clipping kernel, one fused AdamW per weight-decay group) and the
- * norm's copy to the host, where
+ * The libtorch calls of one optimizer step (unscale fp16 gradients, clip their global norm, AdamW), counted by
+ * libtorch's profiler: four calls whatever the number of parameters (the unscaling and clipping kernels, one fused
+ * AdamW per weight-decay group) and two copies to the host (the inf/NaN flag, the norm), where
  * per-parameter loops cost ~18 per parameter; a GPU pays ~30 us per call.
  */
 class AdamWCallCountTest {
@@ -37,11 +37,12 @@ class AdamWCallCountTest {
     Path tmp;
 
     @Test
-    void aStepIsThreeCalls() {
+    void aStepIsFourCallsWhateverTheNumberOfParameters() {
         int n = MATRICES + VECTORS;
         try (NDManager m = ENGINE.newBaseManager(Device.cpu());
                 AdamW adam = new AdamW(m, AdamW.Config.withWeightDecay(0.1));
-                GradClip clip = new GradClip(m)) {
+                GradClip clip = new GradClip(m);
+                LossScaler scaler = new LossScaler(2.0, 2000)) {
             m.getEngine().setRandomSeed(3);
             Map<String, NDArray> params = new LinkedHashMap<>();
             for (int i = 0; i < n; i++) { // 3 matrices, 2 vectors, ...: interleaved as a model's layers are
@@ -65,7 +66,8 @@ class AdamWCallCountTest {
                     Map<String, NDArray> grads = Gradients.of(params); // as the trainer hands them over
                     float[] before = params.get("p0").toFloatArray();
                     Path trace = tmp.resolve("step" + s + ".json");
-                    OpProfiler.start(); // what Trainer does: clip (global norm), step
+                    OpProfiler.start(); // what Trainer does: unscale (fp16), clip (global norm), step
+                    assertTrue(scaler.unscale(grads.values()));
                     float norm = clip.globalNorm(List.copyOf(grads.values()), 1.0);
                     adam.step(params, grads, 1e-2);
                     OpProfiler.stop(trace);
@@ -78,8 +80,12 @@ class AdamWCallCountTest {
             }
             System.out.println(
                     "clip + AdamW step over " + n + " parameters: " + ops.size() + " libtorch calls: " + ops);
-            // the clipping kernel, the norm's copy to the host, one fused AdamW per weight-decay group
-            assertEquals(List.of("forward", "aten::clone", "forward", "forward"), ops, n + " parameters");
+            // the unscaling kernel and its inf/NaN flag's copy to the host, the clipping kernel and the norm's copy,
+            // one fused AdamW per weight-decay group
+            assertEquals(
+                    List.of("forward", "aten::clone", "forward", "aten::clone", "forward", "forward"),
+                    ops,
+                    n + " parameters");
             assertArrayEquals(new long[] {8, 6}, params.get("p0").getShape().getShape());
         }
     }
