@@ -43,7 +43,7 @@ public final class AmpUnscale implements AutoCloseable {
     public boolean unscale(List<NDArray> grads, double inverseScale) {
         try (NDArray found = module.forward(
                 grads.get(0).getManager(), TorchScriptModule.tensors(grads), IValue.from(inverseScale))) {
-            return found.getFloat() == 0f;
+            return found.toFloatArray()[0] == 0f;
         }
     }
 
