@@ -14,6 +14,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -83,6 +84,11 @@ final class TorchScriptModule implements AutoCloseable {
                 a.close();
             }
         }
+    }
+
+    /** A TorchScript {@code List[Tensor]} argument: the arrays themselves (in-place ops on it change them). */
+    static IValue tensors(List<NDArray> arrays) {
+        return IValue.listFrom(arrays.stream().map(a -> (PtNDArray) a).toArray(PtNDArray[]::new));
     }
 
     /**

@@ -8,7 +8,6 @@ import dev.distill.model.CausalLM;
 import dev.distill.trainer.TrainOptions.Precision;
 import dev.distill.trainer.optim.Gradients;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -71,13 +70,8 @@ final class StudentWeights implements AutoCloseable {
      * unscaling them in place is seen by the optimizer step that takes this map.
      */
     Map<String, NDArray> gradients() {
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        for (Map.Entry<String, NDArray> e : forwardParams.entrySet()) {
-            NDArray g = Gradients.of(e.getValue());
-            if (g != null) {
-                out.put(e.getKey(), g.getDataType() == DataType.FLOAT32 ? g : g.toType(DataType.FLOAT32, false));
-            }
-        }
+        Map<String, NDArray> out = Gradients.of(forwardParams);
+        out.replaceAll((name, g) -> g.getDataType() == DataType.FLOAT32 ? g : g.toType(DataType.FLOAT32, false));
         return out;
     }
 

@@ -90,6 +90,7 @@ public final class Trainer implements AutoCloseable {
     private final LogitsSpec labels;
 
     private final AdamW optimizer;
+    private final GradClip clip;
     private final LossScaler scaler;
     private final CheckpointStore checkpoints;
     private final MetricsLog metrics;
@@ -197,6 +198,7 @@ public final class Trainer implements AutoCloseable {
                         options.kdWeight(),
                         options.ceWeight());
         this.optimizer = new AdamW(weights.master().manager(), AdamW.Config.withWeightDecay(options.weightDecay()));
+        this.clip = new GradClip(weights.master().manager());
         this.scaler = options.precision() == Precision.FP16 ? new LossScaler() : null;
         DataPosition position = DataPosition.START;
         if (resumed != null) {
@@ -250,7 +252,7 @@ public final class Trainer implements AutoCloseable {
             this.crossBatcher =
                     cross == null ? null : cross.batcher(rows, options.batchTokens(), data.topK(), data.rows());
         } catch (RuntimeException e) {
-            closeAll(e, rows, log, optimizer);
+            closeAll(e, rows, log, optimizer, clip);
             throw e;
         }
         this.metrics = log;
@@ -662,9 +664,9 @@ public final class Trainer implements AutoCloseable {
                     }
                 });
             }
-            NDArray flat = optimizer.gatherGradients(trainedParameters(), grads); // [P] fp32, one buffer
-            boolean finite = scaler == null || scaler.unscale(List.of(flat));
-            norm = finite ? GradClip.globalNorm(List.of(flat), options.maxGradNorm()) : Float.NaN;
+            List<NDArray> gradList = new ArrayList<>(grads.values());
+            boolean finite = scaler == null || scaler.unscale(gradList);
+            norm = finite ? clip.globalNorm(gradList, options.maxGradNorm()) : Float.NaN;
             finite = finite && Float.isFinite(norm);
             if (scaler == null && !finite) {
                 throw new IllegalStateException("step " + (step + 1) + ": the gradient norm is " + norm + " (loss "
@@ -672,7 +674,7 @@ public final class Trainer implements AutoCloseable {
             }
             applied = scaler == null || scaler.update(finite);
             if (applied) {
-                optimizer.step(flat, lr);
+                optimizer.step(trainedParameters(), grads, lr);
                 weights.afterUpdate();
             }
             weights.zeroGradients();
@@ -798,6 +800,10 @@ public final class Trainer implements AutoCloseable {
         stream.close();
         metrics.close();
         optimizer.close();
+        clip.close();
+        if (scaler != null) {
+            scaler.close();
+        }
         if (online != null) {
             online.teacher().close();
         }

@@ -201,8 +201,10 @@ public final class CheckpointStore {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         state.expAvg().forEach((k, v) -> tensors.put(EXP_AVG + k, v));
         state.expAvgSq().forEach((k, v) -> tensors.put(EXP_AVG_SQ + k, v));
-        SafetensorsWriter.write(
-                file, tensors, Map.of("format", "distill-adamw/1", "step", Long.toString(state.step())));
+        Map<String, String> metadata = new LinkedHashMap<>(); // in a fixed order: the same bytes from every run
+        metadata.put("format", "distill-adamw/1");
+        metadata.put("step", Long.toString(state.step()));
+        SafetensorsWriter.write(file, tensors, metadata);
     }
 
     /** Reads a checkpoint's optimizer state into {@code manager} (fp32). */

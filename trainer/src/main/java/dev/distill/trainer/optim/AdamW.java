@@ -1,31 +1,26 @@
 package dev.distill.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import dev.distill.model.FusedAdamW;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * AdamW (Loshchilov & Hutter), step for step what {@code torch.optim.AdamW(foreach=False)} computes:
- * decoupled weight decay p -= lr * wd * p, bias-corrected moments, eps added after the square root.
- * Weight decay applies to parameters of rank >= 2 only: 1-D (and 0-D) tensors, i.e. biases and
- * norm weights, are never decayed, the rule HF Trainer applies by name.
+ * AdamW (Loshchilov & Hutter) as {@code torch.optim.AdamW} computes it: decoupled weight decay p -= lr * wd * p,
+ * bias-corrected moments, eps added after the square root. Weight decay applies to parameters of rank >= 2 only: 1-D
+ * (and 0-D) tensors, i.e. biases and norm weights, are never decayed, the rule HF Trainer applies by name.
  *
- * <p>Foreach style: the fp32 moments live in one flat buffer each ([P], decayed parameters first),
- * and a step gathers the gradients and the parameters into flat buffers, runs the update there in a
- * fixed handful of libtorch calls, and copies each parameter's slice back in place through a detached
- * view (so parameters stay leaves that require gradients and no autograd graph grows): about two
- * calls per parameter instead of a dozen, which is what a step costs on a GPU. Each element sees the
- * same fp32 operations in the same order as the per-parameter loop it replaces.
+ * <p>A step is two libtorch calls, one per weight-decay group, each {@code torch._fused_adamw_} over the group's
+ * tensors ({@link FusedAdamW}): every element of a parameter, its gradient and its two fp32 moments is read and
+ * written once, in place, with no temporaries and no copies (the moments are one tensor per parameter, as torch keeps
+ * them). Parameters are updated through detached views (same storage), so they stay leaves that require gradients
+ * and no autograd graph grows.
  */
 public final class AdamW implements AutoCloseable {
 
@@ -50,24 +45,30 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    private static final NDIndex ALL = new NDIndex("...");
-
     private final Config config;
     private final NDManager manager;
-    /** Moments of parameters outside the flat layout (loaded from a checkpoint, or not stepped lately). */
-    private final Map<String, NDArray> parkedAvg = new LinkedHashMap<>();
+    private final FusedAdamW kernel;
+    /** Moments by parameter name, of every parameter stepped so far or loaded from a checkpoint. */
+    private final Map<String, Moments> moments = new LinkedHashMap<>();
+    /** Detached views of the parameters stepped so far, by name: what the kernel updates. */
+    private final Map<String, Target> targets = new LinkedHashMap<>();
 
-    private final Map<String, NDArray> parkedAvgSq = new LinkedHashMap<>();
-    private FlatLayout layout; // null until the first step, or after the set of stepped parameters changed
-    private NDArray expAvg; // [P] fp32, in layout order
-    private NDArray expAvgSq; // [P] fp32
-    private NDManager stateViews; // the per-parameter views handed out by state()
+    /** The names of the parameters last stepped or loaded, in their map order: the order of {@link #state()}. */
+    private List<String> order = List.of();
+
     private long step;
+
+    /** A parameter's fp32 moments, [shape of the parameter] each. */
+    private record Moments(NDArray expAvg, NDArray expAvgSq) {}
+
+    /** A parameter and a view of it outside autograd (same storage). */
+    private record Target(NDArray param, NDArray view) {}
 
     /** @param parent a long-lived manager; the moments live in a sub-manager closed by {@link #close()} */
     public AdamW(NDManager parent, Config config) {
         this.config = config;
         this.manager = parent.newSubManager();
+        this.kernel = new FusedAdamW(manager);
     }
 
     /** Whether the weight-decay rule applies to a parameter: only tensors of rank >= 2. */
@@ -76,110 +77,40 @@ public final class AdamW implements AutoCloseable {
     }
 
     /**
-     * One optimizer step over every parameter that has an accumulated gradient (others are skipped,
-     * as torch skips {@code grad is None}). Does not zero the gradients: see {@link Gradients#zero}.
+     * One optimizer step over every parameter that has a gradient in {@code grads} (others are skipped, as torch
+     * skips {@code grad is None}; their moments are kept). Does not zero the gradients: see {@link Gradients#zero}.
      *
-     * @param params parameters by name (leaves with requiresGradient)
+     * @param params parameters by name (leaves with requiresGradient), fp32
+     * @param grads gradients by parameter name, shaped like the parameters and contiguous, already unscaled and
+     *     clipped (e.g. {@link Gradients#of(NDArray)} of each parameter, or fp32 copies of a half-precision model's)
      * @param lr the learning rate for this step, e.g. {@link LrSchedule#lr(long)}
      */
-    public void step(Map<String, NDArray> params, double lr) {
-        step(params, null, lr);
-    }
-
-    /**
-     * One optimizer step with gradients given by parameter name instead of read from the parameters,
-     * for fp32 master weights trained through a half-precision copy of the model: the gradients are
-     * the copy's, widened to fp32. Parameters without an entry in {@code grads} are skipped.
-     *
-     * @param grads gradients by parameter name, shaped like the parameters; null: read each parameter's own
-     */
     public void step(Map<String, NDArray> params, Map<String, NDArray> grads, double lr) {
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning(); // closes this block's temporaries
-            NDArray flat = gatherGradients(params, grads);
-            if (flat == null) {
-                step++;
-            } else {
-                step(flat, lr);
-            }
-        }
-    }
-
-    /**
-     * The gradients of the parameters that have one, gathered into one flat fp32 buffer [P] laid out
-     * as {@link #step(NDArray, double)} expects (n + 1 calls): unscale and clip it there, in a few
-     * calls instead of a few per parameter. A new array, closed by the caller's scope.
-     *
-     * @param grads gradients by parameter name; null: read each parameter's own
-     * @return the flat gradient, or null when no parameter has one
-     */
-    public NDArray gatherGradients(Map<String, NDArray> params, Map<String, NDArray> grads) {
-        Map<String, NDArray> stepped = new LinkedHashMap<>(); // name -> gradient
-        for (Map.Entry<String, NDArray> e : params.entrySet()) {
-            NDArray grad = grads == null ? Gradients.of(e.getValue()) : grads.get(e.getKey());
-            if (grad != null) {
-                stepped.put(e.getKey(), grad);
-            }
-        }
-        if (stepped.isEmpty()) {
-            return null;
-        }
-        if (layout == null || !layout.matches(stepped.keySet(), params)) {
-            relayout(params, stepped);
-        }
-        return layout.gather(stepped);
-    }
-
-    /**
-     * One optimizer step from the flat gradient {@link #gatherGradients} returned last (clipped or
-     * unscaled in place since, if need be). Overwrites {@code flatGrads}.
-     */
-    public void step(NDArray flatGrads, double lr) {
-        if (layout == null || flatGrads.size() != layout.total) {
-            throw new IllegalArgumentException("AdamW: a flat gradient of " + flatGrads.size()
-                    + " elements does not match the parameters last gathered by gatherGradients");
-        }
-        closeStateViews();
         step++;
+        order = List.copyOf(params.keySet());
         try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning(); // closes this block's temporaries
-            update(flatGrads, lr);
+            scope.suppressNotUsedWarning(); // closes any dtype conversion of a gradient
+            for (boolean decayGroup : new boolean[] {true, false}) {
+                List<NDArray> p = new ArrayList<>();
+                List<NDArray> g = new ArrayList<>();
+                List<NDArray> m = new ArrayList<>();
+                List<NDArray> v = new ArrayList<>();
+                for (Map.Entry<String, NDArray> e : params.entrySet()) {
+                    NDArray grad = grads.get(e.getKey());
+                    if (grad == null || decays(e.getValue()) != decayGroup) {
+                        continue;
+                    }
+                    NDArray param = e.getValue();
+                    Moments mv = moments.computeIfAbsent(e.getKey(), name -> zeroMoments(param));
+                    p.add(target(e.getKey(), param));
+                    g.add(grad.getDataType() == param.getDataType() ? grad : grad.toType(param.getDataType(), false));
+                    m.add(mv.expAvg());
+                    v.add(mv.expAvgSq());
+                }
+                double wd = decayGroup ? config.weightDecay() : 0;
+                kernel.step(p, g, m, v, step, lr, config.beta1(), config.beta2(), wd, config.eps());
+            }
         }
-    }
-
-    /** The flat update, in the per-parameter loop's op order; g is [P] fp32 and ours to overwrite. */
-    private void update(NDArray g, double lr) { // g: [P]
-        double bias1 = 1 - Math.pow(config.beta1(), step);
-        double bias2Sqrt = Math.sqrt(1 - Math.pow(config.beta2(), step));
-        // the step's scalar operands, made once on the parameters' device: a Java number operand would be
-        // copied to the device at every use
-        NDManager scalars = g.getManager();
-        NDArray beta1 = scalars.create((float) config.beta1());
-        NDArray oneMinusBeta1 = scalars.create((float) (1 - config.beta1()));
-        NDArray beta2 = scalars.create((float) config.beta2());
-        NDArray oneMinusBeta2 = scalars.create((float) (1 - config.beta2()));
-        NDArray bias2 = scalars.create((float) bias2Sqrt);
-        NDArray eps = scalars.create((float) config.eps());
-        NDArray stepSize = scalars.create((float) (lr / bias1));
-
-        NDArray weight = layout.gatherWeights(); // [P] a copy of the parameters
-        if (config.weightDecay() != 0 && layout.decayed > 0) {
-            NDArray decay = scalars.create((float) (1 - lr * config.weightDecay()));
-            NDArray decayed = layout.decayed == layout.total
-                    ? weight
-                    : weight.get(new NDIndex().addSliceDim(0, layout.decayed)); // [decayed] a view
-            decayed.muli(decay);
-        }
-        try (NDArray sq = g.square()) {
-            expAvgSq.muli(beta2).addi(sq.muli(oneMinusBeta2));
-        }
-        expAvg.muli(beta1).addi(g.muli(oneMinusBeta1));
-        NDArray denom = expAvgSq.sqrt().divi(bias2).addi(eps);
-        try (NDArray delta = expAvg.div(denom).muli(stepSize)) {
-            denom.close();
-            weight.subi(delta);
-        }
-        layout.scatterWeights(weight);
     }
 
     /**
@@ -191,17 +122,20 @@ public final class AdamW implements AutoCloseable {
     }
 
     /**
-     * The state for checkpointing: step count and the moments by parameter name, as views of the
-     * optimizer's own buffers (do not close or modify them); read them before the next {@link #step}.
+     * The state for checkpointing: step count and the moments by parameter name (the optimizer's own arrays: do not
+     * close or modify them); read them before the next {@link #step}.
      */
     public AdamWState state() {
-        closeStateViews();
-        stateViews = manager.newSubManager();
-        Map<String, NDArray> m = new LinkedHashMap<>(parkedAvg);
-        Map<String, NDArray> v = new LinkedHashMap<>(parkedAvgSq);
-        if (layout != null) {
-            m.putAll(layout.split(expAvg, stateViews));
-            v.putAll(layout.split(expAvgSq, stateViews));
+        Map<String, NDArray> m = new LinkedHashMap<>();
+        Map<String, NDArray> v = new LinkedHashMap<>();
+        List<String> names = new ArrayList<>(order); // the parameters' order, so checkpoints are the same bytes
+        moments.keySet().stream().filter(name -> !order.contains(name)).forEach(names::add);
+        for (String name : names) {
+            Moments mv = moments.get(name);
+            if (mv != null) {
+                m.put(name, mv.expAvg());
+                v.put(name, mv.expAvgSq());
+            }
         }
         return new AdamWState(step, Collections.unmodifiableMap(m), Collections.unmodifiableMap(v));
     }
@@ -221,56 +155,37 @@ public final class AdamW implements AutoCloseable {
         }
         Map<String, NDArray> m = copies(saved.expAvg(), params, "exp_avg");
         Map<String, NDArray> v = copies(saved.expAvgSq(), params, "exp_avg_sq");
-        closeAll();
-        parkedAvg.putAll(m);
-        parkedAvgSq.putAll(v);
+        closeMoments();
+        m.forEach((name, avg) -> moments.put(name, new Moments(avg, v.get(name))));
+        order = List.copyOf(params.keySet());
         step = saved.step();
     }
 
     @Override
     public void close() {
-        closeAll();
+        closeMoments();
+        kernel.close();
         manager.close();
     }
 
-    /**
-     * Lays out the parameters stepped now (decayed first, each group in map order) and packs their
-     * moments into flat buffers: the existing ones, zeros for parameters stepped for the first time.
-     * Moments of parameters that left the layout are parked per parameter.
-     */
-    private void relayout(Map<String, NDArray> params, Map<String, NDArray> stepped) {
-        if (layout != null) {
-            for (Map.Entry<String, NDArray> e : layout.split(expAvg, manager).entrySet()) {
-                parkedAvg.put(e.getKey(), own(e.getValue()));
-            }
-            for (Map.Entry<String, NDArray> e : layout.split(expAvgSq, manager).entrySet()) {
-                parkedAvgSq.put(e.getKey(), own(e.getValue()));
-            }
-            layout.close();
-            expAvg.close();
-            expAvgSq.close();
-        }
-        layout = new FlatLayout(params, stepped.keySet(), manager);
-        expAvg = pack(parkedAvg);
-        expAvgSq = pack(parkedAvgSq);
+    /** Zero moments for a parameter's first step: fp32, contiguous, on its device. */
+    private Moments zeroMoments(NDArray param) {
+        return new Moments(
+                own(manager.zeros(param.getShape(), DataType.FLOAT32, param.getDevice())),
+                own(manager.zeros(param.getShape(), DataType.FLOAT32, param.getDevice())));
     }
 
-    /** The moments of the layout's parameters as one flat buffer; removes them from {@code parked}. */
-    private NDArray pack(Map<String, NDArray> parked) {
-        NDList parts = new NDList();
-        try (NDManager tmp = manager.newSubManager()) {
-            for (int i = 0; i < layout.names.size(); i++) {
-                NDArray p = layout.params.get(i);
-                NDArray saved = parked.remove(layout.names.get(i));
-                NDArray part = saved != null ? saved : tmp.zeros(p.getShape(), DataType.FLOAT32, p.getDevice());
-                if (saved != null) {
-                    saved.attach(tmp); // closed with tmp
-                }
-                parts.add(part.reshape(-1));
+    /** The detached view of a parameter the kernel updates, made once per parameter array. */
+    private NDArray target(String name, NDArray param) {
+        Target t = targets.get(name);
+        if (t == null || t.param() != param) {
+            if (t != null) {
+                t.view().close();
             }
-            NDArray flat = NDArrays.concat(parts);
-            return own(flat);
+            t = new Target(param, own(param.stopGradient()));
+            targets.put(name, t);
         }
+        return t.view();
     }
 
     /** Moves an array to this optimizer's manager, out of any caller's scope. */
@@ -300,141 +215,11 @@ public final class AdamW implements AutoCloseable {
         return out;
     }
 
-    private void closeStateViews() {
-        if (stateViews != null) {
-            stateViews.close();
-            stateViews = null;
+    private void closeMoments() {
+        for (Moments mv : moments.values()) {
+            mv.expAvg().close();
+            mv.expAvgSq().close();
         }
-    }
-
-    private void closeAll() {
-        closeStateViews();
-        parkedAvg.values().forEach(NDArray::close);
-        parkedAvgSq.values().forEach(NDArray::close);
-        parkedAvg.clear();
-        parkedAvgSq.clear();
-        if (layout != null) {
-            layout.close();
-            expAvg.close();
-            expAvgSq.close();
-            layout = null;
-            expAvg = null;
-            expAvgSq = null;
-        }
-    }
-
-    /**
-     * Where each stepped parameter sits in the flat buffers: decayed parameters first, then the
-     * others, each group in the parameters' map order; plus a flat, detached view of each parameter
-     * (same storage) through which a step reads and writes it.
-     */
-    private final class FlatLayout implements AutoCloseable {
-        final List<String> names = new ArrayList<>();
-        final List<String> mapOrder = new ArrayList<>(); // the same names in the parameters' map order
-        final List<NDArray> params = new ArrayList<>(); // the parameter arrays, for identity checks
-        final List<NDArray> flatWeights = new ArrayList<>(); // [size_i] detached views of the parameters
-        final long[] splits; // start offsets of parameters 1..n-1 in the flat buffers
-        final long decayed; // elements of decayed parameters (the buffers' first part)
-        final long total;
-        final NDManager views;
-
-        FlatLayout(Map<String, NDArray> all, Set<String> stepped, NDManager parent) {
-            views = parent.newSubManager();
-            all.keySet().stream().filter(stepped::contains).forEach(mapOrder::add);
-            for (boolean decayGroup : new boolean[] {true, false}) {
-                for (Map.Entry<String, NDArray> e : all.entrySet()) {
-                    if (stepped.contains(e.getKey()) && (decays(e.getValue()) == decayGroup)) {
-                        names.add(e.getKey());
-                        params.add(e.getValue());
-                    }
-                }
-            }
-            splits = new long[names.size() - 1];
-            long offset = 0;
-            long decayedSize = 0;
-            for (int i = 0; i < params.size(); i++) {
-                NDArray p = params.get(i);
-                try (NDArray detached = p.stopGradient()) { // same storage, outside autograd
-                    NDArray flat = detached.reshape(-1); // [size_i] a view
-                    flat.attach(views);
-                    NDScope.unregister(flat);
-                    flatWeights.add(flat);
-                }
-                if (i > 0) {
-                    splits[i - 1] = offset;
-                }
-                offset += p.size();
-                if (decays(p)) {
-                    decayedSize += p.size();
-                }
-            }
-            total = offset;
-            decayed = decayedSize;
-        }
-
-        /** Whether a step over these parameters can reuse this layout. */
-        boolean matches(Set<String> stepped, Map<String, NDArray> all) {
-            if (stepped.size() != names.size()) {
-                return false;
-            }
-            for (int i = 0; i < names.size(); i++) {
-                if (!stepped.contains(names.get(i)) || all.get(names.get(i)) != params.get(i)) {
-                    return false;
-                }
-            }
-            return true;
-        }
-
-        /** The gradients as one flat fp32 buffer [P], a new array. */
-        NDArray gather(Map<String, NDArray> grads) {
-            NDList parts = new NDList(names.size());
-            for (String name : names) {
-                NDArray g = grads.get(name);
-                NDArray g32 = g.getDataType() == DataType.FLOAT32 ? g : g.toType(DataType.FLOAT32, false);
-                parts.add(g32.reshape(-1));
-            }
-            return NDArrays.concat(parts);
-        }
-
-        /** The parameters as one flat buffer [P], a copy. */
-        NDArray gatherWeights() {
-            return NDArrays.concat(new NDList(flatWeights));
-        }
-
-        /** Writes a flat buffer [P] back into the parameters, in place. */
-        void scatterWeights(NDArray flat) {
-            NDList parts = names.size() == 1 ? new NDList(flat) : flat.split(splits);
-            for (int i = 0; i < parts.size(); i++) {
-                flatWeights.get(i).set(ALL, parts.get(i));
-            }
-        }
-
-        /**
-         * A flat buffer's slices shaped like their parameters (views), by name in the parameters' map
-         * order, attached to {@code target}.
-         */
-        Map<String, NDArray> split(NDArray flat, NDManager target) {
-            Map<String, NDArray> byName = new LinkedHashMap<>();
-            try (NDManager tmp = manager.newSubManager()) {
-                NDList parts = names.size() == 1 ? new NDList(flat.reshape(-1)) : flat.split(splits);
-                parts.attach(tmp); // the 1-D views, closed here
-                for (int i = 0; i < parts.size(); i++) {
-                    NDArray part = parts.get(i).reshape(params.get(i).getShape());
-                    part.attach(target);
-                    NDScope.unregister(part);
-                    byName.put(names.get(i), part);
-                }
-            }
-            Map<String, NDArray> out = new LinkedHashMap<>();
-            for (String name : mapOrder) {
-                out.put(name, byName.get(name));
-            }
-            return out;
-        }
-
-        @Override
-        public void close() {
-            views.close();
-        }
+        moments.clear();
     }
 }

@@ -2,8 +2,7 @@ package dev.distill.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
 import dev.distill.model.Ops;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -23,15 +22,15 @@ public final class Gradients {
         return Ops.gradient(param);
     }
 
-    /** The gradients of all parameters that have one, in map order (see {@link #of(NDArray)}). */
-    public static List<NDArray> of(Map<String, NDArray> params) {
-        List<NDArray> grads = new ArrayList<>(params.size());
-        for (NDArray p : params.values()) {
+    /** The gradients of the parameters that have one, by name in map order (see {@link #of(NDArray)}). */
+    public static Map<String, NDArray> of(Map<String, NDArray> params) {
+        Map<String, NDArray> grads = new LinkedHashMap<>();
+        params.forEach((name, p) -> {
             NDArray g = of(p);
             if (g != null) {
-                grads.add(g);
+                grads.put(name, g);
             }
-        }
+        });
         return grads;
     }
 

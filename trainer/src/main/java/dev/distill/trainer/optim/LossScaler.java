@@ -1,9 +1,10 @@
 package dev.distill.trainer.optim;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
+import dev.distill.model.AmpUnscale;
 import dev.distill.model.Ops;
 import java.util.Collection;
+import java.util.List;
 
 /**
  * Dynamic loss scaling for {@code --precision fp16}, the policy of {@code torch.amp.GradScaler}: the
@@ -11,13 +12,14 @@ import java.util.Collection;
  * with inf/NaN gradients is skipped and halves the scale; every {@code growthInterval} consecutive
  * clean steps double it.
  */
-public final class LossScaler {
+public final class LossScaler implements AutoCloseable {
     public static final double DEFAULT_INIT_SCALE = 65536.0;
     public static final int DEFAULT_GROWTH_INTERVAL = 2000;
 
     private double scale;
     private final int growthInterval;
     private int cleanSteps;
+    private AmpUnscale kernel; // loaded on the first unscale, on the gradients' device
 
     /** Scale 2^16, doubling after 2000 clean steps. */
     public LossScaler() {
@@ -52,24 +54,17 @@ public final class LossScaler {
 
     /**
      * Divides every gradient by the scale in place and reports whether all of them are finite (one
-     * host copy). Call once per optimizer step, after the last micro-batch's backward.
+     * libtorch call, one host copy). Call once per optimizer step, after the last micro-batch's backward.
      */
     public boolean unscale(Collection<NDArray> grads) {
         if (grads.isEmpty()) {
             return true;
         }
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning(); // closes this block's temporaries
-            NDArray inverse =
-                    grads.iterator().next().getManager().create((float) (1.0 / scale)); // once, not per gradient
-            NDArray bad = null; // [] boolean
-            for (NDArray g : grads) {
-                g.muli(inverse);
-                NDArray b = g.isInfinite().logicalOr(g.isNaN()).any(); // []
-                bad = bad == null ? b : bad.logicalOr(b);
-            }
-            return !bad.getBoolean();
+        List<NDArray> list = List.copyOf(grads);
+        if (kernel == null) {
+            kernel = new AmpUnscale(list.get(0).getManager());
         }
+        return kernel.unscale(list, 1.0 / scale);
     }
 
     /**
@@ -103,5 +98,14 @@ public final class LossScaler {
         }
         scale = savedScale;
         cleanSteps = savedCleanSteps;
+    }
+
+    /** Releases the unscaling kernel (the scale itself stays readable). */
+    @Override
+    public void close() {
+        if (kernel != null) {
+            kernel.close();
+            kernel = null;
+        }
     }
 }

@@ -61,7 +61,7 @@ class AdamWTorchParityTest {
                 LinkedHashMap<String, NDArray> p = params(m);
                 for (int s = 0; s < 3; s++) {
                     setGradients(m, p, s);
-                    adam.step(p, REF.get("lrs").get(s).asDouble());
+                    adam.step(p, Gradients.of(p), REF.get("lrs").get(s).asDouble());
                     JsonNode want = run.get("steps").get(s);
                     assertClose(
                             flat(want.get("w")),
@@ -121,7 +121,7 @@ class AdamWTorchParityTest {
                     m, AdamW.Config.withWeightDecay(run.get("weight_decay").asDouble()))) {
                 for (int s = 0; s < 2; s++) {
                     setGradients(m, p, s);
-                    first.step(p, REF.get("lrs").get(s).asDouble());
+                    first.step(p, Gradients.of(p), REF.get("lrs").get(s).asDouble());
                 }
                 // What a checkpoint writer does: copy the state out before the optimizer goes away.
                 Map<String, NDArray> m1 = new LinkedHashMap<>();
@@ -134,7 +134,7 @@ class AdamWTorchParityTest {
                     m, AdamW.Config.withWeightDecay(run.get("weight_decay").asDouble()))) {
                 resumed.loadState(saved, p);
                 setGradients(m, p, 2);
-                resumed.step(p, REF.get("lrs").get(2).asDouble());
+                resumed.step(p, Gradients.of(p), REF.get("lrs").get(2).asDouble());
                 assertEquals(3, resumed.stepCount());
                 assertClose(flat(run.get("steps").get(2).get("w")), p.get("w").toFloatArray(), 1e-6, 1e-6, "resumed w");
                 assertClose(flat(run.get("steps").get(2).get("b")), p.get("b").toFloatArray(), 1e-6, 1e-6, "resumed b");
@@ -158,7 +158,7 @@ class AdamWTorchParityTest {
     }
 
     /**
-     * The flat buffers follow the set of parameters that have a gradient: one that first gets a
+     * The moments follow the set of parameters that have a gradient: one that first gets a
      * gradient at step 2 starts from zero moments (with the shared step count), one that has none at
      * step 3 keeps its parameter and moments untouched, as torch skips {@code grad is None}.
      */
@@ -205,6 +205,20 @@ class AdamWTorchParityTest {
             assertArrayEquals(va2, adam.state().expAvgSq().get("a").toFloatArray(), "exp_avg_sq a kept");
             assertFalse(java.util.Arrays.equals(b2, p.get("b").toFloatArray()), "b stepped at step 3");
             assertEquals(3, adam.state().step());
+        }
+    }
+
+    /** The fused kernel walks memory in order: a transposed (non-contiguous) parameter is refused, not mis-updated. */
+    @Test
+    void nonContiguousParameterIsRefused() {
+        try (NDManager m = ENGINE.newBaseManager(Device.cpu());
+                AdamW adam = new AdamW(m, AdamW.Config.withWeightDecay(0.1))) {
+            NDArray w =
+                    m.create(new float[] {1, 2, 3, 4, 5, 6}, new Shape(2, 3)).transpose(); // [3, 2] a view
+            Map<String, NDArray> p = Map.of("w", w);
+            Map<String, NDArray> g = Map.of("w", m.ones(new Shape(3, 2)));
+            Exception e = assertThrows(ai.djl.engine.EngineException.class, () -> adam.step(p, g, 0.1));
+            assertTrue(e.getMessage().contains("AdamW: a parameter or its gradient is not contiguous"), e.getMessage());
         }
     }
 
