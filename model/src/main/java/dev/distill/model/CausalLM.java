@@ -381,6 +381,15 @@ public final class CausalLM implements AutoCloseable {
     }
 
     /**
+     * The LM head's float32 logits at given token ids only: hidden [N, H], int64 ids [N, k] in [0, V) -> [N, k],
+     * equal to {@code logits(hidden).gather(ids, 1)} without the [N, V] product and its backward (what a loss that
+     * reads only the teacher's top-k ids needs in training), attached to hidden's manager.
+     */
+    public NDArray logitsAt(NDArray hidden, NDArray ids) {
+        return scoped(hidden.getManager(), () -> Ops.cast(lmHead.applyAt(hidden, ids), DataType.FLOAT32));
+    }
+
+    /**
      * Runs {@code body} in an NDScope so every intermediate is closed, then hands the result to
      * {@code target} (and to the caller's own NDScope, if one is open).
      */

@@ -41,4 +41,15 @@ final class Linear {
         NDArray y = x.matMul(weightT);
         return bias == null ? y : y.addi(bias);
     }
+
+    /**
+     * The outputs at given output rows only: x [N, in], int64 rows [N, k] -> [N, k], equal to
+     * apply(x).gather(rows, 1) without the [N, out] product: the weight's rows at the ids, [N, k, in], times
+     * each x (a batched matrix-vector product; autograd's backward is a scatter-add into the weight's rows).
+     */
+    NDArray applyAt(NDArray x, NDArray rows) {
+        NDArray w = Ops.embedding(rows, weight); // [N, k, in]
+        NDArray y = w.matMul(x.expandDims(2)).squeeze(2); // [N, k]
+        return bias == null ? y : y.add(Ops.embedding(rows, bias.expandDims(1)).squeeze(2));
+    }
 }

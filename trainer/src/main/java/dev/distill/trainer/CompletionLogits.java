@@ -26,14 +26,30 @@ final class CompletionLogits {
 
     /** {@link #of(CausalLM, BatchTensors, boolean)} that also records into {@code taps} (null: nothing). */
     static NDArray of(CausalLM model, BatchTensors batch, boolean training, LayerTaps taps) {
-        NDArray hidden =
-                model.hidden(batch.inputIds(), batch.positionIds(), batch.attentionMask(), null, taps); // [B, L, H]
-        long h = hidden.getShape().get(2);
-        NDArray picked = hidden.reshape(-1, h).get(new NDIndex("{}", batch.gatherIndex())); // [N, H]
+        NDArray picked = trainedHidden(model, batch, taps); // [N, H]
         if (!training || model.dtype() == DataType.FLOAT32) {
             return model.logits(picked); // [N, V] float32
         }
         return picked.matMul(lmHead(model).transpose()); // [N, V] float16, differentiable
+    }
+
+    /**
+     * The float32 logits at the teacher's ids only, [N, k] = {@code of(...).gather(ids, 1)}, without the [N, V] LM
+     * head product and its backward: for an objective that reads nothing else (top-k KD with {@code --tail zero}).
+     *
+     * @param ids [N, k] token ids in [0, V), int32 or int64
+     */
+    static NDArray atIds(CausalLM model, BatchTensors batch, NDArray ids, LayerTaps taps) {
+        NDArray picked = trainedHidden(model, batch, taps); // [N, H]
+        return model.logitsAt(picked, ids.getDataType() == DataType.INT64 ? ids : ids.toType(DataType.INT64, false));
+    }
+
+    /** Final hidden states [B, L, H] at the trained positions -> [N, H] */
+    private static NDArray trainedHidden(CausalLM model, BatchTensors batch, LayerTaps taps) {
+        NDArray hidden =
+                model.hidden(batch.inputIds(), batch.positionIds(), batch.attentionMask(), null, taps); // [B, L, H]
+        long h = hidden.getShape().get(2);
+        return hidden.reshape(-1, h).get(new NDIndex("{}", batch.gatherIndex())); // [N, H]
     }
 
     private static NDArray lmHead(CausalLM model) {

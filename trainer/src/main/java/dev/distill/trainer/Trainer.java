@@ -612,6 +612,10 @@ public final class Trainer implements AutoCloseable {
                     if (aligned != null) {
                         NDArray logits = CompletionLogits.of(forward, aligned.student(), true); // [Ns, V]
                         terms = crossObjective.compute(logits, aligned, stepGroups, stepTokens);
+                    } else if (labelWeights == null && objective.readsOnlyLabelIds()) {
+                        // top-k KD with --tail zero: the LM head only at the teacher's ids, no [N, V] product
+                        NDArray atIds = CompletionLogits.atIds(forward, t, ids, studentTaps); // [N, k]
+                        terms = objective.computeAtIds(atIds, logprobs, labelPadding, t.weights(), stepTokens);
                     } else {
                         NDArray logits = CompletionLogits.of(forward, t, true, studentTaps); // [N, V]
                         terms = objective.compute(

@@ -1,6 +1,7 @@
 package dev.distill.trainer.loss;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import dev.distill.model.Ops;
 
 /**
@@ -70,14 +71,50 @@ public final class DistillLoss {
         NDArray teacher = LossInputs.teacherLogprobs(topkLogprobs, ids.getShape()) // [N, k]
                 .clip(LOGPROB_FLOOR, 0f);
         NDArray w = LossInputs.weights(weights, rows); // [N]
-        NDArray padBias = padding == null
+        NDArray padBias = padBias(padding, ids.getShape()); // [N, k] or null
+        return weighted(tail.support(logits, ids, teacher, padBias), w); // [N]
+    }
+
+    /**
+     * Whether {@link #perPositionAtIds} computes this loss: with {@code --tail zero} the student's logits are read
+     * at the teacher's ids only, so the model can compute just those (no [N, V] LM head product).
+     */
+    public boolean readsOnlyLabelIds() {
+        return tail == TailMode.ZERO;
+    }
+
+    /**
+     * As {@link #perPosition(NDArray, NDArray, NDArray, NDArray, NDArray)} with {@code --tail zero}, on the student's
+     * logits already taken at the teacher's ids: {@code studentAtIds} [N, k] = studentLogits.gather(topkIds, 1).
+     *
+     * @throws IllegalStateException when the tail mode reads more than the ids ({@link #readsOnlyLabelIds} false)
+     */
+    public NDArray perPositionAtIds(NDArray studentAtIds, NDArray topkLogprobs, NDArray padding, NDArray weights) {
+        if (!readsOnlyLabelIds()) {
+            throw new IllegalStateException("--tail " + tail.cliName() + " reads the student's whole vocabulary");
+        }
+        NDArray student = LossInputs.studentLogits(studentAtIds); // [N, k]
+        NDArray teacher = LossInputs.teacherLogprobs(topkLogprobs, student.getShape()) // [N, k]
+                .clip(LOGPROB_FLOOR, 0f);
+        NDArray w = LossInputs.weights(weights, student.getShape().get(0)); // [N]
+        NDArray padBias = padBias(padding, student.getShape()); // [N, k] or null
+        return weighted(TailMode.zeroSupport(student, teacher, padBias), w); // [N]
+    }
+
+    /** LOGPROB_FLOOR in the padding slots ({@code padding} [N, k] 1 there, else 0), 0 elsewhere; null without padding */
+    private static NDArray padBias(NDArray padding, Shape idsShape) {
+        return padding == null
                 ? null
-                : LossInputs.teacherLogprobs(padding, ids.getShape()).mul(LOGPROB_FLOOR); // [N, k]
-        SupportLogits tempered = tail.support(logits, ids, teacher, padBias).temper(temperature); // [N, S] each
+                : LossInputs.teacherLogprobs(padding, idsShape).mul(LOGPROB_FLOOR);
+    }
+
+    /** T^2 * D(teacher_T, student_T) * weight over a support [N, S] -> [N] */
+    private NDArray weighted(SupportLogits support, NDArray w) {
+        SupportLogits tempered = support.temper(temperature); // [N, S] each
         float hinton = (float) (temperature * temperature);
         return divergence
                 .rows(tempered.teacher(), tempered.student())
-                .mul(Ops.scalar(logits, hinton))
+                .mul(Ops.scalar(tempered.student(), hinton))
                 .mul(w); // [N]
     }
 }

@@ -142,6 +142,31 @@ public final class DistillObjective {
         return combine(kdTerm, kdWeight, ceTerm, ceWeight);
     }
 
+    /**
+     * Whether {@link #computeAtIds} computes this objective: a KD term over the top-k ids with {@code --tail zero}
+     * and no CE term read the student's logits at the teacher's ids only.
+     */
+    public boolean readsOnlyLabelIds() {
+        return kdWeight > 0 && ceWeight == 0 && kd != null && kd.readsOnlyLabelIds();
+    }
+
+    /**
+     * As {@link #compute(NDArray, NDArray, NDArray, NDArray, NDArray, NDArray, NDArray, NDArray, double)} for top-k
+     * labels (no sample weights), on the student's logits already taken at the teacher's ids: {@code studentAtIds}
+     * [N, k] = studentLogits.gather(topkIds, 1).
+     *
+     * @throws IllegalStateException when the objective reads more ({@link #readsOnlyLabelIds} false)
+     */
+    public Terms computeAtIds(
+            NDArray studentAtIds, NDArray topkLogprobs, NDArray labelPadding, NDArray weights, double stepTokens) {
+        if (!readsOnlyLabelIds()) {
+            throw new IllegalStateException("this objective reads the student's whole vocabulary");
+        }
+        NDArray kdTerm =
+                Reduction.perToken(kd.perPositionAtIds(studentAtIds, topkLogprobs, labelPadding, weights), stepTokens);
+        return combine(kdTerm, kdWeight, null, ceWeight);
+    }
+
     /** kdWeight * kd + ceWeight * ce, either term null when its weight is 0 (not both). */
     public static Terms combine(NDArray kdTerm, double kdWeight, NDArray ceTerm, double ceWeight) {
         NDArray total;

@@ -16,8 +16,7 @@ public enum TailMode {
     ZERO("zero") {
         @Override
         SupportLogits support(NDArray logits, NDArray ids, NDArray teacherLogprobs, NDArray padBias) {
-            NDArray student = logits.gather(ids, 1); // [N, k]
-            return new SupportLogits(teacherLogprobs, padBias == null ? student : student.add(padBias)); // [N, k] each
+            return zeroSupport(logits.gather(ids, 1), teacherLogprobs, padBias); // [N, k] each
         }
     },
 
@@ -75,6 +74,11 @@ public enum TailMode {
     /** The {@code --tail} spelling. */
     public String cliName() {
         return cliName;
+    }
+
+    /** {@link #ZERO}'s support from the student's logits at the ids, {@code student} [N, k]. */
+    static SupportLogits zeroSupport(NDArray student, NDArray teacherLogprobs, NDArray padBias) {
+        return new SupportLogits(teacherLogprobs, padBias == null ? student : student.add(padBias)); // [N, k] each
     }
 
     /** Parses {@code --tail zero|bucket}. */
