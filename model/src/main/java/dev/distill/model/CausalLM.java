@@ -109,22 +109,6 @@ public final class CausalLM implements AutoCloseable {
      * Tensors are copied one at a time from memory-mapped chunks straight into the parameters.
      */
     public static CausalLM load(Path modelDir, DataType dtype, Device device) {
-        return load(modelDir, dtype, device, false);
-    }
-
-    /**
-     * {@link #load}, for a model that is only run, never trained (a teacher, a served or evaluated model): the wide
-     * projections (each layer's gate/up and an untied LM head) are stored [in, out], where their parameters stay
-     * [out, in] views of that storage (no second copy). At one to a few rows per call (decoding) a product against
-     * a contiguous [in, out] weight is 1.2-2x faster than against the transposed view of an [out, in] one
-     * (libtorch 2.7.1, one thread, docs/model.md "Decode step"); at score mode's hundreds of rows the two time
-     * the same. Not for training: AdamW, gradients and checkpoints expect contiguous [out, in] parameters.
-     */
-    public static CausalLM loadForInference(Path modelDir, DataType dtype, Device device) {
-        return load(modelDir, dtype, device, true);
-    }
-
-    private static CausalLM load(Path modelDir, DataType dtype, Device device, boolean inferenceLayout) {
         if (dev.distill.model.gguf.GgufModel.isGguf(modelDir)) {
             return dev.distill.model.gguf.GgufModel.load(modelDir, dtype, device);
         }
@@ -132,11 +116,7 @@ public final class CausalLM implements AutoCloseable {
         try (Checkpoint checkpoint = Checkpoint.open(modelDir)) {
             checkpoint.validate(ParameterLayout.of(config));
             return assemble(
-                    config,
-                    dtype,
-                    device,
-                    inferenceLayout,
-                    (part, dest, offset) -> checkpoint.readInto(part.hfName(), dest, offset));
+                    config, dtype, device, (part, dest, offset) -> checkpoint.readInto(part.hfName(), dest, offset));
         }
     }
 
@@ -147,7 +127,7 @@ public final class CausalLM implements AutoCloseable {
     public static CausalLM fromHfTensors(
             ModelConfig config, Function<Part, float[]> tensors, DataType dtype, Device device) {
         ByteBuffer chunk = ByteBuffer.allocateDirect(INIT_CHUNK * 4).order(ByteOrder.nativeOrder());
-        return assemble(config, dtype, device, false, (part, dest, offset) -> {
+        return assemble(config, dtype, device, (part, dest, offset) -> {
             float[] data = tensors.apply(part);
             for (int e = 0; e < data.length; e += INIT_CHUNK) {
                 int m = Math.min(INIT_CHUNK, data.length - e);
@@ -162,13 +142,8 @@ public final class CausalLM implements AutoCloseable {
         void copyInto(Part part, NDArray dest, long offset);
     }
 
-    /**
-     * Allocates each parameter once on the device and fills it, HF part by HF part, from {@code source};
-     * {@code inferenceLayout}: the wide projections are then re-stored [in, out] one at a time (see
-     * {@link #loadForInference}), so the load holds at most one parameter twice.
-     */
-    private static CausalLM assemble(
-            ModelConfig config, DataType dtype, Device device, boolean inferenceLayout, PartSource source) {
+    /** Allocates each parameter once on the device and fills it, HF part by HF part, from {@code source}. */
+    private static CausalLM assemble(ModelConfig config, DataType dtype, Device device, PartSource source) {
         checkDtype(dtype);
         List<Param> layout = ParameterLayout.of(config);
         NDManager manager = Engines.pytorch().newBaseManager(device);
@@ -181,9 +156,6 @@ public final class CausalLM implements AutoCloseable {
                     source.copyInto(part, dest, offset);
                     offset += part.numel();
                 }
-                if (inferenceLayout && isWideProjection(config, p.name())) {
-                    dest = storedInOut(dest);
-                }
                 dest.setName(p.name());
                 params.put(p.name(), dest);
             }
@@ -191,23 +163,6 @@ public final class CausalLM implements AutoCloseable {
         } catch (RuntimeException e) {
             manager.close();
             throw e;
-        }
-    }
-
-    /** The projections whose output is much wider than their input: gate/up and an untied LM head. */
-    private static boolean isWideProjection(ModelConfig config, String name) {
-        return name.endsWith(".mlp.gate_up_proj.weight")
-                || (name.equals("lm_head.weight") && !config.tieWordEmbeddings());
-    }
-
-    /** w [out, in] (closed) -> the same values as an [out, in] view of a contiguous [in, out] copy. */
-    private static NDArray storedInOut(NDArray w) {
-        Shape s = w.getShape();
-        try (NDArray t = w.transpose(1, 0); // [in, out] view
-                NDArray flat = t.flatten(); // [in * out], a contiguous copy
-                NDArray inOut = flat.reshape(s.get(1), s.get(0))) { // [in, out]
-            w.close();
-            return inOut.transpose(1, 0); // [out, in] view; keeps the storage alive
         }
     }
 

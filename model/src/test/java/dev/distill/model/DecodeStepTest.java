@@ -45,7 +45,7 @@ class DecodeStepTest {
     static List<float[]> decodeLogits(String variant, DataType dtype, String decodeProperty) {
         String before = System.getProperty("distill.decode");
         setProperty(decodeProperty);
-        try (CausalLM model = CausalLM.loadForInference(Fixtures.model(variant), dtype, Device.cpu());
+        try (CausalLM model = CausalLM.load(Fixtures.model(variant), dtype, Device.cpu());
                 NDManager m = model.manager().newSubManager();
                 KvCache cache = model.newCache(3, KvCacheTest.WIDTH)) {
             setProperty(before);

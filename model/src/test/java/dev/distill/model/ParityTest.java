@@ -63,20 +63,9 @@ class ParityTest {
 
     @ParameterizedTest
     @MethodSource("variants")
-    void inferenceLayoutLogprobsMatchTransformers(String variant) {
-        Fixtures.Reference ref = Fixtures.reference(variant);
-        try (CausalLM model = CausalLM.loadForInference(Fixtures.model(variant), DataType.FLOAT32, Device.cpu())) {
-            double err = maxLogprobError(model, ref);
-            System.out.printf("%s, inference layout: max |logprob - transformers| = %.3g%n", variant, err);
-            assertTrue(err < TOLERANCE, variant + ": max |logprob diff| " + err);
-        }
-    }
-
-    @ParameterizedTest
-    @MethodSource("variants")
     void greedyContinuationsMatchTransformers(String variant) {
         Fixtures.Reference ref = Fixtures.reference(variant);
-        try (CausalLM model = CausalLM.loadForInference(Fixtures.model(variant), DataType.FLOAT32, Device.cpu())) {
+        try (CausalLM model = CausalLM.load(Fixtures.model(variant), DataType.FLOAT32, Device.cpu())) {
             assertArrayEquals(ref.eos(), model.config().eosTokenIds(), "eos ids incl. generation_config.json");
             int[][] got = GreedyDecoder.generate(model, ref, ref.greedy()[0].length);
             for (int b = 0; b < ref.rows(); b++) {

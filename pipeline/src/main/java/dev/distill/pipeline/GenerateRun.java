@@ -103,6 +103,6 @@ public final class GenerateRun {
             return RemoteTeacher.connect(
                     spec.remote(), new RemoteSampling(spec.mode() != Mode.SAMPLE, spec.temperature(), spec.topP()));
         }
-        return new LocalTeacher(CausalLM.loadForInference(spec.teacher(), dtype, device));
+        return new LocalTeacher(CausalLM.load(spec.teacher(), dtype, device));
     }
 }

@@ -139,7 +139,7 @@ public final class ServeCommand implements Callable<Integer> {
         LocalTeacher teacher = null;
         CountDownLatch done = new CountDownLatch(1);
         try {
-            teacher = new LocalTeacher(CausalLM.loadForInference(model, dt, dev));
+            teacher = new LocalTeacher(CausalLM.load(model, dt, dev));
             CompletionServer server = CompletionServer.start(
                     teacher, tok, new CompletionServer.Settings(name, host, port, maxBatchTokens, apiKey, limits));
             System.out.printf(

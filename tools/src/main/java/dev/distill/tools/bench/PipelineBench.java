@@ -83,7 +83,7 @@ public final class PipelineBench implements Callable<Integer> {
     public Integer call() {
         DataType type = dtype.equals("float16") ? DataType.FLOAT16 : DataType.FLOAT32;
         Device dev = Engines.device(device);
-        try (LocalTeacher teacher = new LocalTeacher(CausalLM.loadForInference(model, type, dev))) {
+        try (LocalTeacher teacher = new LocalTeacher(CausalLM.load(model, type, dev))) {
             // no stop tokens: every row decodes the full length, as the PyTorch loop does
             GenerationParams greedy = new GenerationParams(topK, new TokenSampler(true, 1f, 1f), new int[0]);
             int[] bs = Arrays.stream(batches.split(","))
