@@ -18,7 +18,9 @@ final class DecodeStep implements AutoCloseable {
      * TorchScript source: what torch.jit.script(...).code prints for tools/scripts/decode_step_source.py's
      * module, with silu and the attention call written out as libtorch ops (as in {@link SwiGlu} and
      * {@link FusedAttention}). weights: input norm [H], qkv [H, (Hq+2Hkv)D], o [Hq*D, H], post norm [H],
-     * gate/up [H, 2I], down [I, H] (the projections as [in, out] views), then the qkv bias if the model has one.
+     * gate/up [H, 2I], down [I, H] (the projections as [in, out] views), then the qkv bias if the model has one,
+     * then (qk_norm, qwen3) the per-head q/k RMSNorm's q_norm [D] and k_norm [D], applied to the q and k heads
+     * before the rotary embedding with the weight [Hq+Hkv, D] {@link DecoderLayer}'s op-by-op path uses.
      */
     private static final String SOURCE =
             """
@@ -36,7 +38,8 @@ final class DecodeStep implements AutoCloseable {
                 eps: Tensor,
                 past: int,
                 heads: int,
-                kv_heads: int) -> Tensor:
+                kv_heads: int,
+                qk_norm: bool) -> Tensor:
                 b = torch.size(x, 0)
                 d = torch.size(cache, 3)
                 rows = torch.add(heads, torch.mul(2, kv_heads))
@@ -45,11 +48,23 @@ final class DecodeStep implements AutoCloseable {
                 xf0 = torch.mul(xf, torch.rsqrt(torch.add(_0, eps)))
                 _1 = torch.mul(weights[0], torch.to(xf0, ops.prim.dtype(x)))
                 proj = torch.matmul(_1, weights[1])
-                if torch.gt(torch.len(weights), 6):
+                if torch.gt(torch.len(weights), torch.add(6, torch.mul(2, int(qk_norm)))):
                   proj0 = torch.add(proj, weights[6])
                 else:
                   proj0 = proj
-                halves = torch.reshape(proj0, [b, 1, rows, 2, torch.floordiv(d, 2)])
+                if qk_norm:
+                  per_head = torch.reshape(proj0, [b, 1, rows, d])
+                  qk = torch.narrow(per_head, 2, 0, torch.add(heads, kv_heads))
+                  qkf = torch.to(qk, 6)
+                  _15 = torch.mean(torch.pow(qkf, 2), [-1], True)
+                  qkf0 = torch.mul(qkf, torch.rsqrt(torch.add(_15, eps)))
+                  _16 = [torch.expand(weights[-2], [heads, d]), torch.expand(weights[-1], [kv_heads, d])]
+                  qkn = torch.mul(torch.cat(_16, 0), torch.to(qkf0, ops.prim.dtype(qk)))
+                  v = torch.narrow(per_head, 2, torch.add(heads, kv_heads), kv_heads)
+                  proj1 = torch.cat([qkn, v], 2)
+                else:
+                  proj1 = proj0
+                halves = torch.reshape(proj1, [b, 1, rows, 2, torch.floordiv(d, 2)])
                 _2 = torch.mul(halves, cos)
                 _3 = torch.mul(torch.flip(halves, [3]), sin)
                 rotated = torch.reshape(torch.add(_2, _3), [b, 1, rows, d])
@@ -88,7 +103,8 @@ final class DecodeStep implements AutoCloseable {
      * x [B, 1, H] -> [B, 1, H], attached to x's manager; writes the layer's new keys and values into slot
      * {@code past} of {@code cache} [B, 2Hkv, capacity, D] and attends over slots [0, past]. {@code weights} as
      * {@link #SOURCE} lists them; {@code cos} and {@code sin} [B, 1, Hq+2Hkv, 2, D/2] (the per-head decode tables of
-     * {@link RotaryTables.Rotation}); {@code bias} [B, 1, 1, past + 1] additive, in the model dtype.
+     * {@link RotaryTables.Rotation}); {@code bias} [B, 1, 1, past + 1] additive, in the model dtype; {@code qkNorm}:
+     * the last two weights are q_norm and k_norm.
      */
     NDArray apply(
             NDArray x,
@@ -99,7 +115,8 @@ final class DecodeStep implements AutoCloseable {
             NDArray bias,
             int past,
             int heads,
-            int kvHeads) {
+            int kvHeads,
+            boolean qkNorm) {
         PtNDArray[] w = new PtNDArray[weights.length];
         for (int i = 0; i < w.length; i++) {
             w[i] = (PtNDArray) weights[i];
@@ -115,7 +132,8 @@ final class DecodeStep implements AutoCloseable {
                 IValue.from((PtNDArray) eps),
                 IValue.from((long) past),
                 IValue.from((long) heads),
-                IValue.from((long) kvHeads));
+                IValue.from((long) kvHeads),
+                IValue.from(qkNorm));
     }
 
     @Override

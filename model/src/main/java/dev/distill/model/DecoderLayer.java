@@ -6,7 +6,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -63,18 +65,22 @@ final class DecoderLayer {
         postNorm = params.get(p + "post_attention_layernorm.weight");
         gateUp = new Linear(params.get(p + "mlp.gate_up_proj.weight"), null);
         down = new Linear(params.get(p + "mlp.down_proj.weight"), null);
-        // qwen3's per-head q/k norm is not in the one-call step
-        this.decodeStep = qNorm == null ? decodeStep : null;
-        NDArray[] w = {
-            inputNorm,
-            qkv.inferenceWeight(),
-            oProj.inferenceWeight(),
-            postNorm,
-            gateUp.inferenceWeight(),
-            down.inferenceWeight(),
-            qkv.bias()
-        };
-        decodeWeights = qkv.bias() == null ? Arrays.copyOf(w, 6) : w;
+        this.decodeStep = decodeStep;
+        List<NDArray> w = new ArrayList<>(List.of(
+                inputNorm,
+                qkv.inferenceWeight(),
+                oProj.inferenceWeight(),
+                postNorm,
+                gateUp.inferenceWeight(),
+                down.inferenceWeight()));
+        if (qkv.bias() != null) {
+            w.add(qkv.bias());
+        }
+        if (qNorm != null) {
+            w.add(qNorm); // the parameters themselves: a trained model's decode step sees their current values
+            w.add(kNorm);
+        }
+        decodeWeights = w.toArray(new NDArray[0]);
     }
 
     /**
@@ -107,7 +113,16 @@ final class DecoderLayer {
                 && !JniUtils.isGradMode()) {
             // a decode step: the same ops as below, in one call
             return decodeStep.apply(
-                    x, decodeWeights, rope.cos(), rope.signedSin(), cache.buffer(index), bias, past, heads, kvHeads);
+                    x,
+                    decodeWeights,
+                    rope.cos(),
+                    rope.signedSin(),
+                    cache.buffer(index),
+                    bias,
+                    past,
+                    heads,
+                    kvHeads,
+                    qNorm != null);
         }
 
         NDArray h = norm.apply(x, inputNorm);

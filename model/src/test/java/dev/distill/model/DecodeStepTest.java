@@ -21,7 +21,14 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class DecodeStepTest {
     @ParameterizedTest
-    @CsvSource({"llama, FLOAT32", "qwen2_fp16_tied, FLOAT32", "qwen2_fp16_tied, FLOAT16", "mistral_sliding, FLOAT32"})
+    @CsvSource({
+        "llama, FLOAT32",
+        "qwen2_fp16_tied, FLOAT32",
+        "qwen2_fp16_tied, FLOAT16",
+        "mistral_sliding, FLOAT32",
+        "qwen3, FLOAT32",
+        "qwen3_layer_types, FLOAT32"
+    })
     void oneCallPerLayerEqualsTheOpByOpStep(String variant, DataType dtype) {
         List<float[]> oneCall = decodeLogits(variant, dtype, null);
         List<float[]> ops = decodeLogits(variant, dtype, "ops");
