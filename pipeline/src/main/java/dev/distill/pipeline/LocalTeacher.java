@@ -9,7 +9,6 @@ import dev.distill.data.LogitsSpec;
 import dev.distill.model.Batching;
 import dev.distill.model.CategoricalDraws;
 import dev.distill.model.CausalLM;
-import dev.distill.model.IntraOpThreads;
 import dev.distill.model.KvCache;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -125,9 +124,7 @@ public final class LocalTeacher implements Teacher {
                 positions = positions.get(":, " + filled + ":");
             }
             for (int step = 0; active.length > 0; step++) {
-                try (NDManager sm = bm.newSubManager();
-                        IntraOpThreads threads = IntraOpThreads.forForward(
-                                model.device(), active.length * input.getShape().get(1))) {
+                try (NDManager sm = bm.newSubManager()) {
                     input.attach(sm); // freed with this step; ops on it put their results in sm
                     positions.attach(sm);
                     NDArray stepMask =
