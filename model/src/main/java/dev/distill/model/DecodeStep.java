@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.IValue;
+import java.util.List;
 
 /**
  * One decoder layer's decode step (one new position per row, KV cache, fused attention) as one libtorch call: a
@@ -117,14 +118,10 @@ final class DecodeStep implements AutoCloseable {
             int heads,
             int kvHeads,
             boolean qkNorm) {
-        PtNDArray[] w = new PtNDArray[weights.length];
-        for (int i = 0; i < w.length; i++) {
-            w[i] = (PtNDArray) weights[i];
-        }
         return module.forward(
                 x.getManager(),
                 IValue.from((PtNDArray) x),
-                IValue.listFrom(w),
+                TorchScriptModule.tensors(List.of(weights)),
                 IValue.from((PtNDArray) cos),
                 IValue.from((PtNDArray) sin),
                 IValue.from((PtNDArray) cache),

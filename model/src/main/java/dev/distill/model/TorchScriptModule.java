@@ -48,13 +48,6 @@ final class TorchScriptModule implements AutoCloseable {
      * runs in inference mode with the inputs passed as they are.
      */
     NDArray forward(NDArray... inputs) {
-        // Without the graph executor's optimisation, in both modes (the setting is per thread). Recorded: with it,
-        // libtorch replaces the ops' own backward with its autodiff graphs (DifferentiableGraphBackward), 23% of a
-        // training step in TrainBench --profile, 2026-12-06 (train 16 x 512: 408 and 429 tok/s with it, 441
-        // without). Inference: the profiling executor specialises the graph on its inputs' shapes and compiles it
-        // again when they change, as a decode step's key length does at every step (single calls of 5-55 ms in
-        // PipelineBench --profile, generate batch 1: a third of the decode time).
-        JniUtils.setGraphExecutorOptimize(false);
         if (JniUtils.isGradMode()) {
             return forwardRecorded(inputs);
         }
@@ -62,13 +55,7 @@ final class TorchScriptModule implements AutoCloseable {
         for (int i = 0; i < inputs.length; i++) {
             args[i] = IValue.from((PtNDArray) inputs[i]);
         }
-        try (IValue result = IValueUtils.forward(module, args)) {
-            return result.toTensor((PtNDManager) inputs[0].getManager());
-        } finally {
-            for (IValue a : args) {
-                a.close();
-            }
-        }
+        return forward(inputs[0].getManager(), args);
     }
 
     /**
@@ -76,7 +63,7 @@ final class TorchScriptModule implements AutoCloseable {
      * attached to {@code manager}.
      */
     NDArray forward(NDManager manager, IValue... args) {
-        JniUtils.setGraphExecutorOptimize(false); // see forward(NDArray...)
+        withoutExecutorOptimisation();
         try (IValue result = IValueUtils.forward(module, args)) {
             return result.toTensor((PtNDManager) manager);
         } finally {
@@ -104,6 +91,7 @@ final class TorchScriptModule implements AutoCloseable {
                 inputs[i].setName(null);
             }
         }
+        withoutExecutorOptimisation();
         try {
             return IValueUtils.forward(module, new NDList(inputs), true).singletonOrThrow();
         } finally {
@@ -113,6 +101,18 @@ final class TorchScriptModule implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Every call runs without the graph executor's optimisation (the setting is per thread). Recorded: with it,
+     * libtorch replaces the ops' own backward with its autodiff graphs (DifferentiableGraphBackward), 23% of a
+     * training step in TrainBench --profile, 2026-12-06 (train 16 x 512: 408 and 429 tok/s with it, 441 without).
+     * Inference: the profiling executor specialises the graph on its inputs' shapes and compiles it again when they
+     * change, as a decode step's key length does at every step (single calls of 5-55 ms in PipelineBench --profile,
+     * generate batch 1: a third of the decode time).
+     */
+    private static void withoutExecutorOptimisation() {
+        JniUtils.setGraphExecutorOptimize(false);
     }
 
     @Override
