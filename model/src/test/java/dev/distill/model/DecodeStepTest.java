@@ -85,7 +85,8 @@ class DecodeStepTest {
         }
     }
 
-    private static void setProperty(String value) {
+    /** Sets (null: clears) -Ddistill.decode, read when a model is made. */
+    static void setProperty(String value) {
         if (value == null) {
             System.clearProperty("distill.decode");
         } else {
