@@ -18,7 +18,9 @@ import dev.distill.model.DecodeHead;
  * <p>The fidelity measure adds three ops per step (exp, mul, sum: the entropy). Copies to the host per step: one float
  * array {@code [C, w+2]} and one int64 array {@code [C, w+1]}, w = k or KMAX for the top kinds, w = N for {@code
  * sample:N} (the N ids drawn on the device by {@link CategoricalDraws} and their log-probs); {@code sample} also sends
- * its {@code [C, N]} float64 uniforms up.
+ * its {@code [C, N]} float64 uniforms up. A decode step ({@link Decoder}) makes the same arrays and the sampler's choice
+ * in one call ({@link DecodeHead}) and copies them in one {@code [C, 2w+3]} float64 array, sending at most one array of
+ * uniforms up (the sampler's and the draws').
  */
 final class LabelCapture {
     private final LogitsSpec spec;
