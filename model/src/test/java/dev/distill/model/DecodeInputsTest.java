@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.distill.testing.DecodeProperty;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -31,13 +32,13 @@ class DecodeInputsTest {
         "qwen3_layer_types, FLOAT32, "
     })
     void decodeEqualsHiddenAtTheMasksPositions(String variant, DataType dtype, String decodeProperty) {
-        String before = System.getProperty("distill.decode");
-        DecodeStepTest.setProperty(decodeProperty);
+        String before = DecodeProperty.get();
+        DecodeProperty.set(decodeProperty);
         try (CausalLM model = CausalLM.load(Fixtures.model(variant), dtype, Device.cpu());
                 NDManager m = model.manager().newSubManager();
                 KvCache viaDecode = model.newCache(3, KvCacheTest.WIDTH);
                 KvCache viaHidden = model.newCache(3, KvCacheTest.WIDTH)) {
-            DecodeStepTest.setProperty(before);
+            DecodeProperty.set(before);
             assertEquals(decodeProperty == null, model.fusedDecode());
             Batching.LeftPadded prompts = Batching.leftPad(List.of(KvCacheTest.PROMPTS), KvCacheTest.PROMPT_WIDTH, 0);
             NDArray mask = m.ones(new Shape(3, KvCacheTest.WIDTH), DataType.INT64); // [3, cap]
@@ -72,7 +73,7 @@ class DecodeInputsTest {
             NDArray narrowed = mask;
             assertThrows(IllegalArgumentException.class, () -> model.decode(two, narrowed, viaDecode));
         } finally {
-            DecodeStepTest.setProperty(before);
+            DecodeProperty.set(before);
         }
     }
 }

@@ -1,15 +1,19 @@
 package dev.distill.pipeline;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.distill.data.LogitsSpec;
 import dev.distill.model.CategoricalDraws;
+import dev.distill.model.CausalLM;
 import dev.distill.model.DecodeHead;
 import dev.distill.model.Engines;
+import dev.distill.testing.DecodeProperty;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -71,6 +75,56 @@ class DecodeHeadTest {
                         Arrays.toString(one.chosen().toLongArray()));
                 assertEquals(new Shape(ROWS, 1), one.chosen().getShape());
             }
+        }
+    }
+
+    /**
+     * {@code generate} with the model made under {@code -Ddistill.decode=ops} (each layer, the step's inputs and its
+     * head op by op) against the default one-call step: the same tokens, finish reasons, label ids, sizes and counts,
+     * log-probs within the layers' float tolerance (model's DecodeStepTest), rows of different lengths retired mid-way.
+     */
+    @ParameterizedTest
+    @CsvSource({"greedy, top-k:20", "top-p, top-p:0.9", "sample, sample:16:0.7"})
+    void generateOpByOpAgreesWithTheOneCallStep(String sampling, String logits) {
+        TokenSampler sampler =
+                switch (sampling) {
+                    case "greedy" -> new TokenSampler(true, 1f, 1f);
+                    case "sample" -> new TokenSampler(false, 0.8f, 1f);
+                    default -> new TokenSampler(false, 0.8f, 0.9f);
+                };
+        GenerationParams params = new GenerationParams(LogitsSpec.parse(logits), sampler, new int[0]);
+        List<WorkItem> items = new ArrayList<>();
+        for (int b = 0; b < 4; b++) {
+            int[] prompt = new int[2 + 3 * b];
+            for (int t = 0; t < prompt.length; t++) {
+                prompt[t] = 5 + 7 * t + b;
+            }
+            items.add(new WorkItem(b, 0, prompt, null, 3 + 2 * b, WorkItem.rowSeed(0, b, 0)));
+        }
+        List<TeacherOutput> oneCall = generate(items, params, null);
+        List<TeacherOutput> ops = generate(items, params, "ops");
+        for (int b = 0; b < items.size(); b++) {
+            TeacherOutput x = oneCall.get(b);
+            TeacherOutput y = ops.get(b);
+            assertArrayEquals(y.completionIds(), x.completionIds(), "row " + b);
+            assertEquals(y.finishReason(), x.finishReason());
+            assertArrayEquals(y.topkIds(), x.topkIds());
+            assertArrayEquals(y.labelSizes(), x.labelSizes());
+            assertArrayEquals(y.labelCounts(), x.labelCounts());
+            assertArrayEquals(y.completionLogprobs(), x.completionLogprobs(), 1e-4f);
+            assertArrayEquals(y.topkLogprobs(), x.topkLogprobs(), 1e-4f);
+        }
+    }
+
+    private static List<TeacherOutput> generate(List<WorkItem> items, GenerationParams params, String decode) {
+        String before = DecodeProperty.get();
+        DecodeProperty.set(decode);
+        try (LocalTeacher teacher =
+                new LocalTeacher(CausalLM.load(Fixtures.model("llama"), DataType.FLOAT32, Device.cpu()))) {
+            DecodeProperty.set(before);
+            return teacher.generate(items, params);
+        } finally {
+            DecodeProperty.set(before);
         }
     }
 
