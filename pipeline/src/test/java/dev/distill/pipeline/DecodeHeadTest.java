@@ -46,12 +46,7 @@ class DecodeHeadTest {
     })
     void oneCallChoosesAndRecordsWhatTheOpByOpPathDoes(String sampling, String logits) {
         LogitsSpec spec = LogitsSpec.parse(logits);
-        TokenSampler sampler =
-                switch (sampling) {
-                    case "greedy" -> new TokenSampler(true, 1f, 1f);
-                    case "sample" -> new TokenSampler(false, 0.8f, 1f);
-                    default -> new TokenSampler(false, 0.8f, 0.9f);
-                };
+        TokenSampler sampler = sampler(sampling);
         long[] seeds = new long[ROWS];
         int[] positions = new int[ROWS];
         for (int i = 0; i < ROWS; i++) {
@@ -86,12 +81,7 @@ class DecodeHeadTest {
     @ParameterizedTest
     @CsvSource({"greedy, top-k:20", "top-p, top-p:0.9", "sample, sample:16:0.7"})
     void generateOpByOpAgreesWithTheOneCallStep(String sampling, String logits) {
-        TokenSampler sampler =
-                switch (sampling) {
-                    case "greedy" -> new TokenSampler(true, 1f, 1f);
-                    case "sample" -> new TokenSampler(false, 0.8f, 1f);
-                    default -> new TokenSampler(false, 0.8f, 0.9f);
-                };
+        TokenSampler sampler = sampler(sampling);
         GenerationParams params = new GenerationParams(LogitsSpec.parse(logits), sampler, new int[0]);
         List<WorkItem> items = new ArrayList<>();
         for (int b = 0; b < 4; b++) {
@@ -114,6 +104,15 @@ class DecodeHeadTest {
             assertArrayEquals(y.completionLogprobs(), x.completionLogprobs(), 1e-4f);
             assertArrayEquals(y.topkLogprobs(), x.topkLogprobs(), 1e-4f);
         }
+    }
+
+    /** greedy, sample (T = 0.8) or top-p (T = 0.8, p = 0.9). */
+    private static TokenSampler sampler(String sampling) {
+        return switch (sampling) {
+            case "greedy" -> new TokenSampler(true, 1f, 1f);
+            case "sample" -> new TokenSampler(false, 0.8f, 1f);
+            default -> new TokenSampler(false, 0.8f, 0.9f);
+        };
     }
 
     private static List<TeacherOutput> generate(List<WorkItem> items, GenerationParams params, String decode) {
