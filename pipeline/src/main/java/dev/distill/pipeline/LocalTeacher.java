@@ -20,7 +20,7 @@ import java.util.List;
  * preallocated KV cache and retires finished rows; scoring runs one prefill per group of rows with
  * the LM head applied in chunks of positions. On a CPU both keep each forward to a few hundred tokens
  * ({@link #CPU_FORWARD_TOKENS}): prompts are prefilled a few positions at a time, scored a few rows at
- * a time. A decode step is four libtorch calls besides one per decoder layer ({@link CausalLM#decode}: the step's
+ * a time. A decode step is four libtorch calls (five in float16) besides one per decoder layer ({@link CausalLM#decode}: the step's
  * inputs, the layers, the final norm; the LM head; {@link LabelCapture.Decoder}: the choice and the labels), the
  * chosen tokens stay on the device as the next input and what {@code --logits} needs comes to the host in one copy
  * (the top or drawn entries' log-probs and ids, the chosen token's, the entropy); under {@code -Ddistill.decode=ops}
