@@ -30,15 +30,30 @@ public final class CategoricalDraws implements AutoCloseable {
               def forward(self: __torch__.Draws,
                 probs: Tensor,
                 u: Tensor) -> Tensor:
-                q = torch.to(torch.mul(probs, 4503599627370496.), 4)
-                cdf = torch.cumsum(q, 1)
-                total = torch.slice(cdf, 1, -1)
-                _0 = torch.floor(torch.mul(u, torch.to(total, 7)))
-                target = torch.minimum(torch.to(_0, 4), torch.sub(total, 1))
-                ids = torch.searchsorted(cdf, target, out_int32=False, right=True)
-                _1, _2 = torch.sort(ids, 1)
-                return _1
-            """;
+                return (self).draw(probs, u, )
+            """
+                    + drawMethod("Draws");
+
+    /**
+     * The TorchScript method {@code draw(probs [C, V] float32, u [C, N] float64) -> [C, N] int64} of the module class
+     * {@code className}: these draws, for a module that makes them among other things ({@link DecodeHead}).
+     */
+    static String drawMethod(String className) {
+        return """
+                  def draw(self: __torch__.%s,
+                    probs: Tensor,
+                    u: Tensor) -> Tensor:
+                    q = torch.to(torch.mul(probs, 4503599627370496.), 4)
+                    cdf = torch.cumsum(q, 1)
+                    total = torch.slice(cdf, 1, -1)
+                    _0 = torch.floor(torch.mul(u, torch.to(total, 7)))
+                    target = torch.minimum(torch.to(_0, 4), torch.sub(total, 1))
+                    ids = torch.searchsorted(cdf, target, out_int32=False, right=True)
+                    _1, _2 = torch.sort(ids, 1)
+                    return _1
+                """
+                .formatted(className);
+    }
 
     private final TorchScriptModule module;
 

@@ -59,6 +59,7 @@ public final class CausalLM implements AutoCloseable {
     private final RmsNorm norm;
     private final SwiGlu swiGlu;
     private final DecodeStep decodeStep;
+    private final DecodeInputs decodeInputs;
 
     private CausalLM(
             ModelConfig config,
@@ -89,6 +90,7 @@ public final class CausalLM implements AutoCloseable {
         norm = new RmsNorm(manager, eps);
         // a decode step runs each layer as one call; -Ddistill.decode=ops (read when a model is made) runs it op by op
         decodeStep = FUSED && !"ops".equals(System.getProperty("distill.decode")) ? new DecodeStep(manager, eps) : null;
+        decodeInputs = decodeStep != null ? new DecodeInputs(manager) : null;
         swiGlu = new SwiGlu(manager);
         rope = new RotaryTables(
                 manager,
@@ -295,6 +297,76 @@ public final class CausalLM implements AutoCloseable {
         if (cache != null) {
             cache.advance(t);
         }
+        return out;
+    }
+
+    /**
+     * Whether a decode step runs each decoder layer as one call ({@link #decode}); false under {@code
+     * -Ddistill.decode=ops}, where a caller's own step (its head) runs op by op too, the path to compare with.
+     */
+    public boolean fusedDecode() {
+        return decodeStep != null;
+    }
+
+    /**
+     * One decode step of a left-padded batch: final-norm hidden states [B, 1, H] (model dtype) of each row's newest
+     * token, attached to inputIds' manager; fills the cache's next slot. A token's position is the number of its
+     * row's real slots before it (as {@link Batching#positionIds}), read off the mask. With {@link #fusedDecode} the
+     * embedding, positions, rotary tables and attention bias are one call ({@link DecodeInputs}), then one call per
+     * layer and the final norm; otherwise {@link #hidden}, op by op.
+     *
+     * @param inputIds [B, 1] int64
+     * @param attentionMask [B, S] int64 over the cache's slots (S >= cache.length() + 1; slots past the new one are
+     *     not read): each row's left padding 0, then 1
+     */
+    public NDArray decode(NDArray inputIds, NDArray attentionMask, KvCache cache) {
+        int past = cache.length();
+        Shape s = inputIds.getShape();
+        Shape m = attentionMask.getShape();
+        if (s.dimension() != 2 || s.get(1) != 1 || m.dimension() != 2 || m.get(0) != s.get(0) || m.get(1) <= past) {
+            throw new IllegalArgumentException(
+                    "decode: expected inputIds [B, 1] and attentionMask [B, S > " + past + "], got " + s + " and " + m);
+        }
+        boolean slides = past + 1 > config.slidingWindow().orElse(Integer.MAX_VALUE);
+        if (decodeInputs == null || slides) {
+            NDManager step = inputIds.getManager();
+            NDArray seen = attentionMask.get(":, :" + (past + 1)); // [B, past + 1]
+            seen.attach(step);
+            NDArray positions = seen.sum(new int[] {1}, true).sub(1); // [B, 1]
+            return hidden(inputIds, positions, seen, cache);
+        }
+        if (inputIds.getDataType() != DataType.INT64
+                || !inputIds.getDevice().equals(device())
+                || !attentionMask.getDevice().equals(device())
+                || cache.layers() != layers.length
+                || cache.batchSize() != s.get(0)
+                || past + 1 > cache.capacity()) {
+            throw new IllegalArgumentException("decode: int64 inputIds and the mask on " + device() + " and a cache of "
+                    + s.get(0) + " rows of " + layers.length + " layers with a free slot expected, got "
+                    + inputIds.getDataType() + " on " + inputIds.getDevice() + ", mask on " + attentionMask.getDevice()
+                    + ", cache of " + cache.batchSize() + " rows of " + cache.layers() + " layers, " + past + "/"
+                    + cache.capacity() + " slots filled");
+        }
+        NDArray out = scoped(inputIds.getManager(), () -> {
+            NDArray[] in = decodeInputs.apply(
+                    inputIds,
+                    attentionMask,
+                    embed,
+                    rope.table(past + 1),
+                    rope.rotatedHeads(),
+                    rope.identity()[0],
+                    rope.identity()[1],
+                    constants.fusedVisible(),
+                    constants.fusedMasked(),
+                    past); // x [B, 1, H], cos, sin [B, 1, Hq+2Hkv, 2, D/2], bias [B, 1, 1, past + 1]
+            RotaryTables.Rotation rotation = new RotaryTables.Rotation(in[1], in[2], true);
+            NDArray x = in[0];
+            for (DecoderLayer layer : layers) {
+                x = layerScoped(layer, x, rotation, in[3], fused, cache, past, null);
+            }
+            return norm.apply(x, finalNorm); // [B, 1, H]
+        });
+        cache.advance(1);
         return out;
     }
 
@@ -512,6 +584,7 @@ public final class CausalLM implements AutoCloseable {
         swiGlu.close();
         if (decodeStep != null) {
             decodeStep.close();
+            decodeInputs.close();
         }
         manager.close();
     }

@@ -62,12 +62,22 @@ final class RotaryTables {
                 where(rotatedHeads, cos, one), where(rotatedHeads, signedSin, zero), true); // [B, 1, Hq+2Hkv, 2, D/2]
     }
 
+    /** [1, 1, Hq+2Hkv, 1, 1] bool: true for the heads a decode step's tables rotate (the query and key heads). */
+    NDArray rotatedHeads() {
+        return rotatedHeads;
+    }
+
+    /** The value heads' cos (1) and sin (0) in a decode step's tables: 0-dim, the model dtype. */
+    NDArray[] identity() {
+        return new NDArray[] {one, zero};
+    }
+
     private static NDArray where(NDArray condition, NDArray x, NDArray y) {
         return JniUtils.where((PtNDArray) condition, (PtNDArray) x, (PtNDArray) y);
     }
 
-    /** The table with at least {@code positions} rows (grown to the next power of two, at least 256). */
-    private synchronized NDArray table(int positions) {
+    /** The table [N, 2D] with at least {@code positions} rows (grown to the next power of two, at least 256). */
+    synchronized NDArray table(int positions) {
         if (table != null && table.getShape().get(0) >= positions) {
             return table;
         }

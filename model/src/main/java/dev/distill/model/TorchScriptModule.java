@@ -26,6 +26,7 @@ import java.util.zip.ZipOutputStream;
  */
 final class TorchScriptModule implements AutoCloseable {
     private final PtSymbolBlock module;
+    private final String method;
 
     /**
      * @param className the module's class name in {@code source}
@@ -33,6 +34,15 @@ final class TorchScriptModule implements AutoCloseable {
      * @param manager the manager whose device the module runs on
      */
     TorchScriptModule(String className, String source, NDManager manager) {
+        this(className, "forward", source, manager);
+    }
+
+    /**
+     * A module whose inference calls run {@code method} instead of forward: the name libtorch's profiler gives the
+     * call (a reader of a trace, or a test counting a decode step's calls, tells the modules apart by it).
+     */
+    TorchScriptModule(String className, String method, String source, NDManager manager) {
+        this.method = method;
         try {
             module = JniUtils.loadModule(
                     (PtNDManager) manager, new ByteArrayInputStream(archive(className, source)), true, false);
@@ -59,13 +69,28 @@ final class TorchScriptModule implements AutoCloseable {
     }
 
     /**
-     * Runs forward in inference mode on prepared arguments (tensors, lists, numbers), which it closes; the result is
-     * attached to {@code manager}.
+     * Runs the module's method in inference mode on prepared arguments (tensors, lists, numbers), which it closes; the
+     * result is attached to {@code manager}.
      */
     NDArray forward(NDManager manager, IValue... args) {
         withoutExecutorOptimisation();
-        try (IValue result = IValueUtils.forward(module, args)) {
+        try (IValue result = IValueUtils.runMethod(module, method, args)) {
             return result.toTensor((PtNDManager) manager);
+        } finally {
+            for (IValue a : args) {
+                a.close();
+            }
+        }
+    }
+
+    /**
+     * Runs the module's method in inference mode on prepared arguments, which it closes, for one that returns {@code
+     * List[Tensor]}: the arrays, attached to {@code manager}.
+     */
+    NDArray[] forwardList(NDManager manager, IValue... args) {
+        withoutExecutorOptimisation();
+        try (IValue result = IValueUtils.runMethod(module, method, args)) {
+            return result.toTensorArray((PtNDManager) manager);
         } finally {
             for (IValue a : args) {
                 a.close();

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.distill.testing.DecodeProperty;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -50,12 +51,12 @@ class DecodeStepTest {
      * retired after the second: each step's logits [Ba, V].
      */
     static List<float[]> decodeLogits(String variant, DataType dtype, String decodeProperty) {
-        String before = System.getProperty("distill.decode");
-        setProperty(decodeProperty);
+        String before = DecodeProperty.get();
+        DecodeProperty.set(decodeProperty);
         try (CausalLM model = CausalLM.load(Fixtures.model(variant), dtype, Device.cpu());
                 NDManager m = model.manager().newSubManager();
                 KvCache cache = model.newCache(3, KvCacheTest.WIDTH)) {
-            setProperty(before);
+            DecodeProperty.set(before);
             Batching.LeftPadded prompts = Batching.leftPad(List.of(KvCacheTest.PROMPTS), KvCacheTest.PROMPT_WIDTH, 0);
             NDArray mask = m.ones(new Shape(3, KvCacheTest.WIDTH), DataType.INT64);
             mask.set(new NDIndex(":, :" + KvCacheTest.PROMPT_WIDTH), prompts.attentionMask(m));
@@ -81,15 +82,7 @@ class DecodeStepTest {
             }
             return out;
         } finally {
-            setProperty(before);
-        }
-    }
-
-    private static void setProperty(String value) {
-        if (value == null) {
-            System.clearProperty("distill.decode");
-        } else {
-            System.setProperty("distill.decode", value);
+            DecodeProperty.set(before);
         }
     }
 }

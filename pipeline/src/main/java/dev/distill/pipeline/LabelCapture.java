@@ -3,9 +3,11 @@ package dev.distill.pipeline;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.distill.data.LogitsSpec;
 import dev.distill.model.CategoricalDraws;
+import dev.distill.model.DecodeHead;
 
 /**
  * The device half of capturing soft labels for one decode step or scoring chunk of C positions: what {@code --logits}
@@ -16,7 +18,9 @@ import dev.distill.model.CategoricalDraws;
  * <p>The fidelity measure adds three ops per step (exp, mul, sum: the entropy). Copies to the host per step: one float
  * array {@code [C, w+2]} and one int64 array {@code [C, w+1]}, w = k or KMAX for the top kinds, w = N for {@code
  * sample:N} (the N ids drawn on the device by {@link CategoricalDraws} and their log-probs); {@code sample} also sends
- * its {@code [C, N]} float64 uniforms up.
+ * its {@code [C, N]} float64 uniforms up. A decode step ({@link Decoder}) makes the same arrays and the sampler's choice
+ * in one call ({@link DecodeHead}) and copies them in one {@code [C, 2w+3]} float64 array, sending at most one array of
+ * uniforms up (the sampler's and the draws').
  */
 final class LabelCapture {
     private final LogitsSpec spec;
@@ -73,6 +77,84 @@ final class LabelCapture {
         long[] ids = entryIds.concat(chosen, 1).toLongArray(); // [C, w + 1]
         return new Step(values, ids);
     }
+
+    /**
+     * This capture's decode steps with {@code sampler}'s choice in one call each ({@link DecodeHead}), the constants
+     * made once on {@code batch}'s device.
+     */
+    Decoder decoder(DecodeHead head, TokenSampler.Draw sampler, NDManager batch) {
+        NDArray labelTemperature = spec.sampled() && spec.temperature() != 1.0
+                ? batch.create((float) spec.temperature())
+                : sampler.temperature();
+        return new Decoder(head, sampler, labelTemperature);
+    }
+
+    /** A decode step's choice and labels, see {@link #decoder}. */
+    final class Decoder {
+        private final DecodeHead head;
+        private final TokenSampler.Draw sampler;
+        private final NDArray labelTemperature; // 0-dim float32
+
+        private Decoder(DecodeHead head, TokenSampler.Draw sampler, NDArray labelTemperature) {
+            this.head = head;
+            this.sampler = sampler;
+            this.labelTemperature = labelTemperature;
+        }
+
+        /**
+         * Chooses each row's next token and copies what the step records to the host: the same tokens and labels as
+         * {@link TokenSampler.Draw#choose} then {@link #capture}, in one call and one copy (and for a sampler or
+         * {@code sample:N} one copy of the uniforms up).
+         *
+         * @param logits [C, V] or [C, 1, V] float32
+         * @param rowSeeds each row's seed; with {@code step} it drives the sampler, with {@code positions} the draws
+         * @param positions each row's index in its completion (0-based)
+         * @return the host copies and the chosen tokens [C, 1] int64, attached to logits' manager
+         */
+        Decoded step(NDArray logits, long[] rowSeeds, int[] positions, int step) {
+            int c = rowSeeds.length;
+            int draws = spec.sampled() ? width : 0;
+            boolean greedy = sampler.kind() == DecodeHead.GREEDY;
+            NDArray u = sampler.temperature(); // unread
+            if (!greedy || draws > 0) {
+                int stride = 1 + draws;
+                double[] uniforms = new double[c * stride];
+                float[] choice = greedy ? null : TokenSampler.uniforms(rowSeeds, step);
+                for (int i = 0; i < c; i++) {
+                    uniforms[i * stride] = greedy ? 0 : choice[i];
+                    if (draws > 0) {
+                        LabelSelection.uniforms(rowSeeds[i], positions[i], draws, uniforms, i * stride + 1);
+                    }
+                }
+                u = logits.getManager().create(uniforms, new Shape(c, stride)); // [C, 1 + N]
+            }
+            DecodeHead.Output out = head.apply(
+                    logits,
+                    u,
+                    sampler.temperature(),
+                    sampler.topP(),
+                    labelTemperature,
+                    sampler.kind(),
+                    width,
+                    draws,
+                    spec.sampled() && spec.temperature() != 1.0);
+            double[] packed = out.packed().toDoubleArray(); // [C, 2w + 3]
+            float[] values = new float[c * (width + 2)];
+            long[] ids = new long[c * (width + 1)];
+            for (int i = 0, k = 0; i < c; i++) {
+                for (int j = 0; j < width + 2; j++) {
+                    values[i * (width + 2) + j] = (float) packed[k++];
+                }
+                for (int j = 0; j < width + 1; j++) {
+                    ids[i * (width + 1) + j] = (long) packed[k++];
+                }
+            }
+            return new Decoded(new Step(values, ids), out.chosen());
+        }
+    }
+
+    /** A decode step's host copies and its chosen tokens [C, 1] int64, on the device. */
+    record Decoded(Step labels, NDArray chosen) {}
 
     /** One step's host copies. */
     final class Step {

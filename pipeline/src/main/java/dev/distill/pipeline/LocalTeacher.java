@@ -9,6 +9,7 @@ import dev.distill.data.LogitsSpec;
 import dev.distill.model.Batching;
 import dev.distill.model.CategoricalDraws;
 import dev.distill.model.CausalLM;
+import dev.distill.model.DecodeHead;
 import dev.distill.model.KvCache;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,10 +20,11 @@ import java.util.List;
  * preallocated KV cache and retires finished rows; scoring runs one prefill per group of rows with
  * the LM head applied in chunks of positions. On a CPU both keep each forward to a few hundred tokens
  * ({@link #CPU_FORWARD_TOKENS}): prompts are prefilled a few positions at a time, scored a few rows at
- * a time. Per decode step, the chosen tokens stay on the device as the next
- * input and {@link LabelCapture} copies what {@code --logits} needs to the host (for top-k and top-p two
- * arrays: the top log-probs with the chosen token's and the entropy, the top ids with the chosen token; for sample:N
- * the same two with the N ids drawn on the device).
+ * a time. A decode step is four libtorch calls (five in float16) besides one per decoder layer ({@link CausalLM#decode}: the step's
+ * inputs, the layers, the final norm; the LM head; {@link LabelCapture.Decoder}: the choice and the labels), the
+ * chosen tokens stay on the device as the next input and what {@code --logits} needs comes to the host in one copy
+ * (the top or drawn entries' log-probs and ids, the chosen token's, the entropy); under {@code -Ddistill.decode=ops}
+ * the step runs op by op ({@link TokenSampler.Draw#choose}, {@link LabelCapture#capture}).
  */
 public final class LocalTeacher implements Teacher {
     /** Upper bound on positions x vocabulary materialised at once by the LM head when scoring. */
@@ -41,6 +43,7 @@ public final class LocalTeacher implements Teacher {
 
     private final CausalLM model;
     private CategoricalDraws draws; // loaded by the first sample:N batch
+    private DecodeHead head; // loaded by the first generated batch
     private final int forwardTokens;
 
     public LocalTeacher(CausalLM model) {
@@ -58,6 +61,13 @@ public final class LocalTeacher implements Teacher {
             draws = new CategoricalDraws(model.manager());
         }
         return new LabelCapture(spec, vocabSize(), spec.sampled() ? draws : null);
+    }
+
+    private DecodeHead head() {
+        if (head == null) {
+            head = new DecodeHead(model.manager());
+        }
+        return head;
     }
 
     @Override
@@ -100,11 +110,10 @@ public final class LocalTeacher implements Teacher {
                     .map(n -> n + capacity - promptLen)
                     .toArray();
             NDArray mask = bm.create(Batching.attentionMask(spans, capacity), new Shape(rows, capacity)); // [B, cap]
-            NDArray one = bm.create(1L); // 0-dim int64
             TokenSampler.Draw sampler = params.sampler().on(bm);
             // What the next step feeds, kept on the device: the prompts, then the tokens just chosen.
             NDArray input = prompts.inputIds(bm); // [B, P], then [Ba, 1]
-            NDArray positions = prompts.positionIds(bm); // [B, P], then [Ba, 1]
+            NDArray positions = prompts.positionIds(bm); // [B, P]; a decode step reads its positions off the mask
             int[] active = range(rows); // batch row of each cache row
             // Every chunk of positions of the prompts but the last only fills the cache (see CPU_FORWARD_TOKENS).
             int chunk = Math.max(1, forwardTokens / rows);
@@ -123,27 +132,40 @@ public final class LocalTeacher implements Teacher {
                 input = input.get(":, " + filled + ":"); // [B, P - filled]
                 positions = positions.get(":, " + filled + ":");
             }
+            // one call for the step's choice and labels, unless the model decodes op by op (-Ddistill.decode=ops)
+            LabelCapture.Decoder decoder = model.fusedDecode() ? capture.decoder(head(), sampler, bm) : null;
             for (int step = 0; active.length > 0; step++) {
                 try (NDManager sm = bm.newSubManager()) {
                     input.attach(sm); // freed with this step; ops on it put their results in sm
-                    positions.attach(sm);
-                    NDArray stepMask =
-                            mask.get(":, :" + (cache.length() + input.getShape().get(1))); // [Ba, S]
-                    stepMask.attach(sm);
-                    NDArray hidden = model.hidden(input, positions, stepMask, cache); // [Ba, T, H]
-                    NDArray last =
-                            hidden.getShape().get(1) == 1 ? hidden.squeeze(1) : hidden.get(":, -1, :"); // [Ba, H]
-                    NDArray logits = model.logits(last); // [Ba, V] fp32
-                    NDArray logp = logits.logSoftmax(1); // [Ba, V]
+                    NDArray logits; // [Ba, V] or [Ba, 1, V] fp32
+                    if (step == 0) { // the prompts' last chunk
+                        positions.attach(sm);
+                        NDArray stepMask = mask.get(
+                                ":, :" + (cache.length() + input.getShape().get(1))); // [B, S]
+                        stepMask.attach(sm);
+                        NDArray hidden = model.hidden(input, positions, stepMask, cache); // [B, T, H]
+                        logits = model.logits(hidden.get(":, -1, :")); // [B, V]
+                    } else {
+                        logits = model.logits(model.decode(input, mask, cache)); // [Ba, 1, V]
+                    }
                     long[] seeds = new long[active.length];
                     int[] lengths = new int[active.length];
                     for (int i = 0; i < active.length; i++) {
                         seeds[i] = rec[active[i]].item.rowSeed();
                         lengths[i] = rec[active[i]].length();
                     }
-                    NDArray chosen = sampler.choose(logits, seeds, step).expandDims(1); // [Ba, 1]
                     // the step's copies to the host: the labels, the chosen token and its log-prob
-                    LabelCapture.Step labels = capture.capture(logits, logp, chosen, seeds, lengths, 0);
+                    LabelCapture.Step labels;
+                    NDArray chosen; // [Ba, 1]
+                    if (decoder != null) {
+                        LabelCapture.Decoded d = decoder.step(logits, seeds, lengths, step);
+                        labels = d.labels();
+                        chosen = d.chosen();
+                    } else {
+                        NDArray flat = logits.reshape(active.length, -1); // [Ba, V]
+                        chosen = sampler.choose(flat, seeds, step).expandDims(1);
+                        labels = capture.capture(flat, flat.logSoftmax(1), chosen, seeds, lengths, 0);
+                    }
                     List<Integer> keep = new ArrayList<>(active.length);
                     for (int i = 0; i < active.length; i++) {
                         RowRecorder r = rec[active[i]];
@@ -159,8 +181,6 @@ public final class LocalTeacher implements Teacher {
                         }
                     }
                     input = chosen;
-                    positions = (positions.getShape().get(1) == 1 ? positions : positions.get(":, -1:"))
-                            .add(one); // [Ba, 1]
                     if (keep.size() < active.length && !keep.isEmpty()) {
                         long[] kept =
                                 keep.stream().mapToLong(Integer::longValue).toArray();
@@ -170,10 +190,8 @@ public final class LocalTeacher implements Teacher {
                         mask.close();
                         mask = narrowed;
                         input = input.get(keptRows); // [Ba', 1]
-                        positions = positions.get(keptRows); // [Ba', 1]
                     }
                     input.attach(bm); // survive this step's manager
-                    positions.attach(bm);
                     int[] nextActive = new int[keep.size()];
                     for (int j = 0; j < nextActive.length; j++) {
                         nextActive[j] = active[keep.get(j)];
@@ -308,6 +326,9 @@ public final class LocalTeacher implements Teacher {
     public void close() {
         if (draws != null) {
             draws.close();
+        }
+        if (head != null) {
+            head.close();
         }
         model.close();
     }

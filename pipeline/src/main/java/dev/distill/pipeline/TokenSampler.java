@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.distill.model.DecodeHead;
 
 /**
  * Chooses each row's next token on the model's device: greedy (argmax), or sampled with
@@ -45,6 +46,21 @@ public final class TokenSampler {
         private Draw(NDArray temperatureValue, NDArray topPMass) {
             this.temperatureValue = temperatureValue;
             this.topPMass = topPMass;
+        }
+
+        /** This sampler as {@link DecodeHead#apply}'s {@code sampler}. */
+        int kind() {
+            return greedy ? DecodeHead.GREEDY : topP < 1f ? DecodeHead.SAMPLE_TOP_P : DecodeHead.SAMPLE;
+        }
+
+        /** The temperature, 0-dim float32 on the batch's device. */
+        NDArray temperature() {
+            return temperatureValue;
+        }
+
+        /** The top-p mass, 0-dim float32 on the batch's device. */
+        NDArray topP() {
+            return topPMass;
         }
 
         /**
