@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.IValue;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -68,13 +69,23 @@ final class OneDnnLinear implements AutoCloseable {
         OneDnnLinear ops = null;
         try (NDManager m = manager.newSubManager()) {
             ops = new OneDnnLinear(manager);
-            NDArray w = m.arange(0f, 24f).reshape(4, 6).div(24f); // [out 4, in 6]
+            // w[o][i] = (6o + i) / 8, x[r][i] = 6r + i, b[o] = o: every product and sum exact in float32
+            float[] expected = new float[2 * 4]; // [2, 4]
+            for (int r = 0; r < 2; r++) {
+                for (int o = 0; o < 4; o++) {
+                    float sum = o;
+                    for (int i = 0; i < 6; i++) {
+                        sum += (6 * r + i) * (6 * o + i) / 8f;
+                    }
+                    expected[r * 4 + o] = sum;
+                }
+            }
+            NDArray w = m.arange(0f, 24f).reshape(4, 6).div(8f); // [out 4, in 6]
             NDArray x = m.arange(0f, 12f).reshape(2, 6); // [2, in 6]
-            NDArray b = m.arange(0f, 4f);
-            NDArray y = ops.apply(x, ops.pack(w), b);
-            NDArray expected = x.matMul(w.transpose(1, 0)).add(b);
-            if (!y.getShape().equals(expected.getShape()) || !y.allClose(expected, 1e-5, 1e-5, false)) {
-                throw new IllegalStateException("a packed [4, 6] linear gave " + y + ", expected " + expected);
+            float[] y = ops.apply(x, ops.pack(w), m.arange(0f, 4f)).toFloatArray(); // [2, 4]
+            if (!Arrays.equals(y, expected)) {
+                throw new IllegalStateException("a packed [4, 6] linear gave " + Arrays.toString(y) + ", expected "
+                        + Arrays.toString(expected));
             }
             return ops;
         } catch (RuntimeException e) {
