@@ -390,6 +390,7 @@ public final class CausalLM implements AutoCloseable {
      *     not read): each row's left padding 0, then 1
      */
     public NDArray decode(NDArray inputIds, NDArray attentionMask, KvCache cache) {
+        requireInferenceIfPacked();
         int past = cache.length();
         Shape s = inputIds.getShape();
         Shape m = attentionMask.getShape();

@@ -15,7 +15,8 @@ import java.util.List;
  * linear layers") it runs the bench model's projections about twice as fast as libtorch's linear (MKL sgemm) at 2 to
  * 2048 rows and somewhat faster at one row; results differ from the matmul by ~1e-6 relative. CPU and float32 only,
  * no autograd: {@link CausalLM#packForInference} decides where it applies. Two {@link TorchScriptModule}s (the
- * sources are what torch.jit.script(...).code prints for tools/scripts/packed_linear_source.py's modules).
+ * sources are what torch.jit.script(...).code prints for tools/scripts/packed_linear_source.py's modules, forward
+ * renamed: the profiler names a call by its method).
  */
 final class OneDnnLinear implements AutoCloseable {
     private static final String PACK_SOURCE =
@@ -24,7 +25,7 @@ final class OneDnnLinear implements AutoCloseable {
               __parameters__ = []
               __buffers__ = []
               training : bool
-              def forward(self: __torch__.PackLinearWeight,
+              def pack_linear_weight(self: __torch__.PackLinearWeight,
                 w: Tensor) -> Tensor:
                 return ops.mkldnn._reorder_linear_weight(w)
             """;
@@ -35,7 +36,7 @@ final class OneDnnLinear implements AutoCloseable {
               __parameters__ = []
               __buffers__ = []
               training : bool
-              def forward(self: __torch__.PackedLinear,
+              def packed_linear(self: __torch__.PackedLinear,
                 x: Tensor,
                 packed: Tensor,
                 bias: List[Tensor]) -> Tensor:
@@ -51,9 +52,9 @@ final class OneDnnLinear implements AutoCloseable {
     private final TorchScriptModule apply;
 
     private OneDnnLinear(NDManager manager) {
-        TorchScriptModule p = new TorchScriptModule("PackLinearWeight", PACK_SOURCE, manager);
+        TorchScriptModule p = new TorchScriptModule("PackLinearWeight", "pack_linear_weight", PACK_SOURCE, manager);
         try {
-            apply = new TorchScriptModule("PackedLinear", APPLY_SOURCE, manager);
+            apply = new TorchScriptModule("PackedLinear", "packed_linear", APPLY_SOURCE, manager);
         } catch (RuntimeException e) {
             p.close();
             throw e;
@@ -103,7 +104,7 @@ final class OneDnnLinear implements AutoCloseable {
         if (w.getDataType() != DataType.FLOAT32) {
             throw new IllegalArgumentException("oneDNN packs float32 weights, got " + w.getDataType());
         }
-        return pack.forward(w);
+        return pack.forward(w.getManager(), IValue.from((PtNDArray) w)); // in inference mode, recorded or not
     }
 
     /** x [.., in], a weight from {@link #pack}, bias [out] or null -> x w^T + b [.., out], attached to x's manager */
