@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.distill.model.ParameterLayout.Param;
@@ -41,6 +42,17 @@ public final class CausalLM implements AutoCloseable {
      */
     private static final boolean FUSED = !"explicit".equals(System.getProperty("distill.attention"));
 
+    /**
+     * How {@link #packForInference} multiplies: {@code -Ddistill.linear=matmul} (read when packing) keeps the matmul
+     * on the weights as they are (to compare, or where oneDNN misbehaves).
+     */
+    private static final String LINEAR_PROPERTY = "distill.linear";
+
+    /** What a forward that records gradients on a packed model says. */
+    static final String PACKED_GRAD_MODE = "this model's linear layers are packed for inference"
+            + " (CausalLM.packForInference): it cannot record gradients (the packed weights are copies, their"
+            + " originals released); load the model again, unpacked, to train it";
+
     private static final int INIT_CHUNK = 1 << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -60,6 +72,7 @@ public final class CausalLM implements AutoCloseable {
     private final SwiGlu swiGlu;
     private final DecodeStep decodeStep;
     private final DecodeInputs decodeInputs;
+    private OneDnnLinear oneDnn; // non-null once the linear layers are packed
 
     private CausalLM(
             ModelConfig config,
@@ -242,6 +255,62 @@ public final class CausalLM implements AutoCloseable {
     }
 
     /**
+     * Makes this an inference-only model whose projections (q/k/v, o, gate/up, down, LM head) run through oneDNN's
+     * linear on weights packed once ({@link OneDnnLinear}; about twice as fast as the matmul on small batches on the
+     * CPU measured in docs/model.md, "Packed linear layers"; results differ by ~1e-6 relative). Each weight is
+     * released once its packed copy exists (peak memory grows by one weight matrix at most), except the tied
+     * embedding table, which the token lookup still reads. From then on a forward that records gradients,
+     * {@link #parameters}, {@link #save} and {@link #logitsAt} throw IllegalStateException: callers that never train
+     * the model call this (the teachers, serve); a student keeps the matmul on its live parameters.
+     *
+     * <p>Only on the CPU in float32: on a GPU and in float16 the matmul (cuBLAS, or libtorch's float16 kernels)
+     * stays, and so it does with {@code -Ddistill.linear=matmul} or where the ops are missing or fail (a one-line
+     * warning). Calling it again does nothing.
+     *
+     * @return whether the linear layers are packed
+     */
+    public boolean packForInference() {
+        if (oneDnn != null) {
+            return true;
+        }
+        if (manager.getDevice().isGpu()
+                || dtype != DataType.FLOAT32
+                || "matmul".equals(System.getProperty(LINEAR_PROPERTY))) {
+            return false;
+        }
+        OneDnnLinear ops = OneDnnLinear.load(manager);
+        if (ops == null) {
+            return false;
+        }
+        oneDnn = ops;
+        for (DecoderLayer layer : layers) {
+            layer.pack(ops);
+        }
+        lmHead.pack(ops, !config.tieWordEmbeddings()); // a tied head's weight is the embedding table
+        // the released weights leave the map: nothing reads them any more
+        params.values().removeIf(NDArray::isReleased);
+        return true;
+    }
+
+    /** Whether {@link #packForInference} packed the linear layers. */
+    public boolean packed() {
+        return oneDnn != null;
+    }
+
+    private void requireUnpacked(String what) {
+        if (oneDnn != null) {
+            throw new IllegalStateException(what + ": this model's linear layers are packed for inference"
+                    + " (CausalLM.packForInference), their original weights released");
+        }
+    }
+
+    private void requireInferenceIfPacked() {
+        if (oneDnn != null && JniUtils.isGradMode()) {
+            throw new IllegalStateException(PACKED_GRAD_MODE);
+        }
+    }
+
+    /**
      * Logits [B, T, V] float32: {@code logits(hidden(...))}. Arguments as {@link #hidden}; the result
      * is attached to inputIds' manager.
      */
@@ -271,6 +340,7 @@ public final class CausalLM implements AutoCloseable {
      * nothing is recorded).
      */
     public NDArray hidden(NDArray inputIds, NDArray positionIds, NDArray attentionMask, KvCache cache, LayerTaps taps) {
+        requireInferenceIfPacked();
         int past = cache == null ? 0 : cache.length();
         int t = checkInputs(inputIds, positionIds, attentionMask, cache, past);
         if (taps != null && taps.layers() != layers.length) {
@@ -320,6 +390,7 @@ public final class CausalLM implements AutoCloseable {
      *     not read): each row's left padding 0, then 1
      */
     public NDArray decode(NDArray inputIds, NDArray attentionMask, KvCache cache) {
+        requireInferenceIfPacked();
         int past = cache.length();
         Shape s = inputIds.getShape();
         Shape m = attentionMask.getShape();
@@ -446,6 +517,7 @@ public final class CausalLM implements AutoCloseable {
 
     /** The LM head on any [.., H] slice of hidden states: float32 logits [.., V], attached to hidden's manager. */
     public NDArray logits(NDArray hidden) {
+        requireInferenceIfPacked();
         return scoped(hidden.getManager(), () -> {
             NDArray l = lmHead.apply(hidden); // [.., V]
             return Ops.cast(l, DataType.FLOAT32);
@@ -458,6 +530,7 @@ public final class CausalLM implements AutoCloseable {
      * reads only the teacher's top-k ids needs in training), attached to hidden's manager.
      */
     public NDArray logitsAt(NDArray hidden, NDArray ids) {
+        requireUnpacked("logitsAt");
         return scoped(hidden.getManager(), () -> Ops.cast(lmHead.applyAt(hidden, ids), DataType.FLOAT32));
     }
 
@@ -526,6 +599,7 @@ public final class CausalLM implements AutoCloseable {
      * With tied embeddings there is no lm_head.weight.
      */
     public LinkedHashMap<String, NDArray> parameters() {
+        requireUnpacked("parameters");
         return new LinkedHashMap<>(params);
     }
 
@@ -540,6 +614,7 @@ public final class CausalLM implements AutoCloseable {
      * parameters split back, model dtype).
      */
     public void save(Path outDir) {
+        requireUnpacked("save " + outDir);
         try {
             Files.createDirectories(outDir);
             String dtypeName = dtype == DataType.FLOAT16 ? "float16" : "float32";
@@ -585,6 +660,9 @@ public final class CausalLM implements AutoCloseable {
         if (decodeStep != null) {
             decodeStep.close();
             decodeInputs.close();
+        }
+        if (oneDnn != null) {
+            oneDnn.close();
         }
         manager.close();
     }

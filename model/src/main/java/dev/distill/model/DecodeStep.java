@@ -19,7 +19,9 @@ final class DecodeStep implements AutoCloseable {
      * TorchScript source: what torch.jit.script(...).code prints for tools/scripts/decode_step_source.py's
      * module, with silu and the attention call written out as libtorch ops (as in {@link SwiGlu} and
      * {@link FusedAttention}). weights: input norm [H], qkv [H, (Hq+2Hkv)D], o [Hq*D, H], post norm [H],
-     * gate/up [H, 2I], down [I, H] (the projections as [in, out] views), then the qkv bias if the model has one,
+     * gate/up [H, 2I], down [I, H] (the projections as [in, out] views, or with {@code packed} as
+     * {@link OneDnnLinear} packed them, multiplied by its op with the qkv bias inside as {@link Linear} does), then
+     * the qkv bias if the model has one,
      * then (qk_norm, qwen3) the per-head q/k RMSNorm's q_norm [D] and k_norm [D], applied to the q and k heads
      * before the rotary embedding with the weight [Hq+Hkv, D] {@link DecoderLayer}'s op-by-op path uses.
      */
@@ -40,55 +42,90 @@ final class DecodeStep implements AutoCloseable {
                 past: int,
                 heads: int,
                 kv_heads: int,
-                qk_norm: bool) -> Tensor:
+                qk_norm: bool,
+                packed: bool) -> Tensor:
                 b = torch.size(x, 0)
                 d = torch.size(cache, 3)
                 rows = torch.add(heads, torch.mul(2, kv_heads))
+                _0 = torch.len(weights)
+                _1 = torch.add(6, torch.mul(2, int(qk_norm)))
+                has_bias = torch.gt(_0, _1)
                 xf = torch.to(x, 6)
-                _0 = torch.mean(torch.pow(xf, 2), [-1], True)
-                xf0 = torch.mul(xf, torch.rsqrt(torch.add(_0, eps)))
-                _1 = torch.mul(weights[0], torch.to(xf0, ops.prim.dtype(x)))
-                proj = torch.matmul(_1, weights[1])
-                if torch.gt(torch.len(weights), torch.add(6, torch.mul(2, int(qk_norm)))):
-                  proj0 = torch.add(proj, weights[6])
+                _2 = torch.mean(torch.pow(xf, 2), [-1], True)
+                xf0 = torch.mul(xf, torch.rsqrt(torch.add(_2, eps)))
+                h = torch.mul(weights[0], torch.to(xf0, ops.prim.dtype(x)))
+                if packed:
+                  if has_bias:
+                    qkv_bias : Optional[Tensor] = weights[6]
+                  else:
+                    qkv_bias = None
+                  _3 = weights[1]
+                  _4 = annotate(List[Optional[number]], [])
+                  proj0 = ops.mkldnn._linear_pointwise(h, _3, qkv_bias, "none", _4, "")
+                  proj = proj0
                 else:
-                  proj0 = proj
+                  proj1 = torch.matmul(h, weights[1])
+                  if has_bias:
+                    proj2 = torch.add(proj1, weights[6])
+                  else:
+                    proj2 = proj1
+                  proj = proj2
                 if qk_norm:
-                  per_head = torch.reshape(proj0, [b, 1, rows, d])
+                  per_head = torch.reshape(proj, [b, 1, rows, d])
                   qk = torch.narrow(per_head, 2, 0, torch.add(heads, kv_heads))
                   qkf = torch.to(qk, 6)
-                  _15 = torch.mean(torch.pow(qkf, 2), [-1], True)
-                  qkf0 = torch.mul(qkf, torch.rsqrt(torch.add(_15, eps)))
-                  _16 = [torch.expand(weights[-2], [heads, d]), torch.expand(weights[-1], [kv_heads, d])]
-                  qkn = torch.mul(torch.cat(_16, 0), torch.to(qkf0, ops.prim.dtype(qk)))
-                  v = torch.narrow(per_head, 2, torch.add(heads, kv_heads), kv_heads)
-                  proj1 = torch.cat([qkn, v], 2)
+                  _5 = torch.mean(torch.pow(qkf, 2), [-1], True)
+                  qkf0 = torch.mul(qkf, torch.rsqrt(torch.add(_5, eps)))
+                  _6 = torch.expand(weights[-2], [heads, d])
+                  _7 = torch.expand(weights[-1], [kv_heads, d])
+                  qkn = torch.mul(torch.cat([_6, _7]), torch.to(qkf0, ops.prim.dtype(qk)))
+                  _8 = torch.narrow(per_head, 2, torch.add(heads, kv_heads), kv_heads)
+                  proj3 = torch.cat([qkn, _8], 2)
                 else:
-                  proj1 = proj0
-                halves = torch.reshape(proj1, [b, 1, rows, 2, torch.floordiv(d, 2)])
-                _2 = torch.mul(halves, cos)
-                _3 = torch.mul(torch.flip(halves, [3]), sin)
-                rotated = torch.reshape(torch.add(_2, _3), [b, 1, rows, d])
-                _4 = torch.narrow(rotated, 2, 0, heads)
-                _5 = [b, kv_heads, torch.floordiv(heads, kv_heads), d]
-                q = torch.reshape(_4, _5)
-                _6 = torch.narrow(cache, 2, past, 1)
-                _7 = torch.narrow(rotated, 2, heads, torch.mul(2, kv_heads))
-                _8 = torch.copy_(_6, torch.transpose(_7, 1, 2))
+                  proj3 = proj
+                halves = torch.reshape(proj3, [b, 1, rows, 2, torch.floordiv(d, 2)])
+                _9 = torch.mul(halves, cos)
+                _10 = torch.mul(torch.flip(halves, [3]), sin)
+                rotated = torch.reshape(torch.add(_9, _10), [b, 1, rows, d])
+                _11 = torch.narrow(rotated, 2, 0, heads)
+                _12 = [b, kv_heads, torch.floordiv(heads, kv_heads), d]
+                q = torch.reshape(_11, _12)
+                _13 = torch.narrow(cache, 2, past, 1)
+                _14 = torch.narrow(rotated, 2, heads, torch.mul(2, kv_heads))
+                _15 = torch.copy_(_13, torch.transpose(_14, 1, 2))
                 kv = torch.narrow(cache, 2, 0, torch.add(past, 1))
-                _9 = torch.narrow(kv, 1, 0, kv_heads)
-                _10 = torch.narrow(kv, 1, kv_heads, kv_heads)
-                context = torch.scaled_dot_product_attention(q, _9, _10, bias, 0., False, scale=None, enable_gqa=False)
-                _11 = torch.reshape(context, [b, 1, torch.mul(heads, d)])
-                x0 = torch.add(x, torch.matmul(_11, weights[2]))
+                _16 = torch.narrow(kv, 1, 0, kv_heads)
+                _17 = torch.narrow(kv, 1, kv_heads, kv_heads)
+                context = torch.scaled_dot_product_attention(q, _16, _17, bias, 0., False, scale=None, enable_gqa=False)
+                context0 = torch.reshape(context, [b, 1, torch.mul(heads, d)])
+                if packed:
+                  _18 = weights[2]
+                  _19 = annotate(List[Optional[number]], [])
+                  _20 = ops.mkldnn._linear_pointwise(context0, _18, None, "none", _19, "")
+                  x0 = torch.add(x, _20)
+                else:
+                  x1 = torch.add(x, torch.matmul(context0, weights[2]))
+                  x0 = x1
                 xf1 = torch.to(x0, 6)
-                _12 = torch.mean(torch.pow(xf1, 2), [-1], True)
-                xf2 = torch.mul(xf1, torch.rsqrt(torch.add(_12, eps)))
-                _13 = torch.mul(weights[3], torch.to(xf2, ops.prim.dtype(x0)))
-                _14 = torch.chunk(torch.matmul(_13, weights[4]), 2, -1)
-                gate, up, = _14
-                _16 = torch.matmul(torch.mul(torch.silu(gate), up), weights[5])
-                return torch.add(x0, _16)
+                _21 = torch.mean(torch.pow(xf1, 2), [-1], True)
+                xf2 = torch.mul(xf1, torch.rsqrt(torch.add(_21, eps)))
+                h0 = torch.mul(weights[3], torch.to(xf2, ops.prim.dtype(x0)))
+                if packed:
+                  _23 = weights[4]
+                  _24 = annotate(List[Optional[number]], [])
+                  _25 = ops.mkldnn._linear_pointwise(h0, _23, None, "none", _24, "")
+                  gate, up, = torch.chunk(_25, 2, -1)
+                  act = torch.mul(torch.silu(gate), up)
+                  _27 = weights[5]
+                  _28 = annotate(List[Optional[number]], [])
+                  _29 = ops.mkldnn._linear_pointwise(act, _27, None, "none", _28, "")
+                  _22 = torch.add(x0, _29)
+                else:
+                  _30 = torch.chunk(torch.matmul(h0, weights[4]), 2, -1)
+                  gate0, up0, = _30
+                  _32 = torch.matmul(torch.mul(torch.silu(gate0), up0), weights[5])
+                  _22 = torch.add(x0, _32)
+                return _22
             """;
 
     private final TorchScriptModule module;
@@ -105,7 +142,7 @@ final class DecodeStep implements AutoCloseable {
      * {@code past} of {@code cache} [B, 2Hkv, capacity, D] and attends over slots [0, past]. {@code weights} as
      * {@link #SOURCE} lists them; {@code cos} and {@code sin} [B, 1, Hq+2Hkv, 2, D/2] (the per-head decode tables of
      * {@link RotaryTables.Rotation}); {@code bias} [B, 1, 1, past + 1] additive, in the model dtype; {@code qkNorm}:
-     * the last two weights are q_norm and k_norm.
+     * the last two weights are q_norm and k_norm; {@code packed}: the projections are packed weights.
      */
     NDArray apply(
             NDArray x,
@@ -117,7 +154,8 @@ final class DecodeStep implements AutoCloseable {
             int past,
             int heads,
             int kvHeads,
-            boolean qkNorm) {
+            boolean qkNorm,
+            boolean packed) {
         return module.forward(
                 x.getManager(),
                 IValue.from((PtNDArray) x),
@@ -130,7 +168,8 @@ final class DecodeStep implements AutoCloseable {
                 IValue.from((long) past),
                 IValue.from((long) heads),
                 IValue.from((long) kvHeads),
-                IValue.from(qkNorm));
+                IValue.from(qkNorm),
+                IValue.from(packed));
     }
 
     @Override

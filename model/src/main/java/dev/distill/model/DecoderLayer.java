@@ -38,7 +38,8 @@ final class DecoderLayer {
     private final Linear gateUp;
     private final Linear down;
     private final DecodeStep decodeStep; // null: decode steps run op by op
-    private final NDArray[] decodeWeights; // decodeStep's weights, in its order
+    private NDArray[] decodeWeights; // decodeStep's weights, in its order
+    private boolean packed; // the projections run on oneDNN-packed weights (inference only)
 
     DecoderLayer(
             int index,
@@ -66,6 +67,11 @@ final class DecoderLayer {
         gateUp = new Linear(params.get(p + "mlp.gate_up_proj.weight"), null);
         down = new Linear(params.get(p + "mlp.down_proj.weight"), null);
         this.decodeStep = decodeStep;
+        decodeWeights = decodeWeights();
+    }
+
+    /** decodeStep's weights, in its order: the projections as {@link Linear#inferenceWeight}. */
+    private NDArray[] decodeWeights() {
         List<NDArray> w = new ArrayList<>(List.of(
                 inputNorm,
                 qkv.inferenceWeight(),
@@ -80,7 +86,19 @@ final class DecoderLayer {
             w.add(qNorm); // the parameters themselves: a trained model's decode step sees their current values
             w.add(kNorm);
         }
-        decodeWeights = w.toArray(new NDArray[0]);
+        return w.toArray(new NDArray[0]);
+    }
+
+    /**
+     * Packs the four projections for oneDNN (see {@link CausalLM#packForInference}), releasing each weight once its
+     * packed copy exists: the layer runs inference only from now on.
+     */
+    void pack(OneDnnLinear ops) {
+        for (Linear l : new Linear[] {qkv, oProj, gateUp, down}) {
+            l.pack(ops, true);
+        }
+        packed = true;
+        decodeWeights = decodeWeights();
     }
 
     /**
@@ -122,7 +140,8 @@ final class DecoderLayer {
                     past,
                     heads,
                     kvHeads,
-                    qNorm != null);
+                    qNorm != null,
+                    packed);
         }
 
         NDArray h = norm.apply(x, inputNorm);

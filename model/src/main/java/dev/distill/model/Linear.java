@@ -7,12 +7,15 @@ import ai.djl.pytorch.jni.JniUtils;
 /**
  * A linear layer x @ w^T + b over a weight in [out, in] layout. Inference multiplies by a
  * transposed view of the weight made once (one libtorch call, where torch's linear issues a
- * transpose and a matmul every time: the same matmul, bit for bit); while gradients are recorded it
- * is torch's linear on the weight itself, so autograd reaches the parameter.
+ * transpose and a matmul every time: the same matmul, bit for bit), or once {@link #pack}ed, by oneDNN's linear on
+ * the packed weight; while gradients are recorded it is torch's linear on the weight itself, so autograd reaches the
+ * parameter.
  */
 final class Linear {
-    private final NDArray weight;
-    private final NDArray weightT;
+    private NDArray weight; // null once packed with the weight released
+    private NDArray weightT; // null once packed
+    private NDArray packed; // oneDNN's copy of the weight, or null
+    private OneDnnLinear oneDnn;
     private final NDArray bias;
 
     /** w [out, in], b [out] or null. */
@@ -23,9 +26,27 @@ final class Linear {
         NDScope.unregister(weightT);
     }
 
-    /** The weight as the [in, out] view inference multiplies by. */
+    /**
+     * Packs the weight for {@code ops} (an inference-only layer from now on). {@code release}: the weight is closed
+     * once its packed copy exists (its memory freed unless something else holds it, as the tied embedding table
+     * does; then the caller passes false).
+     */
+    void pack(OneDnnLinear ops, boolean release) {
+        NDArray p = ops.pack(weight);
+        NDScope.unregister(p);
+        packed = p;
+        oneDnn = ops;
+        weightT.close();
+        weightT = null;
+        if (release) {
+            weight.close();
+            weight = null;
+        }
+    }
+
+    /** The weight as inference multiplies by it: the [in, out] view, or once packed, the packed weight. */
     NDArray inferenceWeight() {
-        return weightT;
+        return packed != null ? packed : weightT;
     }
 
     /** b [out] or null */
@@ -35,6 +56,12 @@ final class Linear {
 
     /** x [.., in] -> [.., out] */
     NDArray apply(NDArray x) {
+        if (packed != null) {
+            if (JniUtils.isGradMode()) {
+                throw new IllegalStateException(CausalLM.PACKED_GRAD_MODE);
+            }
+            return oneDnn.apply(x, packed, bias);
+        }
         if (JniUtils.isGradMode()) {
             return Ops.linear(x, weight, bias);
         }

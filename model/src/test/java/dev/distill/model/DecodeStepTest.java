@@ -31,8 +31,23 @@ class DecodeStepTest {
         "qwen3_layer_types, FLOAT32"
     })
     void oneCallPerLayerEqualsTheOpByOpStep(String variant, DataType dtype) {
-        List<float[]> oneCall = decodeLogits(variant, dtype, null);
-        List<float[]> ops = decodeLogits(variant, dtype, "ops");
+        assertSameLogits(
+                variant + " " + dtype,
+                decodeLogits(variant, dtype, "ops", false),
+                decodeLogits(variant, dtype, null, false));
+    }
+
+    /** The same with the projections on oneDNN-packed weights ({@link CausalLM#packForInference}) in both. */
+    @ParameterizedTest
+    @CsvSource({"llama", "qwen2_fp16_tied", "mistral_sliding", "qwen3"})
+    void oneCallPerLayerEqualsTheOpByOpStepOnPackedWeights(String variant) {
+        assertSameLogits(
+                variant + " packed",
+                decodeLogits(variant, DataType.FLOAT32, "ops", true),
+                decodeLogits(variant, DataType.FLOAT32, null, true));
+    }
+
+    private static void assertSameLogits(String what, List<float[]> ops, List<float[]> oneCall) {
         assertEquals(ops.size(), oneCall.size());
         double max = 0;
         for (int s = 0; s < ops.size(); s++) {
@@ -41,22 +56,24 @@ class DecodeStepTest {
                 max = Math.max(max, Math.abs(ops.get(s)[i] - oneCall.get(s)[i]));
             }
         }
-        System.out.printf(
-                "%s %s: max |one call - op by op| logit diff over %d steps = %.3g%n", variant, dtype, ops.size(), max);
-        assertTrue(max <= 1e-5, variant + " " + dtype + ": max logit diff " + max);
+        System.out.printf("%s: max |one call - op by op| logit diff over %d steps = %.3g%n", what, ops.size(), max);
+        assertTrue(max <= 1e-5, what + ": max logit diff " + max);
     }
 
     /**
      * Prefill of KvCacheTest's three left-padded prompts, then 5 greedy steps of one token each, the middle row
-     * retired after the second: each step's logits [Ba, V].
+     * retired after the second: each step's logits [Ba, V]. {@code packed}: after {@link CausalLM#packForInference}.
      */
-    static List<float[]> decodeLogits(String variant, DataType dtype, String decodeProperty) {
+    static List<float[]> decodeLogits(String variant, DataType dtype, String decodeProperty, boolean packed) {
         String before = DecodeProperty.get();
         DecodeProperty.set(decodeProperty);
         try (CausalLM model = CausalLM.load(Fixtures.model(variant), dtype, Device.cpu());
                 NDManager m = model.manager().newSubManager();
                 KvCache cache = model.newCache(3, KvCacheTest.WIDTH)) {
             DecodeProperty.set(before);
+            if (packed) {
+                assertTrue(model.packForInference(), variant + " packs");
+            }
             Batching.LeftPadded prompts = Batching.leftPad(List.of(KvCacheTest.PROMPTS), KvCacheTest.PROMPT_WIDTH, 0);
             NDArray mask = m.ones(new Shape(3, KvCacheTest.WIDTH), DataType.INT64);
             mask.set(new NDIndex(":, :" + KvCacheTest.PROMPT_WIDTH), prompts.attentionMask(m));

@@ -50,8 +50,13 @@ public final class LocalTeacher implements Teacher {
         this(model, model.device().isGpu() ? Integer.MAX_VALUE : CPU_FORWARD_TOKENS);
     }
 
-    /** A teacher whose prefills and scoring forwards hold up to {@code forwardTokens} tokens (rows x positions). */
+    /**
+     * A teacher whose prefills and scoring forwards hold up to {@code forwardTokens} tokens (rows x positions). The
+     * teacher never trains: the model's linear layers are packed for inference ({@link CausalLM#packForInference}:
+     * oneDNN's linear on the CPU in float32, the matmul elsewhere).
+     */
     LocalTeacher(CausalLM model, int forwardTokens) {
+        model.packForInference();
         this.model = model;
         this.forwardTokens = forwardTokens;
     }

@@ -196,6 +196,11 @@ class LocalTeacherTest {
     }
 
     @Test
+    void theTeacherRunsOneDnnPackedLinearLayers() {
+        assertTrue(model.packed(), "LocalTeacher packs a CPU float32 model for inference");
+    }
+
+    @Test
     void sampledRowsDoNotDependOnTheirBatch() {
         GenerationParams sample = new GenerationParams(4, new TokenSampler(false, 3.0f, 1.0f), eos);
         List<TeacherOutput> together = teacher.generate(prompts, sample);

@@ -76,6 +76,8 @@ class OnlineDistillTest {
         try (CausalLM s = CausalLM.load(student, DataType.FLOAT32, Device.cpu());
                 OnlineTeacher t = OnlineTeacher.load(teacher, "fp32", Device.cpu(), s.config(), 0);
                 NDManager m = s.manager().newSubManager()) {
+            assertTrue(t.model().packed(), "the online teacher runs oneDNN-packed linear layers (CPU, float32)");
+            assertFalse(s.packed(), "the student keeps its live parameters");
             Map<String, NDArray> params = s.parameters();
             params.values().forEach(p -> p.setRequiresGradient(true));
             BatchTensors b = mb.tensors(m, LogitsSpec.topK(mb.topK()));

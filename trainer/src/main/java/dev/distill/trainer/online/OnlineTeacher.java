@@ -44,6 +44,7 @@ public final class OnlineTeacher implements AutoCloseable {
             throw new IllegalArgumentException("--teacher-top-k " + topK + " exceeds the vocabulary ("
                     + Math.min(model.config().vocabSize(), student.vocabSize()) + ")");
         }
+        model.packForInference(); // the teacher never trains: oneDNN's linear where it applies (CPU, float32)
         return new OnlineTeacher(model, student.vocabSize(), topK);
     }
 
