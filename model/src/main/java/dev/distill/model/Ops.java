@@ -88,6 +88,11 @@ public final class Ops {
         JniUtils.setGradMode(enabled);
     }
 
+    /** Whether the calling thread records gradients. */
+    public static boolean isGradMode() {
+        return JniUtils.isGradMode();
+    }
+
     private static PtNDArray pt(NDArray a) {
         if (!(a instanceof PtNDArray)) {
             throw new IllegalArgumentException("parameter " + a.getName() + ": needs a PyTorch-engine array, got "

@@ -11,9 +11,11 @@ import dev.distill.model.CategoricalDraws;
 import dev.distill.model.CausalLM;
 import dev.distill.model.DecodeHead;
 import dev.distill.model.KvCache;
+import dev.distill.model.Ops;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The teacher as a DJL model in this process. Generation decodes a left-padded batch together with a
@@ -97,6 +99,26 @@ public final class LocalTeacher implements Teacher {
 
     @Override
     public List<TeacherOutput> generate(List<WorkItem> batch, GenerationParams params) {
+        return withoutGradients(() -> decode(batch, params));
+    }
+
+    /**
+     * Runs {@code work} with gradient recording off on the calling thread, as it was after. The teacher never records
+     * gradients, whichever thread calls it: libtorch's grad mode is per thread and on by default, so a thread the JVM
+     * started elsewhere (a Spark task's) would otherwise record every forward (slow, and refused by a model packed
+     * for inference).
+     */
+    private static <T> T withoutGradients(Supplier<T> work) {
+        boolean recording = Ops.isGradMode();
+        Ops.setGradMode(false);
+        try {
+            return work.get();
+        } finally {
+            Ops.setGradMode(recording);
+        }
+    }
+
+    private List<TeacherOutput> decode(List<WorkItem> batch, GenerationParams params) {
         int rows = batch.size();
         int promptLen = batch.stream().mapToInt(w -> w.promptIds().length).max().orElseThrow();
         int capacity = promptLen
@@ -214,6 +236,10 @@ public final class LocalTeacher implements Teacher {
 
     @Override
     public List<TeacherOutput> score(List<WorkItem> batch, LogitsSpec logitsSpec) {
+        return withoutGradients(() -> scoreAll(batch, logitsSpec));
+    }
+
+    private List<TeacherOutput> scoreAll(List<WorkItem> batch, LogitsSpec logitsSpec) {
         LabelCapture capture = labelCapture(logitsSpec);
         TeacherOutput[] out = new TeacherOutput[batch.size()];
         for (int[] group : forwardGroups(batch, forwardTokens)) {

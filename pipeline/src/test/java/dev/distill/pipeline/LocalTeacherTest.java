@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.distill.model.Batching;
 import dev.distill.model.CausalLM;
+import dev.distill.model.Ops;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -93,6 +94,37 @@ class LocalTeacherTest {
         assertTrue(out.stream().anyMatch(o -> o.finishReason().equals("stop")), "fixture should stop one row early");
     }
 
+    /**
+     * A thread the JVM starts (a Spark task's) begins with libtorch's default, gradients recorded: the teacher turns
+     * recording off for its own work (a packed model refuses it), the same tokens come out, and the thread's mode is
+     * as it was after.
+     */
+    @Test
+    void aThreadThatRecordsGradientsGeneratesAndScoresAndKeepsItsMode() throws Exception {
+        List<TeacherOutput> here = teacher.generate(prompts, greedy(5));
+        List<TeacherOutput> scoredHere = teacher.score(scoring(here), 5);
+        Object[] there = new Object[3];
+        Thread t = new Thread(() -> {
+            Ops.setGradMode(true);
+            List<TeacherOutput> generated = teacher.generate(prompts, greedy(5));
+            there[0] = generated;
+            there[1] = teacher.score(scoring(generated), 5);
+            there[2] = Ops.isGradMode();
+        });
+        t.start();
+        t.join();
+        assertEquals(Boolean.TRUE, there[2], "the thread still records gradients after the teacher's work");
+        @SuppressWarnings("unchecked")
+        List<TeacherOutput> generated = (List<TeacherOutput>) there[0];
+        @SuppressWarnings("unchecked")
+        List<TeacherOutput> scored = (List<TeacherOutput>) there[1];
+        for (int b = 0; b < prompts.size(); b++) {
+            assertArrayEquals(here.get(b).completionIds(), generated.get(b).completionIds(), "row " + b);
+            assertArrayEquals(
+                    scoredHere.get(b).completionLogprobs(), scored.get(b).completionLogprobs(), "row " + b);
+        }
+    }
+
     @Test
     void recordedTopKEqualsAFullForwardAtEveryGeneratedPosition() {
         int k = 8;
@@ -126,12 +158,7 @@ class LocalTeacherTest {
     void scoringTheGreedyCompletionReproducesWhatGenerationRecorded() {
         int k = 6;
         List<TeacherOutput> generated = teacher.generate(prompts, greedy(k));
-        List<WorkItem> forced = new ArrayList<>();
-        for (TeacherOutput g : generated) {
-            WorkItem w = g.item();
-            forced.add(new WorkItem(w.promptIndex(), 0, w.promptIds(), g.completionIds(), 0, w.rowSeed()));
-        }
-        List<TeacherOutput> scored = teacher.score(forced, k);
+        List<TeacherOutput> scored = teacher.score(scoring(generated), k);
         for (int b = 0; b < scored.size(); b++) {
             TeacherOutput s = scored.get(b);
             TeacherOutput g = generated.get(b);
@@ -226,6 +253,16 @@ class LocalTeacherTest {
                     !Arrays.equals(other.get(b).completionIds(), together.get(b).completionIds());
         }
         assertTrue(differs, "sample index must change the sampled completions");
+    }
+
+    /** Work items that score each generated completion after its prompt. */
+    static List<WorkItem> scoring(List<TeacherOutput> generated) {
+        List<WorkItem> forced = new ArrayList<>();
+        for (TeacherOutput g : generated) {
+            WorkItem w = g.item();
+            forced.add(new WorkItem(w.promptIndex(), 0, w.promptIds(), g.completionIds(), 0, w.rowSeed()));
+        }
+        return forced;
     }
 
     static int[] topK(float[] row, int k) {
