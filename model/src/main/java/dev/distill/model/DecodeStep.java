@@ -12,7 +12,9 @@ import java.util.List;
  * q/k/v projection, rotary embedding, cache write, scaled-dot-product attention, output projection, residual,
  * RMSNorm, gate/up projection, SiLU gate, down projection, residual), in the same order on the same operands, so the
  * result is the same to the bit. On a CPU each call through DJL costs a JNI crossing and a Java NDArray; a layer's
- * step was 24 of them. Inference only (no autograd).
+ * step was 24 of them. {@link #applyStack} runs every layer and the final RMSNorm in one call ({@link
+ * CausalLM#decode}); {@link #apply} one layer (a T = 1 forward with a cache, {@link DecoderLayer#forward}). Inference
+ * only (no autograd).
  */
 final class DecodeStep implements AutoCloseable {
     /**
@@ -24,6 +26,8 @@ final class DecodeStep implements AutoCloseable {
      * the qkv bias if the model has one,
      * then (qk_norm, qwen3) the per-head q/k RMSNorm's q_norm [D] and k_norm [D], applied to the q and k heads
      * before the rotary embedding with the weight [Hq+Hkv, D] {@link DecoderLayer}'s op-by-op path uses.
+     * decode_stack: forward for each layer i on slice i of the weights (every layer's, one after another) and
+     * caches[i], then the final RMSNorm with norm [H] (the ops of {@link RmsNorm}).
      */
     private static final String SOURCE =
             """
