@@ -1,4 +1,5 @@
-"""Prints the TorchScript source of model/DecodeStep (one decoder layer's decode step as one call): what
+"""Prints the TorchScript source of model/DecodeStep (one decoder layer's decode step as one call, and decode_stack:
+every layer's, then the final RMSNorm): what
 torch.jit.script(...).code gives for the module below. The Java class embeds the printed code with silu and the
 attention call written out as libtorch ops; rerun this after changing the module.
 Usage: python3 tools/scripts/decode_step_source.py"""
@@ -58,6 +59,22 @@ class DecodeStep(torch.nn.Module):
         gate, up = torch.chunk(torch.matmul(h, weights[4]), 2, -1)
         return x + torch.matmul(torch.nn.functional.silu(gate) * up, weights[5])
 
+    @torch.jit.export
+    def decode_stack(self, x: torch.Tensor, weights: List[torch.Tensor], norm: torch.Tensor, cos: torch.Tensor,
+                     sin: torch.Tensor, caches: List[torch.Tensor], bias: torch.Tensor, eps: torch.Tensor, past: int,
+                     heads: int, kv_heads: int, qk_norm: bool, packed: bool) -> torch.Tensor:
+        # every decoder layer's forward (weights: the layers' weights one after another, as forward lists them; caches:
+        # the layers' caches), then the final RMSNorm (norm [H])
+        n = len(weights) // len(caches)
+        for i in range(len(caches)):
+            x = self.forward(x, weights[i * n:(i + 1) * n], cos, sin, caches[i], bias, eps, past, heads, kv_heads,
+                             qk_norm, packed)
+        xf = x.to(torch.float32)
+        xf = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)
+        return norm * xf.to(x.dtype)
+
 
 if __name__ == "__main__":
-    print(torch.jit.script(DecodeStep()).code)
+    module = torch.jit.script(DecodeStep())
+    print(module.code)
+    print(module.decode_stack.code)

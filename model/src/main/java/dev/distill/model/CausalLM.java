@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -21,6 +22,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +74,7 @@ public final class CausalLM implements AutoCloseable {
     private final SwiGlu swiGlu;
     private final DecodeStep decodeStep;
     private final DecodeInputs decodeInputs;
+    private IValue stackWeights; // every layer's decodeStep weights as one list, made once (again after packing)
     private OneDnnLinear oneDnn; // non-null once the linear layers are packed
 
     private CausalLM(
@@ -115,6 +118,12 @@ public final class CausalLM implements AutoCloseable {
         for (int i = 0; i < layers.length; i++) {
             layers[i] = new DecoderLayer(i, config, params, constants, norm, swiGlu, decodeStep);
         }
+        stackWeights = decodeStep != null ? stackWeights() : null;
+    }
+
+    private IValue stackWeights() {
+        return DecodeStep.stackWeights(
+                Arrays.stream(layers).map(DecoderLayer::decodeWeights).toList());
     }
 
     /**
@@ -287,6 +296,10 @@ public final class CausalLM implements AutoCloseable {
             layer.pack(ops);
         }
         lmHead.pack(ops, !config.tieWordEmbeddings()); // a tied head's weight is the embedding table
+        if (stackWeights != null) {
+            stackWeights.close(); // it held the released weights
+            stackWeights = stackWeights();
+        }
         // the released weights leave the map: nothing reads them any more
         params.values().removeIf(NDArray::isReleased);
         return true;
@@ -382,8 +395,8 @@ public final class CausalLM implements AutoCloseable {
      * One decode step of a left-padded batch: final-norm hidden states [B, 1, H] (model dtype) of each row's newest
      * token, attached to inputIds' manager; fills the cache's next slot. A token's position is the number of its
      * row's real slots before it (as {@link Batching#positionIds}), read off the mask. With {@link #fusedDecode} the
-     * embedding, positions, rotary tables and attention bias are one call ({@link DecodeInputs}), then one call per
-     * layer and the final norm; otherwise {@link #hidden}, op by op.
+     * embedding, positions, rotary tables and attention bias are one call ({@link DecodeInputs}), then every layer and
+     * the final norm one more ({@link DecodeStep#applyStack}); otherwise {@link #hidden}, op by op.
      *
      * @param inputIds [B, 1] int64
      * @param attentionMask [B, S] int64 over the cache's slots (S >= cache.length() + 1; slots past the new one are
@@ -430,12 +443,19 @@ public final class CausalLM implements AutoCloseable {
                     constants.fusedVisible(),
                     constants.fusedMasked(),
                     past); // x [B, 1, H], cos, sin [B, 1, Hq+2Hkv, 2, D/2], bias [B, 1, 1, past + 1]
-            RotaryTables.Rotation rotation = new RotaryTables.Rotation(in[1], in[2], true);
-            NDArray x = in[0];
-            for (DecoderLayer layer : layers) {
-                x = layerScoped(layer, x, rotation, in[3], fused, cache, past, null);
-            }
-            return norm.apply(x, finalNorm); // [B, 1, H]
+            return decodeStep.applyStack(
+                    in[0],
+                    stackWeights,
+                    finalNorm,
+                    in[1],
+                    in[2],
+                    cache,
+                    in[3],
+                    past,
+                    config.numHeads(),
+                    config.numKvHeads(),
+                    config.qkNorm(),
+                    oneDnn != null); // [B, 1, H]
         });
         cache.advance(1);
         return out;
@@ -660,6 +680,7 @@ public final class CausalLM implements AutoCloseable {
         if (decodeStep != null) {
             decodeStep.close();
             decodeInputs.close();
+            stackWeights.close();
         }
         if (oneDnn != null) {
             oneDnn.close();

@@ -12,7 +12,9 @@ import java.util.List;
  * q/k/v projection, rotary embedding, cache write, scaled-dot-product attention, output projection, residual,
  * RMSNorm, gate/up projection, SiLU gate, down projection, residual), in the same order on the same operands, so the
  * result is the same to the bit. On a CPU each call through DJL costs a JNI crossing and a Java NDArray; a layer's
- * step was 24 of them. Inference only (no autograd).
+ * step was 24 of them. {@link #applyStack} runs every layer and the final RMSNorm in one call ({@link
+ * CausalLM#decode}); {@link #apply} one layer (a T = 1 forward with a cache, {@link DecoderLayer#forward}). Inference
+ * only (no autograd).
  */
 final class DecodeStep implements AutoCloseable {
     /**
@@ -24,6 +26,8 @@ final class DecodeStep implements AutoCloseable {
      * the qkv bias if the model has one,
      * then (qk_norm, qwen3) the per-head q/k RMSNorm's q_norm [D] and k_norm [D], applied to the q and k heads
      * before the rotary embedding with the weight [Hq+Hkv, D] {@link DecoderLayer}'s op-by-op path uses.
+     * decode_stack: forward for each layer i on slice i of the weights (every layer's, one after another) and
+     * caches[i], then the final RMSNorm with norm [H] (the ops of {@link RmsNorm}).
      */
     private static final String SOURCE =
             """
@@ -126,15 +130,56 @@ final class DecodeStep implements AutoCloseable {
                   _32 = torch.matmul(torch.mul(torch.silu(gate0), up0), weights[5])
                   _22 = torch.add(x0, _32)
                 return _22
+              def decode_stack(self: __torch__.DecodeStep,
+                x: Tensor,
+                weights: List[Tensor],
+                norm: Tensor,
+                cos: Tensor,
+                sin: Tensor,
+                caches: List[Tensor],
+                bias: Tensor,
+                eps: Tensor,
+                past: int,
+                heads: int,
+                kv_heads: int,
+                qk_norm: bool,
+                packed: bool) -> Tensor:
+                n = torch.floordiv(torch.len(weights), torch.len(caches))
+                x0 = x
+                for i in range(torch.len(caches)):
+                  _0 = torch.slice(weights, torch.mul(i, n), torch.mul(torch.add(i, 1), n))
+                  x1 = (self).forward(x0, _0, cos, sin, caches[i], bias, eps, past, heads, kv_heads, qk_norm, packed, )
+                  x0 = x1
+                xf = torch.to(x0, 6)
+                _1 = torch.mean(torch.pow(xf, 2), [-1], True)
+                xf0 = torch.mul(xf, torch.rsqrt(torch.add(_1, eps)))
+                return torch.mul(norm, torch.to(xf0, ops.prim.dtype(x0)))
             """;
 
     private final TorchScriptModule module;
+    private final TorchScriptModule stack; // the same source, calling decode_stack
     private final NDArray eps;
 
     /** {@code eps}: the RMSNorm epsilon, a 0-dim float32 array on the manager's device. */
     DecodeStep(NDManager manager, NDArray eps) {
         module = new TorchScriptModule("DecodeStep", SOURCE, manager);
+        try {
+            stack = new TorchScriptModule("DecodeStep", "decode_stack", SOURCE, manager);
+        } catch (RuntimeException e) {
+            module.close();
+            throw e;
+        }
         this.eps = eps;
+    }
+
+    /**
+     * The decoder stack's weights as one TorchScript list for {@link #applyStack}: each layer's weights as {@link
+     * #apply} takes them, one layer after another (every layer lists the same number). Made once per model (again
+     * after packing): it holds the tensors until closed.
+     */
+    static IValue stackWeights(List<NDArray[]> layers) {
+        return TorchScriptModule.tensors(
+                layers.stream().flatMap(java.util.Arrays::stream).toList());
     }
 
     /**
@@ -172,8 +217,50 @@ final class DecodeStep implements AutoCloseable {
                 IValue.from(packed));
     }
 
+    /**
+     * A whole decode step's decoder stack as one call: {@link #apply} for every layer in turn (layer i on {@code
+     * cache}'s buffer i), then the final RMSNorm with {@code norm} [H]: x [B, 1, H] -> [B, 1, H], attached to x's
+     * manager. {@code weights}: {@link #stackWeights} of the layers, left open; the other arguments as {@link
+     * #apply}'s. The cache's buffers are listed at each call: {@link KvCache#retain} replaces them.
+     */
+    NDArray applyStack(
+            NDArray x,
+            IValue weights,
+            NDArray norm,
+            NDArray cos,
+            NDArray sin,
+            KvCache cache,
+            NDArray bias,
+            int past,
+            int heads,
+            int kvHeads,
+            boolean qkNorm,
+            boolean packed) {
+        NDArray[] caches = new NDArray[cache.layers()];
+        for (int i = 0; i < caches.length; i++) {
+            caches[i] = cache.buffer(i);
+        }
+        return stack.forward(
+                x.getManager(),
+                List.of(weights),
+                IValue.from((PtNDArray) x),
+                weights,
+                IValue.from((PtNDArray) norm),
+                IValue.from((PtNDArray) cos),
+                IValue.from((PtNDArray) sin),
+                TorchScriptModule.tensors(List.of(caches)),
+                IValue.from((PtNDArray) bias),
+                IValue.from((PtNDArray) eps),
+                IValue.from((long) past),
+                IValue.from((long) heads),
+                IValue.from((long) kvHeads),
+                IValue.from(qkNorm),
+                IValue.from(packed));
+    }
+
     @Override
     public void close() {
         module.close();
+        stack.close();
     }
 }

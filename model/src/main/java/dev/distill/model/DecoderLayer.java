@@ -67,11 +67,11 @@ final class DecoderLayer {
         gateUp = new Linear(params.get(p + "mlp.gate_up_proj.weight"), null);
         down = new Linear(params.get(p + "mlp.down_proj.weight"), null);
         this.decodeStep = decodeStep;
-        decodeWeights = decodeWeights();
+        decodeWeights = listDecodeWeights();
     }
 
     /** decodeStep's weights, in its order: the projections as {@link Linear#inferenceWeight}. */
-    private NDArray[] decodeWeights() {
+    private NDArray[] listDecodeWeights() {
         List<NDArray> w = new ArrayList<>(List.of(
                 inputNorm,
                 qkv.inferenceWeight(),
@@ -98,7 +98,12 @@ final class DecoderLayer {
             l.pack(ops, true);
         }
         packed = true;
-        decodeWeights = decodeWeights();
+        decodeWeights = listDecodeWeights();
+    }
+
+    /** {@link DecodeStep}'s weights of this layer, in its order (packed ones once {@link #pack}ed). */
+    NDArray[] decodeWeights() {
+        return decodeWeights;
     }
 
     /**

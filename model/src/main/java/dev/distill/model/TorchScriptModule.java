@@ -73,12 +73,19 @@ final class TorchScriptModule implements AutoCloseable {
      * result is attached to {@code manager}.
      */
     NDArray forward(NDManager manager, IValue... args) {
+        return forward(manager, List.of(), args);
+    }
+
+    /** As {@link #forward(NDManager, IValue...)}, leaving the arguments in {@code kept} (made once, reused) open. */
+    NDArray forward(NDManager manager, List<IValue> kept, IValue... args) {
         withoutExecutorOptimisation();
         try (IValue result = IValueUtils.runMethod(module, method, args)) {
             return result.toTensor((PtNDManager) manager);
         } finally {
             for (IValue a : args) {
-                a.close();
+                if (kept.stream().noneMatch(k -> k == a)) {
+                    a.close();
+                }
             }
         }
     }

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  * layer and per step, and no host synchronisation. On a GPU each op is a launch (~30 µs through DJL,
  * see the GPU kit's README), so these counts bound decode speed there; the budgets below are today's
  * counts and a change that adds ops to the hot path must raise them on purpose. A TorchScript call counts as one op:
- * a decode step is model/DecodeInputs (embedding, positions off the mask, rotary tables, attention bias), one call per
- * decoder layer (model/DecodeStep, qwen3's per-head q/k norm included), the final RMSNorm, the LM head (a matmul; a
- * cast to float32 in float16) and model/DecodeHead (log-softmax, the sampler's choice, the labels of every --logits
+ * a decode step is model/DecodeInputs (embedding, positions off the mask, rotary tables, attention bias), one call for
+ * every decoder layer and the final RMSNorm (model/DecodeStep's decode_stack, qwen3's per-head q/k norm included), the
+ * LM head (a matmul, or oneDNN's packed linear in float32 on a CPU; a cast to float32 in float16) and model/DecodeHead (log-softmax, the sampler's choice, the labels of every --logits
  * kind with the entropy and the chosen token's log-prob, packed for one copy to the host).
  */
 class DecodeStepCostTest {
@@ -34,18 +34,18 @@ class DecodeStepCostTest {
 
     @Test
     void greedyDecodeStepOps() throws IOException {
-        assertWithin(cost("llama", DataType.FLOAT32, true), 1, 4);
+        assertWithin(cost("llama", DataType.FLOAT32, true), 0, 4);
     }
 
     @Test
     void sampledTopPDecodeStepOpsOnQwen3() throws IOException {
-        assertWithin(cost("qwen3", DataType.FLOAT32, false), 1, 4);
+        assertWithin(cost("qwen3", DataType.FLOAT32, false), 0, 4);
     }
 
     /** The GPU's inference path: fp16 weights, fp32 norms, softmax and log-probs (qwen2: q/k/v biases). */
     @Test
     void halfPrecisionDecodeStepOpsOnQwen2() throws IOException {
-        assertWithin(cost("qwen2_fp16_tied", DataType.FLOAT16, true), 1, 5);
+        assertWithin(cost("qwen2_fp16_tied", DataType.FLOAT16, true), 0, 5);
     }
 
     static void assertWithin(Cost c, int perLayer, int perStep) {
