@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.distill.model.OpProfiler;
 import dev.distill.testing.CliRun;
 import dev.distill.testing.RepoRoot;
 import java.io.IOException;
@@ -74,6 +75,69 @@ class EvalTest {
         assertEquals("rows        5", lines.get(2));
         double kl = Double.parseDouble(lines.get(4).split("\\s+")[1]);
         assertTrue(kl > 1, "a random student is far from the teacher: kl " + kl);
+    }
+
+    /**
+     * eval runs the model on oneDNN's packed linear layers (CPU float32): the profiler sees packed_linear calls, none
+     * with -Ddistill.linear=matmul, and the metrics are the matmul's within float rounding (~1e-6 relative).
+     */
+    @Test
+    void evalRunsPackedLinearLayersWithTheMatmulsMetrics() throws IOException {
+        Path student = TestModels.student(tmp.resolve("student-packed"), 8);
+        ProfiledEval packed = profiledEval(student, null, "packed");
+        ProfiledEval matmul = profiledEval(student, "matmul", "matmul");
+        System.out.println("packed: " + packed + "\nmatmul: " + matmul);
+        assertTrue(packed.packedCalls() > 0, "eval packs the model: " + packed);
+        assertEquals(0, matmul.packedCalls(), "-Ddistill.linear=matmul keeps the matmul");
+        assertEquals(matmul.metrics().get("rows"), packed.metrics().get("rows"));
+        assertEquals(matmul.metrics().get("tokens"), packed.metrics().get("tokens"));
+        for (String metric : List.of("kl", "top1", "ce", "teacher_ce")) {
+            double a = matmul.metrics().get(metric).asDouble();
+            double b = packed.metrics().get(metric).asDouble();
+            assertEquals(a, b, 1e-5 * Math.max(1, Math.abs(a)), metric);
+        }
+        assertTrue(matmul.metrics().get("kl").asDouble() > 1, "a random student: metrics far from zero");
+    }
+
+    /** eval's --json metrics and how many packed_linear calls libtorch ran. */
+    private record ProfiledEval(JsonNode metrics, long packedCalls) {}
+
+    private static ProfiledEval profiledEval(Path model, String linear, String name) throws IOException {
+        String before = System.getProperty("distill.linear");
+        Path trace = tmp.resolve("eval-" + name + ".json");
+        CliRun r;
+        try {
+            if (linear != null) {
+                System.setProperty("distill.linear", linear);
+            }
+            OpProfiler.start();
+            try {
+                r = CliRun.of(
+                        new EvalCommand(),
+                        "--model",
+                        model.toString(),
+                        "--data",
+                        labels.toString(),
+                        "--device",
+                        "cpu",
+                        "--json",
+                        "--batch-tokens",
+                        "64");
+            } finally {
+                OpProfiler.stop(trace);
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty("distill.linear");
+            } else {
+                System.setProperty("distill.linear", before);
+            }
+        }
+        assertEquals(0, r.exitCode(), r.err());
+        long calls = OpProfiler.topLevel(trace).stream()
+                .filter(op -> op.name().equals("packed_linear"))
+                .count();
+        return new ProfiledEval(new ObjectMapper().readTree(r.out()), calls);
     }
 
     @Test
