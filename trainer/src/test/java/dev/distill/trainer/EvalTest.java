@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.distill.model.OpProfiler;
+import dev.distill.model.Ops;
 import dev.distill.testing.CliRun;
 import dev.distill.testing.RepoRoot;
 import java.io.IOException;
@@ -97,6 +98,32 @@ class EvalTest {
             assertEquals(a, b, 1e-5 * Math.max(1, Math.abs(a)), metric);
         }
         assertTrue(matmul.metrics().get("kl").asDouble() > 1, "a random student: metrics far from zero");
+    }
+
+    /**
+     * A thread the JVM started elsewhere records gradients (libtorch's default): eval turns recording off for its
+     * batches, so the packed model runs there too, with the same metrics, and the thread records again afterwards.
+     */
+    @Test
+    void evalOnAThreadThatRecordsGradientsRunsPackedAndRestoresTheMode() throws Exception {
+        String[] args = {"--model", teacher.toString(), "--data", labels.toString(), "--device", "cpu", "--json"};
+        CliRun here = CliRun.of(new EvalCommand(), args);
+        CliRun[] there = new CliRun[1];
+        boolean[] modes = new boolean[2];
+        Thread t = new Thread(() -> {
+            modes[0] = Ops.isGradMode();
+            there[0] = CliRun.of(new EvalCommand(), args);
+            modes[1] = Ops.isGradMode();
+        });
+        t.start();
+        t.join();
+        assertTrue(modes[0], "a new thread records gradients");
+        assertEquals(0, there[0].exitCode(), there[0].err());
+        assertEquals(
+                new ObjectMapper().readTree(here.out()).get("kl").asDouble(),
+                new ObjectMapper().readTree(there[0].out()).get("kl").asDouble(),
+                1e-9);
+        assertTrue(modes[1], "the thread records gradients again after eval");
     }
 
     /** eval's --json metrics and how many packed_linear calls libtorch ran. */
