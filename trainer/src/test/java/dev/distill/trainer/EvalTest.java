@@ -32,17 +32,7 @@ class EvalTest {
 
     @Test
     void theTeacherOnItsOwnLabelsHasKlZeroAndTop1One() throws IOException {
-        CliRun r = CliRun.of(
-                new EvalCommand(),
-                "--model",
-                teacher.toString(),
-                "--data",
-                labels.toString(),
-                "--device",
-                "cpu",
-                "--json",
-                "--batch-tokens",
-                "64");
+        CliRun r = evalJson(teacher);
         assertEquals(0, r.exitCode(), r.err());
         JsonNode m = new ObjectMapper().readTree(r.out());
         System.out.println("teacher on its own labels: " + m);
@@ -106,13 +96,12 @@ class EvalTest {
      */
     @Test
     void evalOnAThreadThatRecordsGradientsRunsPackedAndRestoresTheMode() throws Exception {
-        String[] args = {"--model", teacher.toString(), "--data", labels.toString(), "--device", "cpu", "--json"};
-        CliRun here = CliRun.of(new EvalCommand(), args);
+        CliRun here = evalJson(teacher);
         CliRun[] there = new CliRun[1];
         boolean[] modes = new boolean[2];
         Thread t = new Thread(() -> {
             modes[0] = Ops.isGradMode();
-            there[0] = CliRun.of(new EvalCommand(), args);
+            there[0] = evalJson(teacher);
             modes[1] = Ops.isGradMode();
         });
         t.start();
@@ -124,6 +113,21 @@ class EvalTest {
                 new ObjectMapper().readTree(there[0].out()).get("kl").asDouble(),
                 1e-9);
         assertTrue(modes[1], "the thread records gradients again after eval");
+    }
+
+    /** distill eval of {@code model} on the labels, --json, 64-token batches. */
+    private static CliRun evalJson(Path model) {
+        return CliRun.of(
+                new EvalCommand(),
+                "--model",
+                model.toString(),
+                "--data",
+                labels.toString(),
+                "--device",
+                "cpu",
+                "--json",
+                "--batch-tokens",
+                "64");
     }
 
     /** eval's --json metrics and how many packed_linear calls libtorch ran. */
@@ -139,17 +143,7 @@ class EvalTest {
             }
             OpProfiler.start();
             try {
-                r = CliRun.of(
-                        new EvalCommand(),
-                        "--model",
-                        model.toString(),
-                        "--data",
-                        labels.toString(),
-                        "--device",
-                        "cpu",
-                        "--json",
-                        "--batch-tokens",
-                        "64");
+                r = evalJson(model);
             } finally {
                 OpProfiler.stop(trace);
             }
