@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
+import java.util.function.Supplier;
 
 /**
  * The libtorch calls DJL's NDArray API does not expose as one op (linear with the weight in
@@ -91,6 +92,22 @@ public final class Ops {
     /** Whether the calling thread records gradients. */
     public static boolean isGradMode() {
         return JniUtils.isGradMode();
+    }
+
+    /**
+     * Runs {@code work} with gradient recording off on the calling thread, as it was after: for inference that must
+     * not record whichever thread calls it (libtorch's grad mode is per thread and on by default, so a thread the JVM
+     * started elsewhere, a Spark task's, would record every forward: slow, and refused by a model packed for
+     * inference).
+     */
+    public static <T> T withoutGradients(Supplier<T> work) {
+        boolean recording = isGradMode();
+        setGradMode(false);
+        try {
+            return work.get();
+        } finally {
+            setGradMode(recording);
+        }
     }
 
     private static PtNDArray pt(NDArray a) {

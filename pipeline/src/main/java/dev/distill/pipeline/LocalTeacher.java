@@ -15,7 +15,6 @@ import dev.distill.model.Ops;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Supplier;
 
 /**
  * The teacher as a DJL model in this process. Generation decodes a left-padded batch together with a
@@ -99,23 +98,7 @@ public final class LocalTeacher implements Teacher {
 
     @Override
     public List<TeacherOutput> generate(List<WorkItem> batch, GenerationParams params) {
-        return withoutGradients(() -> decode(batch, params));
-    }
-
-    /**
-     * Runs {@code work} with gradient recording off on the calling thread, as it was after. The teacher never records
-     * gradients, whichever thread calls it: libtorch's grad mode is per thread and on by default, so a thread the JVM
-     * started elsewhere (a Spark task's) would otherwise record every forward (slow, and refused by a model packed
-     * for inference).
-     */
-    private static <T> T withoutGradients(Supplier<T> work) {
-        boolean recording = Ops.isGradMode();
-        Ops.setGradMode(false);
-        try {
-            return work.get();
-        } finally {
-            Ops.setGradMode(recording);
-        }
+        return Ops.withoutGradients(() -> decode(batch, params)); // whichever thread calls: the teacher never records
     }
 
     private List<TeacherOutput> decode(List<WorkItem> batch, GenerationParams params) {
@@ -236,7 +219,7 @@ public final class LocalTeacher implements Teacher {
 
     @Override
     public List<TeacherOutput> score(List<WorkItem> batch, LogitsSpec logitsSpec) {
-        return withoutGradients(() -> scoreAll(batch, logitsSpec));
+        return Ops.withoutGradients(() -> scoreAll(batch, logitsSpec));
     }
 
     private List<TeacherOutput> scoreAll(List<WorkItem> batch, LogitsSpec logitsSpec) {

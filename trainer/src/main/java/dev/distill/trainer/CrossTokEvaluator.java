@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.distill.model.CausalLM;
+import dev.distill.model.Ops;
 import dev.distill.trainer.crosstok.AlignedBatch;
 import dev.distill.trainer.crosstok.AlignedBatcher;
 import dev.distill.trainer.crosstok.AlignedRow;
@@ -18,8 +19,17 @@ import dev.distill.trainer.loss.CrossTokenizerLoss;
 public final class CrossTokEvaluator {
     private CrossTokEvaluator() {}
 
-    /** @param maxRows evaluate at most this many rows (Long.MAX_VALUE: all) */
+    /**
+     * Without recording gradients, whichever thread calls (a model packed for inference refuses to record them).
+     *
+     * @param maxRows evaluate at most this many rows (Long.MAX_VALUE: all)
+     */
     public static CrossTokMetrics evaluate(
+            CausalLM model, CrossTokenizer cross, SoftLabelData data, int batchTokens, long maxRows) {
+        return Ops.withoutGradients(() -> evaluateBatches(model, cross, data, batchTokens, maxRows));
+    }
+
+    private static CrossTokMetrics evaluateBatches(
             CausalLM model, CrossTokenizer cross, SoftLabelData data, int batchTokens, long maxRows) {
         double nll = 0;
         double teacherNll = 0;

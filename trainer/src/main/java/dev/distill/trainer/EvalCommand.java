@@ -99,6 +99,9 @@ public final class EvalCommand implements Callable<Integer> {
         ObjectNode metrics;
         String table;
         try (CausalLM lm = CausalLM.load(model, dtype, Engines.device(device))) {
+            // eval never trains the model, and its evaluators only read logits: oneDNN's packed linear layers on
+            // CPU float32 (docs/model.md, "Packed linear layers"; -Ddistill.linear=matmul keeps the matmul)
+            lm.packForInference();
             if (crossTokenizer) {
                 try (CrossTokenizer cross =
                         CrossTokenizer.open(model, lm.config(), List.of(labels), List.of("--data"))) {

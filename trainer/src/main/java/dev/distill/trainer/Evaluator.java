@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.distill.model.CausalLM;
+import dev.distill.model.Ops;
 import dev.distill.trainer.data.BatchTensors;
 import dev.distill.trainer.data.MicroBatch;
 import dev.distill.trainer.data.RowLimits;
@@ -77,8 +78,16 @@ public final class Evaluator {
         void visit(MicroBatch batch, BatchTensors tensors, NDArray logits);
     }
 
-    /** Runs the model over the data in order, batch by batch; returns {rows, tokens}. */
+    /**
+     * Runs the model over the data in order, batch by batch, without recording gradients (whichever thread calls;
+     * a model packed for inference refuses to record them); returns {rows, tokens}.
+     */
     private static long[] forEachBatch(
+            CausalLM model, SoftLabelData data, int batchTokens, long maxRows, String role, BatchVisitor visitor) {
+        return Ops.withoutGradients(() -> visitBatches(model, data, batchTokens, maxRows, role, visitor));
+    }
+
+    private static long[] visitBatches(
             CausalLM model, SoftLabelData data, int batchTokens, long maxRows, String role, BatchVisitor visitor) {
         RowLimits limits =
                 new RowLimits(model.config().vocabSize(), model.config().maxPositionEmbeddings(), data.topK(), role);

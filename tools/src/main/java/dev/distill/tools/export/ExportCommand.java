@@ -172,9 +172,13 @@ public final class ExportCommand implements Callable<Integer> {
             }
             if (labels != null) {
                 long rows = maxRows == 0 ? Long.MAX_VALUE : maxRows;
+                // the file is written (GgufExport read the weights): from here the models only run forward, on
+                // oneDNN's packed linear layers (docs/model.md, "Packed linear layers")
+                lm.packForInference();
                 EvalMetrics hf = Evaluator.evaluate(lm, labels, batchTokens, rows, "model");
                 EvalMetrics gg;
                 try (CausalLM q = CausalLM.load(out, DataType.FLOAT32, Engines.device("cpu"))) {
+                    q.packForInference();
                     gg = Evaluator.evaluate(q, labels, batchTokens, rows, "model");
                 }
                 log.printf(

@@ -226,10 +226,13 @@ final class OnPolicyRun {
         OwnSampleMetrics b;
         OwnSampleMetrics a;
         EvalMetrics held = null;
+        // both checkpoints are only evaluated here, never trained: packed linear layers (CPU float32)
         try (CausalLM m = CausalLM.load(before, DataType.FLOAT32, device)) {
+            m.packForInference();
             b = Evaluator.ownSamples(m, own, plan.evalBatchTokens());
         }
         try (CausalLM m = CausalLM.load(after, DataType.FLOAT32, device)) {
+            m.packForInference();
             a = Evaluator.ownSamples(m, own, plan.evalBatchTokens());
             if (!plan.evalData().isEmpty()) {
                 held = Evaluator.evaluate(

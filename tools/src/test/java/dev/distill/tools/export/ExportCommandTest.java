@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.distill.model.OpProfiler;
 import dev.distill.model.gguf.GgufFile;
 import dev.distill.testing.CliRun;
 import dev.distill.tools.MainTest;
@@ -49,18 +50,17 @@ class ExportCommandTest {
         assertEquals(0, r.exitCode(), r.err());
 
         Path f32 = tmp.resolve("m-f32.gguf");
-        r = MainTest.runCli(
-                "export",
-                "--model",
-                model.toString(),
-                "--out",
-                f32.toString(),
-                "--quant",
-                "f32",
-                "--eval-data",
-                run.toString());
+        Path trace = tmp.resolve("export.json");
+        OpProfiler.start();
+        try {
+            r = exportF32(model, f32, run);
+        } finally {
+            OpProfiler.stop(trace);
+        }
         assertEquals(0, r.exitCode(), r.err());
         String out = r.out();
+        // both rows are evaluated on oneDNN's packed linear layers: the packed_linear calls of two evaluations
+        assertTrue(packedLinearCalls(trace) > 0, "the KL table runs packed linear layers");
         assertTrue(out.contains("wrote " + f32 + " (f32, "), out);
         String[] lines = out.strip().split("\n");
         String hfRow = lines[lines.length - 2];
@@ -69,6 +69,28 @@ class ExportCommandTest {
         assertTrue(ggufRow.startsWith("| " + f32 + " (f32) | "), out);
         // f32 holds the same weights: KL, top-1 and CE are identical
         assertEquals(hfRow.substring(hfRow.indexOf(" MB |")), ggufRow.substring(ggufRow.indexOf(" MB |")), out);
+
+        // the same table with -Ddistill.linear=matmul: no packed_linear call, the same numbers within rounding
+        Path matmulTrace = tmp.resolve("export-matmul.json");
+        CliRun matmul;
+        System.setProperty("distill.linear", "matmul");
+        OpProfiler.start();
+        try {
+            matmul = exportF32(model, tmp.resolve("m-f32-matmul.gguf"), run);
+        } finally {
+            OpProfiler.stop(matmulTrace);
+            System.clearProperty("distill.linear");
+        }
+        assertEquals(0, matmul.exitCode(), matmul.err());
+        assertEquals(0, packedLinearCalls(matmulTrace), "-Ddistill.linear=matmul keeps the matmul");
+        String[] matmulLines = matmul.out().strip().split("\n");
+        for (int row = 1; row <= 2; row++) {
+            String[] a = lines[lines.length - row].split("\\|");
+            String[] b = matmulLines[matmulLines.length - row].split("\\|");
+            for (int col = 3; col <= 5; col++) { // KL, top-1, CE as printed (4 or 3 decimals)
+                assertEquals(Double.parseDouble(b[col]), Double.parseDouble(a[col]), 1.5e-4, out + matmul.out());
+            }
+        }
 
         try (GgufFile f = GgufFile.open(f32)) {
             assertEquals("gpt2", f.metadata().get("tokenizer.ggml.model"));
@@ -103,6 +125,25 @@ class ExportCommandTest {
         r = MainTest.runCli("eval", "--model", model.toString(), "--data", run.toString(), "--json");
         double hfKl = new ObjectMapper().readTree(r.out()).get("kl").asDouble();
         assertTrue(Math.abs(hfKl) < 1e-6 && hfKl < kl[0] && kl[0] < kl[1], hfKl + " " + Arrays.toString(kl));
+    }
+
+    private static CliRun exportF32(Path model, Path out, Path evalData) {
+        return MainTest.runCli(
+                "export",
+                "--model",
+                model.toString(),
+                "--out",
+                out.toString(),
+                "--quant",
+                "f32",
+                "--eval-data",
+                evalData.toString());
+    }
+
+    private static long packedLinearCalls(Path trace) {
+        return OpProfiler.topLevel(trace).stream()
+                .filter(op -> op.name().equals("packed_linear"))
+                .count();
     }
 
     @Test
