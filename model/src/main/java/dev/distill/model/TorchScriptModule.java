@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.function.Function;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -78,16 +79,7 @@ final class TorchScriptModule implements AutoCloseable {
 
     /** As {@link #forward(NDManager, IValue...)}, leaving the arguments in {@code kept} (made once, reused) open. */
     NDArray forward(NDManager manager, List<IValue> kept, IValue... args) {
-        withoutExecutorOptimisation();
-        try (IValue result = IValueUtils.runMethod(module, method, args)) {
-            return result.toTensor((PtNDManager) manager);
-        } finally {
-            for (IValue a : args) {
-                if (kept.stream().noneMatch(k -> k == a)) {
-                    a.close();
-                }
-            }
-        }
+        return run(kept, args, result -> result.toTensor((PtNDManager) manager));
     }
 
     /**
@@ -95,12 +87,19 @@ final class TorchScriptModule implements AutoCloseable {
      * List[Tensor]}: the arrays, attached to {@code manager}.
      */
     NDArray[] forwardList(NDManager manager, IValue... args) {
+        return run(List.of(), args, result -> result.toTensorArray((PtNDManager) manager));
+    }
+
+    /** Runs the method on {@code args}, reads its result with {@code read}, then closes the result and every argument not in {@code kept}. */
+    private <T> T run(List<IValue> kept, IValue[] args, Function<IValue, T> read) {
         withoutExecutorOptimisation();
         try (IValue result = IValueUtils.runMethod(module, method, args)) {
-            return result.toTensorArray((PtNDManager) manager);
+            return read.apply(result);
         } finally {
             for (IValue a : args) {
-                a.close();
+                if (kept.stream().noneMatch(k -> k == a)) {
+                    a.close();
+                }
             }
         }
     }
