@@ -94,7 +94,10 @@ final class OneDnnLinear implements AutoCloseable {
                 ops.close();
             }
             System.err.println("warning: oneDNN packed linear layers unavailable, using matmul ("
-                    + e.getMessage().lines().findFirst().orElse(e.toString()) + ")");
+                    + (e.getMessage() == null
+                            ? e.toString()
+                            : e.getMessage().lines().findFirst().orElse(e.toString()))
+                    + ")");
             return null;
         }
     }
