@@ -83,10 +83,9 @@ final class LabelCapture {
      * made once on {@code batch}'s device.
      */
     Decoder decoder(DecodeHead head, TokenSampler.Draw sampler, NDManager batch) {
-        NDArray labelTemperature = spec.sampled() && spec.temperature() != 1.0
-                ? batch.create((float) spec.temperature())
-                : sampler.temperature();
-        return new Decoder(head, sampler, labelTemperature);
+        boolean softened = spec.sampled() && spec.temperature() != 1.0; // sample:N:T draws from softmax(logits / T)
+        NDArray labelTemperature = softened ? batch.create((float) spec.temperature()) : sampler.temperature();
+        return new Decoder(head, sampler, labelTemperature, softened);
     }
 
     /** A decode step's choice and labels, see {@link #decoder}. */
@@ -94,11 +93,13 @@ final class LabelCapture {
         private final DecodeHead head;
         private final TokenSampler.Draw sampler;
         private final NDArray labelTemperature; // 0-dim float32
+        private final boolean labelSoftened;
 
-        private Decoder(DecodeHead head, TokenSampler.Draw sampler, NDArray labelTemperature) {
+        private Decoder(DecodeHead head, TokenSampler.Draw sampler, NDArray labelTemperature, boolean labelSoftened) {
             this.head = head;
             this.sampler = sampler;
             this.labelTemperature = labelTemperature;
+            this.labelSoftened = labelSoftened;
         }
 
         /**
@@ -137,7 +138,7 @@ final class LabelCapture {
                     sampler.kind(),
                     width,
                     draws,
-                    spec.sampled() && spec.temperature() != 1.0);
+                    labelSoftened);
             double[] packed = out.packed().toDoubleArray(); // [C, 2w + 3]
             float[] values = new float[c * (width + 2)];
             long[] ids = new long[c * (width + 1)];
